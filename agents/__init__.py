@@ -1,0 +1,11 @@
+"""Agent types of the cluster: the Mesa agent classes and the pure decision rules of each type.
+
+Nothing here imports from ``sim``; the model passes arrays and numbers in.
+"""
+
+from agents.government import Government
+from agents.lead_firm import LeadFirm
+from agents.provider import ServiceProvider
+from agents.sme import SME
+
+__all__ = ["SME", "Government", "LeadFirm", "ServiceProvider"]

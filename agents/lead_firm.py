@@ -1,0 +1,44 @@
+"""Lead firms / central factories: the catfish in the cluster's market."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agents.base import ArrayAgent, ArrayField
+
+
+class LeadFirm(ArrayAgent):
+    """A lead firm of one sector; attributes are views into ``model.leads``."""
+
+    store_name = "leads"
+    sector = ArrayField("Sector index.")
+    unit_cost = ArrayField("Unit-cost index (1 before its central factory opens).")
+    quality = ArrayField("Quality index.")
+    capacity = ArrayField("Market weight at baseline (its starting revenue), RMB/year.")
+    operating = ArrayField("Whether its central factory is operating.")
+
+
+def central_factory_effect(month: int, opening_month: int, *, cost_cut: float,
+                           quality_gain: float) -> tuple[float, float, bool]:
+    """Unit cost, quality and operating flag of a lead firm in ``month``.
+
+    The central factory starts operating in ``opening_month`` (0: never) with its cost and
+    quality advantage (Jieyang: cost -25 %, quality +15 % after five months' trial operation).
+    """
+    operating = 0 < opening_month <= month
+    if not operating:
+        return 1.0, 1.0, False
+    return 1.0 - cost_cut, 1.0 + quality_gain, True
+
+
+def visit_prob(visits: np.ndarray | float, n_eligible: np.ndarray | float) -> np.ndarray:
+    """Chance that a given eligible firm of a sector visits a central factory this month.
+
+    Args:
+        visits: Firm visits the sector's central factories host per month.
+        n_eligible: Firms of the sector that could visit (not yet transformed).
+    """
+    visits = np.asarray(visits, dtype=float)
+    n = np.asarray(n_eligible, dtype=float)
+    return np.minimum(1.0, np.divide(visits, n, out=np.zeros(np.broadcast(visits, n).shape),
+                                     where=n > 0))

@@ -1,0 +1,29 @@
+"""Each sector's demand is shared among its firms by competitiveness (unit cost, quality).
+
+A firm's share of its sector is proportional to its starting revenue times
+``unit_cost ** -cost_sensitivity * quality ** quality_sensitivity`` (a multinomial logit in the
+logs), so a transformed rival takes orders and the others lose revenue: "not transforming is
+waiting to die" enters the numbers here, and the competitive side of the catfish effect emerges.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def competitiveness(base_revenue: np.ndarray, unit_cost: np.ndarray, quality: np.ndarray, *,
+                    cost_sensitivity: float, quality_sensitivity: float) -> np.ndarray:
+    """Market weight of each firm (equal to its starting revenue at baseline cost and quality)."""
+    return base_revenue * unit_cost ** -cost_sensitivity * quality ** quality_sensitivity
+
+
+def share_demand(weights: np.ndarray, sector: np.ndarray, demand: np.ndarray) -> np.ndarray:
+    """Revenue of each firm: its sector's ``demand`` split in proportion to ``weights``."""
+    totals = np.bincount(sector, weights=weights, minlength=len(demand))
+    scale = np.divide(demand, totals, out=np.zeros_like(demand), where=totals > 0)
+    return weights * scale[sector]
+
+
+def lost_order_share(revenue: np.ndarray, base_revenue: np.ndarray) -> np.ndarray:
+    """Share of a firm's starting revenue that it has lost, in [0, 1]."""
+    return np.clip(1.0 - revenue / base_revenue, 0.0, 1.0)

@@ -1,0 +1,137 @@
+"""Monthly reporters and run outcomes, named as in ``sim.codebook``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from agents.sme import DEEP, STATE_NAMES, TRANSFORMED
+from sim import codebook
+
+if TYPE_CHECKING:
+    from sim.model import ClusterModel
+
+
+@dataclass
+class Tally:
+    """Flows counted during the month, and what accumulates over the run."""
+
+    new_willing: int = 0
+    new_queued: int = 0
+    new_started: int = 0
+    new_transformed: int = 0
+    new_upgraded: int = 0
+    new_rejected: int = 0
+    new_lapsed: int = 0
+    new_providers: int = 0
+    visits: int = 0
+    failed_by_stage: np.ndarray = field(default_factory=lambda: np.zeros(3, np.int64))
+    cum_failed_by_stage: np.ndarray = field(default_factory=lambda: np.zeros(3, np.int64))
+    cum_transformed: int = 0
+    cum_rejected: int = 0
+    cum_lapsed: int = 0
+    payback_sum: float = 0.0
+    payback_n: int = 0
+
+    def reset_month(self) -> None:
+        """Zero the monthly flows (cumulative totals are kept)."""
+        self.new_willing = self.new_queued = self.new_started = self.new_transformed = 0
+        self.new_upgraded = self.new_rejected = self.new_lapsed = self.new_providers = 0
+        self.visits = 0
+        self.failed_by_stage = np.zeros(3, np.int64)
+
+    def add_failures(self, by_stage: np.ndarray) -> None:
+        """Count failures of this month by stage (early, middle, late)."""
+        self.failed_by_stage += by_stage
+        self.cum_failed_by_stage += by_stage
+
+    def record_payback(self, years: np.ndarray) -> None:
+        """Record realised paybacks (years) of accepted projects."""
+        finite = years[np.isfinite(years)]
+        self.payback_sum += float(finite.sum())
+        self.payback_n += len(finite)
+
+
+def reporter(name: str) -> Callable[[ClusterModel], float]:
+    """A Mesa model reporter reading this month's value of ``name``."""
+    return lambda model: model.metrics[name]
+
+
+def timeseries_columns(model: ClusterModel) -> list[str]:
+    """Reporter names of a model: the codebook's time series (except month and date, which
+    ``run_one`` adds) plus one spending column per instrument account."""
+    fixed = [c.name for c in codebook.TIMESERIES if c.name not in ("month", "date")]
+    accounts = [f"spent_{a}_rmb" for a in model.government.spent_rmb]
+    return fixed + accounts
+
+
+def monthly(model: ClusterModel) -> dict[str, float]:
+    """This month's value of every reporter."""
+    s, t, gov = model.smes, model.tally, model.government
+    n = len(s.state)
+    counts = np.bincount(s.state, minlength=len(STATE_NAMES))
+    # cumulative flows are updated here once a month, from the month's flows
+    t.cum_transformed += t.new_transformed
+    t.cum_rejected += t.new_rejected
+    t.cum_lapsed += t.new_lapsed
+    transformed = s.state == TRANSFORMED
+    values: dict[str, float] = {f"n_{name}": int(counts[i]) for i, name in enumerate(STATE_NAMES)}
+    values.update({
+        "n_upgrading": int((transformed & (s.project_kind > 0)).sum()),
+        "n_deep": int((transformed & (s.level == DEEP)).sum()),
+        "share_transformed": counts[TRANSFORMED] / n,
+        "new_willing": t.new_willing, "new_queued": t.new_queued, "new_started": t.new_started,
+        "new_transformed": t.new_transformed, "new_upgraded": t.new_upgraded,
+        "new_rejected": t.new_rejected,
+        "new_failed_early": int(t.failed_by_stage[0]),
+        "new_failed_middle": int(t.failed_by_stage[1]),
+        "new_failed_late": int(t.failed_by_stage[2]),
+        "new_lapsed": t.new_lapsed, "new_visits": t.visits,
+        "cum_transformed": t.cum_transformed, "cum_failed": int(t.cum_failed_by_stage.sum()),
+        "spent_total_rmb": gov.spent_total_rmb, "budget_left_rmb": gov.budget_left_rmb,
+        "mean_unit_cost": float(s.unit_cost.mean()),
+        "mean_lost_order_share": float(model.lost_share.mean()),
+        "provider_queue": model.queue_history[-1] if model.queue_history else 0,
+        "n_providers": int(model.providers.active.sum()),
+    })
+    for account, spent in gov.spent_rmb.items():
+        values[f"spent_{account}_rmb"] = spent
+    return values
+
+
+def _nan_div(a: float, b: float) -> float:
+    return a / b if b else math.nan
+
+
+def outcomes(model: ClusterModel, ts: pd.DataFrame) -> dict[str, Any]:
+    """One row of run outcomes from a finished model and its time series."""
+    p, t = model.params, model.tally
+    deadline = ts[ts["month"] <= p.deadline_month]
+    at_deadline = deadline.iloc[-1] if len(deadline) else None
+    transformed = int(at_deadline["n_transformed"]) if at_deadline is not None else 0
+    spent_deadline = float(at_deadline["spent_total_rmb"]) if at_deadline is not None else 0.0
+    reached = ts.loc[ts["n_transformed"] >= p.target_firms, "month"]
+    early, middle, late = (int(x) for x in t.cum_failed_by_stage)
+    return {
+        "seed": model.seed,
+        "months": int(len(ts)),
+        "target_firms": p.target_firms,
+        "transformed_by_deadline": transformed,
+        "share_transformed_by_deadline": transformed / p.n_smes,
+        "target_attainment": _nan_div(transformed, p.target_firms),
+        "target_met": int(transformed >= p.target_firms),
+        "months_to_target": float(reached.iloc[0]) if len(reached) else math.nan,
+        "spent_by_deadline_rmb": spent_deadline,
+        "spent_total_rmb": model.government.spent_total_rmb,
+        "cost_per_transformed_rmb": _nan_div(spent_deadline, transformed),
+        "failed_early": early, "failed_middle": middle, "failed_late": late,
+        "share_failures_early_middle": _nan_div(early + middle, early + middle + late),
+        "rejected": t.cum_rejected,
+        "lapsed": t.cum_lapsed,
+        "mean_payback_years": _nan_div(t.payback_sum, t.payback_n),
+    }

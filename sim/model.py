@@ -1,0 +1,263 @@
+"""``ClusterModel``: a Mesa model of digital transformation spreading through an SME cluster.
+
+State lives in numpy arrays owned by the model (``smes``, ``providers``, ``leads``); Mesa agents
+give identity and views. Each month is computed for all firms at once from the state at the
+start of the month, so activation order cannot change results. The step order is spelled out
+in :meth:`ClusterModel.step` and ``docs/model.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import mesa
+import numpy as np
+import scipy.sparse as sp
+
+from agents.government import Government
+from agents.lead_firm import LeadFirm, central_factory_effect, visit_prob
+from agents.provider import ServiceProvider
+from agents.sme import SME, TRANSFORMED, UNAWARE, WILLING, willingness_prob
+from sim import metrics, projects
+from sim.market import competitiveness, lost_order_share, share_demand
+from sim.networks import small_world, supply_chain
+from sim.params import ModelParams, ParameterError
+from sim.policy import Instrument, Levers, default_policy_mix
+from sim.population import build_leads, build_providers, build_smes
+from sim.streams import RandomStreams, resolve_seed
+
+# Streams drawn for every firm every month (common random numbers), in this order.
+MONTHLY_STREAMS = ("willingness", "visit", "queue", "hardware", "failure", "gain", "lapse", "retry")
+
+
+class FastCollector(mesa.DataCollector):
+    """Mesa's DataCollector, reading this month's metrics from ``model.metrics`` directly.
+
+    Every reporter is ``model.metrics[name]`` (plain floats), so the deep copies Mesa makes to
+    protect mutable reporter results are not needed; tables and ``batch_run`` work unchanged.
+    """
+
+    def collect(self, model: mesa.Model) -> None:
+        """Append this month's value of every reporter."""
+        for name in self.model_reporters:
+            self.model_vars[name].append(model.metrics[name])
+
+
+class ClusterModel(mesa.Model):
+    """The cluster: SMEs, service providers, lead firms and a government with its instruments.
+
+    Args:
+        params: Parameters; ``None`` uses the built-in default (Jieyang plastics cluster).
+        rng: Seed (int, SeedSequence or Generator); ``None`` draws one, kept in ``self.seed``.
+        policies: Policy instruments; ``None`` uses :func:`sim.policy.default_policy_mix`.
+        **overrides: ``ModelParams`` field names and values (so ``mesa.batch_run`` can sweep
+            them), e.g. ``ClusterModel(n_smes=2000, rng=1)``.
+
+    Raises:
+        ParameterError: A parameter is unknown or out of its allowed range.
+    """
+
+    def __init__(self, params: ModelParams | None = None, *, rng: Any = None,
+                 policies: Iterable[Instrument] | None = None, **overrides: Any) -> None:
+        if "seed" in overrides:  # Mesa's older keyword
+            rng = overrides.pop("seed")
+        if params is not None and not isinstance(params, ModelParams):
+            raise ParameterError(f"params = {type(params).__name__}: expected ModelParams or None")
+        p = params or ModelParams()
+        if overrides:
+            p = p.replace(**overrides)
+        try:
+            seed = resolve_seed(rng)
+        except ValueError as exc:
+            raise ParameterError(str(exc)) from None
+        super().__init__(rng=seed)
+        self.seed = seed
+        self.params = p
+        self.streams = RandomStreams(seed)
+        self.month = 0
+
+        self.smes = build_smes(p, self.streams["population"])
+        self.providers = build_providers(p, self.streams["providers"])
+        self.leads = build_leads(p, self.smes)
+        self._build_networks()
+        self._derive_rates()
+
+        for i in range(p.n_smes):
+            SME(self, i)
+        for j in np.flatnonzero(self.providers.active):
+            ServiceProvider(self, int(j))
+        for k in range(len(self.leads.sector)):
+            LeadFirm(self, k)
+        self.government = Government(self, p.budget_rmb, p.target_firms, p.deadline_month)
+        self.instruments = list(default_policy_mix() if policies is None else policies)
+        for instrument in self.instruments:
+            instrument.setup(self)
+
+        self.tally = metrics.Tally()
+        self.queue_history: list[int] = []
+        self.metrics: dict[str, float] = {}
+        self.datacollector = FastCollector(model_reporters={
+            name: metrics.reporter(name) for name in metrics.timeseries_columns(self)})
+        self.running = p.months > 0
+
+    # --- construction helpers -----------------------------------------------------------
+    def _build_networks(self) -> None:
+        p, s = self.params, self.smes
+        if p.network == "small_world":
+            self.peers: sp.csr_matrix | None = small_world(
+                s.sector, p.peer_mean_degree, p.rewire_prob, self.streams["network"])
+            self.peer_degree = np.asarray(self.peers.sum(axis=1)).ravel()
+        else:  # complete graph within each sector, computed from sector totals
+            self.peers = None
+            self.sector_size = np.bincount(s.sector, minlength=len(p.sector_names))
+            self.peer_degree = self.sector_size[s.sector] - 1.0
+        self.chain = supply_chain(s.sector, self.leads.sector, p.suppliers_per_lead_firm,
+                                  self.streams["supply_chain"])
+        self.is_supplier = np.asarray(self.chain.sum(axis=1)).ravel() > 0
+
+    def _derive_rates(self) -> None:
+        p = self.params
+        self.rate_promotion = p.promotion_per_year / 12 if p.promotion_on else 0.0
+        self.rate_peer = p.peer_effect_per_year / 12 if p.peer_effect_on else 0.0
+        self.rate_competition = p.competition_per_year / 12 if p.competition_on else 0.0
+        n_sectors = len(p.sector_names)
+        self.base_demand = np.bincount(self.smes.sector, weights=self.smes.base_revenue,
+                                       minlength=n_sectors) \
+            + np.bincount(self.leads.sector, weights=self.leads.capacity, minlength=n_sectors)
+        # lookup tables by (kind, stage) and kind; row/column 0 unused
+        self.stage_months = np.ones((3, 4), np.int16)
+        self.stage_months[1, 1:] = p.light_stage_months
+        self.stage_months[2, 1:] = p.deep_stage_months
+        self.stage_base_prob = np.array([0.0, *p.stage_failure_prob])
+        self.cost_after = np.array([1.0, 1 - p.light_cost_cut, 1 - p.deep_cost_cut])
+        self.quality_after = np.array([1.0, 1 + p.light_quality_gain, 1 + p.deep_quality_gain])
+        self.lost_share = np.zeros(p.n_smes)
+        self.levers = Levers()
+
+    def add_provider(self) -> None:
+        """A new provider enters the market (the next one of the pre-drawn pool, if any)."""
+        idle = np.flatnonzero(~self.providers.active)
+        if len(idle):
+            self.providers.active[idle[0]] = True
+            ServiceProvider(self, int(idle[0]))
+            self.tally.new_providers += 1
+
+    # --- observation ----------------------------------------------------------------------
+    def _peer_sums(self, values: np.ndarray) -> np.ndarray:
+        """Sum of ``values`` over each firm's peers."""
+        if self.peers is not None:
+            return self.peers @ values
+        totals = np.bincount(self.smes.sector, weights=values, minlength=len(self.sector_size))
+        return totals[self.smes.sector] - values
+
+    def observe_peers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What each firm sees at the start of the month.
+
+        Returns:
+            ``(peer_share, successes_seen, failures_seen)``: the share of watched peers (and,
+            for suppliers, their lead firm, weighted) holding an accepted transformation, and
+            the numbers of successful and failed projects seen among peers.
+        """
+        s, p = self.smes, self.params
+        holding = (s.state == TRANSFORMED).astype(float)
+        seen_transformed = self._peer_sums(holding)
+        chain_seen = (self.chain @ self.leads.operating.astype(float)) * p.chain_exposure_weight
+        degree = self.peer_degree + self.is_supplier * p.chain_exposure_weight
+        share = np.divide(seen_transformed + chain_seen, degree,
+                          out=np.zeros(len(degree)), where=degree > 0)
+        successes = self._peer_sums(s.successes.astype(float)) + chain_seen
+        failures = self._peer_sums(s.failures.astype(float))
+        return share, successes, failures
+
+    # --- the month ------------------------------------------------------------------------
+    def step(self) -> None:
+        """Advance one month: government, lead firms, market, willingness, decisions,
+        providers, projects, lapse and retry, then data collection."""
+        self.month += 1
+        p, s = self.params, self.smes
+        self.tally.reset_month()
+        self.levers = Levers()
+        draws = {name: self.streams[name].random(p.n_smes) for name in MONTHLY_STREAMS}
+
+        for instrument in self.instruments:          # 1. government instruments
+            instrument.apply(self)
+        self._update_leads()                          # 2. central factories
+        self._update_market()                         # 3. orders shared by competitiveness
+        peer_share, seen_ok, seen_bad = self.observe_peers()   # 4. start-of-month observations
+        self._become_willing(peer_share, draws)       # 5. willingness hazard
+        if p.adopt_when_willing:                      # Bass docking: willing = adopted
+            projects.adopt_willing(self)
+        else:
+            projects.decide(self, seen_ok, seen_bad)  # 6. economic decision -> queue
+            projects.assign_and_start(self, draws)    # 7. providers take queued firms
+            projects.progress(self, draws)            # 8. stages, failure, acceptance
+            projects.lapse_and_retry(self, draws)     # 9. lapse, retry after cooldown
+        self.metrics = metrics.monthly(self)          # 10. data collection
+        self.datacollector.collect(self)
+        if self.month >= p.months:
+            self.running = False
+            for instrument in self.instruments:
+                instrument.finalize(self)
+
+    def _update_leads(self) -> None:
+        p, leads = self.params, self.leads
+        cost, quality, operating = central_factory_effect(
+            self.month, p.central_factory_month, cost_cut=p.central_factory_cost_cut,
+            quality_gain=p.central_factory_quality_gain)
+        leads.unit_cost[:], leads.quality[:], leads.operating[:] = cost, quality, operating
+
+    def _update_market(self) -> None:
+        p, s, leads = self.params, self.smes, self.leads
+        growth = (1 + p.demand_growth_per_year) ** (self.month / 12)
+        if not p.market_on:
+            s.revenue[:] = s.base_revenue * growth
+            self.lost_share = np.zeros(p.n_smes)
+            return
+        kw = {"cost_sensitivity": p.cost_sensitivity, "quality_sensitivity": p.quality_sensitivity}
+        w_sme = competitiveness(s.base_revenue, s.unit_cost, s.quality, **kw)
+        w_lead = competitiveness(leads.capacity, leads.unit_cost, leads.quality, **kw)
+        weights = np.concatenate([w_sme, w_lead])
+        sector = np.concatenate([s.sector, leads.sector])
+        revenue = share_demand(weights, sector, self.base_demand * growth)
+        s.revenue[:] = revenue[: p.n_smes]
+        self.lost_share = lost_order_share(s.revenue, s.base_revenue * growth)
+
+    def _become_willing(self, peer_share: np.ndarray, draws: dict[str, np.ndarray]) -> None:
+        p, s = self.params, self.smes
+        unaware = s.state == UNAWARE
+        visited = np.zeros(p.n_smes, bool)
+        if p.demonstration_on and p.visits_per_month > 0 and self.leads.operating.any():
+            n_sectors = len(p.sector_names)
+            hosts = np.bincount(self.leads.sector[self.leads.operating], minlength=n_sectors)
+            eligible = (hosts[s.sector] > 0) & (s.state != TRANSFORMED)
+            n_eligible = np.bincount(s.sector[eligible], minlength=n_sectors)
+            chance = visit_prob(p.visits_per_month * hosts, n_eligible)
+            visited = eligible & (draws["visit"] < chance[s.sector])
+        self.tally.visits = int(visited.sum())
+        prob = willingness_prob(
+            peer_share, self.lost_share, visited, promotion_per_month=self.rate_promotion,
+            peer_per_month=self.rate_peer, competition_per_month=self.rate_competition,
+            visit_conversion=p.visit_conversion_prob)
+        newly = unaware & (draws["willingness"] < prob)
+        s.state[newly] = WILLING
+        self.tally.new_willing = int(newly.sum())
+
+    # --- docking --------------------------------------------------------------------------
+    @classmethod
+    def bass(cls, p: float, q: float, n_smes: int, seed: int, months: int = 120) -> ClusterModel:
+        """The documented Bass docking configuration (``docs/model.md``, "Docking").
+
+        Complete graph, willingness hazard only (outside promotion ``p`` and imitation ``q``,
+        both per year, on monthly steps), every willing firm counts as adopted; demonstration,
+        competition, market, economic gate, stages, capacity, lapse and budget are off.
+        """
+        return cls(
+            ModelParams(
+                n_smes=n_smes, months=months, deadline_month=months, network="complete",
+                promotion_per_year=p, peer_effect_per_year=q, adopt_when_willing=True,
+                demonstration_on=False, competition_on=False, market_on=False,
+                economic_gate_on=False, stages_on=False, provider_capacity_on=False,
+                lapse_on=False, retry_on=False, beliefs_on=False, budget_rmb=0.0,
+                n_lead_firms_per_sector=0, suppliers_per_lead_firm=0, central_factory_month=0),
+            rng=seed, policies=[])

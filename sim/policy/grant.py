@@ -1,0 +1,81 @@
+"""Grant on project cost: a share of the cost up to a cap per firm, at start or on acceptance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+import numpy as np
+
+from agents.sme import DEEP, LIGHT
+from sim.policy.base import Instrument
+
+if TYPE_CHECKING:
+    from sim.model import ClusterModel
+
+
+@dataclass
+class Grant(Instrument):
+    """Pays ``share`` of a project's cost, at most ``cap_rmb`` per project.
+
+    Args:
+        share: Share of the project cost paid, 0-1.
+        cap_rmb: Largest grant per project, RMB.
+        paid_on: ``"start"`` (reduces the firm's up-front outlay) or ``"acceptance"`` (paid only
+            for projects accepted on verified gains; the firm must finance the whole cost).
+        kinds: Which projects qualify: ``"light"``, ``"deep"`` or ``"both"``.
+
+    Source: 001 (special funds for pilot firms), 002 (50 M RMB provincial funds).
+    """
+
+    share: float = 0.3
+    cap_rmb: float = 300_000.0
+    paid_on: Literal["start", "acceptance"] = "start"
+    kinds: Literal["light", "deep", "both"] = "both"
+    name: ClassVar[str] = "grant"
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.share <= 1:
+            raise ValueError(f"grant.share = {self.share!r}: must be between 0 and 1")
+        if self.cap_rmb < 0:
+            raise ValueError(f"grant.cap_rmb = {self.cap_rmb!r}: must be >= 0")
+        if self.paid_on not in ("start", "acceptance"):
+            raise ValueError(f"grant.paid_on = {self.paid_on!r}: must be 'start' or 'acceptance'")
+        if self.kinds not in ("light", "deep", "both"):
+            raise ValueError(f"grant.kinds = {self.kinds!r}: must be 'light', 'deep' or 'both'")
+
+    def _covers(self, kind: int) -> bool:
+        return self.kinds == "both" or (self.kinds == "light") == (kind == LIGHT)
+
+    def _amount(self, model: ClusterModel, kind: int, cost: np.ndarray) -> np.ndarray | float:
+        # firms expect nothing once the government announces the money has run out
+        if not self._covers(kind) or model.government.budget_left_rmb <= 0:
+            return 0.0
+        return np.minimum(self.share * cost, self.cap_rmb)
+
+    def support_at_start(self, model: ClusterModel, kind: int, cost: np.ndarray) -> np.ndarray | float:
+        """Expected grant at the start of a project (zero if paid on acceptance)."""
+        return self._amount(model, kind, cost) if self.paid_on == "start" else 0.0
+
+    def support_on_acceptance(self, model: ClusterModel, kind: int, cost: np.ndarray) -> np.ndarray | float:
+        """Expected grant on acceptance (zero if paid at the start)."""
+        return self._amount(model, kind, cost) if self.paid_on == "acceptance" else 0.0
+
+    def _pay(self, model: ClusterModel, firms: np.ndarray) -> np.ndarray:
+        smes = model.smes
+        kinds = smes.project_kind[firms]
+        cost = smes.cost[kinds, firms]
+        covered = (kinds == DEEP) if self.kinds == "deep" else \
+            (kinds == LIGHT) if self.kinds == "light" else np.ones(len(firms), bool)
+        request = np.where(covered, np.minimum(self.share * cost, self.cap_rmb), 0.0)
+        return model.government.pay(self.account, request)
+
+    def on_start(self, model: ClusterModel, firms: np.ndarray) -> None:
+        """Pay grants due at the start; the firm's own outlay falls by what it received."""
+        if self.paid_on == "start" and len(firms):
+            model.smes.outlay[firms] -= self._pay(model, firms)
+
+    def on_acceptance(self, model: ClusterModel, firms: np.ndarray) -> None:
+        """Pay grants due on acceptance."""
+        if self.paid_on == "acceptance" and len(firms):
+            model.smes.outlay[firms] -= self._pay(model, firms)

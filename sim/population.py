@@ -1,0 +1,128 @@
+"""The model's struct-of-arrays state: one numpy array per attribute of each agent type."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from agents.provider import GENERALIST
+from agents.sme import UNAWARE
+from sim.params import ModelParams
+
+
+def _beta(rng: np.random.Generator, mean: float, concentration: float, n: int) -> np.ndarray:
+    return rng.beta(mean * concentration, (1 - mean) * concentration, n)
+
+
+@dataclass(eq=False)
+class SMEArrays:
+    """Attributes of all SMEs (index = firm). Money in RMB, revenue per year."""
+
+    sector: np.ndarray
+    base_revenue: np.ndarray
+    revenue: np.ndarray
+    talent: np.ndarray
+    infrastructure: np.ndarray
+    credit_access: np.ndarray
+    cash: np.ndarray
+    hurdle: np.ndarray           # idiosyncratic required NPV per RMB of cost
+    cost: np.ndarray             # project cost by kind: shape (3, n), row 0 unused
+    benefit: np.ndarray          # annual benefit by kind: shape (3, n), row 0 unused
+    state: np.ndarray
+    level: np.ndarray            # accepted level: 0 none, 1 light, 2 deep
+    stage: np.ndarray            # running project's stage: 0 none, 1-3
+    months_in_stage: np.ndarray
+    project_kind: np.ndarray     # kind of the queued or running project
+    hardware_only: np.ndarray
+    provider: np.ndarray
+    queued_since: np.ndarray
+    started_month: np.ndarray
+    since: np.ndarray            # month of the last failure, lapse or acceptance
+    successes: np.ndarray        # accepted projects so far (what peers see)
+    failures: np.ndarray         # failed or rejected projects so far
+    unit_cost: np.ndarray
+    quality: np.ndarray
+    outlay: np.ndarray           # own money in the running project, RMB
+
+
+def build_smes(p: ModelParams, rng: np.random.Generator) -> SMEArrays:
+    """Draw a heterogeneous population of SMEs from the parameters' distributions."""
+    n = p.n_smes
+    sector = rng.choice(len(p.sector_shares), size=n, p=np.asarray(p.sector_shares)).astype(np.int32)
+    revenue = p.revenue_median_rmb * np.exp(p.revenue_sigma * rng.standard_normal(n))
+    c = p.trait_concentration
+    talent = _beta(rng, p.talent_mean, c, n)
+    infrastructure = _beta(rng, p.infrastructure_mean, c, n)
+    credit_access = _beta(rng, p.credit_access_mean, c, n)
+    cash = revenue * p.cash_months / 12 * np.exp(0.5 * rng.standard_normal(n) - 0.125)
+    hurdle = p.hurdle_sd * rng.standard_normal(n)
+    size = revenue / p.revenue_median_rmb
+    cost = np.zeros((3, n))
+    benefit = np.zeros((3, n))
+    for kind, median_cost, payback in ((1, p.light_cost_rmb, p.light_payback_years),
+                                       (2, p.deep_cost_rmb, p.deep_payback_years)):
+        cost[kind] = median_cost * size ** p.cost_size_elasticity
+        # benefit is a share of revenue fixed so that the median firm's payback is as sourced
+        benefit[kind] = median_cost / payback * size
+    return SMEArrays(
+        sector=sector, base_revenue=revenue, revenue=revenue.copy(), talent=talent,
+        infrastructure=infrastructure, credit_access=credit_access, cash=cash, hurdle=hurdle,
+        cost=cost, benefit=benefit,
+        state=np.full(n, UNAWARE, np.int8), level=np.zeros(n, np.int8),
+        stage=np.zeros(n, np.int8), months_in_stage=np.zeros(n, np.int16),
+        project_kind=np.zeros(n, np.int8), hardware_only=np.zeros(n, bool),
+        provider=np.full(n, -1, np.int32), queued_since=np.zeros(n, np.int32),
+        started_month=np.zeros(n, np.int32), since=np.zeros(n, np.int32),
+        successes=np.zeros(n, np.int32), failures=np.zeros(n, np.int32),
+        unit_cost=np.ones(n), quality=np.ones(n), outlay=np.zeros(n),
+    )
+
+
+@dataclass(eq=False)
+class ProviderArrays:
+    """Attributes of all potential providers (initial ones active, entrants inactive)."""
+
+    active: np.ndarray
+    quality: np.ndarray
+    specialty: np.ndarray
+    capacity: np.ndarray
+    load: np.ndarray
+    noise: np.ndarray
+
+
+def build_providers(p: ModelParams, rng: np.random.Generator) -> ProviderArrays:
+    """Draw the pool of providers; the first ``n_providers`` are in the market at the start."""
+    m = p.max_providers
+    quality = _beta(rng, p.provider_quality_mean, p.trait_concentration, m)
+    specialist = rng.random(m) < p.provider_specialist_share
+    specialty = np.where(specialist, rng.integers(0, len(p.sector_names), m), GENERALIST)
+    return ProviderArrays(
+        active=np.arange(m) < p.n_providers, quality=quality,
+        specialty=specialty.astype(np.int32), capacity=np.full(m, p.provider_capacity, np.int32),
+        load=np.zeros(m, np.int32), noise=rng.random(m))
+
+
+@dataclass(eq=False)
+class LeadArrays:
+    """Attributes of the lead firms (one row per lead firm)."""
+
+    sector: np.ndarray
+    capacity: np.ndarray
+    unit_cost: np.ndarray
+    quality: np.ndarray
+    operating: np.ndarray
+
+
+def build_leads(p: ModelParams, smes: SMEArrays) -> LeadArrays:
+    """Lead firms of each sector, sized to hold ``lead_firm_market_share`` of its market."""
+    k = p.n_lead_firms_per_sector
+    n_sectors = len(p.sector_names)
+    sector = np.repeat(np.arange(n_sectors), k).astype(np.int32)
+    sme_total = np.bincount(smes.sector, weights=smes.base_revenue, minlength=n_sectors)
+    share = p.lead_firm_market_share
+    lead_total = sme_total * (k * share) / max(1e-12, 1 - k * share)
+    capacity = lead_total[sector] / max(k, 1)
+    m = len(sector)
+    return LeadArrays(sector=sector, capacity=capacity, unit_cost=np.ones(m),
+                      quality=np.ones(m), operating=np.zeros(m, bool))
