@@ -17,9 +17,19 @@ def competitiveness(base_revenue: np.ndarray, unit_cost: np.ndarray, quality: np
     return base_revenue * unit_cost ** -cost_sensitivity * quality ** quality_sensitivity
 
 
-def share_demand(weights: np.ndarray, sector: np.ndarray, demand: np.ndarray) -> np.ndarray:
-    """Revenue of each firm: its sector's ``demand`` split in proportion to ``weights``."""
+def share_demand(weights: np.ndarray, sector: np.ndarray, demand: np.ndarray,
+                 extra: np.ndarray | None = None) -> np.ndarray:
+    """Revenue of each firm: its sector's ``demand`` split in proportion to ``weights``.
+
+    Args:
+        weights: Market weight of each firm.
+        sector: Sector index of each firm.
+        demand: Demand of each sector, RMB/year.
+        extra: Weight of other sellers in each sector (lead firms), which take their share.
+    """
     totals = np.bincount(sector, weights=weights, minlength=len(demand))
+    if extra is not None:
+        totals = totals + extra
     scale = np.divide(demand, totals, out=np.zeros_like(demand), where=totals > 0)
     return weights * scale[sector]
 

@@ -18,10 +18,10 @@ import scipy.sparse as sp
 from agents.government import Government
 from agents.lead_firm import LeadFirm, central_factory_effect, visit_prob
 from agents.provider import ServiceProvider
-from agents.sme import SME, TRANSFORMED, UNAWARE, WILLING, willingness_prob
+from agents.sme import SME, TRANSFORMED, UNAWARE, WILLING, annuity_factor, willingness_prob
 from sim import metrics, projects
 from sim.market import competitiveness, lost_order_share, share_demand
-from sim.networks import small_world, supply_chain
+from sim.networks import PeerSums, small_world, supply_chain
 from sim.params import ModelParams, ParameterError
 from sim.policy import Instrument, Levers, default_policy_mix
 from sim.population import build_leads, build_providers, build_smes
@@ -105,16 +105,23 @@ class ClusterModel(mesa.Model):
     def _build_networks(self) -> None:
         p, s = self.params, self.smes
         if p.network == "small_world":
-            self.peers: sp.csr_matrix | None = small_world(
-                s.sector, p.peer_mean_degree, p.rewire_prob, self.streams["network"])
-            self.peer_degree = np.asarray(self.peers.sum(axis=1)).ravel()
+            peers = small_world(s.sector, p.peer_mean_degree, p.rewire_prob,
+                                self.streams["network"])
+            degree = np.diff(peers.indptr).astype(float)
         else:  # complete graph within each sector, computed from sector totals
-            self.peers = None
-            self.sector_size = np.bincount(s.sector, minlength=len(p.sector_names))
-            self.peer_degree = self.sector_size[s.sector] - 1.0
+            peers = None
+            degree = np.bincount(s.sector, minlength=len(p.sector_names))[s.sector] - 1.0
+        self.peers: sp.csr_matrix | None = peers
+        self._seen = PeerSums(peers, s.sector)  # columns: holding, successes, failures
         self.chain = supply_chain(s.sector, self.leads.sector, p.suppliers_per_lead_firm,
                                   self.streams["supply_chain"])
-        self.is_supplier = np.asarray(self.chain.sum(axis=1)).ravel() > 0
+        # a supplier watches its lead firm as if it were chain_exposure_weight peers
+        self.chain_weighted = (self.chain * p.chain_exposure_weight).tocsr()
+        self._chain_key: bytes | None = None
+        self._chain_seen = np.zeros(p.n_smes)
+        exposure_degree = degree + np.asarray(self.chain_weighted.sum(axis=1)).ravel()
+        self.inv_exposure_degree = np.divide(1.0, exposure_degree, out=np.zeros(len(degree)),
+                                             where=exposure_degree > 0)
 
     def _derive_rates(self) -> None:
         p = self.params
@@ -129,11 +136,13 @@ class ClusterModel(mesa.Model):
         self.stage_months = np.ones((3, 4), np.int16)
         self.stage_months[1, 1:] = p.light_stage_months
         self.stage_months[2, 1:] = p.deep_stage_months
+        self.stage_ends = np.cumsum(self.stage_months[:, 1:], axis=1)  # months from start
         self.stage_base_prob = np.array([0.0, *p.stage_failure_prob])
         self.cost_after = np.array([1.0, 1 - p.light_cost_cut, 1 - p.deep_cost_cut])
         self.quality_after = np.array([1.0, 1 + p.light_quality_gain, 1 + p.deep_quality_gain])
         self.lost_share = np.zeros(p.n_smes)
         self.levers = Levers()
+        self.annuity = annuity_factor(p.horizon_years, p.discount_rate)
 
     def add_provider(self) -> None:
         """A new provider enters the market (the next one of the pre-drawn pool, if any)."""
@@ -144,13 +153,6 @@ class ClusterModel(mesa.Model):
             self.tally.new_providers += 1
 
     # --- observation ----------------------------------------------------------------------
-    def _peer_sums(self, values: np.ndarray) -> np.ndarray:
-        """Sum of ``values`` over each firm's peers."""
-        if self.peers is not None:
-            return self.peers @ values
-        totals = np.bincount(self.smes.sector, weights=values, minlength=len(self.sector_size))
-        return totals[self.smes.sector] - values
-
     def observe_peers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """What each firm sees at the start of the month.
 
@@ -159,16 +161,17 @@ class ClusterModel(mesa.Model):
             for suppliers, their lead firm, weighted) holding an accepted transformation, and
             the numbers of successful and failed projects seen among peers.
         """
-        s, p = self.smes, self.params
-        holding = (s.state == TRANSFORMED).astype(float)
-        seen_transformed = self._peer_sums(holding)
-        chain_seen = (self.chain @ self.leads.operating.astype(float)) * p.chain_exposure_weight
-        degree = self.peer_degree + self.is_supplier * p.chain_exposure_weight
-        share = np.divide(seen_transformed + chain_seen, degree,
-                          out=np.zeros(len(degree)), where=degree > 0)
-        successes = self._peer_sums(s.successes.astype(float)) + chain_seen
-        failures = self._peer_sums(s.failures.astype(float))
-        return share, successes, failures
+        s = self.smes
+        counts = np.empty((len(s.state), 3))
+        counts[:, 0] = s.state == TRANSFORMED
+        counts[:, 1] = s.successes
+        counts[:, 2] = s.failures
+        seen = self._seen(counts)
+        if self._chain_key != (key := self.leads.operating.tobytes()):
+            self._chain_key = key
+            self._chain_seen = self.chain_weighted @ self.leads.operating.astype(float)
+        share = (seen[:, 0] + self._chain_seen) * self.inv_exposure_degree
+        return share, seen[:, 1] + self._chain_seen, seen[:, 2]
 
     # --- the month ------------------------------------------------------------------------
     def step(self) -> None:
@@ -212,16 +215,24 @@ class ClusterModel(mesa.Model):
         growth = (1 + p.demand_growth_per_year) ** (self.month / 12)
         if not p.market_on:
             s.revenue[:] = s.base_revenue * growth
-            self.lost_share = np.zeros(p.n_smes)
             return
-        kw = {"cost_sensitivity": p.cost_sensitivity, "quality_sensitivity": p.quality_sensitivity}
-        w_sme = competitiveness(s.base_revenue, s.unit_cost, s.quality, **kw)
-        w_lead = competitiveness(leads.capacity, leads.unit_cost, leads.quality, **kw)
-        weights = np.concatenate([w_sme, w_lead])
-        sector = np.concatenate([s.sector, leads.sector])
-        revenue = share_demand(weights, sector, self.base_demand * growth)
-        s.revenue[:] = revenue[: p.n_smes]
+        w_lead = competitiveness(leads.capacity, leads.unit_cost, leads.quality,
+                                 cost_sensitivity=p.cost_sensitivity,
+                                 quality_sensitivity=p.quality_sensitivity)
+        s.revenue[:] = share_demand(s.weight, s.sector, self.base_demand * growth,
+                                    extra=np.bincount(leads.sector, weights=w_lead,
+                                                      minlength=len(self.base_demand)))
         self.lost_share = lost_order_share(s.revenue, s.base_revenue * growth)
+
+    def set_cost_quality(self, firms: np.ndarray, unit_cost: np.ndarray | float,
+                         quality: np.ndarray | float) -> None:
+        """Change firms' unit cost and quality, and with them their market weight."""
+        p, s = self.params, self.smes
+        s.unit_cost[firms] = unit_cost
+        s.quality[firms] = quality
+        s.weight[firms] = competitiveness(
+            s.base_revenue[firms], s.unit_cost[firms], s.quality[firms],
+            cost_sensitivity=p.cost_sensitivity, quality_sensitivity=p.quality_sensitivity)
 
     def _become_willing(self, peer_share: np.ndarray, draws: dict[str, np.ndarray]) -> None:
         p, s = self.params, self.smes

@@ -75,3 +75,61 @@ def supply_chain(sector: np.ndarray, lead_sector: np.ndarray, suppliers_per_lead
     r = np.concatenate(rows) if rows else np.empty(0, dtype=np.int64)
     c = np.concatenate(cols) if cols else np.empty(0, dtype=np.int64)
     return sp.csr_matrix((np.ones(len(r)), (r, c)), shape=(n, len(lead_sector)))
+
+
+class PeerSums:
+    """Sums of per-firm quantities over each firm's peers, kept up to date incrementally.
+
+    A month changes few firms, so instead of a full sparse product each month the sums are
+    corrected for the firms whose values changed (cost proportional to changes x degree). With
+    no adjacency (complete graph within sectors) sums come from sector totals. Values are
+    counts, so incremental and full sums are exactly equal.
+
+    Args:
+        adjacency: Symmetric CSR adjacency, or ``None`` for a complete graph within sectors.
+        sector: Sector index of each firm (used when ``adjacency`` is ``None``).
+    """
+
+    # above this share of changed firms a full product is cheaper than corrections
+    FULL_RECOMPUTE_SHARE = 0.05
+
+    def __init__(self, adjacency: sp.csr_matrix | None, sector: np.ndarray) -> None:
+        self.adjacency = adjacency
+        self.sector = sector
+        self.n_sectors = int(sector.max()) + 1 if len(sector) else 0
+        self._last: np.ndarray | None = None
+        self._sums: np.ndarray | None = None
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        """Sums over each firm's peers (the firm itself excluded).
+
+        Args:
+            values: ``(n_firms, k)`` array of counts.
+
+        Returns:
+            ``(n_firms, k)`` array; valid until the next call.
+        """
+        if self.adjacency is None:
+            totals = np.stack([np.bincount(self.sector, weights=col, minlength=self.n_sectors)
+                               for col in values.T], axis=1)
+            return totals[self.sector] - values
+        if self._last is None:
+            return self._full(values)
+        changed = np.flatnonzero((values != self._last).any(axis=1))
+        if len(changed) > self.FULL_RECOMPUTE_SHARE * len(values):
+            return self._full(values)
+        if len(changed):
+            adj = self.adjacency
+            starts = adj.indptr[changed]
+            lengths = adj.indptr[changed + 1] - starts
+            offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+            neighbours = adj.indices[offsets + np.arange(offsets.size)]
+            delta = np.repeat(values[changed] - self._last[changed], lengths, axis=0)
+            np.add.at(self._sums, neighbours, delta)
+            self._last[changed] = values[changed]
+        return self._sums
+
+    def _full(self, values: np.ndarray) -> np.ndarray:
+        self._sums = np.asarray(self.adjacency @ values, dtype=np.float64)
+        self._last = values.copy()
+        return self._sums

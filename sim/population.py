@@ -32,7 +32,7 @@ class SMEArrays:
     state: np.ndarray
     level: np.ndarray            # accepted level: 0 none, 1 light, 2 deep
     stage: np.ndarray            # running project's stage: 0 none, 1-3
-    months_in_stage: np.ndarray
+    hazard: np.ndarray           # monthly failure hazard by stage (n, 4), set at start
     project_kind: np.ndarray     # kind of the queued or running project
     hardware_only: np.ndarray
     provider: np.ndarray
@@ -43,6 +43,7 @@ class SMEArrays:
     failures: np.ndarray         # failed or rejected projects so far
     unit_cost: np.ndarray
     quality: np.ndarray
+    weight: np.ndarray           # market weight (see sim.market.competitiveness)
     outlay: np.ndarray           # own money in the running project, RMB
 
 
@@ -70,12 +71,12 @@ def build_smes(p: ModelParams, rng: np.random.Generator) -> SMEArrays:
         infrastructure=infrastructure, credit_access=credit_access, cash=cash, hurdle=hurdle,
         cost=cost, benefit=benefit,
         state=np.full(n, UNAWARE, np.int8), level=np.zeros(n, np.int8),
-        stage=np.zeros(n, np.int8), months_in_stage=np.zeros(n, np.int16),
+        stage=np.zeros(n, np.int8), hazard=np.zeros((n, 4)),
         project_kind=np.zeros(n, np.int8), hardware_only=np.zeros(n, bool),
         provider=np.full(n, -1, np.int32), queued_since=np.zeros(n, np.int32),
         started_month=np.zeros(n, np.int32), since=np.zeros(n, np.int32),
         successes=np.zeros(n, np.int32), failures=np.zeros(n, np.int32),
-        unit_cost=np.ones(n), quality=np.ones(n), outlay=np.zeros(n),
+        unit_cost=np.ones(n), quality=np.ones(n), weight=revenue.copy(), outlay=np.zeros(n),
     )
 
 

@@ -25,7 +25,6 @@ from agents.sme import (
     UNAWARE,
     WILLING,
     accepted,
-    annuity_factor,
     beliefs,
     choose_kind,
     lapse_prob,
@@ -49,8 +48,14 @@ def adopt_willing(model: ClusterModel) -> None:
     model.tally.new_transformed += len(newly)
 
 
+KINDS = np.array([[LIGHT], [DEEP]])  # rows of the (kind, firm) arrays in decide()
+
+
 def decide(model: ClusterModel, seen_ok: np.ndarray, seen_bad: np.ndarray) -> None:
-    """Willing firms (and light adopters considering a deep upgrade) choose a project or wait."""
+    """Willing firms (and light adopters considering a deep upgrade) choose a project or wait.
+
+    Both kinds are valued at once as (2, firms) arrays: row 0 light, row 1 deep.
+    """
     p, s, t = model.params, model.smes, model.month
     first = s.state == WILLING
     if not p.economic_gate_on:
@@ -68,36 +73,34 @@ def decide(model: ClusterModel, seen_ok: np.ndarray, seen_bad: np.ndarray) -> No
             seen_ok[firms], seen_bad[firms], prior_failure=p.prior_failure_belief,
             prior_benefit=p.prior_benefit_belief, prior_weight=p.prior_belief_weight)
     else:
-        fail_belief = np.full(len(firms), p.prior_failure_belief)
-        benefit_belief = np.full(len(firms), p.prior_benefit_belief)
-    avoided_loss = model.lost_share[firms] * s.base_revenue[firms] * p.contribution_margin
-    credit_limit = s.credit_access[firms] * p.credit_limit_share * s.revenue[firms]
+        fail_belief, benefit_belief = p.prior_failure_belief, p.prior_benefit_belief
+    cost = s.cost[1:, firms]
+    benefit = s.benefit[1:, firms]
+    if is_upgrade.any():  # an upgrade earns only what deep adds to light
+        benefit[1] -= np.where(is_upgrade, benefit[0], 0.0)
+    fail = np.empty(cost.shape)
+    fail[0] = _scale_odds(fail_belief, p.light_failure_factor)
+    fail[1] = fail_belief
+    revenue = s.revenue[firms]
     levers = model.levers
-    annuity = annuity_factor(p.horizon_years, p.discount_rate)
-    scores = {}
-    for kind in (LIGHT, DEEP):
-        cost = s.cost[kind, firms]
-        benefit = s.benefit[kind, firms]
-        if kind == DEEP:  # an upgrade earns only what deep adds to light
-            benefit = benefit - np.where(is_upgrade, s.benefit[LIGHT, firms], 0.0)
-        fail = fail_belief if kind == DEEP else _scale_odds(fail_belief, p.light_failure_factor)
-        value, affordable = project_value(
-            cost, benefit,
-            grant_at_start=sum(i.support_at_start(model, kind, cost) for i in model.instruments),
-            grant_on_acceptance=sum(i.support_on_acceptance(model, kind, cost)
-                                    for i in model.instruments),
-            cash=s.cash[firms], credit_limit=credit_limit, loan_rate=p.loan_rate,
-            interest_subsidy_share=levers.interest_subsidy_share, loan_years=p.loan_years,
-            failure_prob=fail, benefit_belief=benefit_belief, avoided_loss=avoided_loss,
-            failure_reimbursement_share=levers.failure_reimbursement_share, annuity=annuity,
-            risk_aversion=p.risk_aversion, risk_capacity=s.revenue[firms])
-        # a firm undertakes a project only if it clears its own hurdle per RMB of cost
-        scores[kind] = (value, affordable & (value / cost > s.hurdle[firms]))
-    go_light = scores[LIGHT][1] & ~is_upgrade
-    go_deep = scores[DEEP][1] & (s.infrastructure[firms] >= p.deep_infrastructure_min)
-    kinds = choose_kind(scores[LIGHT][0], scores[DEEP][0], go_light, go_deep)
-    go = kinds > 0
-    _enqueue(model, firms[go], kinds[go])
+    value, affordable = project_value(
+        cost, benefit,
+        grant_at_start=sum(i.support_at_start(model, KINDS, cost) for i in model.instruments),
+        grant_on_acceptance=sum(i.support_on_acceptance(model, KINDS, cost)
+                                for i in model.instruments),
+        cash=s.cash[firms], credit_limit=s.credit_access[firms] * p.credit_limit_share * revenue,
+        loan_rate=p.loan_rate, interest_subsidy_share=levers.interest_subsidy_share,
+        loan_years=p.loan_years, failure_prob=fail, benefit_belief=benefit_belief,
+        avoided_loss=model.lost_share[firms] * s.base_revenue[firms] * p.contribution_margin,
+        failure_reimbursement_share=levers.failure_reimbursement_share, annuity=model.annuity,
+        risk_aversion=p.risk_aversion, risk_capacity=revenue)
+    # a firm undertakes a project only if it clears its own hurdle per RMB of cost
+    go = affordable & (value > s.hurdle[firms] * cost)
+    go[0] &= ~is_upgrade
+    go[1] &= s.infrastructure[firms] >= p.deep_infrastructure_min
+    kinds = choose_kind(value[0], value[1], go[0], go[1])
+    chosen = kinds > 0
+    _enqueue(model, firms[chosen], kinds[chosen])
 
 
 def _scale_odds(prob: np.ndarray, factor: float) -> np.ndarray:
@@ -114,17 +117,30 @@ def _enqueue(model: ClusterModel, firms: np.ndarray, kinds: np.ndarray) -> None:
 
 
 def assign_and_start(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
-    """Queued firms, oldest first, take free provider slots in their order of preference."""
+    """Queued firms, oldest first, take free provider slots in their order of preference.
+
+    Only as many firms as there are free slots are served, in queue order (ties broken at
+    random). Served firms of each sector then take slots in their sector's order of preference
+    (fit, then quality if providers are rated); sectors choose in the order of their
+    longest-waiting served firm.
+    """
     p, s, prov = model.params, model.smes, model.providers
     waiting = np.flatnonzero((s.project_kind > 0) & (s.stage == 0))
     if len(waiting):
-        waiting = waiting[np.lexsort((draws["queue"][waiting], s.queued_since[waiting]))]
         active = np.flatnonzero(prov.active)
-        chosen = np.full(len(waiting), -1)
+        key = s.queued_since[waiting] + draws["queue"][waiting]  # month, then random order
         if p.provider_capacity_on:
             free = np.where(prov.active, prov.capacity - prov.load, 0)
-            for sector in np.unique(s.sector[waiting]):
-                in_sector = np.flatnonzero(s.sector[waiting] == sector)
+            n_served = min(int(free.sum()), len(waiting))
+            if n_served < len(waiting):
+                waiting = waiting[np.argpartition(key, n_served - 1)[:n_served]] \
+                    if n_served else waiting[:0]
+                key = s.queued_since[waiting] + draws["queue"][waiting]
+            waiting = waiting[np.argsort(key, kind="stable")]
+            chosen = np.full(len(waiting), -1)
+            sectors = s.sector[waiting]
+            for sector in dict.fromkeys(sectors.tolist()):  # in order of first appearance
+                in_sector = np.flatnonzero(sectors == sector)
                 order = active[preference_order(
                     sector_fit(prov.specialty[active], sector), prov.quality[active],
                     prov.noise[active], rated=model.levers.providers_rated)]
@@ -137,7 +153,10 @@ def assign_and_start(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
             chosen = active[np.minimum(pick, len(active) - 1)]
         start = chosen >= 0
         _start(model, waiting[start], chosen[start], draws)
-    queue_len = int(((s.project_kind > 0) & (s.stage == 0)).sum())
+        queue_len = len(waiting) - int(start.sum()) if not p.provider_capacity_on else \
+            int(((s.project_kind > 0) & (s.stage == 0)).sum())
+    else:
+        queue_len = 0
     model.queue_history.append(queue_len)
     if p.provider_entry_on and p.provider_capacity_on and entry_due(
             model.queue_history, threshold=p.provider_capacity,
@@ -149,10 +168,9 @@ def _start(model: ClusterModel, firms: np.ndarray, providers: np.ndarray,
            draws: dict[str, np.ndarray]) -> None:
     p, s, t = model.params, model.smes, model.month
     s.provider[firms] = providers
-    model.providers.load += np.bincount(providers, minlength=len(model.providers.load)).astype(
-        model.providers.load.dtype)
+    load = model.providers.load
+    load += np.bincount(providers, minlength=len(load)).astype(load.dtype)
     s.stage[firms] = 1
-    s.months_in_stage[firms] = 0
     s.started_month[firms] = t
     s.hardware_only[firms] = draws["hardware"][firms] < p.hardware_only_share
     s.outlay[firms] = s.cost[s.project_kind[firms], firms]
@@ -160,8 +178,33 @@ def _start(model: ClusterModel, firms: np.ndarray, providers: np.ndarray,
     model.tally.new_started += len(firms)
     for instrument in model.instruments:
         instrument.on_start(model, firms)
-    if not p.stages_on:
+    if p.stages_on:
+        s.hazard[firms] = _stage_hazards(model, firms)
+    else:
         _complete(model, firms, draws)
+
+
+def _stage_hazards(model: ClusterModel, firms: np.ndarray) -> np.ndarray:
+    """Monthly failure hazard of each stage (columns 1-3; column 0 unused) of new projects.
+
+    A project's risk is fixed when it starts: by the firm's talent, its provider's quality and
+    fit, the kind of project and the support in force then. Hardware-only purchases do not fail
+    (they are caught at acceptance).
+    """
+    p, s = model.params, model.smes
+    kind, prov = s.project_kind[firms], s.provider[firms]
+    prob = stage_failure_prob(
+        model.stage_base_prob[1:], s.talent[firms, None],
+        model.providers.quality[prov, None],
+        sector_fit(model.providers.specialty[prov], s.sector[firms])[:, None],
+        talent_mean=p.talent_mean, talent_effect=p.talent_effect,
+        quality_effect=p.provider_quality_effect, fit_effect=p.fit_effect,
+        extra_log_odds=np.where(kind == LIGHT, np.log(p.light_failure_factor), 0.0)[:, None]
+        + model.levers.stage_log_odds[1:])
+    hazard = np.zeros((len(firms), 4))
+    hazard[:, 1:] = monthly_hazard(prob, model.stage_months[kind, 1:])
+    hazard[s.hardware_only[firms]] = 0.0
+    return hazard
 
 
 def progress(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
@@ -172,31 +215,17 @@ def progress(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
     firms = np.flatnonzero((s.stage > 0) & (s.started_month < t))
     if len(firms) == 0:
         return
-    kind, stage = s.project_kind[firms], s.stage[firms]
-    duration = model.stage_months[kind, stage]
-    prov = s.provider[firms]
-    prob = stage_failure_prob(
-        model.stage_base_prob[stage], s.talent[firms], model.providers.quality[prov],
-        sector_fit(model.providers.specialty[prov], s.sector[firms]),
-        talent_mean=p.talent_mean, talent_effect=p.talent_effect,
-        quality_effect=p.provider_quality_effect, fit_effect=p.fit_effect,
-        extra_log_odds=np.where(kind == LIGHT, np.log(p.light_failure_factor), 0.0)
-        + model.levers.stage_log_odds[stage])
-    hazard = np.where(s.hardware_only[firms], 0.0, monthly_hazard(prob, duration))
-    fails = draws["failure"][firms] < hazard
-    failing = firms[fails]
-    counts = np.bincount(stage[fails], minlength=4)
-    model.tally.add_failures(counts[1:])
-    _end_unsuccessfully(model, failing)
-
-    going = ~fails
-    firms, stage, duration = firms[going], stage[going], duration[going]
-    s.months_in_stage[firms] += 1
-    next_stage = s.months_in_stage[firms] >= duration
-    s.stage[firms[next_stage]] += 1
-    s.months_in_stage[firms[next_stage]] = 0
-    done = firms[s.stage[firms] > 3]
-    _complete(model, done, draws)
+    stage = s.stage[firms]
+    fails = draws["failure"][firms] < s.hazard[firms, stage]
+    if fails.any():
+        model.tally.add_failures(np.bincount(stage[fails], minlength=4)[1:])
+        _end_unsuccessfully(model, firms[fails])
+        firms = firms[~fails]
+    # months completed after this one, against the cumulative ends of the three stages
+    done = t - s.started_month[firms]
+    ends = model.stage_ends[s.project_kind[firms]]
+    s.stage[firms] = 1 + (done >= ends[:, 0]) + (done >= ends[:, 1])
+    _complete(model, firms[done >= ends[:, 2]], draws)
 
 
 def _release(model: ClusterModel, firms: np.ndarray) -> None:
@@ -242,8 +271,7 @@ def _complete(model: ClusterModel, firms: np.ndarray, draws: dict[str, np.ndarra
     s.state[good] = TRANSFORMED
     s.successes[good] += 1
     s.since[good] = t
-    s.unit_cost[good] = model.cost_after[kind]
-    s.quality[good] = model.quality_after[kind]
+    model.set_cost_quality(good, model.cost_after[kind], model.quality_after[kind])
     for instrument in model.instruments:
         instrument.on_acceptance(model, good)
     _release(model, good)
@@ -254,14 +282,14 @@ def lapse_and_retry(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
     reconsider (willing again) or give up (unwilling again)."""
     p, s, t = model.params, model.smes, model.month
     if p.lapse_on:
-        idle = (s.state == TRANSFORMED) & (s.project_kind == 0) & (s.since < t)
-        lapsing = idle & (draws["lapse"] < lapse_prob(s.talent, lapse_per_month=p.lapse_per_year / 12))
+        idle = np.flatnonzero((s.state == TRANSFORMED) & (s.project_kind == 0) & (s.since < t))
+        lapsing = idle[draws["lapse"][idle] < lapse_prob(
+            s.talent[idle], lapse_per_month=p.lapse_per_year / 12)]
         s.state[lapsing] = LAPSED
         s.level[lapsing] = 0
-        s.unit_cost[lapsing] = 1.0
-        s.quality[lapsing] = 1.0
+        model.set_cost_quality(lapsing, 1.0, 1.0)
         s.since[lapsing] = t
-        model.tally.new_lapsed += int(lapsing.sum())
+        model.tally.new_lapsed += len(lapsing)
     if p.retry_on:
         due = ((s.state == FAILED) | (s.state == LAPSED)) & (s.since < t) \
             & (t - s.since >= p.cooldown_months)

@@ -19,6 +19,8 @@ def stream_key(name: str) -> int:
 class RandomStreams:
     """A family of independent ``numpy.random.Generator`` objects keyed by name.
 
+    SFC64 is used for its speed (about twice PCG64 for the monthly draws of every firm).
+
     Args:
         seed: Non-negative integer seed of the run.
     """
@@ -32,7 +34,7 @@ class RandomStreams:
         gen = self._streams.get(name)
         if gen is None:
             seq = np.random.SeedSequence(self.seed, spawn_key=(stream_key(name),))
-            gen = self._streams[name] = np.random.Generator(np.random.PCG64(seq))
+            gen = self._streams[name] = np.random.Generator(np.random.SFC64(seq))
         return gen
 
 

@@ -47,12 +47,20 @@ class Instrument:
     def apply(self, model: ClusterModel) -> None:
         """Called at the start of every month, before firms act."""
 
-    def support_at_start(self, model: ClusterModel, kind: int, cost: np.ndarray) -> np.ndarray | float:
-        """Support a firm expects to receive when its project of ``kind`` starts, RMB."""
+    def support_at_start(self, model: ClusterModel, kinds: np.ndarray,
+                         cost: np.ndarray) -> np.ndarray | float:
+        """Support firms expect when a project starts, RMB.
+
+        Args:
+            model: The model.
+            kinds: Project kinds (1 light, 2 deep), broadcastable against ``cost``.
+            cost: Project costs, RMB.
+        """
         return 0.0
 
-    def support_on_acceptance(self, model: ClusterModel, kind: int, cost: np.ndarray) -> np.ndarray | float:
-        """Support a firm expects to receive when its project is accepted, RMB."""
+    def support_on_acceptance(self, model: ClusterModel, kinds: np.ndarray,
+                              cost: np.ndarray) -> np.ndarray | float:
+        """Support firms expect when a project is accepted, RMB (arguments as above)."""
         return 0.0
 
     def on_start(self, model: ClusterModel, firms: np.ndarray) -> None:

@@ -44,30 +44,34 @@ class Grant(Instrument):
         if self.kinds not in ("light", "deep", "both"):
             raise ValueError(f"grant.kinds = {self.kinds!r}: must be 'light', 'deep' or 'both'")
 
-    def _covers(self, kind: int) -> bool:
-        return self.kinds == "both" or (self.kinds == "light") == (kind == LIGHT)
+    def _covers(self, kinds: np.ndarray) -> np.ndarray:
+        if self.kinds == "both":
+            return np.ones(np.shape(kinds), bool)
+        return np.asarray(kinds) == (LIGHT if self.kinds == "light" else DEEP)
 
-    def _amount(self, model: ClusterModel, kind: int, cost: np.ndarray) -> np.ndarray | float:
+    def _amount(self, kinds: np.ndarray, cost: np.ndarray) -> np.ndarray:
+        return np.where(self._covers(kinds), np.minimum(self.share * cost, self.cap_rmb), 0.0)
+
+    def _expected(self, model: ClusterModel, kinds: np.ndarray, cost: np.ndarray,
+                  when: str) -> np.ndarray | float:
         # firms expect nothing once the government announces the money has run out
-        if not self._covers(kind) or model.government.budget_left_rmb <= 0:
+        if self.paid_on != when or model.government.budget_left_rmb <= 0:
             return 0.0
-        return np.minimum(self.share * cost, self.cap_rmb)
+        return self._amount(kinds, cost)
 
-    def support_at_start(self, model: ClusterModel, kind: int, cost: np.ndarray) -> np.ndarray | float:
+    def support_at_start(self, model: ClusterModel, kinds: np.ndarray,
+                         cost: np.ndarray) -> np.ndarray | float:
         """Expected grant at the start of a project (zero if paid on acceptance)."""
-        return self._amount(model, kind, cost) if self.paid_on == "start" else 0.0
+        return self._expected(model, kinds, cost, "start")
 
-    def support_on_acceptance(self, model: ClusterModel, kind: int, cost: np.ndarray) -> np.ndarray | float:
+    def support_on_acceptance(self, model: ClusterModel, kinds: np.ndarray,
+                              cost: np.ndarray) -> np.ndarray | float:
         """Expected grant on acceptance (zero if paid at the start)."""
-        return self._amount(model, kind, cost) if self.paid_on == "acceptance" else 0.0
+        return self._expected(model, kinds, cost, "acceptance")
 
     def _pay(self, model: ClusterModel, firms: np.ndarray) -> np.ndarray:
-        smes = model.smes
-        kinds = smes.project_kind[firms]
-        cost = smes.cost[kinds, firms]
-        covered = (kinds == DEEP) if self.kinds == "deep" else \
-            (kinds == LIGHT) if self.kinds == "light" else np.ones(len(firms), bool)
-        request = np.where(covered, np.minimum(self.share * cost, self.cap_rmb), 0.0)
+        kinds = model.smes.project_kind[firms]
+        request = self._amount(kinds, model.smes.cost[kinds, firms])
         return model.government.pay(self.account, request)
 
     def on_start(self, model: ClusterModel, firms: np.ndarray) -> None:
