@@ -21,6 +21,7 @@ class Government(mesa.Agent):
         super().__init__(model)
         self.budget_rmb = float(budget_rmb)
         self.budget_left_rmb = float(budget_rmb)
+        self.spent_total_rmb = 0.0
         self.target_firms = int(target_firms)
         self.deadline_month = int(deadline_month)
         self.spent_rmb: dict[str, float] = {}
@@ -33,14 +34,10 @@ class Government(mesa.Agent):
         """Pay requests in order until the budget runs out; return what each one received."""
         paid = pay_within_budget(requests_rmb, self.budget_left_rmb)
         total = float(paid.sum())
-        self.budget_left_rmb = max(0.0, self.budget_left_rmb - total)
+        self.spent_total_rmb += total
+        self.budget_left_rmb = max(0.0, self.budget_rmb - self.spent_total_rmb)
         self.spent_rmb[instrument_name] = self.spent_rmb.get(instrument_name, 0.0) + total
         return paid
-
-    @property
-    def spent_total_rmb(self) -> float:
-        """Total paid by all instruments so far."""
-        return self.budget_rmb - self.budget_left_rmb
 
     def step(self) -> None:
         """The government acts through its instruments, which the model applies each month."""

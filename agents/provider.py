@@ -10,7 +10,7 @@ GENERALIST = -1  # specialisation code of a provider that serves every sector al
 
 
 class ServiceProvider(ArrayAgent):
-    """A provider that runs transformation projects; attributes are views into ``model.providers``."""
+    """A provider that runs transformation projects; attributes view ``model.providers``."""
 
     store_name = "providers"
     active = ArrayField("Whether the provider is in the market.")

@@ -225,6 +225,7 @@ def lapse_prob(talent: np.ndarray | float, *, lapse_per_month: float) -> np.ndar
     return -np.expm1(-lapse_per_month * (1.0 - np.asarray(talent, dtype=float)))
 
 
-def accepted(realised_gain: np.ndarray, hardware_only: np.ndarray, *, min_gain: float) -> np.ndarray:
+def accepted(realised_gain: np.ndarray, hardware_only: np.ndarray, *,
+             min_gain: float) -> np.ndarray:
     """Acceptance on verified gains: hardware-only purchases and gains below ``min_gain`` fail."""
     return (~np.asarray(hardware_only, dtype=bool)) & (np.asarray(realised_gain) >= min_gain)

@@ -1,1 +1,1 @@
-"""placeholder"""
+"""Calibration against pilot data (a later issue)."""

@@ -1,1 +1,1 @@
-"""placeholder"""
+"""Experiments: command line, charts and result files."""

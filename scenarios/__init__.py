@@ -1,1 +1,1 @@
-"""placeholder"""
+"""Scenario files and their loader (a later issue)."""

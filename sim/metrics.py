@@ -63,8 +63,11 @@ def reporter(name: str) -> Callable[[ClusterModel], float]:
 
 
 def timeseries_columns(model: ClusterModel) -> list[str]:
-    """Reporter names of a model: the codebook's time series (except month and date, which
-    ``run_one`` adds) plus one spending column per instrument account."""
+    """Reporter names of a model.
+
+    The codebook's time series (except month and date, which ``run_one`` adds) plus one
+    spending column per instrument account.
+    """
     fixed = [c.name for c in codebook.TIMESERIES if c.name not in ("month", "date")]
     accounts = [f"spent_{a}_rmb" for a in model.government.spent_rmb]
     return fixed + accounts

@@ -175,10 +175,13 @@ class ClusterModel(mesa.Model):
 
     # --- the month ------------------------------------------------------------------------
     def step(self) -> None:
-        """Advance one month: government, lead firms, market, willingness, decisions,
-        providers, projects, lapse and retry, then data collection."""
+        """Advance one month.
+
+        Government instruments, lead firms, market, observations, willingness, decisions,
+        providers, projects, lapse and retry, then data collection.
+        """
         self.month += 1
-        p, s = self.params, self.smes
+        p = self.params
         self.tally.reset_month()
         self.levers = Levers()
         draws = {name: self.streams[name].random(p.n_smes) for name in MONTHLY_STREAMS}

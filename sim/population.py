@@ -50,7 +50,8 @@ class SMEArrays:
 def build_smes(p: ModelParams, rng: np.random.Generator) -> SMEArrays:
     """Draw a heterogeneous population of SMEs from the parameters' distributions."""
     n = p.n_smes
-    sector = rng.choice(len(p.sector_shares), size=n, p=np.asarray(p.sector_shares)).astype(np.int32)
+    shares = np.asarray(p.sector_shares)
+    sector = rng.choice(len(shares), size=n, p=shares).astype(np.int32)
     revenue = p.revenue_median_rmb * np.exp(p.revenue_sigma * rng.standard_normal(n))
     c = p.trait_concentration
     talent = _beta(rng, p.talent_mean, c, n)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import ndtri
 
-from agents.provider import fill_slots, preference_order, sector_fit
+from agents.provider import entry_due, fill_slots, preference_order, sector_fit
 from agents.sme import (
     DEEP,
     FAILED,
@@ -32,7 +32,6 @@ from agents.sme import (
     project_value,
     stage_failure_prob,
 )
-from agents.provider import entry_due
 
 if TYPE_CHECKING:
     from sim.model import ClusterModel
@@ -278,8 +277,10 @@ def _complete(model: ClusterModel, firms: np.ndarray, draws: dict[str, np.ndarra
 
 
 def lapse_and_retry(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
-    """Transformed firms may abandon their systems; after a cooldown, failed and lapsed firms
-    reconsider (willing again) or give up (unwilling again)."""
+    """Transformed firms may lapse; failed and lapsed firms reconsider after a cooldown.
+
+    After the cooldown a firm is willing again (retry) or gives up (unwilling again).
+    """
     p, s, t = model.params, model.smes, model.month
     if p.lapse_on:
         idle = np.flatnonzero((s.state == TRANSFORMED) & (s.project_kind == 0) & (s.since < t))

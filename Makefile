@@ -1,0 +1,30 @@
+# Two commands for a newcomer: `make demo` and `make test`. Both create the virtual
+# environment on first use. Another Python: make test PYTHON=python3.12 VENV=.venv312
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint bench codebook clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $@
+
+demo: $(BIN)/.installed          ## set up, then run the built-in default cluster
+	$(BIN)/catfish run
+
+test: $(BIN)/.installed lint     ## set up, lint, then run the whole test suite
+	$(BIN)/python -m pytest -q
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+
+bench: $(BIN)/.installed         ## speed and memory figures (see benchmarks/)
+	$(BIN)/python benchmarks/bench_model.py
+
+codebook: $(BIN)/.installed      ## regenerate docs/codebook.md from sim/codebook.py
+	$(BIN)/catfish codebook --markdown > docs/codebook.md
+
+clean:
+	rm -rf .venv .venv312 catfish-output .pytest_cache .ruff_cache *.egg-info

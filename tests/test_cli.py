@@ -1,0 +1,79 @@
+"""Layer 6: the command line end to end, in a temporary folder."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim import codebook
+
+CATFISH = shutil.which("catfish") or ""
+
+
+def catfish(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    command = [CATFISH] if CATFISH else [sys.executable, "-m", "experiments.cli"]
+    return subprocess.run([*command, *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_run_without_arguments_writes_what_it_promises(tmp_path):
+    done = catfish("run", cwd=tmp_path)
+    assert done.returncode == 0, f"catfish run failed: {done.stderr}"
+    folders = list((tmp_path / "catfish-output").iterdir())
+    assert len(folders) == 1, f"expected one output folder, got {folders}"
+    out = folders[0]
+    assert str(out.relative_to(tmp_path)) in done.stdout, "the summary should name the folder"
+    for name in ("timeseries.csv", "timeseries.parquet", "outcomes.json", "firms_by_state.png"):
+        assert (out / name).stat().st_size > 0, f"{name} missing or empty"
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    assert len(ts) == 36 and ts["month"].tolist() == list(range(1, 37))
+    pd.testing.assert_frame_equal(ts, pd.read_csv(out / "timeseries.csv"), check_dtype=False)
+    outcomes = json.loads((out / "outcomes.json").read_text())
+    assert outcomes["seed"] == 1 and outcomes["target_firms"] == 200
+    assert (out / "firms_by_state.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "transformed by 2023-04" in done.stdout, f"summary lacks the headline: {done.stdout}"
+
+
+def test_seed_months_and_out_options(tmp_path):
+    done = catfish("run", "--seed", "3", "--months", "12", "--out", "r", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    ts = pd.read_csv(tmp_path / "r" / "timeseries.csv")
+    assert len(ts) == 12 and ts["date"].iloc[-1] == "2021-04"
+    assert json.loads((tmp_path / "r" / "outcomes.json").read_text())["seed"] == 3
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (("run", "--months", "0"), "ModelParams.months = 0"),
+    (("run", "--months", "9999"), "ModelParams.months = 9999"),
+    (("run", "--seed", "-1"), "--seed"),
+])
+def test_bad_input_gives_one_line_and_no_traceback(tmp_path, args, expected):
+    done = catfish(*args, "--out", "bad", cwd=tmp_path)
+    assert done.returncode == 2, f"expected exit status 2, got {done.returncode}"
+    assert "Traceback" not in done.stderr, done.stderr
+    assert expected in done.stderr, f"expected {expected!r} in {done.stderr!r}"
+    assert not (tmp_path / "bad" / "timeseries.csv").exists(), "wrote results despite an error"
+
+
+def test_existing_results_are_never_overwritten_silently(tmp_path):
+    assert catfish("run", "--out", "r", "--months", "3", cwd=tmp_path).returncode == 0
+    before = (tmp_path / "r" / "timeseries.csv").read_bytes()
+    again = catfish("run", "--out", "r", "--seed", "9", cwd=tmp_path)
+    assert again.returncode == 2 and "already exists" in again.stderr, again.stderr
+    assert (tmp_path / "r" / "timeseries.csv").read_bytes() == before, "earlier result was lost"
+    assert catfish("run", "--out", "r", "--months", "3", "--overwrite",
+                   cwd=tmp_path).returncode == 0
+
+
+def test_codebook_command_and_docs_are_in_step(tmp_path):
+    done = catfish("codebook", "--markdown", cwd=tmp_path)
+    assert done.returncode == 0 and done.stdout == codebook.markdown()
+    docs = Path(__file__).parents[1] / "docs" / "codebook.md"
+    assert docs.read_text(encoding="utf-8") == codebook.markdown(), \
+        "docs/codebook.md is stale: run `make codebook`"

@@ -1,0 +1,30 @@
+"""Every column the model writes is in the codebook, with unit and both labels."""
+
+from __future__ import annotations
+
+from sim import codebook, run_one
+
+
+def test_every_timeseries_and_outcome_column_is_documented():
+    result = run_one(seed=0, months=6)
+    for name in [*result.timeseries.columns, *result.outcomes]:
+        column = codebook.lookup(name)
+        assert column.unit and column.en and column.zh, f"{name} lacks unit or a label"
+    documented = {c.name for c in codebook.TIMESERIES} | {"spent_grant_rmb"}
+    assert set(result.timeseries.columns) == documented, \
+        f"undocumented or missing: {set(result.timeseries.columns) ^ documented}"
+    assert set(result.outcomes) == {c.name for c in codebook.OUTCOMES}
+
+
+def test_issue_named_reporters_exist():
+    names = {c.name for c in codebook.TIMESERIES}
+    required = {"n_unaware", "n_willing", "n_in_project", "n_transformed", "share_transformed",
+                "new_transformed", "new_failed_early", "new_failed_middle", "new_failed_late",
+                "n_lapsed", "spent_total_rmb", "budget_left_rmb", "mean_unit_cost",
+                "provider_queue"}
+    assert required <= names, f"missing: {required - names}"
+
+
+def test_labels_in_both_languages():
+    assert codebook.label("n_transformed", "zh") == "完成转型(已验收)"
+    assert codebook.label("spent_grant_rmb") == "Spent on grant"
