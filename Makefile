@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench codebook clean
+.PHONY: demo test lint bench docs clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,9 @@ lint: $(BIN)/.installed
 bench: $(BIN)/.installed         ## speed and memory figures (see benchmarks/)
 	$(BIN)/python benchmarks/bench_model.py
 
-codebook: $(BIN)/.installed      ## regenerate docs/codebook.md from sim/codebook.py
+docs: $(BIN)/.installed          ## regenerate docs/codebook.md and docs/parameters.md
 	$(BIN)/catfish codebook --markdown > docs/codebook.md
+	$(BIN)/catfish params --markdown > docs/parameters.md
 
 clean:
 	rm -rf .venv .venv312 catfish-output .pytest_cache .ruff_cache *.egg-info

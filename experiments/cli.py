@@ -106,5 +106,19 @@ def codebook_cmd(markdown: bool) -> None:
         click.echo(codebook.table().to_string(index=False))
 
 
+@main.command("params")
+@click.option("--markdown", is_flag=True, help="Print Markdown (as in docs/parameters.md).")
+def params_cmd(markdown: bool) -> None:
+    """List every model parameter with its default, unit and source."""
+    from sim.params import ModelParams, parameters_markdown
+
+    if markdown:
+        click.echo(parameters_markdown(), nl=False)
+    else:
+        for row in ModelParams.field_table():
+            click.echo(f"{row['name']:<32} {row['default']!s:<20} {row['unit']:<22} "
+                       f"{row['source']}")
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -44,6 +44,7 @@ TIMESERIES: tuple[Column, ...] = (
     _ts("n_lapsed", "firms", "Lapsed", "转型后闲置", "Transformed firms that abandoned their systems ('built in a gust, empty afterwards')."),
     _ts("n_upgrading", "firms", "Upgrading light to deep", "由轻到深升级中", "Transformed firms running (or queued for) a deep project after a light one."),
     _ts("n_deep", "firms", "Transformed, deep", "深度转型", "Transformed firms whose accepted level is deep."),
+    _ts("n_transformed_above_size", "firms", "Transformed, above designated size", "规上企业完成转型", "Transformed firms with revenue at or above above_size_revenue_rmb (规上企业, 20 M RMB)."),
     _ts("share_transformed", "share", "Share transformed", "转型企业占比", "n_transformed / number of SMEs."),
     _ts("new_willing", "firms/month", "Newly willing", "新增有意愿", "Firms that became willing this month."),
     _ts("new_queued", "firms/month", "Newly decided", "新增决定改造", "Firms that chose a project this month (first projects and upgrades)."),

@@ -87,6 +87,8 @@ def monthly(model: ClusterModel) -> dict[str, float]:
     values.update({
         "n_upgrading": int((transformed & (s.project_kind > 0)).sum()),
         "n_deep": int((transformed & (s.level == DEEP)).sum()),
+        "n_transformed_above_size": int(
+            (transformed & (s.revenue >= model.params.above_size_revenue_rmb)).sum()),
         "share_transformed": counts[TRANSFORMED] / n,
         "new_willing": t.new_willing, "new_queued": t.new_queued, "new_started": t.new_started,
         "new_transformed": t.new_transformed, "new_upgraded": t.new_upgraded,

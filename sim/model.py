@@ -40,6 +40,8 @@ class FastCollector(mesa.DataCollector):
 
     def collect(self, model: mesa.Model) -> None:
         """Append this month's value of every reporter."""
+        if hasattr(self, "_collection_steps"):  # Mesa >= 3.4 records when it collected
+            self._collection_steps.append(getattr(model, "time", model.steps))
         for name in self.model_reporters:
             self.model_vars[name].append(model.metrics[name])
 

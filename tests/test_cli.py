@@ -76,4 +76,14 @@ def test_codebook_command_and_docs_are_in_step(tmp_path):
     assert done.returncode == 0 and done.stdout == codebook.markdown()
     docs = Path(__file__).parents[1] / "docs" / "codebook.md"
     assert docs.read_text(encoding="utf-8") == codebook.markdown(), \
-        "docs/codebook.md is stale: run `make codebook`"
+        "docs/codebook.md is stale: run `make docs`"
+
+
+def test_parameters_doc_is_in_step(tmp_path):
+    from sim.params import parameters_markdown
+
+    done = catfish("params", "--markdown", cwd=tmp_path)
+    assert done.returncode == 0 and done.stdout == parameters_markdown()
+    docs = Path(__file__).parents[1] / "docs" / "parameters.md"
+    assert docs.read_text(encoding="utf-8") == parameters_markdown(), \
+        "docs/parameters.md is stale: run `make docs`"
