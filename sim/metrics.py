@@ -116,11 +116,11 @@ def _nan_div(a: float, b: float) -> float:
 def outcomes(model: ClusterModel, ts: pd.DataFrame) -> dict[str, Any]:
     """One row of run outcomes from a finished model and its time series."""
     p, t = model.params, model.tally
-    deadline = ts[ts["month"] <= p.deadline_month]
-    at_deadline = deadline.iloc[-1] if len(deadline) else None
-    transformed = int(at_deadline["n_transformed"]) if at_deadline is not None else 0
-    spent_deadline = float(at_deadline["spent_total_rmb"]) if at_deadline is not None else 0.0
-    reached = ts.loc[ts["n_transformed"] >= p.target_firms, "month"]
+    n_transformed = ts["n_transformed"].to_numpy()
+    last = min(p.deadline_month, len(ts)) - 1  # row of the deadline month (or the last one)
+    transformed = int(n_transformed[last]) if last >= 0 else 0
+    spent_deadline = float(ts["spent_total_rmb"].to_numpy()[last]) if last >= 0 else 0.0
+    reached = np.flatnonzero(n_transformed >= p.target_firms) + 1
     early, middle, late = (int(x) for x in t.cum_failed_by_stage)
     return {
         "seed": model.seed,
@@ -130,7 +130,7 @@ def outcomes(model: ClusterModel, ts: pd.DataFrame) -> dict[str, Any]:
         "share_transformed_by_deadline": transformed / p.n_smes,
         "target_attainment": _nan_div(transformed, p.target_firms),
         "target_met": int(transformed >= p.target_firms),
-        "months_to_target": float(reached.iloc[0]) if len(reached) else math.nan,
+        "months_to_target": float(reached[0]) if len(reached) else math.nan,
         "spent_by_deadline_rmb": spent_deadline,
         "spent_total_rmb": model.government.spent_total_rmb,
         "cost_per_transformed_rmb": _nan_div(spent_deadline, transformed),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import numpy as np
 import pandas as pd
 
 from sim.metrics import outcomes
@@ -75,8 +76,9 @@ def run_one(params_or_scenario: ModelParams | ModelInputs | None = None, *, seed
                          **overrides)
     while model.running:
         model.step()
-    ts = pd.DataFrame(model.datacollector.model_vars)
-    ts.insert(0, "month", range(1, len(ts) + 1))
-    ts.insert(1, "date", calendar(model.params.start_month, len(ts)))
+    columns = model.datacollector.model_vars
+    n = len(next(iter(columns.values())))
+    ts = pd.DataFrame({"month": np.arange(1, n + 1),
+                       "date": calendar(model.params.start_month, n), **columns})
     return RunResult(timeseries=ts, outcomes=outcomes(model, ts), params=model.params,
                      seed=model.seed)

@@ -50,7 +50,8 @@ class Grant(Instrument):
         return np.asarray(kinds) == (LIGHT if self.kinds == "light" else DEEP)
 
     def _amount(self, kinds: np.ndarray, cost: np.ndarray) -> np.ndarray:
-        return np.where(self._covers(kinds), np.minimum(self.share * cost, self.cap_rmb), 0.0)
+        amount = np.minimum(self.share * cost, self.cap_rmb)
+        return amount if self.kinds == "both" else np.where(self._covers(kinds), amount, 0.0)
 
     def _expected(self, model: ClusterModel, kinds: np.ndarray, cost: np.ndarray,
                   when: str) -> np.ndarray | float:
