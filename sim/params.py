@@ -61,7 +61,7 @@ class ModelParams(BaseModel):
     chain_exposure_weight: float = _field(2.0, "peers", "A supplier sees its lead firm's transformation as this many successful peers.", ge=0)
 
     # --- central factory (the lead firm's demonstration plant) -------------------------
-    central_factory_month: int = _field(6, "months", "Step at which the central factory starts operating (0: never).", "000: in production Nov 2020", ge=0, le=600)
+    central_factory_month: int = _field(7, "months", "Step at which the central factory starts operating (0: never).", "000: in production Nov 2020", ge=0, le=600)
     central_factory_cost_cut: float = _field(0.25, "share", "Unit-cost reduction of the central factory.", "000: production cost -25 %", ge=0, lt=1)
     central_factory_quality_gain: float = _field(0.15, "share", "Quality gain of the central factory.", "000: quality +15 %", ge=0, le=2)
     visits_per_month: float = _field(167.0, "firm visits/month", "Visits to the central factory (firms of its sector).", "000: 500+ visitors in 3 months (visitors, not firms: ambiguous)", ge=0)
