@@ -13,7 +13,9 @@ from pathlib import Path
 
 import click
 
+import scenarios
 from experiments.files import OutputExistsError, check_free, write_atomic
+from scenarios import ScenarioError
 from sim import ParameterError, codebook, run_one
 
 RUN_FILES = ["timeseries.csv", "timeseries.parquet", "outcomes.json", "firms_by_state.png"]
@@ -38,6 +40,7 @@ def main() -> None:
 
 
 @main.command()
+@click.argument("scenario", required=False, default=None, metavar="[FILE_OR_NAME]")
 @click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True,
               help="Random seed; the same seed gives the same results.")
 @click.option("--months", type=int, default=None,
@@ -47,10 +50,13 @@ def main() -> None:
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
               help="Language of the chart.")
 @click.option("--overwrite", is_flag=True, help="Replace result files already in --out.")
-def run(seed: int, months: int | None, out: Path | None, lang: str, overwrite: bool) -> None:
-    """Run the built-in default cluster (Jieyang plastics, 1,000 SMEs) once.
+def run(scenario: str | None, seed: int, months: int | None, out: Path | None, lang: str,
+        overwrite: bool) -> None:
+    """Run a scenario once (default: the built-in Jieyang plastics cluster, 1,000 SMEs).
 
-    Writes its time series (CSV, Parquet), outcomes (JSON) and a chart of firms by state (PNG).
+    FILE_OR_NAME is a scenario file or the name of a shipped scenario (`catfish scenarios
+    list`). Writes the time series (CSV, Parquet), outcomes (JSON) and a chart of firms by
+    state (PNG) to the output folder and prints a summary.
     """
     from experiments.charts import firms_by_state
     from experiments.fonts import use_language
@@ -58,8 +64,9 @@ def run(seed: int, months: int | None, out: Path | None, lang: str, overwrite: b
     out = out or Path("catfish-output") / f"run-{dt.datetime.now():%Y%m%d-%H%M%S}"
     try:
         check_free(out, RUN_FILES, overwrite=overwrite)
-        result = run_one(seed=seed, months=months)
-    except (ParameterError, OutputExistsError) as exc:
+        chosen = scenarios.load(scenario or scenarios.DEFAULT)
+        result = run_one(chosen, seed=seed, months=months)
+    except (ParameterError, ScenarioError, OutputExistsError) as exc:
         raise UserError(str(exc)) from None
     ts, o, p = result.timeseries, result.outcomes, result.params
 
@@ -70,7 +77,7 @@ def run(seed: int, months: int | None, out: Path | None, lang: str, overwrite: b
     fig = firms_by_state(ts, target=p.target_firms, deadline_month=p.deadline_month,
                          lang=use_language(lang))
     write_atomic(out / "firms_by_state.png", lambda f: fig.savefig(f, dpi=120, format="png"))
-    click.echo(_summary(o, p, ts))
+    click.echo(_summary(o, p, ts, chosen.labels.zh if lang == "zh" else chosen.labels.en))
     click.echo(f"Results written to {out}/ ({', '.join(RUN_FILES)})")
 
 
@@ -78,11 +85,10 @@ def _jsonable(outcomes: dict) -> dict:
     return {k: (None if isinstance(v, float) and v != v else v) for k, v in outcomes.items()}
 
 
-def _summary(o: dict, p, ts) -> str:
+def _summary(o: dict, p, ts, title: str) -> str:
     deadline = ts.loc[ts["month"] == min(p.deadline_month, len(ts)), "date"].iloc[0]
     lines = [
-        f"Catfish default cluster: {p.n_smes:,} SMEs, {len(ts)} months from {p.start_month}, "
-        f"seed {o['seed']}",
+        f"{title}: {p.n_smes:,} SMEs, {len(ts)} months from {p.start_month}, seed {o['seed']}",
         f"  transformed by {deadline} (deadline): {o['transformed_by_deadline']:,} firms "
         f"({o['share_transformed_by_deadline']:.0%} of all); target {p.target_firms:,}: "
         f"{'met' if o['target_met'] else 'not met'} ({o['target_attainment']:.0%})",
@@ -94,6 +100,48 @@ def _summary(o: dict, p, ts) -> str:
         f"  realised mean payback of accepted projects: {o['mean_payback_years']:.1f} years",
     ]
     return "\n".join(lines)
+
+
+@main.group("scenarios")
+def scenarios_cmd() -> None:
+    """List, show and validate scenario files."""
+
+
+@scenarios_cmd.command("list")
+def scenarios_list() -> None:
+    """The scenarios shipped with Catfish, with their English and Chinese names."""
+    for name in scenarios.shipped_names():
+        labels = scenarios.load(name).labels
+        click.echo(f"{name:<28} {labels.en}  |  {labels.zh}")
+
+
+@scenarios_cmd.command("show")
+@click.argument("name")
+def scenarios_show(name: str) -> None:
+    """Print a scenario file (a shipped name or a path) as it is written."""
+    try:
+        path = scenarios.loader.resolve(name)
+        scenarios.load(path)
+    except ScenarioError as exc:
+        raise UserError(str(exc)) from None
+    click.echo(path.read_text(encoding="utf-8"), nl=False)
+
+
+@scenarios_cmd.command("validate")
+@click.argument("files", nargs=-1, required=True)
+def scenarios_validate(files: tuple[str, ...]) -> None:
+    """Check scenario files; one line per file, exit status 2 if any is invalid."""
+    bad = 0
+    for name in files:
+        try:
+            scenario = scenarios.load(name)
+        except ScenarioError as exc:
+            bad += 1
+            click.echo(f"catfish: error: {exc}", err=True)
+        else:
+            click.echo(f"{name}: ok ({scenario.name}, {len(scenario.policies)} instruments)")
+    if bad:
+        sys.exit(2)
 
 
 @main.command("codebook")

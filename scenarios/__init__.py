@@ -1,1 +1,13 @@
-"""Scenario files and their loader (a later issue)."""
+"""Scenario files shipped with Catfish, their schema and their loader.
+
+``scenarios.load(name_or_path)`` returns a validated, frozen ``Scenario`` that
+``sim.run_one(scenario, seed=...)`` accepts; a bad file raises ``ScenarioError`` (a
+``ValueError``) whose message is one line.
+"""
+
+from scenarios.loader import ScenarioError, load, parse, shipped_names
+from scenarios.schema import Scenario
+
+DEFAULT = "jieyang-plastics-2020"
+
+__all__ = ["DEFAULT", "Scenario", "ScenarioError", "load", "parse", "shipped_names"]

@@ -87,3 +87,22 @@ def test_parameters_doc_is_in_step(tmp_path):
     docs = Path(__file__).parents[1] / "docs" / "parameters.md"
     assert docs.read_text(encoding="utf-8") == parameters_markdown(), \
         "docs/parameters.md is stale: run `make docs`"
+
+
+def test_scenarios_list_show_validate_and_run_by_name(tmp_path):
+    listed = catfish("scenarios", "list", cwd=tmp_path)
+    assert listed.returncode == 0 and "jieyang-plastics-2020" in listed.stdout, listed.stderr
+    shown = catfish("scenarios", "show", "jieyang-plastics-2020", cwd=tmp_path)
+    assert shown.returncode == 0 and "name: jieyang-plastics-2020" in shown.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(shown.stdout.replace("share: 0.3", "share: 3"), encoding="utf-8")
+    checked = catfish("scenarios", "validate", "jieyang-plastics-2020", str(bad), cwd=tmp_path)
+    assert checked.returncode == 2, "an invalid file must give exit status 2"
+    assert "jieyang-plastics-2020: ok" in checked.stdout
+    assert f"{bad}: policies[0].share = 3.0: must be between 0 and 1" in checked.stderr, \
+        checked.stderr
+    assert "Traceback" not in checked.stderr
+    ran = catfish("run", "jieyang-plastics-2020", "--months", "6", "--out", "r", cwd=tmp_path)
+    assert ran.returncode == 0 and "Jieyang daily-use plastics cluster" in ran.stdout, ran.stderr
+    missing = catfish("run", "no-such-scenario", "--out", "r2", cwd=tmp_path)
+    assert missing.returncode == 2 and "no such file or shipped scenario" in missing.stderr

@@ -35,14 +35,15 @@ class Grant(Instrument):
     name: ClassVar[str] = "grant"
 
     def __post_init__(self) -> None:
+        # messages name the field and value; callers add where it came from
         if not 0 <= self.share <= 1:
-            raise ValueError(f"grant.share = {self.share!r}: must be between 0 and 1")
-        if self.cap_rmb < 0:
-            raise ValueError(f"grant.cap_rmb = {self.cap_rmb!r}: must be >= 0")
+            raise ValueError(f"share = {self.share!r}: must be between 0 and 1")
+        if not self.cap_rmb >= 0:
+            raise ValueError(f"cap_rmb = {self.cap_rmb!r}: must be >= 0")
         if self.paid_on not in ("start", "acceptance"):
-            raise ValueError(f"grant.paid_on = {self.paid_on!r}: must be 'start' or 'acceptance'")
+            raise ValueError(f"paid_on = {self.paid_on!r}: must be 'start' or 'acceptance'")
         if self.kinds not in ("light", "deep", "both"):
-            raise ValueError(f"grant.kinds = {self.kinds!r}: must be 'light', 'deep' or 'both'")
+            raise ValueError(f"kinds = {self.kinds!r}: must be 'light', 'deep' or 'both'")
 
     def _covers(self, kinds: np.ndarray) -> np.ndarray:
         if self.kinds == "both":

@@ -1,0 +1,255 @@
+"""What a scenario file may say: typed, frozen sections validated with pydantic.
+
+The cluster and behaviour sections hold what officials do not control (uncertain, calibrated);
+the policy mix holds their levers. ``Scenario.model_inputs()`` turns a scenario into the
+``ModelParams`` and policy instruments that ``sim.run_one`` runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sim.params import ModelParams
+from sim.policy import REGISTRY, Instrument
+
+MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+class Section(BaseModel):
+    """Base of every section: unknown keys are errors and values cannot change."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class Labels(Section):
+    """Names shown to people, in Chinese and English."""
+
+    zh: str = Field(min_length=1, max_length=200)
+    en: str = Field(min_length=1, max_length=200)
+
+
+class SourceNote(Section):
+    """Where a scenario's numbers come from."""
+
+    document: str = Field(min_length=1, max_length=200, description="file name or citation")
+    note: str = Field("", max_length=2000, description="what it says (a short quote)")
+
+
+class Calendar(Section):
+    """When the run starts, how long it runs, and when the target is judged."""
+
+    start: str = Field(pattern=MONTH, description="first simulated month, YYYY-MM")
+    months: int = Field(ge=1, le=600, description="months simulated")
+    deadline: str = Field(pattern=MONTH, description="month at whose end the target is judged")
+
+    @staticmethod
+    def index(start: str, month: str) -> int:
+        """Step number (1-based) of calendar ``month`` counted from ``start``."""
+        (y0, m0), (y1, m1) = (map(int, start.split("-")), map(int, month.split("-")))
+        return (y1 - y0) * 12 + (m1 - m0) + 1
+
+    @model_validator(mode="after")
+    def _deadline_inside(self) -> Calendar:
+        step = self.index(self.start, self.deadline)
+        if not 1 <= step <= self.months:
+            raise ValueError(f"deadline {self.deadline!r} is outside the simulated months "
+                             f"({self.start} plus {self.months} months)")
+        return self
+
+
+class Target(Section):
+    """What the government aims for."""
+
+    firms: int = Field(ge=0, le=10_000_000, description="transformed firms by the deadline")
+
+
+class Budget(Section):
+    """Public money the instruments may spend."""
+
+    total_rmb: float = Field(ge=0, le=1e12)
+
+
+class Sector(Section):
+    """One sector of the cluster."""
+
+    name: str = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_\-]+$")
+    share: float = Field(ge=0, le=1, description="share of the cluster's SMEs")
+    labels: Labels | None = None
+
+
+class SMEs(Section):
+    """The cluster's SMEs."""
+
+    count: int = Field(ge=10, le=2_000_000)
+    sectors: tuple[Sector, ...] = Field(min_length=1, max_length=50)
+    revenue_median_rmb: float = Field(6e6, gt=0, le=1e11)
+    revenue_sigma: float = Field(1.0, ge=0, le=3)
+    talent_mean: float = Field(0.35, gt=0, lt=1)
+    infrastructure_mean: float = Field(0.6, gt=0, lt=1)
+    credit_access_mean: float = Field(0.4, gt=0, lt=1)
+    cash_months: float = Field(1.5, ge=0, le=60)
+
+    @field_validator("sectors")
+    @classmethod
+    def _shares_sum_to_one(cls, sectors: tuple[Sector, ...]) -> tuple[Sector, ...]:
+        total = sum(s.share for s in sectors)
+        if abs(total - 1) > 1e-6:
+            raise ValueError(f"sector shares sum to {total:g}; they must sum to 1")
+        names = [s.name for s in sectors]
+        if len(set(names)) != len(names):
+            raise ValueError(f"sector names repeat: {names}")
+        return sectors
+
+
+class Providers(Section):
+    """Service providers at the start, and how the market for them grows."""
+
+    count: int = Field(10, ge=1, le=10_000)
+    capacity: int = Field(8, ge=1, le=10_000, description="concurrent projects per provider")
+    quality_mean: float = Field(0.5, gt=0, lt=1)
+    specialist_share: float = Field(0.5, ge=0, le=1)
+    max_count: int = Field(40, ge=1, le=100_000, description="initial plus entrants")
+
+
+class CentralFactory(Section):
+    """A lead unit's demonstration plant competing on real orders."""
+
+    opening: str | None = Field(None, pattern=MONTH, description="YYYY-MM; none: never")
+    cost_cut: float = Field(0.25, ge=0, lt=1)
+    quality_gain: float = Field(0.15, ge=0, le=2)
+    visits_per_month: float = Field(167.0, ge=0, le=1e6)
+
+
+class LeadFirms(Section):
+    """Lead firms of each sector, their suppliers and their central factory."""
+
+    per_sector: int = Field(1, ge=0, le=20)
+    market_share: float = Field(0.05, ge=0, le=0.5, description="each, of its sector")
+    suppliers_each: int = Field(30, ge=0, le=1_000_000)
+    central_factory: CentralFactory = CentralFactory()
+
+
+class Network(Section):
+    """Whom firms watch."""
+
+    type: Literal["small_world", "complete"] = "small_world"
+    mean_degree: int = Field(8, ge=0, le=200)
+    rewire_prob: float = Field(0.1, ge=0, le=1)
+
+
+class Cluster(Section):
+    """The cluster: firms, providers, lead firms, networks."""
+
+    smes: SMEs
+    providers: Providers = Providers()
+    lead_firms: LeadFirms = LeadFirms()
+    network: Network = Network()
+
+
+class Behaviour(Section):
+    """Behavioural parameters: a named parameter set plus overrides of ModelParams fields."""
+
+    parameter_set: Literal["default"] = "default"
+    overrides: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("overrides")
+    @classmethod
+    def _known_fields(cls, overrides: dict[str, Any]) -> dict[str, Any]:
+        known = ModelParams.model_fields
+        for name in overrides:
+            if name not in known:
+                raise ValueError(f"{name!r} is not a model parameter (see docs/parameters.md)")
+            if name in SCENARIO_OWNED:
+                raise ValueError(f"{name!r} is set by another section of the scenario "
+                                 f"({SCENARIO_OWNED[name]}), not by behaviour.overrides")
+        return overrides
+
+
+class PolicySpec(Section):
+    """One instrument of the policy mix: its registry name plus its own parameters."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False)
+    instrument: str
+
+    @field_validator("instrument")
+    @classmethod
+    def _registered(cls, name: str) -> str:
+        if name not in REGISTRY:
+            raise ValueError(f"unknown instrument {name!r}; known: {', '.join(sorted(REGISTRY))}")
+        return name
+
+    def parameters(self) -> dict[str, Any]:
+        """The instrument's own parameters (everything but ``instrument``)."""
+        return dict(self.model_extra or {})
+
+
+class Scenario(Section):
+    """A whole scenario: cluster, behaviour, calendar, target, budget and policy mix."""
+
+    name: str = Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9\-]*$")
+    labels: Labels
+    description: str = Field("", max_length=5000)
+    sources: tuple[SourceNote, ...] = ()
+    calendar: Calendar
+    target: Target
+    budget: Budget
+    cluster: Cluster
+    behaviour: Behaviour = Behaviour()
+    policies: tuple[PolicySpec, ...] = ()
+
+    def model_params(self) -> ModelParams:
+        """The ``ModelParams`` this scenario describes."""
+        c, s, lf = self.cluster, self.cluster.smes, self.cluster.lead_firms
+        cf = lf.central_factory
+        opening = Calendar.index(self.calendar.start, cf.opening) if cf.opening else 0
+        return ModelParams(**{
+            **self.behaviour.overrides,
+            "n_smes": s.count, "months": self.calendar.months,
+            "start_month": self.calendar.start,
+            "deadline_month": Calendar.index(self.calendar.start, self.calendar.deadline),
+            "target_firms": self.target.firms, "budget_rmb": self.budget.total_rmb,
+            "sector_names": tuple(x.name for x in s.sectors),
+            "sector_shares": tuple(x.share for x in s.sectors),
+            "revenue_median_rmb": s.revenue_median_rmb, "revenue_sigma": s.revenue_sigma,
+            "talent_mean": s.talent_mean, "infrastructure_mean": s.infrastructure_mean,
+            "credit_access_mean": s.credit_access_mean, "cash_months": s.cash_months,
+            "n_providers": c.providers.count, "provider_capacity": c.providers.capacity,
+            "provider_quality_mean": c.providers.quality_mean,
+            "provider_specialist_share": c.providers.specialist_share,
+            "max_providers": max(c.providers.max_count, c.providers.count),
+            "n_lead_firms_per_sector": lf.per_sector, "lead_firm_market_share": lf.market_share,
+            "suppliers_per_lead_firm": lf.suppliers_each,
+            "central_factory_month": max(opening, 0) if opening <= self.calendar.months else 0,
+            "central_factory_cost_cut": cf.cost_cut,
+            "central_factory_quality_gain": cf.quality_gain,
+            "visits_per_month": cf.visits_per_month,
+            "network": c.network.type, "peer_mean_degree": c.network.mean_degree,
+            "rewire_prob": c.network.rewire_prob,
+        })
+
+    def instruments(self) -> list[Instrument]:
+        """Fresh instrument objects of the policy mix (instruments keep run state)."""
+        return [REGISTRY[p.instrument](**p.parameters()) for p in self.policies]
+
+    def model_inputs(self) -> tuple[ModelParams, list[Instrument]]:
+        """Parameters and policy mix, as ``sim.run_one`` expects."""
+        return self.model_params(), self.instruments()
+
+
+# ModelParams fields that scenario sections set (behaviour.overrides may not)
+SCENARIO_OWNED = {
+    **dict.fromkeys(("n_smes", "sector_names", "sector_shares", "revenue_median_rmb",
+                     "revenue_sigma", "talent_mean", "infrastructure_mean",
+                     "credit_access_mean", "cash_months"), "cluster.smes"),
+    **dict.fromkeys(("months", "start_month", "deadline_month"), "calendar"),
+    "target_firms": "target", "budget_rmb": "budget",
+    **dict.fromkeys(("n_providers", "provider_capacity", "provider_quality_mean",
+                     "provider_specialist_share", "max_providers"), "cluster.providers"),
+    **dict.fromkeys(("n_lead_firms_per_sector", "lead_firm_market_share",
+                     "suppliers_per_lead_firm", "central_factory_month",
+                     "central_factory_cost_cut", "central_factory_quality_gain",
+                     "visits_per_month"), "cluster.lead_firms"),
+    **dict.fromkeys(("network", "peer_mean_degree", "rewire_prob"), "cluster.network"),
+}
