@@ -23,9 +23,10 @@ lint: $(BIN)/.installed
 bench: $(BIN)/.installed         ## speed and memory figures (see benchmarks/)
 	$(BIN)/python benchmarks/bench_model.py
 
-docs: $(BIN)/.installed          ## regenerate docs/codebook.md and docs/parameters.md
+docs: $(BIN)/.installed          ## regenerate the generated docs (codebook, parameters, scenarios)
 	$(BIN)/catfish codebook --markdown > docs/codebook.md
 	$(BIN)/catfish params --markdown > docs/parameters.md
+	$(BIN)/catfish scenarios reference > docs/scenarios.md
 
 clean:
 	rm -rf .venv .venv312 catfish-output .pytest_cache .ruff_cache *.egg-info

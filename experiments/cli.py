@@ -144,6 +144,14 @@ def scenarios_validate(files: tuple[str, ...]) -> None:
         sys.exit(2)
 
 
+@scenarios_cmd.command("reference")
+def scenarios_reference() -> None:
+    """Print the scenario file reference (Markdown, as in docs/scenarios.md)."""
+    from scenarios.reference import markdown
+
+    click.echo(markdown(), nl=False)
+
+
 @main.command("codebook")
 @click.option("--markdown", is_flag=True, help="Print Markdown (as in docs/codebook.md).")
 def codebook_cmd(markdown: bool) -> None:

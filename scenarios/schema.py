@@ -26,8 +26,8 @@ class Section(BaseModel):
 class Labels(Section):
     """Names shown to people, in Chinese and English."""
 
-    zh: str = Field(min_length=1, max_length=200)
-    en: str = Field(min_length=1, max_length=200)
+    zh: str = Field(min_length=1, max_length=200, description="Chinese")
+    en: str = Field(min_length=1, max_length=200, description="English")
 
 
 class SourceNote(Section):
@@ -62,7 +62,7 @@ class Calendar(Section):
 class Target(Section):
     """What the government aims for."""
 
-    firms: int = Field(ge=0, le=10_000_000, description="transformed firms by the deadline")
+    firms: int = Field(ge=0, le=10_000_000)
 
 
 class Budget(Section):
@@ -74,16 +74,19 @@ class Budget(Section):
 class Sector(Section):
     """One sector of the cluster."""
 
-    name: str = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_\-]+$")
-    share: float = Field(ge=0, le=1, description="share of the cluster's SMEs")
-    labels: Labels | None = None
+    name: str = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_\-]+$",
+                      description="identifier used in outputs")
+    share: float = Field(ge=0, le=1, description="share of the cluster's SMEs; shares sum to 1",
+                         json_schema_extra={"unit": "share"})
+    labels: Labels | None = Field(None, description="names for charts (zh, en)")
 
 
 class SMEs(Section):
     """The cluster's SMEs."""
 
     count: int = Field(ge=10, le=2_000_000)
-    sectors: tuple[Sector, ...] = Field(min_length=1, max_length=50)
+    sectors: tuple[Sector, ...] = Field(min_length=1, max_length=50,
+                                        description="the sectors and their shares")
     revenue_median_rmb: float = Field(6e6, gt=0, le=1e11)
     revenue_sigma: float = Field(1.0, ge=0, le=3)
     talent_mean: float = Field(0.35, gt=0, lt=1)
@@ -116,7 +119,8 @@ class Providers(Section):
 class CentralFactory(Section):
     """A lead unit's demonstration plant competing on real orders."""
 
-    opening: str | None = Field(None, pattern=MONTH, description="YYYY-MM; none: never")
+    opening: str | None = Field(None, pattern=MONTH, json_schema_extra={"unit": "YYYY-MM"},
+                                description="month it starts operating; null: no factory")
     cost_cut: float = Field(0.25, ge=0, lt=1)
     quality_gain: float = Field(0.15, ge=0, le=2)
     visits_per_month: float = Field(167.0, ge=0, le=1e6)
@@ -128,7 +132,8 @@ class LeadFirms(Section):
     per_sector: int = Field(1, ge=0, le=20)
     market_share: float = Field(0.05, ge=0, le=0.5, description="each, of its sector")
     suppliers_each: int = Field(30, ge=0, le=1_000_000)
-    central_factory: CentralFactory = CentralFactory()
+    central_factory: CentralFactory = Field(CentralFactory(),
+                                            description="each lead firm's demonstration plant")
 
 
 class Network(Section):
@@ -142,17 +147,19 @@ class Network(Section):
 class Cluster(Section):
     """The cluster: firms, providers, lead firms, networks."""
 
-    smes: SMEs
-    providers: Providers = Providers()
-    lead_firms: LeadFirms = LeadFirms()
-    network: Network = Network()
+    smes: SMEs = Field(description="the firms that may transform")
+    providers: Providers = Field(Providers(), description="service providers")
+    lead_firms: LeadFirms = Field(LeadFirms(), description="lead firms and central factories")
+    network: Network = Field(Network(), description="peer network within each sector")
 
 
 class Behaviour(Section):
     """Behavioural parameters: a named parameter set plus overrides of ModelParams fields."""
 
-    parameter_set: Literal["default"] = "default"
-    overrides: dict[str, Any] = Field(default_factory=dict)
+    parameter_set: Literal["default"] = Field(
+        "default", description="named set of behavioural parameters (calibrated sets later)")
+    overrides: dict[str, Any] = Field(default_factory=dict,
+                                      description="model parameter name -> value")
 
     @field_validator("overrides")
     @classmethod
@@ -171,7 +178,8 @@ class PolicySpec(Section):
     """One instrument of the policy mix: its registry name plus its own parameters."""
 
     model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False)
-    instrument: str
+    instrument: str = Field(description="registry name of the instrument (below), followed by "
+                                        "its parameters")
 
     @field_validator("instrument")
     @classmethod
@@ -188,46 +196,35 @@ class PolicySpec(Section):
 class Scenario(Section):
     """A whole scenario: cluster, behaviour, calendar, target, budget and policy mix."""
 
-    name: str = Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9\-]*$")
-    labels: Labels
-    description: str = Field("", max_length=5000)
-    sources: tuple[SourceNote, ...] = ()
-    calendar: Calendar
-    target: Target
-    budget: Budget
-    cluster: Cluster
-    behaviour: Behaviour = Behaviour()
-    policies: tuple[PolicySpec, ...] = ()
+    name: str = Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9\-]*$",
+                      description="identifier; a shipped scenario's file is NAME.yaml")
+    labels: Labels = Field(description="title shown to people")
+    description: str = Field("", max_length=5000, description="what the scenario represents")
+    sources: tuple[SourceNote, ...] = Field((), description="documents its numbers come from")
+    calendar: Calendar = Field(description="start, length, deadline")
+    target: Target = Field(description="the government's target")
+    budget: Budget = Field(description="public money for the policy mix")
+    cluster: Cluster = Field(description="the cluster (uncertain, not a policy lever)")
+    behaviour: Behaviour = Field(Behaviour(), description="behavioural parameters")
+    policies: tuple[PolicySpec, ...] = Field((), description="the policy mix, in order")
 
     def model_params(self) -> ModelParams:
         """The ``ModelParams`` this scenario describes."""
-        c, s, lf = self.cluster, self.cluster.smes, self.cluster.lead_firms
-        cf = lf.central_factory
-        opening = Calendar.index(self.calendar.start, cf.opening) if cf.opening else 0
-        return ModelParams(**{
-            **self.behaviour.overrides,
-            "n_smes": s.count, "months": self.calendar.months,
-            "start_month": self.calendar.start,
-            "deadline_month": Calendar.index(self.calendar.start, self.calendar.deadline),
-            "target_firms": self.target.firms, "budget_rmb": self.budget.total_rmb,
+        values = {param: _get(self, path) for path, param in PARAM_OF.items()}
+        cal, s = self.calendar, self.cluster.smes
+        opening = self.cluster.lead_firms.central_factory.opening
+        opening_month = Calendar.index(cal.start, opening) if opening else 0
+        values.update({
+            "start_month": cal.start,
+            "deadline_month": Calendar.index(cal.start, cal.deadline),
             "sector_names": tuple(x.name for x in s.sectors),
             "sector_shares": tuple(x.share for x in s.sectors),
-            "revenue_median_rmb": s.revenue_median_rmb, "revenue_sigma": s.revenue_sigma,
-            "talent_mean": s.talent_mean, "infrastructure_mean": s.infrastructure_mean,
-            "credit_access_mean": s.credit_access_mean, "cash_months": s.cash_months,
-            "n_providers": c.providers.count, "provider_capacity": c.providers.capacity,
-            "provider_quality_mean": c.providers.quality_mean,
-            "provider_specialist_share": c.providers.specialist_share,
-            "max_providers": max(c.providers.max_count, c.providers.count),
-            "n_lead_firms_per_sector": lf.per_sector, "lead_firm_market_share": lf.market_share,
-            "suppliers_per_lead_firm": lf.suppliers_each,
-            "central_factory_month": max(opening, 0) if opening <= self.calendar.months else 0,
-            "central_factory_cost_cut": cf.cost_cut,
-            "central_factory_quality_gain": cf.quality_gain,
-            "visits_per_month": cf.visits_per_month,
-            "network": c.network.type, "peer_mean_degree": c.network.mean_degree,
-            "rewire_prob": c.network.rewire_prob,
+            # a factory opening before the start operates from month 1; after the end, never
+            "central_factory_month": max(opening_month, 1) if 0 < opening_month <= cal.months
+            or (opening and opening_month < 1) else 0,
+            "max_providers": max(values["max_providers"], values["n_providers"]),
         })
+        return ModelParams(**{**self.behaviour.overrides, **values})
 
     def instruments(self) -> list[Instrument]:
         """Fresh instrument objects of the policy mix (instruments keep run state)."""
@@ -238,18 +235,44 @@ class Scenario(Section):
         return self.model_params(), self.instruments()
 
 
+def _get(obj: Any, path: str) -> Any:
+    for part in path.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+# Scenario fields that map one to one onto ModelParams fields (units and meaning as there)
+PARAM_OF = {
+    "calendar.months": "months",
+    "target.firms": "target_firms",
+    "budget.total_rmb": "budget_rmb",
+    "cluster.smes.count": "n_smes",
+    "cluster.smes.revenue_median_rmb": "revenue_median_rmb",
+    "cluster.smes.revenue_sigma": "revenue_sigma",
+    "cluster.smes.talent_mean": "talent_mean",
+    "cluster.smes.infrastructure_mean": "infrastructure_mean",
+    "cluster.smes.credit_access_mean": "credit_access_mean",
+    "cluster.smes.cash_months": "cash_months",
+    "cluster.providers.count": "n_providers",
+    "cluster.providers.capacity": "provider_capacity",
+    "cluster.providers.quality_mean": "provider_quality_mean",
+    "cluster.providers.specialist_share": "provider_specialist_share",
+    "cluster.providers.max_count": "max_providers",
+    "cluster.lead_firms.per_sector": "n_lead_firms_per_sector",
+    "cluster.lead_firms.market_share": "lead_firm_market_share",
+    "cluster.lead_firms.suppliers_each": "suppliers_per_lead_firm",
+    "cluster.lead_firms.central_factory.cost_cut": "central_factory_cost_cut",
+    "cluster.lead_firms.central_factory.quality_gain": "central_factory_quality_gain",
+    "cluster.lead_firms.central_factory.visits_per_month": "visits_per_month",
+    "cluster.network.type": "network",
+    "cluster.network.mean_degree": "peer_mean_degree",
+    "cluster.network.rewire_prob": "rewire_prob",
+}
+
 # ModelParams fields that scenario sections set (behaviour.overrides may not)
 SCENARIO_OWNED = {
-    **dict.fromkeys(("n_smes", "sector_names", "sector_shares", "revenue_median_rmb",
-                     "revenue_sigma", "talent_mean", "infrastructure_mean",
-                     "credit_access_mean", "cash_months"), "cluster.smes"),
-    **dict.fromkeys(("months", "start_month", "deadline_month"), "calendar"),
-    "target_firms": "target", "budget_rmb": "budget",
-    **dict.fromkeys(("n_providers", "provider_capacity", "provider_quality_mean",
-                     "provider_specialist_share", "max_providers"), "cluster.providers"),
-    **dict.fromkeys(("n_lead_firms_per_sector", "lead_firm_market_share",
-                     "suppliers_per_lead_firm", "central_factory_month",
-                     "central_factory_cost_cut", "central_factory_quality_gain",
-                     "visits_per_month"), "cluster.lead_firms"),
-    **dict.fromkeys(("network", "peer_mean_degree", "rewire_prob"), "cluster.network"),
+    **{param: path.rsplit(".", 1)[0] for path, param in PARAM_OF.items()},
+    "start_month": "calendar", "deadline_month": "calendar",
+    "sector_names": "cluster.smes", "sector_shares": "cluster.smes",
+    "central_factory_month": "cluster.lead_firms.central_factory",
 }

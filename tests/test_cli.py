@@ -106,3 +106,13 @@ def test_scenarios_list_show_validate_and_run_by_name(tmp_path):
     assert ran.returncode == 0 and "Jieyang daily-use plastics cluster" in ran.stdout, ran.stderr
     missing = catfish("run", "no-such-scenario", "--out", "r2", cwd=tmp_path)
     assert missing.returncode == 2 and "no such file or shipped scenario" in missing.stderr
+
+
+def test_scenario_reference_doc_is_in_step(tmp_path):
+    from scenarios.reference import markdown
+
+    done = catfish("scenarios", "reference", cwd=tmp_path)
+    assert done.returncode == 0 and done.stdout == markdown()
+    docs = Path(__file__).parents[1] / "docs" / "scenarios.md"
+    assert docs.read_text(encoding="utf-8") == markdown(), \
+        "docs/scenarios.md is stale: run `make docs`"
