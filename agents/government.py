@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import mesa
 import numpy as np
 
@@ -14,27 +16,55 @@ class Government(mesa.Agent):
         budget_rmb: Total budget, RMB.
         target_firms: Transformed firms aimed for by the deadline.
         deadline_month: Step at which the target is judged.
+        per_year_rmb: Most that may be spent in a calendar year (year -> RMB); unspent money
+            does not carry over to the next year. Years not listed are limited by the total.
     """
 
     def __init__(self, model: mesa.Model, budget_rmb: float, target_firms: int,
-                 deadline_month: int) -> None:
+                 deadline_month: int, per_year_rmb: Mapping[int, float] | None = None) -> None:
         super().__init__(model)
         self.budget_rmb = float(budget_rmb)
         self.budget_left_rmb = float(budget_rmb)
         self.spent_total_rmb = 0.0
         self.target_firms = int(target_firms)
         self.deadline_month = int(deadline_month)
+        self.per_year_rmb = dict(per_year_rmb or {})
+        self.year: int | None = None
+        self.spent_this_year_rmb = 0.0
         self.spent_rmb: dict[str, float] = {}
 
     def register(self, instrument_name: str) -> None:
         """Open an account for an instrument so its spending is reported even when zero."""
         self.spent_rmb.setdefault(instrument_name, 0.0)
 
-    def pay(self, instrument_name: str, requests_rmb: np.ndarray) -> np.ndarray:
-        """Pay requests in order until the budget runs out; return what each one received."""
-        paid = pay_within_budget(requests_rmb, self.budget_left_rmb)
+    def start_year(self, year: int) -> None:
+        """Called every month with the calendar year; a new year opens a new annual budget."""
+        if year != self.year:
+            self.year = year
+            self.spent_this_year_rmb = 0.0
+
+    @property
+    def available_rmb(self) -> float:
+        """What may still be spent now: the total left, within this year's limit if any."""
+        cap = self.per_year_rmb.get(self.year) if self.year is not None else None
+        if cap is None:
+            return self.budget_left_rmb
+        return max(0.0, min(self.budget_left_rmb, cap - self.spent_this_year_rmb))
+
+    def pay(self, instrument_name: str, requests_rmb: np.ndarray | float,
+            limit_rmb: float = np.inf) -> np.ndarray:
+        """Pay requests in order while the budget lasts; return what each one received.
+
+        Args:
+            instrument_name: Account the payments are booked to.
+            requests_rmb: Amounts requested, in the order they are served.
+            limit_rmb: A further limit of the instrument's own (e.g. a fund's size left).
+        """
+        paid = pay_within_budget(np.atleast_1d(requests_rmb),
+                                 min(self.available_rmb, max(0.0, limit_rmb)))
         total = float(paid.sum())
         self.spent_total_rmb += total
+        self.spent_this_year_rmb += total
         self.budget_left_rmb = max(0.0, self.budget_rmb - self.spent_total_rmb)
         self.spent_rmb[instrument_name] = self.spent_rmb.get(instrument_name, 0.0) + total
         return paid

@@ -16,19 +16,27 @@ class LeadFirm(ArrayAgent):
     quality = ArrayField("Quality index.")
     capacity = ArrayField("Market weight at baseline (its starting revenue), RMB/year.")
     operating = ArrayField("Whether its central factory is operating.")
+    opening = ArrayField("Step its central factory opens (0: none).")
+    visits = ArrayField("Firm visits its central factory hosts per month when operating.")
 
 
-def central_factory_effect(month: int, opening_month: int, *, cost_cut: float,
-                           quality_gain: float) -> tuple[float, float, bool]:
-    """Unit cost, quality and operating flag of a lead firm in ``month``.
+def central_factory_effect(
+    month: int,
+    opening_month: np.ndarray | int,
+    *,
+    cost_cut: np.ndarray | float,
+    quality_gain: np.ndarray | float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unit cost, quality and operating flag of lead firms in ``month`` (broadcastable).
 
-    The central factory starts operating in ``opening_month`` (0: never) with its cost and
+    A central factory starts operating in ``opening_month`` (0: never) with its cost and
     quality advantage (Jieyang: cost -25 %, quality +15 % after five months' trial operation).
     """
-    operating = 0 < opening_month <= month
-    if not operating:
-        return 1.0, 1.0, False
-    return 1.0 - cost_cut, 1.0 + quality_gain, True
+    opening = np.asarray(opening_month)
+    operating = (opening > 0) & (opening <= month)
+    cost = np.where(operating, 1.0 - np.asarray(cost_cut, dtype=float), 1.0)
+    quality = np.where(operating, 1.0 + np.asarray(quality_gain, dtype=float), 1.0)
+    return cost, quality, operating
 
 
 def visit_prob(visits: np.ndarray | float, n_eligible: np.ndarray | float) -> np.ndarray:

@@ -17,7 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from scenarios.schema import Scenario
 from sim.params import ParameterError
-from sim.policy import REGISTRY
+from sim.policy import REGISTRY, check_mix
 
 SHIPPED = Path(__file__).parent
 # shipped YAML files that are not scenarios (comparisons, sweeps, sensitivity analyses)
@@ -79,9 +79,11 @@ def parse(data: Any, source: str | Path = "<scenario>") -> Scenario:
     for i, spec in enumerate(scenario.policies):
         check_instrument(spec.instrument, spec.parameters(), f"{source}: policies[{i}]")
     try:
-        scenario.model_params()
+        params = scenario.model_params()
     except ParameterError as exc:  # a cross-field rule of the model, e.g. too few providers
         raise ScenarioError(f"{source}: {exc}") from None
+    for i, message in check_mix(scenario.instruments(), params)[:1]:
+        raise ScenarioError(f"{source}: policies[{i}].{message}")
     return scenario
 
 

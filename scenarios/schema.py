@@ -11,10 +11,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from sim.calendar import MONTH_PATTERN, month_index
 from sim.params import ModelParams
 from sim.policy import REGISTRY, Instrument
 
-MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+MONTH = MONTH_PATTERN
 
 
 class Section(BaseModel):
@@ -44,15 +45,9 @@ class Calendar(Section):
     months: int = Field(ge=1, le=600, description="months simulated")
     deadline: str = Field(pattern=MONTH, description="month at whose end the target is judged")
 
-    @staticmethod
-    def index(start: str, month: str) -> int:
-        """Step number (1-based) of calendar ``month`` counted from ``start``."""
-        (y0, m0), (y1, m1) = (map(int, start.split("-")), map(int, month.split("-")))
-        return (y1 - y0) * 12 + (m1 - m0) + 1
-
     @model_validator(mode="after")
     def _deadline_inside(self) -> Calendar:
-        step = self.index(self.start, self.deadline)
+        step = month_index(self.start, self.deadline)
         if not 1 <= step <= self.months:
             raise ValueError(f"deadline {self.deadline!r} is outside the simulated months "
                              f"({self.start} plus {self.months} months)")
@@ -69,6 +64,20 @@ class Budget(Section):
     """Public money the instruments may spend."""
 
     total_rmb: float = Field(ge=0, le=1e12)
+    per_year_rmb: dict[int, float] = Field(
+        default_factory=dict, json_schema_extra={"unit": "RMB/year"},
+        description="most that may be spent in a calendar year, e.g. {2024: 20000000}; "
+                    "unspent money does not carry over; years not listed: only the total limits")
+
+    @field_validator("per_year_rmb")
+    @classmethod
+    def _years(cls, per_year: dict[int, float]) -> dict[int, float]:
+        for year, amount in per_year.items():
+            if not 1900 <= year <= 2200:
+                raise ValueError(f"year {year}: must be between 1900 and 2200")
+            if not 0 <= amount <= 1e12:
+                raise ValueError(f"{year}: {amount!r} RMB: must be between 0 and 1e12")
+        return per_year
 
 
 class Sector(Section):
@@ -121,6 +130,8 @@ class CentralFactory(Section):
 
     opening: str | None = Field(None, pattern=MONTH, json_schema_extra={"unit": "YYYY-MM"},
                                 description="month it starts operating; null: no factory")
+    sectors: tuple[str, ...] = Field((), description="sectors whose first lead firm runs one "
+                                                     "(empty: every sector)")
     cost_cut: float = Field(0.25, ge=0, lt=1)
     quality_gain: float = Field(0.15, ge=0, le=2)
     visits_per_month: float = Field(167.0, ge=0, le=1e6)
@@ -132,8 +143,9 @@ class LeadFirms(Section):
     per_sector: int = Field(1, ge=0, le=20)
     market_share: float = Field(0.05, ge=0, le=0.5, description="each, of its sector")
     suppliers_each: int = Field(30, ge=0, le=1_000_000)
-    central_factory: CentralFactory = Field(CentralFactory(),
-                                            description="each lead firm's demonstration plant")
+    central_factory: CentralFactory = Field(
+        CentralFactory(), description="the demonstration plant of the first lead firm of each "
+                                      "sector named")
 
 
 class Network(Section):
@@ -208,17 +220,28 @@ class Scenario(Section):
     behaviour: Behaviour = Field(Behaviour(), description="behavioural parameters")
     policies: tuple[PolicySpec, ...] = Field((), description="the policy mix, in order")
 
+    @model_validator(mode="after")
+    def _factory_sectors_exist(self) -> Scenario:
+        names = [x.name for x in self.cluster.smes.sectors]
+        for name in self.cluster.lead_firms.central_factory.sectors:
+            if name not in names:
+                raise ValueError(f"cluster.lead_firms.central_factory.sectors = {name!r}: not a "
+                                 f"sector of cluster.smes.sectors ({', '.join(names)})")
+        return self
+
     def model_params(self) -> ModelParams:
         """The ``ModelParams`` this scenario describes."""
         values = {param: _get(self, path) for path, param in PARAM_OF.items()}
         cal, s = self.calendar, self.cluster.smes
         opening = self.cluster.lead_firms.central_factory.opening
-        opening_month = Calendar.index(cal.start, opening) if opening else 0
+        opening_month = month_index(cal.start, opening) if opening else 0
         values.update({
             "start_month": cal.start,
-            "deadline_month": Calendar.index(cal.start, cal.deadline),
+            "deadline_month": month_index(cal.start, cal.deadline),
             "sector_names": tuple(x.name for x in s.sectors),
             "sector_shares": tuple(x.share for x in s.sectors),
+            "central_factory_sectors": self.cluster.lead_firms.central_factory.sectors,
+            "budget_per_year_rmb": self.budget.per_year_rmb,
             # a factory opening before the start operates from month 1; after the end, never
             "central_factory_month": max(opening_month, 1) if 0 < opening_month <= cal.months
             or (opening and opening_month < 1) else 0,
@@ -275,4 +298,6 @@ SCENARIO_OWNED = {
     "start_month": "calendar", "deadline_month": "calendar",
     "sector_names": "cluster.smes", "sector_shares": "cluster.smes",
     "central_factory_month": "cluster.lead_firms.central_factory",
+    "central_factory_sectors": "cluster.lead_firms.central_factory",
+    "budget_per_year_rmb": "budget",
 }

@@ -85,6 +85,8 @@ def monthly(model: ClusterModel) -> dict[str, float]:
     transformed = s.state == TRANSFORMED
     values: dict[str, float] = {f"n_{name}": int(counts[i]) for i, name in enumerate(STATE_NAMES)}
     values.update({
+        # what counts toward the target under the acceptance rule in force
+        "n_counted": int((transformed & (s.level >= model.levers.counted_min_level)).sum()),
         "n_upgrading": int((transformed & (s.project_kind > 0)).sum()),
         "n_deep": int((transformed & (s.level == DEEP)).sum()),
         "n_transformed_above_size": int(
@@ -116,7 +118,7 @@ def _nan_div(a: float, b: float) -> float:
 def outcomes(model: ClusterModel, ts: pd.DataFrame) -> dict[str, Any]:
     """One row of run outcomes from a finished model and its time series."""
     p, t = model.params, model.tally
-    n_transformed = ts["n_transformed"].to_numpy()
+    n_transformed = ts["n_counted"].to_numpy()
     last = min(p.deadline_month, len(ts)) - 1  # row of the deadline month (or the last one)
     transformed = int(n_transformed[last]) if last >= 0 else 0
     spent_deadline = float(ts["spent_total_rmb"].to_numpy()[last]) if last >= 0 else 0.0

@@ -20,10 +20,11 @@ from agents.lead_firm import LeadFirm, central_factory_effect, visit_prob
 from agents.provider import ServiceProvider
 from agents.sme import SME, TRANSFORMED, UNAWARE, WILLING, annuity_factor, willingness_prob
 from sim import metrics, projects
+from sim.calendar import year_of
 from sim.market import competitiveness, lost_order_share, share_demand
 from sim.networks import PeerSums, small_world, supply_chain
 from sim.params import ModelParams, ParameterError
-from sim.policy import Instrument, Levers, default_policy_mix
+from sim.policy import Instrument, Levers, check_mix, default_policy_mix
 from sim.population import build_leads, build_providers, build_smes
 from sim.streams import RandomStreams, resolve_seed
 
@@ -91,8 +92,11 @@ class ClusterModel(mesa.Model):
             ServiceProvider(self, int(j))
         for k in range(len(self.leads.sector)):
             LeadFirm(self, k)
-        self.government = Government(self, p.budget_rmb, p.target_firms, p.deadline_month)
+        self.government = Government(self, p.budget_rmb, p.target_firms, p.deadline_month,
+                                     per_year_rmb=p.budget_per_year_rmb)
         self.instruments = list(default_policy_mix() if policies is None else policies)
+        for i, message in check_mix(self.instruments, p)[:1]:
+            raise ParameterError(f"policies[{i}].{message}")
         for instrument in self.instruments:
             instrument.setup(self)
 
@@ -143,8 +147,11 @@ class ClusterModel(mesa.Model):
         self.cost_after = np.array([1.0, 1 - p.light_cost_cut, 1 - p.deep_cost_cut])
         self.quality_after = np.array([1.0, 1 + p.light_quality_gain, 1 + p.deep_quality_gain])
         self.lost_share = np.zeros(p.n_smes)
-        self.levers = Levers()
+        self.levers = self._neutral_levers()
         self.annuity = annuity_factor(p.horizon_years, p.discount_rate)
+
+    def _neutral_levers(self) -> Levers:
+        return Levers(extra_visits=np.zeros(len(self.params.sector_names)))
 
     def add_provider(self) -> None:
         """A new provider enters the market (the next one of the pre-drawn pool, if any)."""
@@ -185,7 +192,8 @@ class ClusterModel(mesa.Model):
         self.month += 1
         p = self.params
         self.tally.reset_month()
-        self.levers = Levers()
+        self.levers = self._neutral_levers()
+        self.government.start_year(year_of(p.start_month, self.month))
         draws = {name: self.streams[name].random(p.n_smes) for name in MONTHLY_STREAMS}
 
         for instrument in self.instruments:          # 1. government instruments
@@ -209,10 +217,9 @@ class ClusterModel(mesa.Model):
                 instrument.finalize(self)
 
     def _update_leads(self) -> None:
-        p, leads = self.params, self.leads
+        leads = self.leads
         cost, quality, operating = central_factory_effect(
-            self.month, p.central_factory_month, cost_cut=p.central_factory_cost_cut,
-            quality_gain=p.central_factory_quality_gain)
+            self.month, leads.opening, cost_cut=leads.cost_cut, quality_gain=leads.quality_gain)
         leads.unit_cost[:], leads.quality[:], leads.operating[:] = cost, quality, operating
 
     def _update_market(self) -> None:
@@ -243,12 +250,14 @@ class ClusterModel(mesa.Model):
         p, s = self.params, self.smes
         unaware = s.state == UNAWARE
         visited = np.zeros(p.n_smes, bool)
-        if p.demonstration_on and p.visits_per_month > 0 and self.leads.operating.any():
-            n_sectors = len(p.sector_names)
-            hosts = np.bincount(self.leads.sector[self.leads.operating], minlength=n_sectors)
-            eligible = (hosts[s.sector] > 0) & (s.state != TRANSFORMED)
+        n_sectors = len(p.sector_names)
+        # visits hosted by operating central factories, plus showcases and exchange sessions
+        visits = np.bincount(self.leads.sector, weights=self.leads.visits * self.leads.operating,
+                             minlength=n_sectors) + self.levers.extra_visits
+        if p.demonstration_on and (visits > 0).any():
+            eligible = (visits[s.sector] > 0) & (s.state != TRANSFORMED)
             n_eligible = np.bincount(s.sector[eligible], minlength=n_sectors)
-            chance = visit_prob(p.visits_per_month * hosts, n_eligible)
+            chance = visit_prob(visits, n_eligible)
             visited = eligible & (draws["visit"] < chance[s.sector])
         self.tally.visits = int(visited.sum())
         prob = willingness_prob(
@@ -257,7 +266,7 @@ class ClusterModel(mesa.Model):
             visit_conversion=p.visit_conversion_prob)
         newly = unaware & (draws["willingness"] < prob)
         s.state[newly] = WILLING
-        self.tally.new_willing = int(newly.sum())
+        self.tally.new_willing += int(newly.sum())  # instruments may have added some
 
     # --- docking --------------------------------------------------------------------------
     @classmethod

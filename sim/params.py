@@ -37,6 +37,7 @@ class ModelParams(BaseModel):
     deadline_month: int = _field(36, "months", "Step at which the target is judged.", ge=1, le=600)
     target_firms: int = _field(200, "firms", "Transformed firms the government aims for by the deadline.", "002: Jieyang target 200+ firms by 2025", ge=0)
     budget_rmb: float = _field(50e6, "RMB", "Total budget the policy instruments may spend.", "002: 50 M RMB provincial funds", ge=0)
+    budget_per_year_rmb: dict[int, float] = Field(default_factory=dict, description="Most the instruments may spend in a calendar year (year -> RMB); years not listed are limited by the total only.", json_schema_extra={"unit": "RMB/year", "source": "scenario"})
 
     # --- the cluster -------------------------------------------------------------------
     sector_names: tuple[str, ...] = _field(("plastics",), "-", "Sector names.", "000")
@@ -61,6 +62,7 @@ class ModelParams(BaseModel):
     chain_exposure_weight: float = _field(2.0, "peers", "A supplier sees its lead firm's transformation as this many successful peers.", ge=0)
 
     # --- central factory (the lead firm's demonstration plant) -------------------------
+    central_factory_sectors: tuple[str, ...] = _field((), "-", "Sectors whose lead firms run a central factory (empty: every sector).", "000: plastics only")
     central_factory_month: int = _field(7, "months", "Step at which the central factory starts operating (0: never).", "000: in production Nov 2020", ge=0, le=600)
     central_factory_cost_cut: float = _field(0.25, "share", "Unit-cost reduction of the central factory.", "000: production cost -25 %", ge=0, lt=1)
     central_factory_quality_gain: float = _field(0.15, "share", "Quality gain of the central factory.", "000: quality +15 %", ge=0, le=2)
@@ -155,6 +157,14 @@ class ModelParams(BaseModel):
             raise ValueError(f"stage_failure_prob = {list(self.stage_failure_prob)}: each in [0, 1)")
         if self.max_providers < self.n_providers:
             raise ValueError(f"max_providers = {self.max_providers}: must be >= n_providers ({self.n_providers})")
+        unknown = [x for x in self.central_factory_sectors if x not in self.sector_names]
+        if unknown:
+            raise ValueError(f"central_factory_sectors = {list(self.central_factory_sectors)}: "
+                             f"{unknown[0]!r} is not a sector (sectors: {list(self.sector_names)})")
+        bad_years = {y: v for y, v in self.budget_per_year_rmb.items()
+                     if not (1900 <= y <= 2200 and v >= 0)}
+        if bad_years:
+            raise ValueError(f"budget_per_year_rmb = {bad_years}: years 1900-2200, amounts >= 0")
         if self.deadline_month > self.months:
             raise ValueError(f"deadline_month = {self.deadline_month}: must be <= months ({self.months})")
         return self

@@ -45,6 +45,7 @@ class SMEArrays:
     quality: np.ndarray
     weight: np.ndarray           # market weight (see sim.market.competitiveness)
     outlay: np.ndarray           # own money in the running project, RMB
+    loan: np.ndarray             # borrowed for the latest project (outlay beyond cash), RMB
 
 
 def build_smes(p: ModelParams, rng: np.random.Generator) -> SMEArrays:
@@ -78,6 +79,7 @@ def build_smes(p: ModelParams, rng: np.random.Generator) -> SMEArrays:
         started_month=np.zeros(n, np.int32), since=np.zeros(n, np.int32),
         successes=np.zeros(n, np.int32), failures=np.zeros(n, np.int32),
         unit_cost=np.ones(n), quality=np.ones(n), weight=revenue.copy(), outlay=np.zeros(n),
+        loan=np.zeros(n),
     )
 
 
@@ -114,6 +116,10 @@ class LeadArrays:
     unit_cost: np.ndarray
     quality: np.ndarray
     operating: np.ndarray
+    opening: np.ndarray          # step the central factory opens (0: none)
+    cost_cut: np.ndarray         # the central factory's advantage once operating
+    quality_gain: np.ndarray
+    visits: np.ndarray           # firm visits hosted per month once operating
 
 
 def build_leads(p: ModelParams, smes: SMEArrays) -> LeadArrays:
@@ -126,5 +132,13 @@ def build_leads(p: ModelParams, smes: SMEArrays) -> LeadArrays:
     lead_total = sme_total * (k * share) / max(1e-12, 1 - k * share)
     capacity = lead_total[sector] / max(k, 1)
     m = len(sector)
+    # the first lead firm of each sector named runs the cluster's central factory
+    first = np.arange(m) % max(k, 1) == 0
+    with_factory = first & (np.isin(np.asarray(p.sector_names)[sector], p.central_factory_sectors)
+                            if p.central_factory_sectors else True)
     return LeadArrays(sector=sector, capacity=capacity, unit_cost=np.ones(m),
-                      quality=np.ones(m), operating=np.zeros(m, bool))
+                      quality=np.ones(m), operating=np.zeros(m, bool),
+                      opening=np.where(with_factory, p.central_factory_month, 0).astype(np.int32),
+                      cost_cut=np.full(m, p.central_factory_cost_cut),
+                      quality_gain=np.full(m, p.central_factory_quality_gain),
+                      visits=np.full(m, p.visits_per_month))

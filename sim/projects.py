@@ -82,16 +82,26 @@ def decide(model: ClusterModel, seen_ok: np.ndarray, seen_bad: np.ndarray) -> No
     fail[1] = fail_belief
     revenue = s.revenue[firms]
     levers = model.levers
+    # shares from several instruments add up, but no more than the whole is ever covered
+    interest_subsidy, reimbursement, instalment = (
+        np.minimum(share[KINDS], 1.0) for share in (
+            levers.interest_subsidy_share, levers.failure_reimbursement_share,
+            levers.instalment_share))
+    # instalments (paid from the project's savings) need no collateral: they add to credit
+    credit_limit = s.credit_access[firms] * p.credit_limit_share * revenue \
+        + instalment * cost
     value, affordable = project_value(
         cost, benefit,
-        grant_at_start=sum(i.support_at_start(model, KINDS, cost) for i in model.instruments),
-        grant_on_acceptance=sum(i.support_on_acceptance(model, KINDS, cost)
+        grant_at_start=sum(i.support_at_start(model, firms, KINDS, cost)
+                           for i in model.instruments),
+        grant_on_acceptance=sum(i.support_on_acceptance(model, firms, KINDS, cost)
                                 for i in model.instruments),
-        cash=s.cash[firms], credit_limit=s.credit_access[firms] * p.credit_limit_share * revenue,
-        loan_rate=p.loan_rate, interest_subsidy_share=levers.interest_subsidy_share,
+        cash=s.cash[firms], credit_limit=credit_limit,
+        loan_rate=p.loan_rate, interest_subsidy_share=interest_subsidy,
         loan_years=p.loan_years, failure_prob=fail, benefit_belief=benefit_belief,
         avoided_loss=model.lost_share[firms] * s.base_revenue[firms] * p.contribution_margin,
-        failure_reimbursement_share=levers.failure_reimbursement_share, annuity=model.annuity,
+        failure_reimbursement_share=reimbursement,
+        annuity=model.annuity,
         risk_aversion=p.risk_aversion, risk_capacity=revenue)
     # a firm undertakes a project only if it clears its own hurdle per RMB of cost
     go = affordable & (value > s.hurdle[firms] * cost)
@@ -129,7 +139,9 @@ def assign_and_start(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
         active = np.flatnonzero(prov.active)
         key = s.queued_since[waiting] + draws["queue"][waiting]  # month, then random order
         if p.provider_capacity_on:
-            free = np.where(prov.active, prov.capacity - prov.load, 0)
+            # a rating may delist providers below a quality floor: they take no new projects
+            listed = prov.active & (prov.quality >= model.levers.min_provider_quality)
+            free = np.where(listed, prov.capacity - prov.load, 0)
             n_served = min(int(free.sum()), len(waiting))
             if n_served < len(waiting):
                 waiting = waiting[np.argpartition(key, n_served - 1)[:n_served]] \
@@ -177,6 +189,8 @@ def _start(model: ClusterModel, firms: np.ndarray, providers: np.ndarray,
     model.tally.new_started += len(firms)
     for instrument in model.instruments:
         instrument.on_start(model, firms)
+    # what the firm borrows once grants and vouchers have lowered its own outlay
+    s.loan[firms] = np.maximum(s.outlay[firms] - s.cash[firms], 0.0)
     if p.stages_on:
         s.hazard[firms] = _stage_hazards(model, firms)
     else:
@@ -199,7 +213,8 @@ def _stage_hazards(model: ClusterModel, firms: np.ndarray) -> np.ndarray:
         talent_mean=p.talent_mean, talent_effect=p.talent_effect,
         quality_effect=p.provider_quality_effect, fit_effect=p.fit_effect,
         extra_log_odds=np.where(kind == LIGHT, np.log(p.light_failure_factor), 0.0)[:, None]
-        + model.levers.stage_log_odds[1:])
+        + model.levers.stage_log_odds[1:]
+        + sum(i.stage_log_odds(model, firms) for i in model.instruments))
     hazard = np.zeros((len(firms), 4))
     hazard[:, 1:] = monthly_hazard(prob, model.stage_months[kind, 1:])
     hazard[s.hardware_only[firms]] = 0.0
@@ -252,9 +267,13 @@ def _complete(model: ClusterModel, firms: np.ndarray, draws: dict[str, np.ndarra
     if len(firms) == 0:
         return
     p, s, t = model.params, model.smes, model.month
+    for instrument in model.instruments:
+        instrument.on_completion(model, firms)
     sigma = p.realised_gain_sd
     gain = np.exp(sigma * ndtri(np.clip(draws["gain"][firms], 1e-12, 1 - 1e-12)) - sigma**2 / 2)
-    ok = accepted(gain, s.hardware_only[firms], min_gain=p.verified_gain_min) \
+    rule = model.levers.verified_gain_min
+    min_gain = p.verified_gain_min if rule is None else rule
+    ok = accepted(gain, s.hardware_only[firms], min_gain=min_gain) \
         if p.acceptance_on else np.ones(len(firms), bool)
     model.tally.new_rejected += int((~ok).sum())
     _end_unsuccessfully(model, firms[~ok])

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from sim.calendar import calendar
 from sim.metrics import outcomes
 from sim.model import ClusterModel
 from sim.params import ModelParams, ParameterError
@@ -37,13 +38,6 @@ class RunResult:
     outcomes: dict[str, Any]
     params: ModelParams
     seed: int
-
-
-def calendar(start_month: str, months: int) -> list[str]:
-    """Calendar months ``YYYY-MM`` of steps 1..months, step 1 being ``start_month``."""
-    year, month = (int(x) for x in start_month.split("-"))
-    first = year * 12 + month - 1
-    return [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(first, first + months)]
 
 
 def run_one(params_or_scenario: ModelParams | ModelInputs | None = None, *, seed: int,

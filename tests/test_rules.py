@@ -186,7 +186,12 @@ class TestProvidersLeadsMarket:
         assert central_factory_effect(5, 6, cost_cut=0.25, quality_gain=0.15) == (1.0, 1.0, False)
         cost, quality, on = central_factory_effect(6, 6, cost_cut=0.25, quality_gain=0.15)
         assert (cost, quality, on) == (pytest.approx(0.75), pytest.approx(1.15), True)
-        assert central_factory_effect(99, 0, cost_cut=0.25, quality_gain=0.15)[2] is False
+        assert not central_factory_effect(99, 0, cost_cut=0.25, quality_gain=0.15)[2], \
+            "opening month 0 means no central factory"
+        cost, _, on = central_factory_effect(6, np.array([0, 3, 6, 7]), cost_cut=0.25,
+                                             quality_gain=0.15)
+        assert on.tolist() == [False, True, True, False], "each lead firm opens in its own month"
+        assert cost.tolist() == pytest.approx([1.0, 0.75, 0.75, 1.0])
 
     def test_visit_probability_is_capped_and_safe_with_no_firms(self):
         assert visit_prob(np.array([10.0, 500.0, 5.0]), np.array([100, 100, 0])).tolist() \

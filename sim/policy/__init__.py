@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
-from sim.policy.base import Instrument, Levers
-from sim.policy.grant import Grant
+from collections.abc import Iterable
 
-REGISTRY: dict[str, type[Instrument]] = {
-    Grant.name: Grant,
-}
+from sim.params import ModelParams
+from sim.policy.acceptance_rule import AcceptanceRule
+from sim.policy.accompaniment import Accompaniment
+from sim.policy.base import Instrument, Levers
+from sim.policy.central_factory import CentralFactory, free_lead_firms
+from sim.policy.chain_leader_programme import ChainLeaderProgramme
+from sim.policy.diagnosis import Diagnosis
+from sim.policy.exchange_sessions import ExchangeSessions
+from sim.policy.grant import Grant
+from sim.policy.instalment_financing import InstalmentFinancing
+from sim.policy.interest_subsidy import InterestSubsidy
+from sim.policy.provider_rating import ProviderRating
+from sim.policy.risk_sharing_fund import RiskSharingFund
+from sim.policy.service_voucher import ServiceVoucher
+from sim.policy.showcase import Showcase
+from sim.policy.talent_training import TalentTraining
+
+REGISTRY: dict[str, type[Instrument]] = {cls.name: cls for cls in (
+    Grant, ServiceVoucher, InterestSubsidy, RiskSharingFund, InstalmentFinancing, Diagnosis,
+    TalentTraining, Accompaniment, Showcase, CentralFactory, ExchangeSessions, ProviderRating,
+    ChainLeaderProgramme, AcceptanceRule)}
 
 
 def make_instrument(name: str, **params: object) -> Instrument:
@@ -20,9 +37,33 @@ def make_instrument(name: str, **params: object) -> Instrument:
     return cls(**params)
 
 
+def check_mix(instruments: Iterable[Instrument], params: ModelParams) -> list[tuple[int, str]]:
+    """Problems of a policy mix in a cluster: (position in the mix, one-line message).
+
+    Each instrument checks itself (sectors exist, lead firms are there); the mix as a whole
+    may not ask for more central factories in a sector than it has free lead firms.
+    """
+    problems: list[tuple[int, str]] = []
+    factories: dict[str, int] = {}
+    for i, instrument in enumerate(instruments):
+        try:
+            instrument.validate_for(params)
+        except ValueError as exc:
+            problems.append((i, str(exc)))
+            continue
+        if isinstance(instrument, CentralFactory):
+            sector = instrument.sector_of(params)
+            factories[sector] = factories.get(sector, 0) + 1
+            if factories[sector] > free_lead_firms(params, sector):
+                problems.append((i, f"sector = {sector!r}: more central factories than lead "
+                                    f"firms free to run them ({free_lead_firms(params, sector)})"))
+    return problems
+
+
 def default_policy_mix() -> list[Instrument]:
     """The built-in default mix: a 30 % grant on project cost, capped at 0.3 M RMB per firm."""
     return [Grant(share=0.3, cap_rmb=300_000.0, paid_on="start", kinds="both")]
 
 
-__all__ = ["REGISTRY", "Grant", "Instrument", "Levers", "default_policy_mix", "make_instrument"]
+__all__ = ["REGISTRY", "Grant", "Instrument", "Levers", "check_mix", "default_policy_mix",
+           "make_instrument", *[cls.__name__ for cls in REGISTRY.values() if cls is not Grant]]

@@ -2,19 +2,24 @@
 
 The model calls instruments in the order they are listed, at fixed points of the month (see
 ``docs/model.md``, "Step order"). An instrument changes the model only through the hooks below
-and spends only through ``model.government.pay`` so that every RMB is accounted for under
-``spent_<name>_rmb``.
+(and the firm and lead-firm arrays they are given) and spends only through
+``model.government.pay``, so that every RMB is accounted for under ``spent_<name>_rmb``.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from agents.sme import DEEP, LIGHT
+from sim.calendar import MONTH_PATTERN, month_index
+
 if TYPE_CHECKING:
     from sim.model import ClusterModel
+    from sim.params import ModelParams
 
 
 @dataclass
@@ -24,10 +29,16 @@ class Levers:
     Reset to these neutral values at the start of every month.
     """
 
-    interest_subsidy_share: float = 0.0       # share of project-loan interest the state pays
-    failure_reimbursement_share: float = 0.0  # share of a failed project's outlay reimbursed
+    # by project kind (index 1 light, 2 deep; 0 unused)
+    interest_subsidy_share: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    failure_reimbursement_share: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    instalment_share: np.ndarray = field(default_factory=lambda: np.zeros(3))
     providers_rated: bool = False             # firms can see provider quality
+    min_provider_quality: float = 0.0         # providers below this take no new projects
     stage_log_odds: np.ndarray = field(default_factory=lambda: np.zeros(4))  # by stage 1-3
+    extra_visits: np.ndarray | float = 0.0    # firm visits hosted this month, by sector
+    verified_gain_min: float | None = None    # acceptance threshold (None: the parameter's)
+    counted_min_level: int = LIGHT            # lowest accepted level counted as transformed
 
 
 class Instrument:
@@ -40,31 +51,46 @@ class Instrument:
         """Name under which spending is reported (``spent_<account>_rmb``)."""
         return self.name
 
+    def validate_for(self, params: ModelParams) -> None:
+        """Raise ``ValueError`` (one line) if the instrument cannot work in this cluster."""
+
     def setup(self, model: ClusterModel) -> None:
-        """Called once when the model is built."""
+        """Called once when the model is built; resets any state of an earlier run."""
         model.government.register(self.account)
 
     def apply(self, model: ClusterModel) -> None:
         """Called at the start of every month, before firms act."""
 
-    def support_at_start(self, model: ClusterModel, kinds: np.ndarray,
+    def support_at_start(self, model: ClusterModel, firms: np.ndarray, kinds: np.ndarray,
                          cost: np.ndarray) -> np.ndarray | float:
         """Support firms expect when a project starts, RMB.
 
         Args:
             model: The model.
+            firms: Indices of the deciding firms (columns of ``cost``).
             kinds: Project kinds (1 light, 2 deep), broadcastable against ``cost``.
-            cost: Project costs, RMB.
+            cost: Project costs, RMB, shape (kinds, firms).
         """
         return 0.0
 
-    def support_on_acceptance(self, model: ClusterModel, kinds: np.ndarray,
+    def support_on_acceptance(self, model: ClusterModel, firms: np.ndarray, kinds: np.ndarray,
                               cost: np.ndarray) -> np.ndarray | float:
         """Support firms expect when a project is accepted, RMB (arguments as above)."""
         return 0.0
 
     def on_start(self, model: ClusterModel, firms: np.ndarray) -> None:
         """Projects of ``firms`` (indices, in queue order) started this month."""
+
+    def stage_log_odds(self, model: ClusterModel, firms: np.ndarray) -> np.ndarray | float:
+        """Change in the failure log-odds of new projects' early, middle and late stage.
+
+        For the projects ``firms`` start this month; shape (firms, 3) or broadcastable;
+        negative is safer.
+        """
+        return 0.0
+
+    def on_completion(self, model: ClusterModel, firms: np.ndarray) -> None:
+        """Projects of ``firms`` finished their last stage and go to acceptance this month."""
 
     def on_acceptance(self, model: ClusterModel, firms: np.ndarray) -> None:
         """Projects of ``firms`` were accepted as transformations this month."""
@@ -74,3 +100,73 @@ class Instrument:
 
     def finalize(self, model: ClusterModel) -> None:
         """Called once after the last month."""
+
+    # --- helpers for instruments ----------------------------------------------------------
+    def stream(self, model: ClusterModel) -> np.random.Generator:
+        """The instrument's own random stream (other streams' draws are left untouched)."""
+        return model.streams[f"policy:{self.account}"]
+
+
+def check_share(name: str, value: float, upper: float = 1.0) -> None:
+    """Raise a one-line error unless ``0 <= value <= upper``."""
+    if not 0 <= value <= upper:
+        raise ValueError(f"{name} = {value!r}: must be between 0 and {upper:g}")
+
+
+def check_at_least(name: str, value: float, lower: float = 0.0) -> None:
+    """Raise a one-line error unless ``value >= lower``."""
+    if not value >= lower:
+        raise ValueError(f"{name} = {value!r}: must be >= {lower:g}")
+
+
+def check_choice(name: str, value: object, allowed: tuple) -> None:
+    """Raise a one-line error unless ``value`` is one of ``allowed``."""
+    if value not in allowed:
+        raise ValueError(f"{name} = {value!r}: must be one of {', '.join(map(repr, allowed))}")
+
+
+def check_month(name: str, value: str | None) -> None:
+    """Raise a one-line error unless ``value`` is None or a calendar month ``YYYY-MM``."""
+    if value is not None and not (isinstance(value, str) and re.match(MONTH_PATTERN, value)):
+        raise ValueError(f"{name} = {value!r}: must be a calendar month YYYY-MM")
+
+
+def step_of(model: ClusterModel, month: str | None, default: int = 1) -> int:
+    """The step of calendar ``month`` in this model's run (``default`` if None)."""
+    return default if month is None else month_index(model.params.start_month, month)
+
+
+KIND_CHOICES = ("light", "deep", "both")
+
+
+def covers(kinds_spec: str, kinds: np.ndarray) -> np.ndarray:
+    """Which project kinds an instrument's ``kinds`` setting (light, deep, both) covers."""
+    kinds = np.asarray(kinds)
+    if kinds_spec == "both":
+        return kinds > 0
+    return kinds == (LIGHT if kinds_spec == "light" else DEEP)
+
+
+def kind_mask(kinds_spec: str) -> np.ndarray:
+    """1.0 for the kinds covered, by kind index (0 unused, 1 light, 2 deep)."""
+    return covers(kinds_spec, np.arange(3)).astype(float)
+
+
+def in_window(model: ClusterModel, start: str | None, end: str | None) -> bool:
+    """Whether this month lies from calendar month ``start`` to ``end`` (either open)."""
+    return step_of(model, start, 1) <= model.month <= step_of(model, end, model.params.months)
+
+
+def sector_mask(params: ModelParams, sectors: tuple[str, ...]) -> np.ndarray:
+    """True for the sectors named (all sectors if none are named), by sector index."""
+    if not sectors:
+        return np.ones(len(params.sector_names), bool)
+    return np.isin(np.asarray(params.sector_names), sectors)
+
+
+def check_sectors(name: str, sectors: tuple[str, ...], params: ModelParams) -> None:
+    """Raise a one-line error if ``sectors`` names a sector the cluster does not have."""
+    unknown = [x for x in sectors if x not in params.sector_names]
+    if unknown:
+        raise ValueError(f"{name} = {list(sectors)}: {unknown[0]!r} is not a sector of this "
+                         f"cluster (sectors: {', '.join(params.sector_names)})")

@@ -7,8 +7,14 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 
-from agents.sme import DEEP, LIGHT
-from sim.policy.base import Instrument
+from sim.policy.base import (
+    KIND_CHOICES,
+    Instrument,
+    check_at_least,
+    check_choice,
+    check_share,
+    covers,
+)
 
 if TYPE_CHECKING:
     from sim.model import ClusterModel
@@ -36,37 +42,29 @@ class Grant(Instrument):
 
     def __post_init__(self) -> None:
         # messages name the field and value; callers add where it came from
-        if not 0 <= self.share <= 1:
-            raise ValueError(f"share = {self.share!r}: must be between 0 and 1")
-        if not self.cap_rmb >= 0:
-            raise ValueError(f"cap_rmb = {self.cap_rmb!r}: must be >= 0")
-        if self.paid_on not in ("start", "acceptance"):
-            raise ValueError(f"paid_on = {self.paid_on!r}: must be 'start' or 'acceptance'")
-        if self.kinds not in ("light", "deep", "both"):
-            raise ValueError(f"kinds = {self.kinds!r}: must be 'light', 'deep' or 'both'")
-
-    def _covers(self, kinds: np.ndarray) -> np.ndarray:
-        if self.kinds == "both":
-            return np.ones(np.shape(kinds), bool)
-        return np.asarray(kinds) == (LIGHT if self.kinds == "light" else DEEP)
+        check_share("share", self.share)
+        check_at_least("cap_rmb", self.cap_rmb)
+        check_choice("paid_on", self.paid_on, ("start", "acceptance"))
+        check_choice("kinds", self.kinds, KIND_CHOICES)
 
     def _amount(self, kinds: np.ndarray, cost: np.ndarray) -> np.ndarray:
         amount = np.minimum(self.share * cost, self.cap_rmb)
-        return amount if self.kinds == "both" else np.where(self._covers(kinds), amount, 0.0)
+        return amount if self.kinds == "both" else np.where(covers(self.kinds, kinds),
+                                                             amount, 0.0)
 
     def _expected(self, model: ClusterModel, kinds: np.ndarray, cost: np.ndarray,
                   when: str) -> np.ndarray | float:
         # firms expect nothing once the government announces the money has run out
-        if self.paid_on != when or model.government.budget_left_rmb <= 0:
+        if self.paid_on != when or model.government.available_rmb <= 0:
             return 0.0
         return self._amount(kinds, cost)
 
-    def support_at_start(self, model: ClusterModel, kinds: np.ndarray,
+    def support_at_start(self, model: ClusterModel, firms: np.ndarray, kinds: np.ndarray,
                          cost: np.ndarray) -> np.ndarray | float:
         """Expected grant at the start of a project (zero if paid on acceptance)."""
         return self._expected(model, kinds, cost, "start")
 
-    def support_on_acceptance(self, model: ClusterModel, kinds: np.ndarray,
+    def support_on_acceptance(self, model: ClusterModel, firms: np.ndarray, kinds: np.ndarray,
                               cost: np.ndarray) -> np.ndarray | float:
         """Expected grant on acceptance (zero if paid at the start)."""
         return self._expected(model, kinds, cost, "acceptance")

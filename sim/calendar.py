@@ -1,0 +1,26 @@
+"""Calendar months (``YYYY-MM``) and the model's step numbers (month 1 = the start month)."""
+
+from __future__ import annotations
+
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+def _ordinal(month: str) -> int:
+    year, m = (int(x) for x in month.split("-"))
+    return year * 12 + m - 1
+
+
+def month_index(start_month: str, month: str) -> int:
+    """Step number of calendar ``month`` when step 1 is ``start_month`` (may be <= 0)."""
+    return _ordinal(month) - _ordinal(start_month) + 1
+
+
+def calendar(start_month: str, months: int) -> list[str]:
+    """Calendar months ``YYYY-MM`` of steps 1..months, step 1 being ``start_month``."""
+    first = _ordinal(start_month)
+    return [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(first, first + months)]
+
+
+def year_of(start_month: str, step: int) -> int:
+    """Calendar year of step ``step``."""
+    return (_ordinal(start_month) + step - 1) // 12

@@ -1,0 +1,100 @@
+"""Diagnosis programme: on-site assessments that make firms willing and their projects safer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from agents.sme import FAILED, LAPSED, QUEUED, UNAWARE, WILLING
+from sim.policy.base import Instrument, check_at_least, check_month, check_share, in_window
+
+if TYPE_CHECKING:
+    from sim.model import ClusterModel
+
+# firms a diagnosis can still help: not yet in a project, not transformed
+DIAGNOSABLE = (UNAWARE, WILLING, QUEUED, FAILED, LAPSED)
+
+
+@dataclass
+class Diagnosis(Instrument):
+    """Offers ``firms_per_month`` undiagnosed firms an on-site diagnosis ("one file per firm").
+
+    A diagnosis makes an unwilling firm willing with probability ``willingness_conversion``
+    (it shows what the firm could gain) and lowers the failure odds of the early and middle
+    stages of the firm's later projects (a plan that fits the firm and a suitable product).
+    Offered firms are drawn at random each month; a share ``take_up`` accepts. The government
+    pays ``subsidy_share`` of ``cost_rmb`` per diagnosis (1: free); lower ``take_up`` when
+    firms must pay part.
+
+    Args:
+        firms_per_month: Diagnoses offered per month.
+        cost_rmb: Cost of one diagnosis, RMB.
+        subsidy_share: Share of the cost the government pays (1: free).
+        take_up: Share of offered firms that accept.
+        willingness_conversion: Chance a diagnosis makes an unwilling firm willing.
+        early_log_odds: Change in the early-stage failure log-odds of diagnosed firms.
+        middle_log_odds: Change in the middle-stage failure log-odds of diagnosed firms.
+        start: First month of the programme, YYYY-MM (default: the scenario's start).
+        end: Last month, YYYY-MM (default: the end of the run).
+
+    Source: 001 (third-party diagnosis), 002 (third party and lead units' experts on site; one
+    file per firm), 004 (free diagnosis for all).
+    """
+
+    firms_per_month: int = 30
+    cost_rmb: float = 20_000.0
+    subsidy_share: float = 1.0
+    take_up: float = 0.8
+    willingness_conversion: float = 0.3
+    early_log_odds: float = -0.5
+    middle_log_odds: float = -0.3
+    start: str | None = None
+    end: str | None = None
+    name: ClassVar[str] = "diagnosis"
+
+    def __post_init__(self) -> None:
+        check_at_least("firms_per_month", self.firms_per_month)
+        check_at_least("cost_rmb", self.cost_rmb)
+        check_share("subsidy_share", self.subsidy_share)
+        check_share("take_up", self.take_up)
+        check_share("willingness_conversion", self.willingness_conversion)
+        for name in ("early_log_odds", "middle_log_odds"):
+            value = getattr(self, name)
+            if not -5 <= value <= 0:
+                raise ValueError(f"{name} = {value!r}: must be between -5 and 0 (0: no effect)")
+        check_month("start", self.start)
+        check_month("end", self.end)
+
+    def setup(self, model: ClusterModel) -> None:
+        """Open the account; nobody is diagnosed yet."""
+        super().setup(model)
+        self.diagnosed = np.zeros(model.params.n_smes, bool)
+
+    def apply(self, model: ClusterModel) -> None:
+        """Diagnose this month's firms and convert some unwilling ones."""
+        s = model.smes
+        draws = self.stream(model).random((3, len(s.state)))  # every month: CRN
+        if not in_window(model, self.start, self.end) or self.firms_per_month <= 0:
+            return
+        candidates = np.flatnonzero(np.isin(s.state, DIAGNOSABLE) & ~self.diagnosed)
+        offered = candidates[np.argsort(draws[0, candidates], kind="stable")]
+        offered = offered[: self.firms_per_month]
+        accepting = offered[draws[1, offered] < self.take_up]
+        if len(accepting) == 0:
+            return
+        paid = model.government.pay(
+            self.account, np.full(len(accepting), self.subsidy_share * self.cost_rmb))
+        # a co-paid diagnosis happens while the government can pay its part
+        done = accepting[(paid > 0) | (self.subsidy_share * self.cost_rmb == 0)]
+        self.diagnosed[done] = True
+        converted = done[(s.state[done] == UNAWARE)
+                         & (draws[2, done] < self.willingness_conversion)]
+        s.state[converted] = WILLING
+        model.tally.new_willing += len(converted)
+
+    def stage_log_odds(self, model: ClusterModel, firms: np.ndarray) -> np.ndarray:
+        """Safer early and middle stages for diagnosed firms."""
+        effect = np.array([self.early_log_odds, self.middle_log_odds, 0.0])
+        return self.diagnosed[firms, None] * effect

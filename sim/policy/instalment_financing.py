@@ -1,0 +1,62 @@
+"""Instalment financing: part of the cost paid in instalments, guaranteed by the equipment maker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+import numpy as np
+
+from sim.policy.base import (
+    KIND_CHOICES,
+    Instrument,
+    check_choice,
+    check_share,
+    covers,
+    kind_mask,
+)
+
+if TYPE_CHECKING:
+    from sim.model import ClusterModel
+
+
+@dataclass
+class InstalmentFinancing(Instrument):
+    """Lets firms pay ``share`` of a project's cost in instalments out of its savings.
+
+    The equipment maker guarantees (or buys back the equipment), so the instalments need no
+    collateral: they add to what a firm can finance beyond its cash and credit line. The
+    financing cost is the loan rate, as for a bank loan. The government pays a guarantee fee
+    of ``fee_share`` of the amount financed when the project starts; the scheme stops when the
+    budget runs out.
+
+    Args:
+        share: Share of the project cost payable in instalments, 0-1.
+        fee_share: Guarantee fee paid by the government, share of the amount financed.
+        kinds: Projects that qualify: light, deep or both (networked equipment: deep).
+
+    Source: 003 (instalment financing for networked equipment, maker guarantees or buys back).
+    """
+
+    share: float = 0.5
+    fee_share: float = 0.03
+    kinds: Literal["light", "deep", "both"] = "both"
+    name: ClassVar[str] = "instalment_financing"
+
+    def __post_init__(self) -> None:
+        check_share("share", self.share)
+        check_share("fee_share", self.fee_share)
+        check_choice("kinds", self.kinds, KIND_CHOICES)
+
+    def apply(self, model: ClusterModel) -> None:
+        """Offer instalments while the budget can pay the guarantee fees."""
+        if model.government.available_rmb > 0:
+            model.levers.instalment_share += self.share * kind_mask(self.kinds)
+
+    def on_start(self, model: ClusterModel, firms: np.ndarray) -> None:
+        """Pay the guarantee fee on the amount financed by instalments."""
+        s = model.smes
+        covered = firms[covers(self.kinds, s.project_kind[firms])]
+        if len(covered) and model.government.available_rmb > 0:
+            financed = self.share * s.cost[s.project_kind[covered], covered]
+            model.government.pay(self.account, self.fee_share * financed)

@@ -1,0 +1,67 @@
+"""Interest subsidy: the state pays a share of the interest on project loans, monthly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+import numpy as np
+
+from sim.policy.base import KIND_CHOICES, Instrument, check_choice, check_share, covers, kind_mask
+
+if TYPE_CHECKING:
+    from sim.model import ClusterModel
+
+
+@dataclass
+class InterestSubsidy(Instrument):
+    """Pays ``share`` of the interest on the loan a firm takes for its project.
+
+    Firms count on it when they decide (their financing cost falls). The subsidy is paid each
+    month, from the month after the project starts, for the loan's term (``loan_years``) and
+    on the part of the outlay the firm borrows (outlay beyond its cash), whether or not the
+    project succeeds. Payments stop when the budget runs out.
+
+    Args:
+        share: Share of the interest paid, 0-0.5.
+        kinds: Projects whose loans qualify: light, deep or both.
+
+    Source: 001 (loan interest subsidies), 004 (interest subsidy up to 50 % on smart-equipment
+    loans).
+    """
+
+    share: float = 0.5
+    kinds: Literal["light", "deep", "both"] = "both"
+    name: ClassVar[str] = "interest_subsidy"
+
+    def __post_init__(self) -> None:
+        check_share("share", self.share, upper=0.5)
+        check_choice("kinds", self.kinds, KIND_CHOICES)
+
+    def setup(self, model: ClusterModel) -> None:
+        """Open the account; no loan is subsidised yet."""
+        super().setup(model)
+        n = model.params.n_smes
+        self.monthly_rmb = np.zeros(n)
+        self.months_left = np.zeros(n, np.int32)
+        self.new_loans = np.zeros(0, np.int64)
+
+    def apply(self, model: ClusterModel) -> None:
+        """Take on last month's new loans, pay this month's interest, announce the share."""
+        s, p = model.smes, model.params
+        new = self.new_loans[s.loan[self.new_loans] > 0]
+        self.monthly_rmb[new] += s.loan[new] * p.loan_rate * self.share / 12
+        self.months_left[new] = round(p.loan_years * 12)
+        self.new_loans = np.zeros(0, np.int64)
+        running = np.flatnonzero(self.months_left > 0)
+        if len(running):
+            model.government.pay(self.account, self.monthly_rmb[running])
+            self.months_left[running] -= 1
+            self.monthly_rmb[running[self.months_left[running] == 0]] = 0.0
+        if model.government.available_rmb > 0:
+            model.levers.interest_subsidy_share += self.share * kind_mask(self.kinds)
+
+    def on_start(self, model: ClusterModel, firms: np.ndarray) -> None:
+        """Remember qualifying projects; their loans are known once all support is paid."""
+        qualifying = firms[covers(self.kinds, model.smes.project_kind[firms])]
+        self.new_loans = np.concatenate([self.new_loans, qualifying])
