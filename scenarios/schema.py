@@ -7,9 +7,17 @@ the policy mix holds their levers. ``Scenario.model_inputs()`` turns a scenario 
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    field_validator,
+    model_validator,
+)
 
 from sim.calendar import MONTH_PATTERN, month_index
 from sim.params import ModelParams
@@ -251,11 +259,17 @@ class Scenario(Section):
 
     def instruments(self) -> list[Instrument]:
         """Fresh instrument objects of the policy mix (instruments keep run state)."""
-        return [REGISTRY[p.instrument](**p.parameters()) for p in self.policies]
+        # validated like the file was, so values are coerced the same way ("1e9" -> 1e9)
+        return [_adapter(p.instrument).validate_python(p.parameters()) for p in self.policies]
 
     def model_inputs(self) -> tuple[ModelParams, list[Instrument]]:
         """Parameters and policy mix, as ``sim.run_one`` expects."""
         return self.model_params(), self.instruments()
+
+
+@functools.cache
+def _adapter(name: str) -> TypeAdapter:
+    return TypeAdapter(REGISTRY[name])
 
 
 def _get(obj: Any, path: str) -> Any:

@@ -92,10 +92,30 @@ OUTCOMES: tuple[Column, ...] = (
 ALL: tuple[Column, ...] = TIMESERIES + OUTCOMES
 
 
+# names of the policy instruments in both languages, for their spending columns and charts
+INSTRUMENT_LABELS: dict[str, tuple[str, str]] = {
+    "grant": ("grant", "项目补助"),
+    "service_voucher": ("service vouchers", "服务券"),
+    "interest_subsidy": ("interest subsidy", "贷款贴息"),
+    "risk_sharing_fund": ("risk-sharing fund", "风险共担基金"),
+    "instalment_financing": ("instalment financing", "分期付款融资"),
+    "diagnosis": ("diagnosis", "诊断"),
+    "talent_training": ("talent training", "人才培训"),
+    "accompaniment": ("accompaniment", "全程陪跑"),
+    "showcase": ("showcases", "样板项目"),
+    "central_factory": ("central factory", "中央工厂"),
+    "exchange_sessions": ("exchange sessions", "交流会"),
+    "provider_rating": ("provider rating", "服务商评价"),
+    "chain_leader_programme": ("chain-leader programme", "链主带动"),
+    "acceptance_rule": ("acceptance checks", "验收核查"),
+}
+
+
 def spent_column(account: str) -> Column:
     """The column of an instrument's spending, ``spent_<account>_rmb``."""
-    return _ts(f"spent_{account}_rmb", "RMB", f"Spent on {account.replace('_', ' ')}",
-               f"{account}支出", f"Paid by the '{account}' instrument since the start.")
+    en, zh = INSTRUMENT_LABELS.get(account, (account.replace("_", " "), account))
+    return _ts(f"spent_{account}_rmb", "RMB", f"Spent on {en}", f"{zh}支出",
+               f"Paid by the '{account}' instrument since the start.")
 
 
 def lookup(name: str) -> Column:

@@ -66,7 +66,7 @@ class ModelParams(BaseModel):
     central_factory_month: int = _field(7, "months", "Step at which the central factory starts operating (0: never).", "000: in production Nov 2020", ge=0, le=600)
     central_factory_cost_cut: float = _field(0.25, "share", "Unit-cost reduction of the central factory.", "000: production cost -25 %", ge=0, lt=1)
     central_factory_quality_gain: float = _field(0.15, "share", "Quality gain of the central factory.", "000: quality +15 %", ge=0, le=2)
-    visits_per_month: float = _field(167.0, "firm visits/month", "Visits to the central factory (firms of its sector).", "000: 500+ visitors in 3 months (visitors, not firms: ambiguous)", ge=0)
+    visits_per_month: float = _field(0.0, "firm visits/month", "Walk-in visits to each central factory (firms of its sector), besides organised exchange sessions (the exchange_sessions instrument).", "000: visitors came through 10 exchange sessions (500+ in 3 months), modelled as the instrument", ge=0)
 
     # --- mechanism switches (docking and ablation) ------------------------------------
     promotion_on: bool = _field(True, "-", "Outside promotion drives willingness.")

@@ -10,7 +10,8 @@ def test_every_timeseries_and_outcome_column_is_documented():
     for name in [*result.timeseries.columns, *result.outcomes]:
         column = codebook.lookup(name)
         assert column.unit and column.en and column.zh, f"{name} lacks unit or a label"
-    documented = {c.name for c in codebook.TIMESERIES} | {"spent_grant_rmb"}
+    documented = {c.name for c in codebook.TIMESERIES} | {
+        "spent_grant_rmb", "spent_accompaniment_rmb", "spent_exchange_sessions_rmb"}
     assert set(result.timeseries.columns) == documented, \
         f"undocumented or missing: {set(result.timeseries.columns) ^ documented}"
     assert set(result.outcomes) == {c.name for c in codebook.OUTCOMES}
@@ -28,3 +29,10 @@ def test_issue_named_reporters_exist():
 def test_labels_in_both_languages():
     assert codebook.label("n_transformed", "zh") == "完成转型(已验收)"
     assert codebook.label("spent_grant_rmb") == "Spent on grant"
+    assert codebook.label("spent_diagnosis_rmb", "zh") == "诊断支出"
+
+
+def test_every_instrument_has_labels_in_both_languages():
+    from sim.policy import REGISTRY
+
+    assert set(codebook.INSTRUMENT_LABELS) == set(REGISTRY), "one label pair per instrument"

@@ -181,9 +181,11 @@ def test_yearly_budget_limits_spending_in_each_calendar_year():
     ts = r.timeseries.assign(year=lambda d: d["date"].str[:4].astype(int))
     by_year = ts.groupby("year")["spent_total_rmb"].max().diff().fillna(
         ts.groupby("year")["spent_total_rmb"].max())
-    assert by_year[2020] <= 1_000_000 + 1e-6, f"2020 spending {by_year[2020]:,.0f} within 1 M"
-    assert by_year[2021] <= 2_000_000 + 1e-6, f"2021 spending {by_year[2021]:,.0f} within 2 M"
-    assert by_year[2022] > 2_000_000, "2022 has no yearly limit, only the total"
+    assert by_year[2020] == pytest.approx(1_000_000), f"2020 spending {by_year[2020]:,.0f}: 1 M"
+    assert by_year[2021] == pytest.approx(2_000_000), f"2021 spending {by_year[2021]:,.0f}: 2 M"
+    assert by_year[2022] > 0, "2022 has no yearly limit, only the total"
+    unlimited = run([Grant()], seed=2).timeseries["spent_total_rmb"].iloc[11]
+    assert unlimited > 1_000_000, "the 2020 limit binds: without it, more is spent in 2020"
 
 
 def test_deep_only_rule_counts_fewer_firms_than_are_transformed():

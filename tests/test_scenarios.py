@@ -110,12 +110,12 @@ def _mutate(data: dict, rng: random.Random) -> dict:
         if action < 0.3 and isinstance(parent, dict):
             del parent[last]
         elif action < 0.8:
-            parent[last] = rng.choice(NASTY)
+            parent[last] = copy.deepcopy(rng.choice(NASTY))  # never share one object
         elif isinstance(parent, dict):
             parent[rng.choice(["extra", "名字", "share ", last + "x" if isinstance(last, str)
-                               else "x"])] = rng.choice(NASTY)
+                               else "x"])] = copy.deepcopy(rng.choice(NASTY))
         else:
-            parent[last] = rng.choice(NASTY)
+            parent[last] = copy.deepcopy(rng.choice(NASTY))
     return data
 
 

@@ -37,6 +37,7 @@ class AcceptanceRule(Instrument):
     counts: Literal["light_or_deep", "deep_only"] = "light_or_deep"
     check_cost_rmb: float = 5_000.0
     name: ClassVar[str] = "acceptance_rule"
+    pays_for: ClassVar[str] = "check_cost_rmb per project that reaches acceptance"
 
     def __post_init__(self) -> None:
         if not 0 <= self.min_verified_gain <= 5:

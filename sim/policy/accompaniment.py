@@ -55,6 +55,7 @@ class Accompaniment(Instrument):
     start: str | None = None
     end: str | None = None
     name: ClassVar[str] = "accompaniment"
+    pays_for: ClassVar[str] = "cost_per_project_rmb per accompanied project, when it starts"
 
     def __post_init__(self) -> None:
         check_at_least("projects_per_month", self.projects_per_month)

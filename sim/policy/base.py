@@ -45,6 +45,7 @@ class Instrument:
     """Base class of policy instruments; override the hooks an instrument needs."""
 
     name: ClassVar[str] = ""
+    pays_for: ClassVar[str] = ""  # what public money buys, for docs/policies.md
 
     @property
     def account(self) -> str:

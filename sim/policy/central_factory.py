@@ -44,6 +44,7 @@ class CentralFactory(Instrument):
     visits_per_month: float = 167.0
     cost_rmb: float = 5_000_000.0
     name: ClassVar[str] = "central_factory"
+    pays_for: ClassVar[str] = "cost_rmb once, in the opening month (all or nothing)"
 
     def __post_init__(self) -> None:
         check_month("opening", self.opening)

@@ -63,6 +63,7 @@ class ChainLeaderProgramme(Instrument):
     start: str | None = None
     end: str | None = None
     name: ClassVar[str] = "chain_leader_programme"
+    pays_for: ClassVar[str] = "fee_per_supplier_rmb per supplier brought onto a platform"
 
     def __post_init__(self) -> None:
         check_at_least("suppliers_per_lead", self.suppliers_per_lead)

@@ -53,6 +53,7 @@ class Diagnosis(Instrument):
     start: str | None = None
     end: str | None = None
     name: ClassVar[str] = "diagnosis"
+    pays_for: ClassVar[str] = "subsidy_share × cost_rmb per diagnosis"
 
     def __post_init__(self) -> None:
         check_at_least("firms_per_month", self.firms_per_month)

@@ -54,6 +54,7 @@ class ExchangeSessions(Instrument):
     start: str | None = None
     end: str | None = None
     name: ClassVar[str] = "exchange_sessions"
+    pays_for: ClassVar[str] = "cost_per_session_rmb per session held"
 
     def __post_init__(self) -> None:
         check_at_least("sessions_per_quarter", self.sessions_per_quarter)

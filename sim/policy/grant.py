@@ -12,8 +12,11 @@ from sim.policy.base import (
     Instrument,
     check_at_least,
     check_choice,
+    check_month,
     check_share,
     covers,
+    in_window,
+    step_of,
 )
 
 if TYPE_CHECKING:
@@ -24,12 +27,19 @@ if TYPE_CHECKING:
 class Grant(Instrument):
     """Pays ``share`` of a project's cost, at most ``cap_rmb`` per project.
 
+    Firms count on the grant when they decide, while money is left. Paid at the start, it
+    lowers the firm's outlay, so more firms can afford a project and less is lost if it fails.
+    Paid on acceptance, it rewards only projects with verified gains: the firm must finance
+    the whole cost first, and the grant adds to what success pays, not to what failure saves.
+
     Args:
         share: Share of the project cost paid, 0-1.
         cap_rmb: Largest grant per project, RMB.
         paid_on: ``"start"`` (reduces the firm's up-front outlay) or ``"acceptance"`` (paid only
             for projects accepted on verified gains; the firm must finance the whole cost).
         kinds: Which projects qualify: ``"light"``, ``"deep"`` or ``"both"``.
+        start: First month projects can qualify, YYYY-MM (default: the scenario's start).
+        end: Last month projects can qualify, YYYY-MM (default: the end of the run).
 
     Source: 001 (special funds for pilot firms), 002 (50 M RMB provincial funds).
     """
@@ -38,7 +48,11 @@ class Grant(Instrument):
     cap_rmb: float = 300_000.0
     paid_on: Literal["start", "acceptance"] = "start"
     kinds: Literal["light", "deep", "both"] = "both"
+    start: str | None = None
+    end: str | None = None
     name: ClassVar[str] = "grant"
+    pays_for: ClassVar[str] = ("share × project cost (at most cap_rmb) per qualifying project, at "
+                               "its start or on its acceptance")
 
     def __post_init__(self) -> None:
         # messages name the field and value; callers add where it came from
@@ -46,6 +60,8 @@ class Grant(Instrument):
         check_at_least("cap_rmb", self.cap_rmb)
         check_choice("paid_on", self.paid_on, ("start", "acceptance"))
         check_choice("kinds", self.kinds, KIND_CHOICES)
+        check_month("start", self.start)
+        check_month("end", self.end)
 
     def _amount(self, kinds: np.ndarray, cost: np.ndarray) -> np.ndarray:
         amount = np.minimum(self.share * cost, self.cap_rmb)
@@ -55,7 +71,8 @@ class Grant(Instrument):
     def _expected(self, model: ClusterModel, kinds: np.ndarray, cost: np.ndarray,
                   when: str) -> np.ndarray | float:
         # firms expect nothing once the government announces the money has run out
-        if self.paid_on != when or model.government.available_rmb <= 0:
+        if self.paid_on != when or model.government.available_rmb <= 0 \
+                or not in_window(model, self.start, self.end):
             return 0.0
         return self._amount(kinds, cost)
 
@@ -76,10 +93,14 @@ class Grant(Instrument):
 
     def on_start(self, model: ClusterModel, firms: np.ndarray) -> None:
         """Pay grants due at the start; the firm's own outlay falls by what it received."""
-        if self.paid_on == "start" and len(firms):
+        if self.paid_on == "start" and len(firms) and in_window(model, self.start, self.end):
             model.smes.outlay[firms] -= self._pay(model, firms)
 
     def on_acceptance(self, model: ClusterModel, firms: np.ndarray) -> None:
         """Pay grants due on acceptance."""
         if self.paid_on == "acceptance" and len(firms):
+            # promised to projects that started while the grant was open
+            started = model.smes.started_month[firms]
+            firms = firms[(started >= step_of(model, self.start, 1))
+                          & (started <= step_of(model, self.end, model.params.months))]
             model.smes.outlay[firms] -= self._pay(model, firms)

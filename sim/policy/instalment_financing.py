@@ -42,6 +42,8 @@ class InstalmentFinancing(Instrument):
     fee_share: float = 0.03
     kinds: Literal["light", "deep", "both"] = "both"
     name: ClassVar[str] = "instalment_financing"
+    pays_for: ClassVar[str] = ("fee_share × share × project cost per qualifying project, when it "
+                               "starts")
 
     def __post_init__(self) -> None:
         check_share("share", self.share)

@@ -33,6 +33,8 @@ class InterestSubsidy(Instrument):
     share: float = 0.5
     kinds: Literal["light", "deep", "both"] = "both"
     name: ClassVar[str] = "interest_subsidy"
+    pays_for: ClassVar[str] = ("share × loan × loan_rate / 12 per subsidised loan each month for "
+                               "loan_years")
 
     def __post_init__(self) -> None:
         check_share("share", self.share, upper=0.5)

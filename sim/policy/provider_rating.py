@@ -36,6 +36,7 @@ class ProviderRating(Instrument):
     start: str | None = None
     end: str | None = None
     name: ClassVar[str] = "provider_rating"
+    pays_for: ClassVar[str] = "cost_per_month_rmb each month it runs"
 
     def __post_init__(self) -> None:
         check_share("min_quality", self.min_quality)

@@ -43,6 +43,8 @@ class RiskSharingFund(Instrument):
     fund_rmb: float = 10_000_000.0
     kinds: Literal["light", "deep", "both"] = "both"
     name: ClassVar[str] = "risk_sharing_fund"
+    pays_for: ClassVar[str] = ("share × the firm's own outlay per failed or rejected project, at "
+                               "most fund_rmb in all")
 
     def __post_init__(self) -> None:
         check_share("share", self.share)

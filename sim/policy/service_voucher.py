@@ -45,6 +45,8 @@ class ServiceVoucher(Instrument):
     vouchers: int = 300
     kinds: Literal["light", "deep", "both"] = "both"
     name: ClassVar[str] = "service_voucher"
+    pays_for: ClassVar[str] = ("min(value_rmb, service_share × cost) per voucher redeemed when a "
+                               "project starts; at most `vouchers` vouchers")
 
     def __post_init__(self) -> None:
         check_at_least("value_rmb", self.value_rmb)

@@ -51,6 +51,7 @@ class Showcase(Instrument):
     min_talent: float = 0.4
     kinds: Literal["light", "deep", "both"] = "both"
     name: ClassVar[str] = "showcase"
+    pays_for: ClassVar[str] = "grant_rmb (at most the project cost) per showcase, when it starts"
 
     def __post_init__(self) -> None:
         check_at_least("projects", self.projects)

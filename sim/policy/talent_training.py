@@ -45,6 +45,7 @@ class TalentTraining(Instrument):
     start: str | None = None
     end: str | None = None
     name: ClassVar[str] = "talent_training"
+    pays_for: ClassVar[str] = "cost_per_seat_rmb per firm trained"
 
     def __post_init__(self) -> None:
         check_at_least("seats_per_month", self.seats_per_month)
