@@ -11,8 +11,8 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 	touch $@
 
-demo: $(BIN)/.installed          ## set up, then run the built-in default cluster
-	$(BIN)/catfish run
+demo: $(BIN)/.installed          ## set up, then compare the shipped Jieyang policy mixes
+	$(BIN)/catfish compare compare-jieyang-2023 --replicates 20 --workers 2
 
 test: $(BIN)/.installed lint     ## set up, lint, then run the whole test suite
 	$(BIN)/python -m pytest -q
@@ -23,10 +23,11 @@ lint: $(BIN)/.installed
 bench: $(BIN)/.installed         ## speed and memory figures (see benchmarks/)
 	$(BIN)/python benchmarks/bench_model.py
 
-docs: $(BIN)/.installed          ## regenerate the generated docs (codebook, parameters, scenarios)
+docs: $(BIN)/.installed          ## regenerate the generated docs (codebook, parameters, scenarios, policies)
 	$(BIN)/catfish codebook --markdown > docs/codebook.md
 	$(BIN)/catfish params --markdown > docs/parameters.md
 	$(BIN)/catfish scenarios reference > docs/scenarios.md
+	$(BIN)/catfish policies > docs/policies.md
 
 clean:
 	rm -rf .venv .venv312 catfish-output .pytest_cache .ruff_cache *.egg-info

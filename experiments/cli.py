@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -19,6 +20,11 @@ from scenarios import ScenarioError
 from sim import ParameterError, codebook, run_one
 
 RUN_FILES = ["timeseries.csv", "timeseries.parquet", "outcomes.json", "firms_by_state.png"]
+COMPARE_TABLES = ["runs", "summary", "timeseries"]
+COMPARE_CHARTS = ["transformed_over_time.png", "target_probability.png",
+                  "paired_difference.png", "cost_effectiveness.png"]
+COMPARE_FILES = [f"{t}.{ext}" for t in COMPARE_TABLES for ext in ("csv", "parquet")] \
+    + COMPARE_CHARTS + ["manifest.json"]
 
 
 class UserError(click.ClickException):
@@ -102,6 +108,94 @@ def _summary(o: dict, p, ts, title: str) -> str:
     return "\n".join(lines)
 
 
+@main.command()
+@click.argument("comparison", metavar="FILE_OR_NAME")
+@click.option("--replicates", type=click.IntRange(min=2, max=100_000), default=None,
+              help="Runs per mix (default: the comparison file's).")
+@click.option("--workers", type=click.IntRange(min=1, max=512), default=1, show_default=True,
+              help="Processes running replicates; any number gives identical results.")
+@click.option("--seed", type=click.IntRange(min=0, max=2**62), default=None,
+              help="First seed (default: the file's); replicate r uses seed + r in every mix.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder (default: catfish-output/compare-<name>-<timestamp>).")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Language of the charts.")
+@click.option("--overwrite", is_flag=True, help="Replace result files already in --out.")
+def compare(comparison: str, replicates: int | None, workers: int, seed: int | None,
+            out: Path | None, lang: str, overwrite: bool) -> None:
+    """Compare policy mixes on the same replicates (common random numbers).
+
+    FILE_OR_NAME is a comparison file or the name of a shipped one (compare-jieyang-2023).
+    Every mix, and the base scenario's own mix as "base", runs the same replicates with the
+    same seeds. Writes runs, summary and time-series tables (CSV, Parquet), charts (PNG) and
+    a manifest to the output folder, and prints a headline table.
+    """
+    from experiments import compare as cmp
+    from experiments.executor import local_executor
+    from scenarios import comparison as comparisons
+
+    started, clock = dt.datetime.now().astimezone(), time.perf_counter()
+    try:
+        chosen = comparisons.load(comparison)
+        replicates = replicates or chosen.spec.replicates
+        seed = chosen.spec.seed if seed is None else seed
+        if seed + replicates > comparisons.MAX_SEED:
+            raise UserError(f"--seed {seed}: seed + replicates must stay below "
+                            f"{comparisons.MAX_SEED}")
+        name = chosen.name.removeprefix(comparisons.PREFIX)
+        out = out or Path("catfish-output") / f"compare-{name}-{started:%Y%m%d-%H%M%S}"
+        check_free(out, COMPARE_FILES, overwrite=overwrite)
+        tasks = cmp.plan(chosen, replicates, seed)
+        label = (f"{len(chosen.mixes)} mixes x {replicates} replicates = {len(tasks)} runs on "
+                 f"{workers} worker{'s' if workers > 1 else ''}")
+        with local_executor(workers) as executor, \
+                click.progressbar(length=len(tasks), label=label, file=sys.stderr) as bar:
+            done = cmp.run(tasks, executor=executor, workers=workers, progress=bar.update)
+    except (ParameterError, ScenarioError, OutputExistsError) as exc:
+        raise UserError(str(exc)) from None
+
+    runs, timeseries = cmp.runs_table(done), cmp.timeseries_table(done)
+    summary = cmp.mix_table(chosen).merge(cmp.summarise(runs), on="mix", how="right")
+    for table_name, table in zip(COMPARE_TABLES, (runs, summary, timeseries), strict=True):
+        write_atomic(out / f"{table_name}.csv", lambda f, t=table: t.to_csv(f, index=False))
+        write_atomic(out / f"{table_name}.parquet",
+                     lambda f, t=table: t.to_parquet(f, index=False))
+    _compare_charts(out, chosen, summary, timeseries, replicates, lang)
+    record = cmp.manifest(chosen, replicates=replicates, seed=seed, workers=workers,
+                          started=started.isoformat(timespec="seconds"),
+                          wall_seconds=time.perf_counter() - clock, files=COMPARE_FILES)
+    write_atomic(out / "manifest.json", lambda f: f.write_text(
+        json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8"))
+    click.echo(cmp.headline(summary, chosen, replicates, seed))
+    click.echo(f"\nResults written to {out}/ ({', '.join(COMPARE_FILES)})")
+
+
+def _compare_charts(out: Path, chosen, summary, timeseries, replicates: int, lang: str) -> None:
+    import matplotlib.pyplot as plt
+
+    from experiments import charts
+    from experiments.compare import bands
+    from experiments.fonts import use_language
+
+    lang = use_language(lang)
+    base = chosen.base
+    params = base.model_params()
+    labels = dict(zip(summary["mix"], summary[f"label_{lang}"], strict=True))
+    deadline = base.calendar.deadline
+    figures = {
+        "transformed_over_time.png": charts.transformed_over_time(
+            bands(timeseries), labels=labels, target=params.target_firms,
+            deadline_month=params.deadline_month, replicates=replicates, lang=lang),
+        "target_probability.png": charts.target_probability(
+            summary, target=params.target_firms, deadline=deadline, lang=lang),
+        "paired_difference.png": charts.paired_difference(summary, deadline=deadline, lang=lang),
+        "cost_effectiveness.png": charts.cost_effectiveness(summary, lang=lang),
+    }
+    for file_name, fig in figures.items():
+        write_atomic(out / file_name, lambda f, fig=fig: fig.savefig(f, dpi=120, format="png"))
+        plt.close(fig)
+
+
 @main.group("scenarios")
 def scenarios_cmd() -> None:
     """List, show and validate scenario files."""
@@ -148,6 +242,14 @@ def scenarios_validate(files: tuple[str, ...]) -> None:
 def scenarios_reference() -> None:
     """Print the scenario file reference (Markdown, as in docs/scenarios.md)."""
     from scenarios.reference import markdown
+
+    click.echo(markdown(), nl=False)
+
+
+@main.command("policies")
+def policies_cmd() -> None:
+    """Print the catalogue of policy instruments (Markdown, as in docs/policies.md)."""
+    from sim.policy.catalogue import markdown
 
     click.echo(markdown(), nl=False)
 

@@ -80,12 +80,12 @@ OUTCOMES: tuple[Column, ...] = (
     _out("spent_by_deadline_rmb", "RMB", "Spent by the deadline", "截止时支出", "spent_total_rmb at the deadline month."),
     _out("spent_total_rmb", "RMB", "Spent in the run", "总支出", "spent_total_rmb at the end of the run."),
     _out("cost_per_transformed_rmb", "RMB/firm", "Cost per transformed firm", "每家转型企业成本", "spent_by_deadline_rmb / transformed_by_deadline (NaN if none)."),
-    _out("failed_early", "projects", "Failures, early stage", "前期失败数", "Projects failed in the early stage over the run."),
-    _out("failed_middle", "projects", "Failures, middle stage", "中期失败数", "Projects failed in the middle stage over the run."),
-    _out("failed_late", "projects", "Failures, late stage", "后期失败数", "Projects failed in the late stage over the run."),
+    _out("failed_early", "projects", "Failures, early stage", "前期失败数", "Projects failed in the early stage by the deadline."),
+    _out("failed_middle", "projects", "Failures, middle stage", "中期失败数", "Projects failed in the middle stage by the deadline."),
+    _out("failed_late", "projects", "Failures, late stage", "后期失败数", "Projects failed in the late stage by the deadline."),
     _out("share_failures_early_middle", "share", "Share of failures in early+middle stages", "前中期失败占比", "(failed_early + failed_middle) / all stage failures (NaN if none); source 001: 90 %."),
-    _out("rejected", "projects", "Rejected at acceptance", "验收未通过数", "Completed projects without verified gains over the run."),
-    _out("lapsed", "firms", "Lapses", "闲置数", "Transformed firms that lapsed over the run."),
+    _out("rejected", "projects", "Rejected at acceptance", "验收未通过数", "Completed projects without verified gains, by the deadline."),
+    _out("lapsed", "firms", "Lapses", "闲置数", "Transformed firms that lapsed, by the deadline."),
     _out("mean_payback_years", "years", "Realised mean payback", "实际平均回收期", "Mean of cost / realised annual benefit over accepted projects (before support); source 001: 4.2 years."),
 )
 

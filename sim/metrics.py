@@ -33,8 +33,6 @@ class Tally:
     failed_by_stage: np.ndarray = field(default_factory=lambda: np.zeros(3, np.int64))
     cum_failed_by_stage: np.ndarray = field(default_factory=lambda: np.zeros(3, np.int64))
     cum_transformed: int = 0
-    cum_rejected: int = 0
-    cum_lapsed: int = 0
     payback_sum: float = 0.0
     payback_n: int = 0
 
@@ -80,8 +78,6 @@ def monthly(model: ClusterModel) -> dict[str, float]:
     counts = np.bincount(s.state, minlength=len(STATE_NAMES))
     # cumulative flows are updated here once a month, from the month's flows
     t.cum_transformed += t.new_transformed
-    t.cum_rejected += t.new_rejected
-    t.cum_lapsed += t.new_lapsed
     transformed = s.state == TRANSFORMED
     values: dict[str, float] = {f"n_{name}": int(counts[i]) for i, name in enumerate(STATE_NAMES)}
     values.update({
@@ -123,7 +119,10 @@ def outcomes(model: ClusterModel, ts: pd.DataFrame) -> dict[str, Any]:
     transformed = int(n_transformed[last]) if last >= 0 else 0
     spent_deadline = float(ts["spent_total_rmb"].to_numpy()[last]) if last >= 0 else 0.0
     reached = np.flatnonzero(n_transformed >= p.target_firms) + 1
-    early, middle, late = (int(x) for x in t.cum_failed_by_stage)
+    # flows counted up to the deadline, like the target (the run may go on after it)
+    by_deadline = ts.iloc[: last + 1]
+    early, middle, late = (int(by_deadline[f"new_failed_{s}"].sum())
+                           for s in ("early", "middle", "late"))
     return {
         "seed": model.seed,
         "months": int(len(ts)),
@@ -138,7 +137,7 @@ def outcomes(model: ClusterModel, ts: pd.DataFrame) -> dict[str, Any]:
         "cost_per_transformed_rmb": _nan_div(spent_deadline, transformed),
         "failed_early": early, "failed_middle": middle, "failed_late": late,
         "share_failures_early_middle": _nan_div(early + middle, early + middle + late),
-        "rejected": t.cum_rejected,
-        "lapsed": t.cum_lapsed,
+        "rejected": int(by_deadline["new_rejected"].sum()),
+        "lapsed": int(by_deadline["new_lapsed"].sum()),
         "mean_payback_years": _nan_div(t.payback_sum, t.payback_n),
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import mesa
 import numpy as np
 import pandas as pd
 
@@ -70,9 +71,22 @@ def run_one(params_or_scenario: ModelParams | ModelInputs | None = None, *, seed
                          **overrides)
     while model.running:
         model.step()
+    _release_from_mesa(model)
     columns = model.datacollector.model_vars
     n = len(next(iter(columns.values())))
     ts = pd.DataFrame({"month": np.arange(1, n + 1),
                        "date": calendar(model.params.start_month, n), **columns})
     return RunResult(timeseries=ts, outcomes=outcomes(model, ts), params=model.params,
                      seed=model.seed)
+
+
+def _release_from_mesa(model: ClusterModel) -> None:
+    """Let a finished model be garbage-collected under Mesa 3.3.
+
+    Mesa 3.3 numbers agents in a class-level dict keyed by model (``mesa.Agent._ids``), which
+    keeps every model ever built alive: about 2 MB per run, so experiments running hundreds of
+    models in one process grow to gigabytes. Mesa 3.5 has no such dict.
+    """
+    ids = getattr(mesa.Agent, "_ids", None)
+    if isinstance(ids, dict):
+        ids.pop(model, None)

@@ -116,3 +116,16 @@ def test_scenario_reference_doc_is_in_step(tmp_path):
     docs = Path(__file__).parents[1] / "docs" / "scenarios.md"
     assert docs.read_text(encoding="utf-8") == markdown(), \
         "docs/scenarios.md is stale: run `make docs`"
+
+
+def test_policy_catalogue_doc_is_in_step(tmp_path):
+    from sim.policy import REGISTRY
+    from sim.policy.catalogue import markdown
+
+    done = catfish("policies", cwd=tmp_path)
+    assert done.returncode == 0 and done.stdout == markdown()
+    for name in REGISTRY:
+        assert f"## `{name}`" in done.stdout, f"{name} has an entry in the catalogue"
+    docs = Path(__file__).parents[1] / "docs" / "policies.md"
+    assert docs.read_text(encoding="utf-8") == markdown(), \
+        "docs/policies.md is stale: run `make docs`"

@@ -1,0 +1,127 @@
+"""Speed and memory of ``catfish compare`` (issue: 5 mixes x 100 replicates under 2 minutes on
+2 cores).
+
+Run: ``python benchmarks/bench_compare.py [--replicates R] [--workers 2 1]``. Runs the
+shipped comparison (``scenarios/compare-jieyang-2023.yaml``) through the command line, as an
+analyst would, once per worker count, and writes ``benchmarks/results/bench_compare.json``.
+
+Wall time is the whole command (interpreter start, imports, runs, tables, charts, files).
+Memory: *peak total* is the largest sum of resident memory over the command and its worker
+processes, sampled every 50 ms; *peak single* is the largest peak of any one of them
+(``ru_maxrss`` from ``wait4``, which Linux takes over the process and its reaped children).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import mesa
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = Path(__file__).parent / "results"
+COMPARISON = ROOT / "scenarios" / "compare-jieyang-2023.yaml"
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                todo += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                pass
+    return found
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    match = re.search(r"VmRSS:\s+(\d+)", status)
+    return int(match.group(1)) / 1024 if match else 0.0
+
+
+def run_compare(workers: int, replicates: int, out: Path) -> dict[str, float]:
+    """Run the comparison once through the CLI; wall time and peak memory."""
+    command = [sys.executable, "-m", "experiments.cli", "compare", str(COMPARISON),
+               "--replicates", str(replicates), "--workers", str(workers), "--out", str(out),
+               "--overwrite"]
+    peak_total = 0.0
+    started = time.perf_counter()
+    errors = tempfile.TemporaryFile(mode="w+")  # a file, not a pipe: nothing can block on it
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=errors,
+                               text=True)
+    finished = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak_total
+        while not finished.is_set():
+            peak_total = max(peak_total, sum(_rss_mb(p) for p in _descendants(process.pid)))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    finished.set()
+    sampler.join()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    errors.seek(0)
+    if process.returncode:
+        raise SystemExit(f"catfish compare failed ({process.returncode}): {errors.read()}")
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    runs = len(manifest["mixes"]) * replicates
+    return {"workers": workers, "replicates": replicates, "mixes": len(manifest["mixes"]),
+            "runs": runs, "wall_s": wall, "inside_command_s": manifest["wall_seconds"],
+            "ms_per_run": manifest["wall_seconds"] / runs * 1e3,
+            "peak_total_mb": peak_total, "peak_single_mb": usage.ru_maxrss / 1024,
+            "headline": stdout}
+
+
+def main() -> None:
+    """Run the benchmark and print and save the figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--replicates", type=int, default=100)
+    parser.add_argument("--workers", type=int, nargs="+", default=[2, 1])
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for workers in args.workers:
+            rows.append(run_compare(workers, args.replicates, Path(tmp) / f"w{workers}"))
+    result = {
+        "machine": {"python": platform.python_version(), "mesa": mesa.__version__,
+                    "numpy": np.__version__, "processor": platform.machine(),
+                    "cpus": os.cpu_count()},
+        "comparison": COMPARISON.name,
+        "runs": [{k: v for k, v in row.items() if k != "headline"} for row in rows],
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "bench_compare.json").write_text(json.dumps(result, indent=2))
+    print(rows[0]["headline"])
+    print(f"Python {result['machine']['python']}, Mesa {result['machine']['mesa']}, "
+          f"{result['machine']['cpus']} CPUs; {COMPARISON.name}")
+    print(f"{'workers':>7} {'runs':>5} {'wall s':>7} {'in command s':>13} {'ms/run':>7} "
+          f"{'peak total MB':>14} {'peak single MB':>15}")
+    for row in rows:
+        print(f"{row['workers']:>7} {row['runs']:>5} {row['wall_s']:>7.1f} "
+              f"{row['inside_command_s']:>13.1f} {row['ms_per_run']:>7.1f} "
+              f"{row['peak_total_mb']:>14.0f} {row['peak_single_mb']:>15.0f}")
+
+
+if __name__ == "__main__":
+    main()

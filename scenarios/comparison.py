@@ -1,0 +1,236 @@
+"""Comparison files: a base scenario and the policy mixes to compare against it.
+
+A comparison file names a base scenario and lists policy mixes; each mix becomes a full
+``Scenario`` (the base with its policies replaced or added to, and optionally its budget
+changed), so every mix runs the same cluster, calendar and target. The base scenario's own
+mix always runs too, as the reference mix ``base``. Errors are :class:`ScenarioError` with
+one line naming the file, the path inside it (``mixes[2].policies[1].share``), the value and
+what is allowed, as for scenario files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, model_validator
+
+from scenarios import loader
+from scenarios.loader import ScenarioError, check_instrument, describe, read_yaml
+from scenarios.schema import Labels, PolicySpec, Scenario, Section
+from sim.params import ParameterError
+
+PREFIX = "compare-"
+BASE = "base"  # name of the reference mix: the base scenario's own policies
+MAX_SEED = 2**62  # seeds are seed + replicate; stay well inside numpy's and Mesa's range
+IDENTIFIER = r"^[a-z0-9][a-z0-9\-]*$"
+
+
+class MixSpec(Section):
+    """One policy mix, as the base scenario with its policies replaced or added to."""
+
+    name: str = Field(min_length=1, max_length=40, pattern=IDENTIFIER,
+                      description="identifier used in tables and file names")
+    labels: Labels = Field(description="name shown to people (zh, en)")
+    description: str = Field("", max_length=2000, description="what the mix represents")
+    mode: Literal["replace", "add", "swap"] = Field(
+        "replace", description="replace: only these policies; add: the base's policies, then "
+                               "these; swap: the base's, with its instruments of the kinds "
+                               "listed here replaced by these")
+    policies: tuple[PolicySpec, ...] = Field((), description="instruments, as in a scenario")
+    drop: tuple[str, ...] = Field((), max_length=50,
+                                  description="instruments taken out of the base's policies "
+                                              "(with mode add or swap)")
+    budget_rmb: float | None = Field(None, ge=0, le=1e12,
+                                     description="this mix's budget (default: the base's)")
+
+
+class ComparisonSpec(Section):
+    """What a comparison file may say."""
+
+    name: str = Field(min_length=1, max_length=80, pattern=IDENTIFIER,
+                      description="identifier; a shipped comparison's file is NAME.yaml")
+    labels: Labels = Field(description="title shown to people")
+    description: str = Field("", max_length=5000, description="what is being compared and why")
+    base: str = Field(min_length=1, max_length=500,
+                      description="shipped scenario name, or path relative to this file")
+    base_labels: Labels | None = Field(
+        None, description="name of the reference mix (default: the base scenario's labels)")
+    replicates: int = Field(100, ge=2, le=100_000, description="runs per mix")
+    seed: int = Field(1, ge=0, le=MAX_SEED, description="replicate r uses seed + r in every mix")
+    same_budget: bool = Field(False, description="every mix gets the base scenario's budget")
+    mixes: tuple[MixSpec, ...] = Field(min_length=1, max_length=26,
+                                       description="the mixes compared with the base")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ComparisonSpec:
+        seen: set[str] = {BASE}
+        for i, mix in enumerate(self.mixes):
+            if mix.name in seen:
+                why = "is the reference mix's name" if mix.name == BASE else "is used twice"
+                raise ValueError(f"mixes[{i}].name = {mix.name!r}: {why}; mix names must be "
+                                 f"unique and not {BASE!r}")
+            seen.add(mix.name)
+            if mix.drop and mix.mode == "replace":
+                raise ValueError(f"mixes[{i}].drop = {list(mix.drop)!r}: only with mode add or "
+                                 "swap (replace already leaves out every base policy)")
+            if self.same_budget and mix.budget_rmb is not None:
+                raise ValueError(f"mixes[{i}].budget_rmb = {mix.budget_rmb!r}: not allowed "
+                                 "with same_budget: true (every mix gets the base's budget)")
+        if self.seed + self.replicates > MAX_SEED:
+            raise ValueError(f"seed = {self.seed}: seed + replicates must stay below {MAX_SEED}")
+        return self
+
+
+@dataclass(frozen=True)
+class Mix:
+    """A policy mix ready to run: its name, labels and the full scenario it runs."""
+
+    name: str
+    labels: Labels
+    mode: str
+    scenario: Scenario
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A validated comparison: the file, its base scenario and every mix (``base`` first)."""
+
+    spec: ComparisonSpec
+    path: Path
+    base_path: Path
+    mixes: tuple[Mix, ...]
+
+    @property
+    def name(self) -> str:
+        """The comparison's identifier."""
+        return self.spec.name
+
+    @property
+    def base(self) -> Scenario:
+        """The base scenario (the scenario of the reference mix)."""
+        return self.mixes[0].scenario
+
+
+def shipped_names() -> list[str]:
+    """Names of the comparisons shipped with Catfish."""
+    return sorted(p.stem for p in loader.SHIPPED.glob(f"{PREFIX}*.yaml"))
+
+
+def resolve(name_or_path: str | Path) -> Path:
+    """The file a name or path refers to: an existing path, else a shipped comparison's name."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    if not path.suffix:
+        for stem in (str(name_or_path), f"{PREFIX}{name_or_path}"):
+            if stem.startswith(PREFIX) and (loader.SHIPPED / f"{stem}.yaml").is_file():
+                return loader.SHIPPED / f"{stem}.yaml"
+    raise ScenarioError(f"{name_or_path}: no such file or shipped comparison "
+                        f"(shipped: {', '.join(shipped_names()) or 'none'})")
+
+
+def load(name_or_path: str | Path) -> Comparison:
+    """Load and validate a comparison from a file path or a shipped comparison's name."""
+    path = resolve(name_or_path)
+    return parse(read_yaml(path), path)
+
+
+def parse(data: Any, source: Path) -> Comparison:
+    """Validate parsed data as a comparison; ``source`` names it in errors and anchors ``base``.
+
+    Raises:
+        ScenarioError: One line naming the file, the path inside it, the value and the rule.
+    """
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: expected a mapping (name, labels, base, mixes, ...), "
+                            f"got {type(data).__name__}")
+    if "mixes" not in data and "calendar" in data:
+        raise ScenarioError(f"{source}: this is a scenario file, not a comparison; a comparison "
+                            "names a scenario as its base and lists mixes (docs/compare.md)")
+    try:
+        spec = ComparisonSpec.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(describe(exc, source)) from None
+    for i, mix in enumerate(spec.mixes):
+        for j, policy in enumerate(mix.policies):
+            check_instrument(policy.instrument, policy.parameters(),
+                             f"{source}: mixes[{i}].policies[{j}]")
+    base_path = _base_path(spec.base, source)
+    try:
+        base = loader.load(base_path)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{source}: base: {exc}") from None
+    present = {p.instrument for p in base.policies}
+    for i, mix in enumerate(spec.mixes):
+        for j, name in enumerate(mix.drop):
+            if name not in present:
+                raise ScenarioError(f"{source}: mixes[{i}].drop[{j}] = {name!r}: the base "
+                                    f"scenario has no such instrument (it has: "
+                                    f"{', '.join(sorted(present)) or 'none'})")
+    mixes = [Mix(BASE, spec.base_labels or base.labels, "base", base)]
+    mixes += [Mix(m.name, m.labels, m.mode, _mix_scenario(base, m, spec, f"{source}: mixes[{i}]"))
+              for i, m in enumerate(spec.mixes)]
+    return Comparison(spec=spec, path=source, base_path=base_path, mixes=tuple(mixes))
+
+
+def _base_path(base: str, source: Path) -> Path:
+    # a path relative to the comparison file first, so a folder of files can travel together
+    beside = Path(source).parent / base
+    if beside.is_file():
+        return beside
+    shipped = loader.SHIPPED / f"{base}.yaml"
+    if not Path(base).suffix and shipped.is_file() and not base.startswith(loader.OTHER_KINDS):
+        return shipped
+    raise ScenarioError(f"{source}: base = {base!r}: no such scenario file (relative to "
+                        f"{Path(source).parent}) or shipped scenario "
+                        f"(shipped: {', '.join(loader.shipped_names())})")
+
+
+def combine_policies(base: list[dict[str, Any]], mix: list[dict[str, Any]], mode: str,
+                     drop: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """The policy list of a mix: the base's and the mix's instruments, combined by ``mode``.
+
+    - ``replace``: the mix's policies only.
+    - ``add``: the base's policies (less those named in ``drop``), then the mix's.
+    - ``swap``: as ``add``, but each instrument the mix lists replaces every base instrument
+      of that name, in the place of the first (instruments act in list order, e.g. when the
+      budget is short), so a mix changes the grant and keeps the rest of the base's mix.
+    """
+    if mode == "replace":
+        return list(mix)
+    swapped = {p["instrument"] for p in mix} if mode == "swap" else set()
+    out: list[dict[str, Any]] = []
+    placed: set[str] = set()
+    for policy in base:
+        name = policy["instrument"]
+        if name in drop:
+            continue
+        if name in swapped:
+            if name not in placed:
+                out += [p for p in mix if p["instrument"] == name]
+                placed.add(name)
+            continue
+        out.append(policy)
+    return out + [p for p in mix if p["instrument"] not in placed]
+
+
+def _mix_scenario(base: Scenario, mix: MixSpec, spec: ComparisonSpec, where: str) -> Scenario:
+    """The base scenario with the mix's policies and budget: a full, validated scenario."""
+    data = base.model_dump(mode="json")
+    data["policies"] = combine_policies(data["policies"],
+                                        [p.model_dump(mode="json") for p in mix.policies],
+                                        mix.mode, mix.drop)
+    if mix.budget_rmb is not None and not spec.same_budget:
+        data["budget"] = {**data["budget"], "total_rmb": mix.budget_rmb}
+    data["labels"] = mix.labels.model_dump()
+    data["description"] = mix.description or base.description
+    try:
+        scenario = Scenario.model_validate(data)
+        scenario.model_params()
+    except ValidationError as exc:  # the parts were checked; this is a rule across them
+        raise ScenarioError(f"{where}: {describe(exc, 'the resulting scenario')}") from None
+    except ParameterError as exc:
+        raise ScenarioError(f"{where}: {exc}") from None
+    return scenario
