@@ -80,5 +80,7 @@ def pay_within_budget(requests_rmb: np.ndarray, budget_left_rmb: float) -> np.nd
     requests are treated as zero.
     """
     req = np.maximum(np.asarray(requests_rmb, dtype=float), 0.0)
-    before = np.cumsum(req) - req
-    return np.clip(budget_left_rmb - before, 0.0, req)
+    if req.sum() <= budget_left_rmb:  # the common case: everything fits
+        return req
+    before = req.cumsum() - req
+    return np.minimum(np.maximum(budget_left_rmb - before, 0.0), req)

@@ -160,7 +160,7 @@ def project_value(
     success = (np.asarray(benefit_belief) * annual_benefit + avoided_loss) * annuity \
         + grant_on_acceptance - own_loss
     failure = failure_reimbursement_share * outlay - own_loss
-    p = np.clip(failure_prob, 0.0, 1.0)
+    p = np.minimum(np.maximum(failure_prob, 0.0), 1.0)  # (np.clip is slower on small arrays)
     expected = (1.0 - p) * success + p * failure
     variance = p * (1.0 - p) * (success - failure) ** 2
     return expected - risk_aversion * variance / (2.0 * np.asarray(risk_capacity)), affordable
@@ -207,7 +207,7 @@ def stage_failure_prob(
     0.5 and a provider specialised in the firm's sector (fit 1; generalist 0.5) lower the odds.
     ``extra_log_odds`` carries kind factors and instruments (diagnosis, accompaniment).
     """
-    base = np.clip(np.asarray(base_prob, dtype=float), 1e-9, 1 - 1e-9)
+    base = np.minimum(np.maximum(np.asarray(base_prob, dtype=float), 1e-9), 1 - 1e-9)
     log_odds = np.log(base / (1 - base)) - talent_effect * (np.asarray(talent) - talent_mean) \
         - quality_effect * (np.asarray(provider_quality) - 0.5) \
         - fit_effect * (np.asarray(fit) - 0.5) + extra_log_odds
@@ -216,7 +216,7 @@ def stage_failure_prob(
 
 def monthly_hazard(prob_over_period: np.ndarray | float, months: np.ndarray | float) -> np.ndarray:
     """Monthly probability that compounds to ``prob_over_period`` over ``months`` months."""
-    p = np.clip(np.asarray(prob_over_period, dtype=float), 0.0, 1.0)
+    p = np.minimum(np.maximum(np.asarray(prob_over_period, dtype=float), 0.0), 1.0)
     return -np.expm1(np.log1p(-np.minimum(p, 1 - 1e-12)) / np.asarray(months, dtype=float))
 
 

@@ -36,4 +36,4 @@ def share_demand(weights: np.ndarray, sector: np.ndarray, demand: np.ndarray,
 
 def lost_order_share(revenue: np.ndarray, base_revenue: np.ndarray) -> np.ndarray:
     """Share of a firm's starting revenue that it has lost, in [0, 1]."""
-    return np.clip(1.0 - revenue / base_revenue, 0.0, 1.0)
+    return np.minimum(np.maximum(1.0 - revenue / base_revenue, 0.0), 1.0)

@@ -26,7 +26,7 @@ from sim.networks import PeerSums, small_world, supply_chain
 from sim.params import ModelParams, ParameterError
 from sim.policy import Instrument, Levers, check_mix, default_policy_mix
 from sim.population import build_leads, build_providers, build_smes
-from sim.streams import RandomStreams, resolve_seed
+from sim.streams import MonthlyDraws, RandomStreams, resolve_seed
 
 # Streams drawn for every firm every month (common random numbers), in this order.
 MONTHLY_STREAMS = ("willingness", "visit", "queue", "hardware", "failure", "gain", "lapse", "retry")
@@ -78,6 +78,7 @@ class ClusterModel(mesa.Model):
         self.seed = seed
         self.params = p
         self.streams = RandomStreams(seed)
+        self._draws = MonthlyDraws(self.streams, MONTHLY_STREAMS, p.n_smes, p.months)
         self.month = 0
 
         self.smes = build_smes(p, self.streams["population"])
@@ -86,12 +87,7 @@ class ClusterModel(mesa.Model):
         self._build_networks()
         self._derive_rates()
 
-        for i in range(p.n_smes):
-            SME(self, i)
-        for j in np.flatnonzero(self.providers.active):
-            ServiceProvider(self, int(j))
-        for k in range(len(self.leads.sector)):
-            LeadFirm(self, k)
+        self._agents_created = False  # SME, provider and lead-firm agents: see _create_agents
         self.government = Government(self, p.budget_rmb, p.target_firms, p.deadline_month,
                                      per_year_rmb=p.budget_per_year_rmb)
         self.instruments = list(default_policy_mix() if policies is None else policies)
@@ -147,6 +143,7 @@ class ClusterModel(mesa.Model):
         self.cost_after = np.array([1.0, 1 - p.light_cost_cut, 1 - p.deep_cost_cut])
         self.quality_after = np.array([1.0, 1 + p.light_quality_gain, 1 + p.deep_quality_gain])
         self.lost_share = np.zeros(p.n_smes)
+        self._market_changed = True  # market shares must be (re)computed this month
         self.levers = self._neutral_levers()
         self.annuity = annuity_factor(p.horizon_years, p.discount_rate)
 
@@ -158,8 +155,46 @@ class ClusterModel(mesa.Model):
         idle = np.flatnonzero(~self.providers.active)
         if len(idle):
             self.providers.active[idle[0]] = True
-            ServiceProvider(self, int(idle[0]))
+            if self._agents_created:
+                ServiceProvider(self, int(idle[0]))
             self.tally.new_providers += 1
+
+    # --- Mesa agents, created when first looked at ---------------------------------------
+    def _create_agents(self) -> None:
+        """Create the Mesa agents of the firms, providers and lead firms, once.
+
+        The state lives in arrays, so the month never needs agent objects; creating thousands
+        of them costs more than a whole run of a small cluster. They are made the first time
+        anything asks for ``agents``, ``agents_by_type`` or ``agent_types`` (a notebook, a
+        visualisation, Mesa's tools), and are then kept in step as providers enter.
+        """
+        if self._agents_created:
+            return
+        self._agents_created = True
+        for i in range(self.params.n_smes):
+            SME(self, i)
+        for j in np.flatnonzero(self.providers.active):
+            ServiceProvider(self, int(j))
+        for k in range(len(self.leads.sector)):
+            LeadFirm(self, k)
+
+    @property
+    def agents(self) -> Any:
+        """All agents (Mesa's AgentSet); the firms' agents are created on first use."""
+        self._create_agents()
+        return super().agents
+
+    @property
+    def agents_by_type(self) -> Any:
+        """Agents by class (Mesa's AgentSets), created on first use."""
+        self._create_agents()
+        return super().agents_by_type
+
+    @property
+    def agent_types(self) -> list[type]:
+        """Agent classes present, after creating the agents."""
+        self._create_agents()
+        return super().agent_types
 
     # --- observation ----------------------------------------------------------------------
     def observe_peers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -194,7 +229,7 @@ class ClusterModel(mesa.Model):
         self.tally.reset_month()
         self.levers = self._neutral_levers()
         self.government.start_year(year_of(p.start_month, self.month))
-        draws = {name: self.streams[name].random(p.n_smes) for name in MONTHLY_STREAMS}
+        draws = self._draws(self.month)
 
         for instrument in self.instruments:          # 1. government instruments
             instrument.apply(self)
@@ -220,6 +255,8 @@ class ClusterModel(mesa.Model):
         leads = self.leads
         cost, quality, operating = central_factory_effect(
             self.month, leads.opening, cost_cut=leads.cost_cut, quality_gain=leads.quality_gain)
+        if not np.array_equal(operating, leads.operating):
+            self._market_changed = True
         leads.unit_cost[:], leads.quality[:], leads.operating[:] = cost, quality, operating
 
     def _update_market(self) -> None:
@@ -228,6 +265,9 @@ class ClusterModel(mesa.Model):
         if not p.market_on:
             s.revenue[:] = s.base_revenue * growth
             return
+        if not self._market_changed and p.demand_growth_per_year == 0:
+            return  # same weights, same demand: last month's shares still hold
+        self._market_changed = False
         w_lead = competitiveness(leads.capacity, leads.unit_cost, leads.quality,
                                  cost_sensitivity=p.cost_sensitivity,
                                  quality_sensitivity=p.quality_sensitivity)
@@ -242,6 +282,7 @@ class ClusterModel(mesa.Model):
         p, s = self.params, self.smes
         s.unit_cost[firms] = unit_cost
         s.quality[firms] = quality
+        self._market_changed = True
         s.weight[firms] = competitiveness(
             s.base_revenue[firms], s.unit_cost[firms], s.quality[firms],
             cost_sensitivity=p.cost_sensitivity, quality_sensitivity=p.quality_sensitivity)

@@ -32,7 +32,7 @@ def small_world(sector: np.ndarray, mean_degree: int, rewire_prob: float,
     n = len(sector)
     rows, cols = [], []
     for s in np.unique(sector):
-        members = rng.permutation(np.flatnonzero(sector == s))
+        members = rng.permutation(np.nonzero(sector == s)[0])
         m = len(members)
         half = min(mean_degree, m - 1) // 2
         if half < 1:
@@ -76,7 +76,7 @@ def supply_chain(sector: np.ndarray, lead_sector: np.ndarray, suppliers_per_lead
     n = len(sector)
     rows, cols = [], []
     for lead, s in enumerate(lead_sector):
-        pool = np.flatnonzero(sector == s)
+        pool = np.nonzero(sector == s)[0]
         taken = np.concatenate(rows) if rows else np.empty(0, dtype=np.int64)
         pool = np.setdiff1d(pool, taken, assume_unique=True)
         chosen = rng.choice(pool, size=min(suppliers_per_lead, len(pool)), replace=False)
@@ -125,7 +125,7 @@ class PeerSums:
             return totals[self.sector] - values
         if self._last is None:
             return self._full(values)
-        changed = np.flatnonzero((values != self._last).any(axis=1))
+        changed = np.nonzero((values != self._last).any(axis=1))[0]
         if len(changed) > self.FULL_RECOMPUTE_SHARE * len(values):
             return self._full(values)
         if len(changed):

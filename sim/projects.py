@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 def adopt_willing(model: ClusterModel) -> None:
     """Bass docking: every willing firm counts as adopted in the month it becomes willing."""
     s = model.smes
-    newly = np.flatnonzero(s.state == WILLING)
+    newly = np.nonzero(s.state == WILLING)[0]
     s.state[newly] = TRANSFORMED
     s.level[newly] = LIGHT
     s.since[newly] = model.month
@@ -58,12 +58,12 @@ def decide(model: ClusterModel, seen_ok: np.ndarray, seen_bad: np.ndarray) -> No
     p, s, t = model.params, model.smes, model.month
     first = s.state == WILLING
     if not p.economic_gate_on:
-        firms = np.flatnonzero(first)
+        firms = np.nonzero(first)[0]
         _enqueue(model, firms, np.full(len(firms), LIGHT, np.int8))
         return
     upgrade = (s.state == TRANSFORMED) & (s.level == LIGHT) & (s.project_kind == 0) \
         & (t - s.since >= p.cooldown_months)
-    firms = np.flatnonzero(first | upgrade)
+    firms = np.nonzero(first | upgrade)[0]
     if len(firms) == 0:
         return
     is_upgrade = upgrade[firms]
@@ -134,9 +134,9 @@ def assign_and_start(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
     longest-waiting served firm.
     """
     p, s, prov = model.params, model.smes, model.providers
-    waiting = np.flatnonzero((s.project_kind > 0) & (s.stage == 0))
+    waiting = np.nonzero((s.project_kind > 0) & (s.stage == 0))[0]
     if len(waiting):
-        active = np.flatnonzero(prov.active)
+        active = np.nonzero(prov.active)[0]
         key = s.queued_since[waiting] + draws["queue"][waiting]  # month, then random order
         if p.provider_capacity_on:
             # a rating may delist providers below a quality floor: they take no new projects
@@ -151,7 +151,7 @@ def assign_and_start(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
             chosen = np.full(len(waiting), -1)
             sectors = s.sector[waiting]
             for sector in dict.fromkeys(sectors.tolist()):  # in order of first appearance
-                in_sector = np.flatnonzero(sectors == sector)
+                in_sector = np.nonzero(sectors == sector)[0]
                 order = active[preference_order(
                     sector_fit(prov.specialty[active], sector), prov.quality[active],
                     prov.noise[active], rated=model.levers.providers_rated)]
@@ -226,7 +226,7 @@ def progress(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
     p, s, t = model.params, model.smes, model.month
     if not p.stages_on:
         return
-    firms = np.flatnonzero((s.stage > 0) & (s.started_month < t))
+    firms = np.nonzero((s.stage > 0) & (s.started_month < t))[0]
     if len(firms) == 0:
         return
     stage = s.stage[firms]
@@ -270,7 +270,8 @@ def _complete(model: ClusterModel, firms: np.ndarray, draws: dict[str, np.ndarra
     for instrument in model.instruments:
         instrument.on_completion(model, firms)
     sigma = p.realised_gain_sd
-    gain = np.exp(sigma * ndtri(np.clip(draws["gain"][firms], 1e-12, 1 - 1e-12)) - sigma**2 / 2)
+    u = np.minimum(np.maximum(draws["gain"][firms], 1e-12), 1 - 1e-12)
+    gain = np.exp(sigma * ndtri(u) - sigma**2 / 2)
     rule = model.levers.verified_gain_min
     min_gain = p.verified_gain_min if rule is None else rule
     ok = accepted(gain, s.hardware_only[firms], min_gain=min_gain) \
@@ -302,7 +303,7 @@ def lapse_and_retry(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
     """
     p, s, t = model.params, model.smes, model.month
     if p.lapse_on:
-        idle = np.flatnonzero((s.state == TRANSFORMED) & (s.project_kind == 0) & (s.since < t))
+        idle = np.nonzero((s.state == TRANSFORMED) & (s.project_kind == 0) & (s.since < t))[0]
         lapsing = idle[draws["lapse"][idle] < lapse_prob(
             s.talent[idle], lapse_per_month=p.lapse_per_year / 12)]
         s.state[lapsing] = LAPSED

@@ -53,3 +53,36 @@ def resolve_seed(rng: object) -> int:
         return int(rng)
     raise ValueError(f"rng = {rng!r}: expected a non-negative integer seed, a SeedSequence, "
                      "a numpy Generator or None")
+
+
+class MonthlyDraws:
+    """Uniform draws for every firm every month from named streams, made a block at a time.
+
+    Drawing ``k`` months at once gives exactly the numbers of ``k`` monthly draws (a generator
+    fills arrays in order), so results do not depend on the block size; blocks only save the
+    call overhead of many small draws. A block holds at most about ``BLOCK_VALUES`` numbers
+    per stream, so large clusters draw a few months at a time.
+
+    Args:
+        streams: The run's named streams.
+        names: Stream names drawn every month.
+        n: Firms (numbers per stream per month).
+        months: Months in the run (no block reaches past them).
+    """
+
+    BLOCK_VALUES = 1 << 18
+
+    def __init__(self, streams: RandomStreams, names: tuple[str, ...], n: int,
+                 months: int) -> None:
+        self.streams, self.names, self.n, self.months = streams, names, n, months
+        self.first = 1  # month of the block's first row
+        self.block: dict[str, np.ndarray] = {}
+
+    def __call__(self, month: int) -> dict[str, np.ndarray]:
+        """This month's draws, one array of ``n`` uniforms per stream name."""
+        row = month - self.first
+        if not self.block or row >= len(next(iter(self.block.values()))):
+            size = max(1, min(self.BLOCK_VALUES // max(self.n, 1), self.months - month + 1))
+            self.block = {name: self.streams[name].random((size, self.n)) for name in self.names}
+            self.first, row = month, 0
+        return {name: values[row] for name, values in self.block.items()}

@@ -79,7 +79,7 @@ class Diagnosis(Instrument):
         draws = self.stream(model).random((3, len(s.state)))  # every month: CRN
         if not in_window(model, self.start, self.end) or self.firms_per_month <= 0:
             return
-        candidates = np.flatnonzero(np.isin(s.state, DIAGNOSABLE) & ~self.diagnosed)
+        candidates = np.nonzero(np.isin(s.state, DIAGNOSABLE) & ~self.diagnosed)[0]
         offered = candidates[np.argsort(draws[0, candidates], kind="stable")]
         offered = offered[: self.firms_per_month]
         accepting = offered[draws[1, offered] < self.take_up]

@@ -68,6 +68,12 @@ class ExchangeSessions(Instrument):
         """The sectors named must exist in the cluster."""
         check_sectors("sectors", self.sectors, params)
 
+    def setup(self, model: ClusterModel) -> None:
+        """Open the account; note the sectors and the programme's first month."""
+        super().setup(model)
+        self.chosen = sector_mask(model.params, self.sectors)
+        self.first_step = max(step_of(model, self.start), 1)
+
     def sessions_in(self, months_running: int) -> int:
         """Whole sessions held in the ``months_running``-th month of the programme."""
         rate = self.sessions_per_quarter / 3
@@ -78,15 +84,22 @@ class ExchangeSessions(Instrument):
         """Hold this month's sessions where there is something to show."""
         if not in_window(model, self.start, self.end):
             return
-        n = self.sessions_in(model.month - max(step_of(model, self.start), 1) + 1)
+        n = self.sessions_in(model.month - self.first_step + 1)
         if n <= 0:
             return
-        s, leads, n_sectors = model.smes, model.leads, len(model.params.sector_names)
-        showable = np.bincount(leads.sector[leads.operating], minlength=n_sectors) \
-            + np.bincount(s.sector[s.state == TRANSFORMED], minlength=n_sectors) > 0
-        hosts = showable & sector_mask(model.params, self.sectors)
+        s, leads = model.smes, model.leads
+        operating = np.zeros_like(self.chosen)
+        operating[leads.sector[leads.operating]] = True
+        hosts = self.chosen & (operating | _has_transformed(s.sector, s.state, len(operating)))
         if not hosts.any():
             return
         paid = model.government.pay(self.account, np.full(n, self.cost_per_session_rmb))
         held = int(((paid > 0) | (self.cost_per_session_rmb == 0)).sum())
         model.levers.extra_visits += hosts * (held * self.visitors_per_session / hosts.sum())
+
+
+def _has_transformed(sector: np.ndarray, state: np.ndarray, n_sectors: int) -> np.ndarray:
+    """Whether each sector has at least one transformed firm."""
+    if n_sectors == 1:  # the common single-sector cluster: no per-sector count needed
+        return np.array([(state == TRANSFORMED).any()])
+    return np.bincount(sector[state == TRANSFORMED], minlength=n_sectors) > 0

@@ -55,7 +55,7 @@ class InterestSubsidy(Instrument):
         self.monthly_rmb[new] += s.loan[new] * p.loan_rate * self.share / 12
         self.months_left[new] = round(p.loan_years * 12)
         self.new_loans = np.zeros(0, np.int64)
-        running = np.flatnonzero(self.months_left > 0)
+        running = np.nonzero(self.months_left > 0)[0]
         if len(running):
             model.government.pay(self.account, self.monthly_rmb[running])
             self.months_left[running] -= 1

@@ -65,7 +65,7 @@ class TalentTraining(Instrument):
         draws = self.stream(model).random(len(s.state))  # every month: CRN
         if not in_window(model, self.start, self.end) or self.seats_per_month <= 0:
             return
-        candidates = np.flatnonzero(np.isin(s.state, TRAINABLE) & ~self.trained)
+        candidates = np.nonzero(np.isin(s.state, TRAINABLE) & ~self.trained)[0]
         chosen = candidates[np.argsort(draws[candidates], kind="stable")][: self.seats_per_month]
         if len(chosen) == 0:
             return
