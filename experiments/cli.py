@@ -246,6 +246,89 @@ def scenarios_reference() -> None:
     click.echo(markdown(), nl=False)
 
 
+CONFIRM_SECONDS = 30 * 60     # sweeps estimated to take longer ask first (unless --yes)
+CONFIRM_BYTES = 5e9
+
+
+@main.command("sweep")
+@click.argument("file", required=False, metavar="[FILE_OR_NAME]")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Result folder (default: catfish-output/sweep-<name>-<timestamp>).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Local worker processes.")
+@click.option("--dask-local", type=click.IntRange(min=1), default=None,
+              help="Start a Dask LocalCluster with this many workers instead.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Run on a running Dask scheduler (e.g. tcp://10.0.0.5:8786).")
+@click.option("--resume", "resume_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Finish the interrupted sweep in this folder.")
+@click.option("--retry-failed", is_flag=True, help="With --resume: run failed runs again.")
+@click.option("--yes", is_flag=True, help="Do not ask before a long or large sweep.")
+@click.option("--overwrite", is_flag=True, help="Replace results already in --out.")
+def sweep_cmd(file: str | None, out: Path | None, workers: int, dask_local: int | None,
+              scheduler: str | None, resume_dir: Path | None, retry_failed: bool, yes: bool,
+              overwrite: bool) -> None:
+    """Run a sweep file (factors, design, replicates) into a crash-safe result folder.
+
+    Before starting, prints the number of runs and an estimate of time and disk from a few
+    runs, and asks above 30 minutes or 5 GB unless --yes. Results land as they arrive
+    (outcomes.parquet, timeseries/, ledger.parquet, manifest.json); after an interruption,
+    even kill -9, `catfish sweep --resume DIR` finishes with no run lost or repeated.
+    """
+    from experiments import sweep as sw
+    from experiments.store import StoreError
+
+    if (file is None) == (resume_dir is None):
+        raise UserError("give a sweep file, or --resume DIR (not both)")
+    if retry_failed and resume_dir is None:
+        raise UserError("--retry-failed goes with --resume DIR")
+    if scheduler and dask_local:
+        raise UserError("--scheduler and --dask-local exclude each other")
+    executors = {"workers": workers, "dask_local": dask_local, "scheduler": scheduler}
+
+    def confirm(estimate) -> bool:
+        click.echo(f"Sweep: {estimate.describe()}", err=True)
+        if yes or (estimate.seconds < CONFIRM_SECONDS and estimate.bytes < CONFIRM_BYTES):
+            return True
+        if not sys.stdin.isatty():
+            raise UserError("a long or large sweep: pass --yes to start it without asking")
+        return click.confirm("Start it?", default=False, err=True)
+
+    try:
+        if resume_dir is not None:
+            handle = sw.open_results(resume_dir)
+            status = handle.status()
+            todo = status["pending"] + (status["failed"] if retry_failed else 0)
+            click.echo(f"Resuming {resume_dir}: {status['done']:,} done, {status['failed']:,} "
+                       f"failed, {status['pending']:,} pending", err=True)
+            with click.progressbar(length=todo, label="runs", file=sys.stderr,
+                                   show_eta=True) as bar:
+                handle = sw.resume(resume_dir, retry_failed=retry_failed, progress=bar.update,
+                                   **executors)
+        else:
+            spec = sw.load_sweep(file)
+            out = out or Path("catfish-output") / \
+                f"{spec.name}-{dt.datetime.now():%Y%m%d-%H%M%S}"
+            bar = click.progressbar(length=sw.count_runs(spec), label="runs", file=sys.stderr,
+                                    show_eta=True)
+            with bar:
+                handle = sw.sweep(spec, out, overwrite=overwrite, confirm=confirm,
+                                  progress=bar.update, **executors)
+    except (ParameterError, ScenarioError, OutputExistsError, StoreError) as exc:
+        raise UserError(str(exc)) from None
+    except OSError as exc:  # e.g. a Dask scheduler that cannot be reached
+        raise UserError(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+                        f" (finished batches are kept: --resume the folder)") from None
+    status = handle.status()
+    click.echo(f"{status['done']:,} runs done, {status['failed']:,} failed, "
+               f"{status['pending']:,} pending")
+    if status["failed"]:
+        first = handle.failed().iloc[0]
+        click.echo(f"  first failure: {first['run_id']}: {str(first['error']).splitlines()[0]}")
+    click.echo(f"Results in {handle.folder}/ (outcomes.parquet, timeseries/, ledger.parquet, "
+               f"manifest.json)")
+
+
 @main.command("policies")
 def policies_cmd() -> None:
     """Print the catalogue of policy instruments (Markdown, as in docs/policies.md)."""

@@ -3,16 +3,21 @@
 Experiments hand a picklable function and a list of items to :func:`map_in_order`; it sends
 the items in chunks (so that a 50 ms run does not pay a process round trip each) and returns
 the results in the items' order, whatever order the chunks finish in. That is why the same
-seeds give identical tables with any number of workers. To run on a cluster later, pass
-another executor, e.g. Dask's ``distributed.Client(...).get_executor()``.
+seeds give identical tables with any number of workers. To run on a cluster, pass another
+executor: :func:`dask_executor` gives Dask's, on a local cluster or a running scheduler.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import os
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
+from multiprocessing import get_context
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -20,6 +25,7 @@ R = TypeVar("R")
 
 CHUNKS_PER_WORKER = 8  # enough chunks that workers finish together and progress moves
 MAX_CHUNK = 50
+PARENT_CHECK_SECONDS = 1.0
 
 
 @contextmanager
@@ -27,16 +33,110 @@ def local_executor(workers: int) -> Iterator[Executor | None]:
     """An executor for ``workers`` local processes, or None (run in this process) for one.
 
     On leaving, pending work is cancelled, so an interrupt or error does not wait for the
-    rest of the runs.
+    rest of the runs. Workers are spawned, not forked: a coordinator has threads (Arrow's,
+    Dask's) by the time it starts workers, and forking a threaded process can deadlock the
+    child (Mesa 3.3 makes spawn the default when imported; Mesa 3.5 only in batch_run).
     """
     if workers <= 1:
         yield None
         return
-    executor = ProcessPoolExecutor(max_workers=workers)
+    executor = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+                                   initializer=exit_with_coordinator, initargs=(os.getpid(),))
     try:
         yield executor
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
+
+
+def exit_with_coordinator(coordinator: int) -> None:
+    """Pool initializer: end this worker soon after the coordinating process dies.
+
+    A process pool's workers outlive a coordinator killed with SIGKILL (they wait forever
+    for work that will not come), holding memory across every resume of a long sweep.
+
+    Args:
+        coordinator: Process id of the process that made the pool. A worker started by it
+            watches for being handed to another parent; one started by a fork server (or
+            after the coordinator died) watches whether the coordinator still exists.
+    """
+    started_by_it = os.getppid() == coordinator
+
+    def coordinator_alive() -> bool:
+        if started_by_it:
+            return os.getppid() == coordinator
+        try:
+            os.kill(coordinator, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # pragma: no cover - exists, owned by someone else
+            return True
+        return True
+
+    def watch() -> None:
+        while coordinator_alive():
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-coordinator", daemon=True).start()
+
+
+@contextmanager
+def dask_executor(scheduler: str | None = None,
+                  local_workers: int | None = None) -> Iterator[Executor]:
+    """Dask distributed's executor: on a running scheduler, or on a local cluster.
+
+    Args:
+        scheduler: Address of a running Dask scheduler (``tcp://host:8786``); its workers
+            must have catfish installed. None starts a local cluster on this machine.
+        local_workers: Worker processes of the local cluster (one thread each; default:
+            one per CPU). Not with ``scheduler``.
+
+    The local cluster listens on 127.0.0.1 only, has no dashboard and no worker profiler.
+    On leaving, pending work is cancelled and the client and cluster are shut down.
+
+    Raises:
+        ValueError: Both ``scheduler`` and ``local_workers`` were given.
+    """
+    import dask
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None and local_workers is not None:
+        raise ValueError("dask_executor: give a scheduler address or local workers, not both")
+    cluster = None
+    if scheduler is None:
+        # workers' sampling profiler walks stacks every 10 ms: about 5 % of a CPU-bound run
+        with dask.config.set({"distributed.worker.profile.enabled": False}):
+            cluster = LocalCluster(n_workers=local_workers or os.cpu_count() or 1,
+                                   threads_per_worker=1, processes=True, host="127.0.0.1",
+                                   dashboard_address=None, silence_logs=logging.ERROR)
+    try:
+        client = Client(cluster if cluster is not None else scheduler, set_as_default=False)
+        try:
+            # pure=False: tasks are never deduplicated, and their arguments are not hashed
+            executor = client.get_executor(pure=False)
+            try:
+                yield executor
+            finally:
+                executor.shutdown(wait=False)
+        finally:
+            client.close()
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+def worker_count(executor: Executor | None) -> int:
+    """How many runs ``executor`` can make at once (1 for None, run in this process).
+
+    For Dask, the threads of the workers connected now (at least 1: a cluster's workers
+    may still be starting).
+    """
+    if executor is None:
+        return 1
+    client = getattr(executor, "_client", None)  # Dask's ClientExecutor
+    if client is not None:
+        return max(1, sum(client.nthreads().values()))
+    return max(1, int(getattr(executor, "_max_workers", 1)))
 
 
 def chunk_size(n_items: int, workers: int) -> int:

@@ -1,0 +1,300 @@
+"""Running a sweep's tasks into a result store: batched, streaming, resumable.
+
+Tasks are consumed lazily (a generator of 50,000 tasks is fine), skipped if the store has
+them done (or failed, unless retried), grouped into batches, and sent to an executor with a
+bounded number of batches in flight, so the coordinating process holds only a few batches
+however long the sweep. Each finished batch is committed to the store as it arrives (see
+``experiments.store`` for why that survives ``kill -9``). A run that raises is recorded as
+failed with its error, and the sweep goes on.
+
+Each run depends only on its scenario and seed, so the stored tables are identical whatever
+the executor, the number of workers, the batch size, or how often the sweep was interrupted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from experiments.store import DONE, FAILED, ResultStore, RunRecord, StoreError
+from sim import RunResult, codebook, run_one
+
+MAX_BATCH = 100             # runs per batch: ~4 s of work, one part file per table
+BATCHES_PER_WORKER = 4      # small sweeps: enough batches that every worker gets some
+IN_FLIGHT_PER_WORKER = 2    # one running, one queued: workers never wait for the coordinator
+LOOKAHEAD = 2_000           # tasks read ahead of a lazy stream to size the batches
+SPENT_BY_DEADLINE = "spent_by_deadline_"  # + account + "_rmb": paid by the deadline
+
+WorkItem = tuple[str, int, Any]  # (run_id, seed, scenario): what a worker needs of a task
+
+
+class Task(Protocol):
+    """One run of a sweep (``experiments.designs.SweepTask`` has exactly these attributes)."""
+
+    run_id: str
+    seed: int
+    scenario: Any           # accepted by ``sim.run_one``: a scenario, or ``sim.ModelParams``
+    values: Mapping[str, Any]
+
+
+# --- in the worker ----------------------------------------------------------------------------
+
+def run_batch(items: list[WorkItem], timeseries: bool | tuple[str, ...] = True,
+              outcomes: tuple[str, ...] | None = None) -> list[RunRecord]:
+    """Run a batch of tasks; one compact record per task (runs in a worker process).
+
+    Args:
+        items: ``(run_id, seed, scenario)`` for each run.
+        timeseries: Keep the whole time series (True), none (False), or these columns
+            (month and date always).
+        outcomes: Outcomes to keep (None: every run outcome and every account's
+            ``spent_by_deadline_<account>_rmb``; the seed is in the run list).
+    """
+    records = []
+    for run_id, seed, scenario in items:
+        started = time.perf_counter()
+        try:
+            result = run_one(scenario, seed=seed)
+            record = RunRecord(run_id, outcomes=pack_outcomes(result, outcomes),
+                               timeseries=pack_timeseries(result.timeseries, timeseries))
+        except Exception as exc:  # noqa: BLE001 - any error of one run is that run's failure
+            record = RunRecord(run_id, error=describe_error(exc))
+        record.seconds = time.perf_counter() - started
+        records.append(record)
+    return records
+
+
+def describe_error(exc: BaseException) -> str:
+    """``"ExceptionType: message"``, as the ledger records a failed run."""
+    return f"{type(exc).__name__}: {exc}"
+
+
+def pack_outcomes(result: RunResult, keep: tuple[str, ...] | None) -> dict[str, Any]:
+    """The outcomes to store, as plain Python scalars (they pickle small).
+
+    Besides the run outcomes, ``spent_by_deadline_<account>_rmb`` is what an instrument
+    account had paid by the deadline month, as in ``catfish compare``'s runs table; with
+    ``keep`` None every account of the run is kept. The seed is left out: the run list has it.
+    """
+    ts = result.timeseries
+    deadline_row = min(result.params.deadline_month, len(ts)) - 1
+    accounts = {f"{SPENT_BY_DEADLINE}{c.removeprefix('spent_')}": c for c in ts.columns
+                if c.startswith("spent_") and c.endswith("_rmb") and c != "spent_total_rmb"}
+    names = [*result.outcomes, *accounts] if keep is None else keep
+    packed = {}
+    for name in names:
+        if name == "seed":
+            continue
+        if name in result.outcomes:
+            packed[name] = _scalar(result.outcomes[name])
+        elif name in accounts:
+            packed[name] = float(ts[accounts[name]].iloc[deadline_row])
+        else:  # an account this run's mix lacks: it spent nothing
+            packed[name] = 0.0
+    return packed
+
+
+def _scalar(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def pack_timeseries(ts: pd.DataFrame, keep: bool | tuple[str, ...]) -> pd.DataFrame | None:
+    """The part of a run's time series to store (month and date always), as it is.
+
+    A DataFrame pickles as small and fast as its arrays, and the coordinator turns a whole
+    batch of them into one Arrow table at once, far cheaper than column by column per run.
+    """
+    if keep is False:
+        return None
+    if keep is True:
+        return ts
+    return ts[["month", "date", *[c for c in keep if c in ts.columns
+                                  and c not in ("month", "date")]]]
+
+
+# --- in the coordinator ------------------------------------------------------------------------
+
+def run_tasks(tasks: Iterable[Task], store: ResultStore, *, executor: Executor | None,
+              workers: int, batch_size: int | None = None,
+              timeseries: bool | list[str] = True, outcomes: list[str] | None = None,
+              progress: Callable[[int], None] | None = None,
+              retry_failed: bool = False) -> dict[str, Any]:
+    """Run the tasks the store has not done yet, committing each batch as it finishes.
+
+    Args:
+        tasks: The sweep's tasks, in any order, possibly a lazy generator; each run_id must
+            be in the store's run list with the same seed.
+        store: A store opened for writing (``ResultStore.create`` or ``.open``).
+        executor: Where batches run (a local process pool, Dask's executor, ...); None runs
+            them in this process.
+        workers: How many workers the executor has (sets batch sizes and batches in flight).
+        batch_size: Runs per batch (default: 100, fewer when the sweep is small, so that
+            every worker gets about 4 batches; a lazy stream is read up to 2,000 tasks ahead
+            to tell).
+        timeseries: Store every time-series column (True), none (False) or these.
+        outcomes: Outcomes to store: codebook run outcomes and
+            ``spent_by_deadline_<account>_rmb`` (default: all of them, every account).
+        progress: Called with the number of runs in each batch committed.
+        retry_failed: Run failed runs again (otherwise they are skipped).
+
+    Returns:
+        What happened: ``ran``, ``succeeded``, ``failed`` and ``skipped`` runs in this
+        session, ``batches``, ``batch_size``, ``wall_seconds``, ``run_seconds`` (worker time
+        per run summed, the model and packing), ``commit_seconds`` (coordinator time spent
+        writing), and ``totals`` (the store's counts afterwards).
+
+    Raises:
+        StoreError: A task is not in the store, has another seed, or comes twice.
+        ValueError: An unknown time-series or outcome column.
+    """
+    series_spec, outcome_spec = _check_columns(timeseries, outcomes)
+    if store.readonly:
+        raise StoreError(f"{store.folder}: opened read-only; open it for writing to run")
+    workers = max(1, int(workers))
+    tasks, size = _batch_size(tasks, workers, batch_size)
+    started_at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    clock = time.perf_counter()
+    tally = {"ran": 0, "succeeded": 0, "failed": 0, "skipped": 0, "batches": 0,
+             "run_seconds": 0.0, "commit_seconds": 0.0}
+    done = progress or (lambda n: None)
+
+    def commit(records: list[RunRecord]) -> None:
+        t0 = time.perf_counter()
+        store.commit(records)
+        tally["commit_seconds"] += time.perf_counter() - t0
+        failures = sum(r.error is not None for r in records)
+        tally.update(ran=tally["ran"] + len(records), failed=tally["failed"] + failures,
+                     succeeded=tally["succeeded"] + len(records) - failures,
+                     batches=tally["batches"] + 1,
+                     run_seconds=tally["run_seconds"] + sum(r.seconds for r in records))
+        done(len(records))
+
+    batches = _batches(tasks, store, size, retry_failed, tally)
+    outcome = "complete"
+    try:
+        if executor is None:
+            for batch in batches:
+                commit(run_batch(batch, series_spec, outcome_spec))
+        else:
+            _stream(batches, executor, workers * IN_FLIGHT_PER_WORKER, commit,
+                    (series_spec, outcome_spec))
+    except BaseException as exc:
+        outcome = f"interrupted: {describe_error(exc)}"[:500]
+        raise
+    finally:
+        wall = time.perf_counter() - clock
+        summary = {**tally, "batch_size": size, "wall_seconds": round(wall, 3)}
+        store.finish({"started": started_at, "workers": workers,
+                      "executor": type(executor).__name__ if executor else "in-process",
+                      "retry_failed": retry_failed, "outcome": outcome,
+                      **{k: (round(v, 3) if isinstance(v, float) else v)
+                         for k, v in summary.items()}})
+    return {**summary, "totals": store.status_counts()}
+
+
+def _stream(batches: Iterator[list[WorkItem]], executor: Executor, limit: int,
+            commit: Callable[[list[RunRecord]], None], options: tuple) -> None:
+    """Keep at most ``limit`` batches in flight; commit each as it finishes."""
+    in_flight: set[Future] = set()
+
+    def settle(finished: set[Future]) -> None:
+        error = None
+        for future in finished:  # commit every good batch before raising a bad one
+            if future.exception() is not None:
+                error = error or future.exception()
+            else:
+                commit(future.result())
+        if error is not None:
+            raise error
+
+    try:
+        for batch in batches:
+            if len(in_flight) >= limit:
+                finished, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                settle(finished)
+            in_flight.add(executor.submit(run_batch, batch, *options))
+        while in_flight:
+            finished, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+            settle(finished)
+    finally:
+        for future in in_flight:  # on an error or interrupt: nothing more to wait for
+            future.cancel()
+
+
+def _batches(tasks: Iterable[Task], store: ResultStore, size: int, retry_failed: bool,
+             tally: dict[str, Any]) -> Iterator[list[WorkItem]]:
+    """Lists of up to ``size`` work items of the tasks still to run, pulled lazily."""
+    seen = np.zeros(len(store), dtype=bool)
+    batch: list[WorkItem] = []
+    for task in tasks:
+        position = store.position(task.run_id)
+        if seen[position]:
+            raise StoreError(f"{store.folder}: task {task.run_id!r} comes twice in the sweep")
+        seen[position] = True
+        if int(task.seed) != store.seed_at(position):
+            raise StoreError(f"{store.folder}: task {task.run_id!r} has seed {task.seed}, the "
+                             f"store has {store.seed_at(position)} (was the sweep changed?)")
+        status = store.status_at(position)
+        if status == DONE or (status == FAILED and not retry_failed):
+            tally["skipped"] += 1
+            continue
+        batch.append((task.run_id, int(task.seed), task.scenario))
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _batch_size(tasks: Iterable[Task], workers: int,
+                chosen: int | None) -> tuple[Iterable[Task], int]:
+    """Runs per batch, and the tasks (a lazy iterable is peeked at, never read whole)."""
+    if chosen is not None:
+        if chosen < 1:
+            raise ValueError(f"batch_size = {chosen}: must be at least 1")
+        return tasks, int(chosen)
+    wanted = workers * BATCHES_PER_WORKER
+    if hasattr(tasks, "__len__"):
+        count = len(tasks)
+    else:  # look ahead far enough to tell a small sweep, never far (tasks hold scenarios)
+        iterator = iter(tasks)
+        head = list(itertools.islice(iterator, min(wanted * MAX_BATCH, LOOKAHEAD)))
+        tasks = itertools.chain(head, iterator)
+        count = len(head) if len(head) < LOOKAHEAD else wanted * MAX_BATCH
+    return tasks, max(1, min(MAX_BATCH, math.ceil(count / wanted)))
+
+
+def _check_columns(timeseries: bool | list[str],
+                   outcomes: list[str] | None) -> tuple[bool | tuple[str, ...],
+                                                        tuple[str, ...] | None]:
+    """Check column names against the codebook before any run is made."""
+    def known(name: str, table: str) -> bool:
+        if table == "outcomes" and name.startswith(SPENT_BY_DEADLINE) and name.endswith("_rmb"):
+            return True  # an instrument account's spending by the deadline
+        # a name may be in both tables (spent_total_rmb): look in the one asked for
+        columns = codebook.OUTCOMES if table == "outcomes" else codebook.TIMESERIES
+        if any(c.name == name for c in columns):
+            return True
+        return table == "timeseries" and name.startswith("spent_") and name.endswith("_rmb")
+
+    if not isinstance(timeseries, bool):
+        timeseries = tuple(timeseries)
+        bad = [c for c in timeseries if not known(c, "timeseries")]
+        if bad:
+            raise ValueError(f"timeseries: {bad[0]!r} is not a time-series column of the "
+                             "codebook (catfish codebook)")
+    if outcomes is not None:
+        outcomes = tuple(outcomes)
+        bad = [c for c in outcomes if not known(c, "outcomes")]
+        if bad:
+            raise ValueError(f"outcomes: {bad[0]!r} is not a run outcome of the codebook "
+                             "(catfish codebook) or spent_by_deadline_<account>_rmb")
+    return timeseries, outcomes
