@@ -45,6 +45,24 @@ def resolve(name_or_path: str | Path) -> Path:
                         f"(shipped: {', '.join(shipped_names())})")
 
 
+def shipped_of_kind(prefix: str) -> list[str]:
+    """Names of the shipped files of one kind (``compare-``, ``sweep-``)."""
+    return sorted(p.stem for p in SHIPPED.glob(f"{prefix}*.yaml"))
+
+
+def resolve_kind(name_or_path: str | Path, prefix: str, kind: str) -> Path:
+    """An existing path, else the shipped ``prefix`` file named with or without the prefix."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    if not path.suffix:
+        for stem in (str(name_or_path), f"{prefix}{name_or_path}"):
+            if stem.startswith(prefix) and (SHIPPED / f"{stem}.yaml").is_file():
+                return SHIPPED / f"{stem}.yaml"
+    raise ScenarioError(f"{name_or_path}: no such file or shipped {kind} "
+                        f"(shipped: {', '.join(shipped_of_kind(prefix)) or 'none'})")
+
+
 def read_yaml(path: Path) -> Any:
     """Parse a YAML file with the safe loader; errors name the file, line and column."""
     try:

@@ -374,20 +374,12 @@ def _check_list_points(factors: Sequence[Factor], design: ListDesign) -> None:
 
 def shipped_sweeps() -> list[str]:
     """Names of the sweeps shipped with Catfish."""
-    return sorted(p.stem for p in loader.SHIPPED.glob(f"{PREFIX}*.yaml"))
+    return loader.shipped_of_kind(PREFIX)
 
 
 def resolve(name_or_path: str | Path) -> Path:
     """The file a name or path refers to: an existing path, else a shipped sweep's name."""
-    path = Path(name_or_path)
-    if path.is_file():
-        return path
-    if not path.suffix:
-        for stem in (str(name_or_path), f"{PREFIX}{name_or_path}"):
-            if stem.startswith(PREFIX) and (loader.SHIPPED / f"{stem}.yaml").is_file():
-                return loader.SHIPPED / f"{stem}.yaml"
-    raise ScenarioError(f"{name_or_path}: no such file or shipped sweep "
-                        f"(shipped: {', '.join(shipped_sweeps()) or 'none'})")
+    return loader.resolve_kind(name_or_path, PREFIX, "sweep")
 
 
 def load_sweep(name_or_path: str | Path) -> SweepSpec:
