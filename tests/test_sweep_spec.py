@@ -13,25 +13,14 @@ import scenarios
 from scenarios import ScenarioError
 from scenarios import sweep as sweeps
 from scenarios.sweep import FactorError, apply_factors, load_sweep, parse_sweep
+from tests.test_compare import SMALL_SCENARIO as COMPARE_SCENARIO
 
-SMALL_SCENARIO = {
-    "name": "small-cluster",
-    "labels": {"zh": "小型集群", "en": "Small cluster"},
-    "sources": [{"document": "tests"}],
-    "calendar": {"start": "2020-05", "months": 24, "deadline": "2022-04"},
-    "target": {"firms": 60},
-    "budget": {"total_rmb": 15_000_000},
-    "cluster": {
-        "smes": {"count": 300, "sectors": [{"name": "plastics", "share": 1.0}]},
-        "providers": {"count": 4, "capacity": 8},
-        "lead_firms": {"central_factory": {"opening": "2020-11"}},
-    },
-    "policies": [
-        {"instrument": "grant", "share": 0.3, "cap_rmb": 300_000},
-        {"instrument": "diagnosis", "firms_per_month": 20},
-        {"instrument": "grant", "share": 0.1, "kinds": "light"},
-    ],
-}
+# the comparison tests' small cluster, with a second grant and a diagnosis to aim factors at
+SMALL_SCENARIO = {**COMPARE_SCENARIO, "policies": [
+    {"instrument": "grant", "share": 0.3, "cap_rmb": 300000},
+    {"instrument": "diagnosis", "firms_per_month": 20},
+    {"instrument": "grant", "share": 0.1, "kinds": "light"},
+]}
 
 
 def sweep_data(**changes) -> dict:
