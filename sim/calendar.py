@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
@@ -10,6 +12,7 @@ def _ordinal(month: str) -> int:
     return year * 12 + m - 1
 
 
+@lru_cache(maxsize=1024)  # instruments ask for their windows every month
 def month_index(start_month: str, month: str) -> int:
     """Step number of calendar ``month`` when step 1 is ``start_month`` (may be <= 0)."""
     return _ordinal(month) - _ordinal(start_month) + 1

@@ -17,14 +17,14 @@ import scipy.sparse as sp
 
 from agents.government import Government
 from agents.lead_firm import LeadFirm, central_factory_effect, visit_prob
-from agents.provider import ServiceProvider
+from agents.provider import ServiceProvider, preference_order, sector_fit
 from agents.sme import SME, TRANSFORMED, UNAWARE, WILLING, annuity_factor, willingness_prob
 from sim import metrics, projects
 from sim.calendar import year_of
 from sim.market import competitiveness, lost_order_share, share_demand
 from sim.networks import PeerSums, small_world, supply_chain
 from sim.params import ModelParams, ParameterError
-from sim.policy import Instrument, Levers, check_mix, default_policy_mix
+from sim.policy import Instrument, Levers, bound_hooks, check_mix, default_policy_mix
 from sim.population import build_leads, build_providers, build_smes
 from sim.streams import MonthlyDraws, RandomStreams, resolve_seed
 
@@ -95,6 +95,7 @@ class ClusterModel(mesa.Model):
             raise ParameterError(f"policies[{i}].{message}")
         for instrument in self.instruments:
             instrument.setup(self)
+        self.hooks = bound_hooks(self.instruments)  # hook name -> methods that do something
 
         self.tally = metrics.Tally()
         self.queue_history: list[int] = []
@@ -143,6 +144,7 @@ class ClusterModel(mesa.Model):
         self.cost_after = np.array([1.0, 1 - p.light_cost_cut, 1 - p.deep_cost_cut])
         self.quality_after = np.array([1.0, 1 + p.light_quality_gain, 1 + p.deep_quality_gain])
         self.lost_share = np.zeros(p.n_smes)
+        self._provider_orders: dict[tuple[int, bool], np.ndarray] = {}
         self._market_changed = True  # market shares must be (re)computed this month
         self.levers = self._neutral_levers()
         self.annuity = annuity_factor(p.horizon_years, p.discount_rate)
@@ -158,6 +160,24 @@ class ClusterModel(mesa.Model):
             if self._agents_created:
                 ServiceProvider(self, int(idle[0]))
             self.tally.new_providers += 1
+            self._provider_orders.clear()
+
+    def provider_order(self, sector: int) -> np.ndarray:
+        """Active providers in the order firms of ``sector`` approach them.
+
+        Kept until a provider enters or the rating lever changes: provider quality, fit and
+        word of mouth are fixed, and the queue asks for this every month.
+        """
+        rated = self.levers.providers_rated
+        order = self._provider_orders.get((sector, rated))
+        if order is None:
+            prov = self.providers
+            active = np.flatnonzero(prov.active)
+            order = active[preference_order(sector_fit(prov.specialty[active], sector),
+                                            prov.quality[active], prov.noise[active],
+                                            rated=rated)]
+            self._provider_orders[(sector, rated)] = order
+        return order
 
     # --- Mesa agents, created when first looked at ---------------------------------------
     def _create_agents(self) -> None:
@@ -231,8 +251,8 @@ class ClusterModel(mesa.Model):
         self.government.start_year(year_of(p.start_month, self.month))
         draws = self._draws(self.month)
 
-        for instrument in self.instruments:          # 1. government instruments
-            instrument.apply(self)
+        for apply in self.hooks["apply"]:             # 1. government instruments
+            apply(self)
         self._update_leads()                          # 2. central factories
         self._update_market()                         # 3. orders shared by competitiveness
         peer_share, seen_ok, seen_bad = self.observe_peers()   # 4. start-of-month observations
@@ -248,8 +268,8 @@ class ClusterModel(mesa.Model):
         self.datacollector.collect(self)
         if self.month >= p.months:
             self.running = False
-            for instrument in self.instruments:
-                instrument.finalize(self)
+            for finalize in self.hooks["finalize"]:
+                finalize(self)
 
     def _update_leads(self) -> None:
         leads = self.leads

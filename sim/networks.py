@@ -7,6 +7,8 @@ computes it from sector totals.
 
 from __future__ import annotations
 
+from functools import reduce
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -108,7 +110,9 @@ class PeerSums:
         self.sector = sector
         self.n_sectors = int(sector.max()) + 1 if len(sector) else 0
         self._last: np.ndarray | None = None
-        self._sums: np.ndarray | None = None
+        self._sums: np.ndarray | None = None  # one spare last row: see _padded_neighbours
+        if adjacency is not None:
+            self._neighbours = _padded_neighbours(adjacency)
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
         """Sums over each firm's peers (the firm itself excluded).
@@ -125,21 +129,33 @@ class PeerSums:
             return totals[self.sector] - values
         if self._last is None:
             return self._full(values)
-        changed = np.nonzero((values != self._last).any(axis=1))[0]
+        # rows that changed; OR-ing the k columns is several times faster than any(axis=1)
+        changed = np.flatnonzero(reduce(np.logical_or, (values != self._last).T))
         if len(changed) > self.FULL_RECOMPUTE_SHARE * len(values):
             return self._full(values)
         if len(changed):
-            adj = self.adjacency
-            starts = adj.indptr[changed]
-            lengths = adj.indptr[changed + 1] - starts
-            offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
-            neighbours = adj.indices[offsets + np.arange(offsets.size)]
-            delta = np.repeat(values[changed] - self._last[changed], lengths, axis=0)
-            np.add.at(self._sums, neighbours, delta)
+            neighbours = self._neighbours[changed]
+            delta = np.repeat(values[changed] - self._last[changed], neighbours.shape[1], axis=0)
+            np.add.at(self._sums, neighbours.ravel(), delta)
             self._last[changed] = values[changed]
-        return self._sums
+        return self._sums[:-1]
 
     def _full(self, values: np.ndarray) -> np.ndarray:
-        self._sums = np.asarray(self.adjacency @ values, dtype=np.float64)
+        self._sums = np.zeros((len(values) + 1, values.shape[1]))
+        self._sums[:-1] = self.adjacency @ values
         self._last = values.copy()
-        return self._sums
+        return self._sums[:-1]
+
+
+def _padded_neighbours(adjacency: sp.csr_matrix) -> np.ndarray:
+    """Each firm's peers as a row of a rectangular array, padded with ``n_firms``.
+
+    A gather from a rectangle is one indexing operation; the padding points at a spare row of
+    the sums that nobody reads. Adjacency must be 0/1 (the peer networks are).
+    """
+    n = adjacency.shape[0]
+    degree = np.diff(adjacency.indptr)
+    padded = np.full((n, int(degree.max(initial=0))), n, dtype=np.int64)
+    rows = np.repeat(np.arange(n), degree)
+    padded[rows, np.arange(adjacency.nnz) - adjacency.indptr[rows]] = adjacency.indices
+    return padded

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import ndtri
 
-from agents.provider import entry_due, fill_slots, preference_order, sector_fit
+from agents.provider import entry_due, fill_slots, sector_fit
 from agents.sme import (
     DEEP,
     FAILED,
@@ -92,10 +92,10 @@ def decide(model: ClusterModel, seen_ok: np.ndarray, seen_bad: np.ndarray) -> No
         + instalment * cost
     value, affordable = project_value(
         cost, benefit,
-        grant_at_start=sum(i.support_at_start(model, firms, KINDS, cost)
-                           for i in model.instruments),
-        grant_on_acceptance=sum(i.support_on_acceptance(model, firms, KINDS, cost)
-                                for i in model.instruments),
+        grant_at_start=sum(support(model, firms, KINDS, cost)
+                           for support in model.hooks["support_at_start"]),
+        grant_on_acceptance=sum(support(model, firms, KINDS, cost)
+                                for support in model.hooks["support_on_acceptance"]),
         cash=s.cash[firms], credit_limit=credit_limit,
         loan_rate=p.loan_rate, interest_subsidy_share=interest_subsidy,
         loan_years=p.loan_years, failure_prob=fail, benefit_belief=benefit_belief,
@@ -134,41 +134,37 @@ def assign_and_start(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
     longest-waiting served firm.
     """
     p, s, prov = model.params, model.smes, model.providers
-    waiting = np.nonzero((s.project_kind > 0) & (s.stage == 0))[0]
-    if len(waiting):
-        active = np.nonzero(prov.active)[0]
+    waiting = np.flatnonzero((s.project_kind > 0) & (s.stage == 0))
+    n_waiting, n_started = len(waiting), 0
+    if n_waiting:
         key = s.queued_since[waiting] + draws["queue"][waiting]  # month, then random order
         if p.provider_capacity_on:
             # a rating may delist providers below a quality floor: they take no new projects
             listed = prov.active & (prov.quality >= model.levers.min_provider_quality)
             free = np.where(listed, prov.capacity - prov.load, 0)
-            n_served = min(int(free.sum()), len(waiting))
-            if n_served < len(waiting):
-                waiting = waiting[np.argpartition(key, n_served - 1)[:n_served]] \
-                    if n_served else waiting[:0]
-                key = s.queued_since[waiting] + draws["queue"][waiting]
+            n_served = min(int(np.add.reduce(free)), n_waiting)
+            if n_served < n_waiting:
+                served = np.argpartition(key, n_served - 1)[:n_served] if n_served else slice(0)
+                waiting, key = waiting[served], key[served]
             waiting = waiting[np.argsort(key, kind="stable")]
             chosen = np.full(len(waiting), -1)
             sectors = s.sector[waiting]
             for sector in dict.fromkeys(sectors.tolist()):  # in order of first appearance
-                in_sector = np.nonzero(sectors == sector)[0]
-                order = active[preference_order(
-                    sector_fit(prov.specialty[active], sector), prov.quality[active],
-                    prov.noise[active], rated=model.levers.providers_rated)]
+                in_sector = np.flatnonzero(sectors == sector)
+                order = model.provider_order(sector)
                 slot = fill_slots(len(in_sector), free[order])
                 got = slot >= 0
-                chosen[in_sector[got]] = order[slot[got]]
-                free -= np.bincount(order[slot[got]], minlength=len(free))
+                taken = order[slot[got]]
+                chosen[in_sector[got]] = taken
+                free -= np.bincount(taken, minlength=len(free))
         else:  # unlimited capacity: any active provider, at random
+            active = np.flatnonzero(prov.active)
             pick = (draws["queue"][waiting] * len(active)).astype(int)
             chosen = active[np.minimum(pick, len(active) - 1)]
         start = chosen >= 0
+        n_started = np.count_nonzero(start)
         _start(model, waiting[start], chosen[start], draws)
-        queue_len = len(waiting) - int(start.sum()) if not p.provider_capacity_on else \
-            int(((s.project_kind > 0) & (s.stage == 0)).sum())
-    else:
-        queue_len = 0
-    model.queue_history.append(queue_len)
+    model.queue_history.append(n_waiting - n_started)
     if p.provider_entry_on and p.provider_capacity_on and entry_due(
             model.queue_history, threshold=p.provider_capacity,
             lag_months=p.provider_entry_lag_months):
@@ -187,8 +183,8 @@ def _start(model: ClusterModel, firms: np.ndarray, providers: np.ndarray,
     s.outlay[firms] = s.cost[s.project_kind[firms], firms]
     s.state[firms[s.state[firms] == QUEUED]] = IN_PROJECT
     model.tally.new_started += len(firms)
-    for instrument in model.instruments:
-        instrument.on_start(model, firms)
+    for on_start in model.hooks["on_start"]:
+        on_start(model, firms)
     # what the firm borrows once grants and vouchers have lowered its own outlay
     s.loan[firms] = np.maximum(s.outlay[firms] - s.cash[firms], 0.0)
     if p.stages_on:
@@ -214,7 +210,7 @@ def _stage_hazards(model: ClusterModel, firms: np.ndarray) -> np.ndarray:
         quality_effect=p.provider_quality_effect, fit_effect=p.fit_effect,
         extra_log_odds=np.where(kind == LIGHT, np.log(p.light_failure_factor), 0.0)[:, None]
         + model.levers.stage_log_odds[1:]
-        + sum(i.stage_log_odds(model, firms) for i in model.instruments))
+        + sum(log_odds(model, firms) for log_odds in model.hooks["stage_log_odds"]))
     hazard = np.zeros((len(firms), 4))
     hazard[:, 1:] = monthly_hazard(prob, model.stage_months[kind, 1:])
     hazard[s.hardware_only[firms]] = 0.0
@@ -257,8 +253,8 @@ def _end_unsuccessfully(model: ClusterModel, firms: np.ndarray) -> None:
     s.failures[firms] += 1
     s.since[firms] = model.month
     s.state[firms[s.state[firms] == IN_PROJECT]] = FAILED
-    for instrument in model.instruments:
-        instrument.on_failure(model, firms)
+    for on_failure in model.hooks["on_failure"]:
+        on_failure(model, firms)
     _release(model, firms)
 
 
@@ -267,8 +263,8 @@ def _complete(model: ClusterModel, firms: np.ndarray, draws: dict[str, np.ndarra
     if len(firms) == 0:
         return
     p, s, t = model.params, model.smes, model.month
-    for instrument in model.instruments:
-        instrument.on_completion(model, firms)
+    for on_completion in model.hooks["on_completion"]:
+        on_completion(model, firms)
     sigma = p.realised_gain_sd
     u = np.minimum(np.maximum(draws["gain"][firms], 1e-12), 1 - 1e-12)
     gain = np.exp(sigma * ndtri(u) - sigma**2 / 2)
@@ -291,8 +287,8 @@ def _complete(model: ClusterModel, firms: np.ndarray, draws: dict[str, np.ndarra
     s.successes[good] += 1
     s.since[good] = t
     model.set_cost_quality(good, model.cost_after[kind], model.quality_after[kind])
-    for instrument in model.instruments:
-        instrument.on_acceptance(model, good)
+    for on_acceptance in model.hooks["on_acceptance"]:
+        on_acceptance(model, good)
     _release(model, good)
 
 

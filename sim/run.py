@@ -72,11 +72,13 @@ def run_one(params_or_scenario: ModelParams | ModelInputs | None = None, *, seed
     while model.running:
         model.step()
     _release_from_mesa(model)
-    columns = model.datacollector.model_vars
+    # arrays first: pandas converts ready arrays several times faster than lists
+    columns = {name: np.array(values) for name, values in model.datacollector.model_vars.items()}
     n = len(next(iter(columns.values())))
     ts = pd.DataFrame({"month": np.arange(1, n + 1),
-                       "date": calendar(model.params.start_month, n), **columns})
-    return RunResult(timeseries=ts, outcomes=outcomes(model, ts), params=model.params,
+                       "date": np.array(calendar(model.params.start_month, n), dtype=object),
+                       **columns}, copy=False)
+    return RunResult(timeseries=ts, outcomes=outcomes(model, columns), params=model.params,
                      seed=model.seed)
 
 

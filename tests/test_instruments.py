@@ -234,3 +234,15 @@ def test_mix_problems_name_the_instrument():
         sim.ClusterModel(params, rng=1, policies=[Grant(), CentralFactory(sector="plastics")])
     with pytest.raises(sim.ParameterError, match=r"policies\[0\]\.sectors = \['food'\]"):
         sim.ClusterModel(params, rng=1, policies=[ExchangeSessions(sectors=("food",))])
+
+
+def test_model_calls_only_the_hooks_an_instrument_overrides():
+    from sim.policy import Accompaniment, Grant, bound_hooks
+
+    grant, accompaniment = Grant(), Accompaniment()
+    hooks = bound_hooks([grant, accompaniment])
+    assert [h.__self__ for h in hooks["on_start"]] == [grant, accompaniment], \
+        "both pay or choose at the start of a project, in the order listed"
+    assert [h.__self__ for h in hooks["stage_log_odds"]] == [accompaniment], \
+        "only accompaniment changes stage risk"
+    assert hooks["on_failure"] == [], "neither reacts to failures: the base no-op is skipped"

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from sim.params import ModelParams
 from sim.policy.acceptance_rule import AcceptanceRule
 from sim.policy.accompaniment import Accompaniment
-from sim.policy.base import Instrument, Levers
+from sim.policy.base import Instrument, Levers, bound_hooks
 from sim.policy.central_factory import CentralFactory, free_lead_firms
 from sim.policy.chain_leader_programme import ChainLeaderProgramme
 from sim.policy.diagnosis import Diagnosis
@@ -73,5 +73,6 @@ def default_policy_mix() -> list[Instrument]:
                              cost_per_session_rmb=30_000.0, start="2020-11")]
 
 
-__all__ = ["REGISTRY", "Grant", "Instrument", "Levers", "check_mix", "default_policy_mix",
-           "make_instrument", *[cls.__name__ for cls in REGISTRY.values() if cls is not Grant]]
+__all__ = ["REGISTRY", "Grant", "Instrument", "Levers", "bound_hooks", "check_mix",
+           "default_policy_mix", "make_instrument",
+           *[cls.__name__ for cls in REGISTRY.values() if cls is not Grant]]

@@ -9,8 +9,9 @@ The model calls instruments in the order they are listed, at fixed points of the
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -106,6 +107,23 @@ class Instrument:
     def stream(self, model: ClusterModel) -> np.random.Generator:
         """The instrument's own random stream (other streams' draws are left untouched)."""
         return model.streams[f"policy:{self.account}"]
+
+
+# the hooks the model calls during a run, in the order of the month (see the class above)
+HOOKS = ("apply", "support_at_start", "support_on_acceptance", "on_start", "stage_log_odds",
+         "on_completion", "on_acceptance", "on_failure", "finalize")
+
+
+def bound_hooks(instruments: Iterable[Instrument]) -> dict[str, list[Callable[..., Any]]]:
+    """For each hook, the bound methods of the instruments that override it, in their order.
+
+    The base class's hooks do nothing; skipping them saves a run of a small cluster thousands
+    of calls (a hook is called every month, often for every instrument).
+    """
+    instruments = list(instruments)
+    return {hook: [getattr(i, hook) for i in instruments
+                   if getattr(type(i), hook) is not getattr(Instrument, hook)]
+            for hook in HOOKS}
 
 
 def check_share(name: str, value: float, upper: float = 1.0) -> None:
