@@ -6,11 +6,14 @@ overwritten) end in one line on stderr and exit status 2, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -276,33 +279,15 @@ def sweep_cmd(file: str | None, out: Path | None, workers: int, dask_local: int 
     even kill -9, `catfish sweep --resume DIR` finishes with no run lost or repeated.
     """
     from experiments import sweep as sw
-    from experiments.store import StoreError
 
     if (file is None) == (resume_dir is None):
         raise UserError("give a sweep file, or --resume DIR (not both)")
     if retry_failed and resume_dir is None:
         raise UserError("--retry-failed goes with --resume DIR")
-    if scheduler and dask_local:
-        raise UserError("--scheduler and --dask-local exclude each other")
-    executors = {"workers": workers, "dask_local": dask_local, "scheduler": scheduler}
-
-    def confirm(estimate) -> bool:
-        click.echo(f"Sweep: {estimate.describe()}", err=True)
-        if yes or (estimate.seconds < CONFIRM_SECONDS and estimate.bytes < CONFIRM_BYTES):
-            return True
-        if not sys.stdin.isatty():
-            raise UserError("a long or large sweep: pass --yes to start it without asking")
-        return click.confirm("Start it?", default=False, err=True)
-
-    try:
+    executors = _executors(workers, dask_local, scheduler)
+    with _sweep_errors():
         if resume_dir is not None:
-            handle = sw.open_results(resume_dir)
-            status = handle.status()
-            todo = status["pending"] + (status["failed"] if retry_failed else 0)
-            click.echo(f"Resuming {resume_dir}: {status['done']:,} done, {status['failed']:,} "
-                       f"failed, {status['pending']:,} pending", err=True)
-            with click.progressbar(length=todo, label="runs", file=sys.stderr,
-                                   show_eta=True) as bar:
+            with _resume_bar(resume_dir, retry_failed) as bar:
                 handle = sw.resume(resume_dir, retry_failed=retry_failed, progress=bar.update,
                                    **executors)
         else:
@@ -312,21 +297,130 @@ def sweep_cmd(file: str | None, out: Path | None, workers: int, dask_local: int 
             bar = click.progressbar(length=sw.count_runs(spec), label="runs", file=sys.stderr,
                                     show_eta=True)
             with bar:
-                handle = sw.sweep(spec, out, overwrite=overwrite, confirm=confirm,
+                handle = sw.sweep(spec, out, overwrite=overwrite, confirm=_confirm("Sweep", yes),
                                   progress=bar.update, **executors)
+    _report_status(handle)
+    click.echo(f"Results in {handle.folder}/ (outcomes.parquet, timeseries/, ledger.parquet, "
+               f"manifest.json)")
+
+
+def _executors(workers: int, dask_local: int | None, scheduler: str | None) -> dict[str, Any]:
+    if scheduler and dask_local:
+        raise UserError("--scheduler and --dask-local exclude each other")
+    return {"workers": workers, "dask_local": dask_local, "scheduler": scheduler}
+
+
+def _confirm(what: str, yes: bool) -> Callable[[Any], bool]:
+    """Show a sweep's estimate; ask above 30 minutes or 5 GB unless --yes."""
+    def confirm(estimate: Any) -> bool:
+        click.echo(f"{what}: {estimate.describe()}", err=True)
+        if yes or (estimate.seconds < CONFIRM_SECONDS and estimate.bytes < CONFIRM_BYTES):
+            return True
+        if not sys.stdin.isatty():
+            raise UserError(f"a long or large {what.lower()}: pass --yes to start it without "
+                            "asking")
+        return click.confirm("Start it?", default=False, err=True)
+    return confirm
+
+
+@contextlib.contextmanager
+def _sweep_errors() -> Iterator[None]:
+    """Errors of a sweep (or an analysis running one) as one line for the user."""
+    from experiments.store import StoreError
+
+    try:
+        yield
     except (ParameterError, ScenarioError, OutputExistsError, StoreError) as exc:
         raise UserError(str(exc)) from None
     except OSError as exc:  # e.g. a Dask scheduler that cannot be reached
         raise UserError(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
                         f" (finished batches are kept: --resume the folder)") from None
+
+
+@contextlib.contextmanager
+def _resume_bar(folder: Path, retry_failed: bool) -> Iterator[Any]:
+    from experiments import sweep as sw
+
+    status = sw.open_results(folder).status()
+    todo = status["pending"] + (status["failed"] if retry_failed else 0)
+    click.echo(f"Resuming {folder}: {status['done']:,} done, {status['failed']:,} failed, "
+               f"{status['pending']:,} pending", err=True)
+    with click.progressbar(length=todo, label="runs", file=sys.stderr, show_eta=True) as bar:
+        yield bar
+
+
+def _report_status(handle: Any) -> None:
     status = handle.status()
     click.echo(f"{status['done']:,} runs done, {status['failed']:,} failed, "
                f"{status['pending']:,} pending")
     if status["failed"]:
         first = handle.failed().iloc[0]
         click.echo(f"  first failure: {first['run_id']}: {str(first['error']).splitlines()[0]}")
-    click.echo(f"Results in {handle.folder}/ (outcomes.parquet, timeseries/, ledger.parquet, "
-               f"manifest.json)")
+
+
+@main.command("sensitivity")
+@click.argument("file", required=False, metavar="[FILE_OR_NAME]")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Result folder (default: catfish-output/<name>-<method>-<timestamp>).")
+@click.option("--method", type=click.Choice(["morris", "sobol"]), default=None,
+              help="Morris screening or Sobol' indices (default: the file's).")
+@click.option("--n", "n", type=click.IntRange(min=2), default=None,
+              help="Morris trajectories or Sobol' base samples N (default: the file's).")
+@click.option("--replicates", type=click.IntRange(min=1), default=None,
+              help="Runs per design point, averaged (default: the file's).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Local worker processes.")
+@click.option("--dask-local", type=click.IntRange(min=1), default=None,
+              help="Start a Dask LocalCluster with this many workers instead.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Run on a running Dask scheduler (e.g. tcp://10.0.0.5:8786).")
+@click.option("--resume", "resume_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Finish the interrupted analysis in this folder.")
+@click.option("--yes", is_flag=True, help="Do not ask before a long or large analysis.")
+@click.option("--overwrite", is_flag=True, help="Replace results already in --out.")
+def sensitivity_cmd(file: str | None, out: Path | None, method: str | None, n: int | None,
+                    replicates: int | None, workers: int, dask_local: int | None,
+                    scheduler: str | None, resume_dir: Path | None, yes: bool,
+                    overwrite: bool) -> None:
+    """Which inputs drive the results: Morris screening or Sobol' indices (SALib).
+
+    Runs the analysis as a sweep (parallel, Dask, resumable with --resume DIR), averages each
+    design point's replicates, adds a dummy factor whose index is the noise floor, and writes
+    indices.parquet/.csv (one row per outcome and factor), charts and a summary in Chinese and
+    English. Flags override the file.
+    """
+    from experiments import sensitivity as sa
+    from experiments.sa_spec import load_sensitivity
+
+    if (file is None) == (resume_dir is None):
+        raise UserError("give a sensitivity file, or --resume DIR (not both)")
+    if resume_dir is not None and (method or n or replicates):
+        raise UserError("--method, --n and --replicates cannot change an analysis already "
+                        "started; --resume runs it as it was")
+    executors = _executors(workers, dask_local, scheduler)
+    with _sweep_errors():
+        if resume_dir is not None:
+            with _resume_bar(resume_dir, False) as bar:
+                result = sa.resume(resume_dir, progress=bar.update, **executors)
+        else:
+            spec, _ = load_sensitivity(file)
+            spec = spec.with_options(method=method, n=n, replicates=replicates)
+            out = out or Path("catfish-output") / \
+                f"{spec.name}-{spec.method}-{dt.datetime.now():%Y%m%d-%H%M%S}"
+            click.echo(f"{spec.method}: {len(spec.factors)} factors and a dummy, "
+                       f"{spec.design_points:,} design points x {spec.replicates} replicates",
+                       err=True)
+            with click.progressbar(length=spec.runs, label="runs", file=sys.stderr,
+                                   show_eta=True) as bar:
+                result = sa.sensitivity(file, out, method=method, n=n, replicates=replicates,
+                                        overwrite=overwrite, confirm=_confirm("Analysis", yes),
+                                        progress=bar.update, **executors)
+    if result.indices.empty and not result.skipped:
+        return  # not confirmed
+    click.echo((result.folder / "summary.md").read_text(encoding="utf-8").split("## English")[-1]
+               .strip())
+    click.echo(f"Results in {result.folder}/ (indices.parquet, indices.csv, charts/, "
+               "summary.md)")
 
 
 @main.command("policies")

@@ -3,8 +3,9 @@
 :func:`design_points` turns a sweep's design into a table, one row per design point and one
 column per factor, deterministically from the sweep's seed. :func:`sweep_tasks` then yields
 one :class:`SweepTask` per run, point by point and replicate by replicate, each carrying the
-base scenario with the point's values applied; replicate r of every point uses seed
-``spec.seed + r`` (common random numbers), so two points differ by their factors, not by luck.
+base scenario with the point's values applied; by default replicate r of every point uses
+seed ``spec.seed + r`` (common random numbers), so two points differ by their factors, not by
+luck (``seeds: independent`` gives every run its own seed instead).
 
 Designs (``docs/sweeps.md``):
 
@@ -62,7 +63,8 @@ class SweepTask:
         run_id: ``p{point:06d}-r{replicate:03d}``: stable, unique, sorts in run order.
         point: Design point number (the row label of :func:`design_points`).
         replicate: 0 .. replicates - 1.
-        seed: ``spec.seed + replicate``: the same for a replicate at every point.
+        seed: ``spec.seed_of(point, replicate)``: by default ``spec.seed + replicate``, the
+            same for a replicate at every point.
         values: Factor name -> value at this point (plain Python scalars).
         scenario: The base scenario with the point's values applied (shared by the point's
             replicates; frozen).
@@ -189,10 +191,10 @@ def point_scenario(spec: SweepSpec, point: int, values: dict[str, Any]) -> Scena
         ScenarioError: One line naming the sweep file, the design point, the factor, its
             value and what the scenario allows there.
     """
-    by_path = {f.path: f.name for f in spec.factors}
+    applied = [f for f in spec.factors if f.applied]  # a dummy factor goes nowhere
+    by_path = {f.path: f.name for f in applied}
     try:
-        return apply_factors(spec.base_scenario(),
-                             {f.path: values[f.name] for f in spec.factors})
+        return apply_factors(spec.base_scenario(), {f.path: values[f.name] for f in applied})
     except FactorError as exc:
         where = f"{spec.path or spec.name}: design point {point}"
         if exc.path is not None:
@@ -202,12 +204,14 @@ def point_scenario(spec: SweepSpec, point: int, values: dict[str, Any]) -> Scena
         raise ScenarioError(f"{where} ({shown}): {exc.rule}") from None
 
 
-def sweep_tasks(spec: SweepSpec, points: pd.DataFrame) -> Iterator[SweepTask]:
+def sweep_tasks(spec: SweepSpec, points: pd.DataFrame, *,
+                scenarios: bool = True) -> Iterator[SweepTask]:
     """The runs of a sweep, lazily, in run id order (point by point, then replicate).
 
     One scenario is built per design point and shared by its replicates, so memory holds
     only the point at hand. ``points`` may be a subset of :func:`design_points` (e.g. the
-    points not yet run); its index gives the point numbers.
+    points not yet run); its index gives the point numbers. With ``scenarios`` false no
+    scenario is built (tasks carry None): a function, not the model, reads the values.
 
     Raises:
         ScenarioError: A point's values are not allowed (raised when that point is reached;
@@ -219,10 +223,11 @@ def sweep_tasks(spec: SweepSpec, points: pd.DataFrame) -> Iterator[SweepTask]:
     for point, *row in points[names].itertuples(index=True, name=None):
         values = {name: _native(value) for name, value in zip(names, row, strict=True)}
         point = int(point)
-        scenario = point_scenario(spec, point, values)
+        scenario = point_scenario(spec, point, values) if scenarios else None
         for replicate in range(spec.replicates):
             yield SweepTask(run_id=run_id(point, replicate), point=point, replicate=replicate,
-                            seed=spec.seed + replicate, values=dict(values), scenario=scenario)
+                            seed=spec.seed_of(point, replicate), values=dict(values),
+                            scenario=scenario)
 
 
 def check_points(spec: SweepSpec, points: pd.DataFrame) -> None:

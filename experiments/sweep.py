@@ -120,7 +120,8 @@ class SweepHandle:
 def sweep(file: str | Path | SweepSpec, out: str | Path, *, workers: int = 1,
           dask_local: int | None = None, scheduler: str | None = None,
           overwrite: bool = False, confirm: Callable[[Estimate], bool] | None = None,
-          progress: Callable[[int], None] | None = None) -> SweepHandle:
+          progress: Callable[[int], None] | None = None,
+          kept: dict[str, str] | None = None) -> SweepHandle:
     """Run a sweep file into the result store ``out``.
 
     Args:
@@ -133,6 +134,8 @@ def sweep(file: str | Path | SweepSpec, out: str | Path, *, workers: int = 1,
         confirm: Shown the estimate before anything is written; return False to stop
             (default: go ahead).
         progress: Called with the number of runs in each committed batch.
+        kept: Files to keep in the store besides (or instead of) the copies of the sweep file
+            and its base scenario, name -> text (e.g. the sweep a sensitivity analysis made).
 
     Raises:
         ScenarioError: The sweep file, its base scenario or one of its points is not valid.
@@ -150,8 +153,8 @@ def sweep(file: str | Path | SweepSpec, out: str | Path, *, workers: int = 1,
     if confirm is not None and not confirm(estimate):
         return SweepHandle(out)
     # the copies resume needs are written with the store, before its manifest
-    store = ResultStore.create(out, _manifest(spec, estimate), _run_list(spec, points),
-                               overwrite=overwrite, files=_kept_inputs(spec))
+    store = ResultStore.create(out, manifest(spec, estimate), run_list(spec, points),
+                               overwrite=overwrite, files={**_kept_inputs(spec), **(kept or {})})
     with store:
         _run(spec, points, store, workers=workers, dask_local=dask_local,
              scheduler=scheduler, progress=progress, retry_failed=False)
@@ -198,7 +201,7 @@ def estimate_sweep(spec: SweepSpec, points: pd.DataFrame, *, workers: int) -> Es
     sample = list(islice(sweep_tasks(spec, points), ESTIMATE_RUNS))
     with tempfile.TemporaryDirectory(prefix="catfish-estimate-") as tmp:
         folder = Path(tmp) / "store"
-        runs = _run_list(spec, points.loc[sorted({t.point for t in sample})])
+        runs = run_list(spec, points.loc[sorted({t.point for t in sample})])
         runs = runs[runs["run_id"].isin([t.run_id for t in sample])]
         with ResultStore.create(folder, {"estimate": True}, runs) as store:
             before = _size(folder)
@@ -216,15 +219,16 @@ def estimate_sweep(spec: SweepSpec, points: pd.DataFrame, *, workers: int) -> Es
 def _run(spec: SweepSpec, points: pd.DataFrame, store: ResultStore, *, workers: int,
          dask_local: int | None, scheduler: str | None,
          progress: Callable[[int], None] | None, retry_failed: bool) -> None:
-    with _executor(workers, dask_local, scheduler) as (executor, n_workers):
+    with executor_for(workers, dask_local, scheduler) as (executor, n_workers):
         run_tasks(sweep_tasks(spec, points), store, executor=executor, workers=n_workers,
                   timeseries=_timeseries(spec), outcomes=list(spec.outcomes),
                   progress=progress, retry_failed=retry_failed)
 
 
 @contextlib.contextmanager
-def _executor(workers: int, dask_local: int | None,
-              scheduler: str | None) -> Iterator[tuple[Executor | None, int]]:
+def executor_for(workers: int, dask_local: int | None,
+                 scheduler: str | None) -> Iterator[tuple[Executor | None, int]]:
+    """The executor the options ask for (None: run here), and how many workers it has."""
     if scheduler or dask_local:
         with dask_executor(scheduler=scheduler, local_workers=dask_local) as executor:
             yield executor, dask_local or worker_count(executor)
@@ -237,20 +241,21 @@ def _timeseries(spec: SweepSpec) -> bool | list[str]:
     return spec.timeseries if isinstance(spec.timeseries, bool) else list(spec.timeseries)
 
 
-def _run_list(spec: SweepSpec, points: pd.DataFrame) -> pd.DataFrame:
+def run_list(spec: SweepSpec, points: pd.DataFrame) -> pd.DataFrame:
     """One row per run: run_id, point, replicate, seed, then the factor values."""
     reps = spec.replicates
     point = np.repeat(points.index.to_numpy(np.int64), reps)
     replicate = np.tile(np.arange(reps, dtype=np.int64), len(points))
     runs = pd.DataFrame({
         "run_id": [f"p{p:06d}-r{r:03d}" for p, r in zip(point, replicate, strict=True)],
-        "point": point, "replicate": replicate, "seed": spec.seed + replicate})
+        "point": point, "replicate": replicate, "seed": spec.seed_of(point, replicate)})
     for name in spec.factor_names:
         runs[name] = np.repeat(points[name].to_numpy(), reps)
     return runs
 
 
-def _manifest(spec: SweepSpec, estimate: Estimate) -> dict[str, Any]:
+def manifest(spec: SweepSpec, estimate: Estimate) -> dict[str, Any]:
+    """What a sweep's store records about it: file hashes, design, seeds, environment."""
     return {
         "kind": "sweep",
         "sweep": {"name": spec.name, "file": str(spec.path) if spec.path else None,
@@ -260,8 +265,9 @@ def _manifest(spec: SweepSpec, estimate: Estimate) -> dict[str, Any]:
         "design": spec.design.model_dump(mode="json"),
         "factors": [f.model_dump(mode="json") for f in spec.factors],
         "replicates": spec.replicates,
-        "seeds": {"first": spec.seed, "last": spec.seed + spec.replicates - 1,
-                  "rule": "replicate r of every design point uses seed + r"},
+        "seeds": {"first": spec.seed,
+                  "last": int(spec.seed_of(spec.point_count - 1, spec.replicates - 1)),
+                  "rule": spec.seed_rule},
         "runs": estimate.runs,
         "estimate": {"seconds_per_run": round(estimate.seconds_per_run, 4),
                      "bytes_per_run": round(estimate.bytes_per_run)},

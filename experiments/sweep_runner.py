@@ -33,7 +33,10 @@ IN_FLIGHT_PER_WORKER = 2    # one running, one queued: workers never wait for th
 LOOKAHEAD = 2_000           # tasks read ahead of a lazy stream to size the batches
 SPENT_BY_DEADLINE = "spent_by_deadline_"  # + account + "_rmb": paid by the deadline
 
-WorkItem = tuple[str, int, Any]  # (run_id, seed, scenario): what a worker needs of a task
+# (run_id, seed, scenario): what a worker needs of a task; with an evaluate function, the
+# third item is the point's factor values instead of a scenario
+WorkItem = tuple[str, int, Any]
+Evaluate = Callable[[Mapping[str, Any], int], Mapping[str, Any]]
 
 
 class Task(Protocol):
@@ -48,23 +51,32 @@ class Task(Protocol):
 # --- in the worker ----------------------------------------------------------------------------
 
 def run_batch(items: list[WorkItem], timeseries: bool | tuple[str, ...] = True,
-              outcomes: tuple[str, ...] | None = None) -> list[RunRecord]:
+              outcomes: tuple[str, ...] | None = None,
+              evaluate: Evaluate | None = None) -> list[RunRecord]:
     """Run a batch of tasks; one compact record per task (runs in a worker process).
 
     Args:
-        items: ``(run_id, seed, scenario)`` for each run.
+        items: ``(run_id, seed, scenario)`` for each run, or ``(run_id, seed, values)`` with
+            ``evaluate``.
         timeseries: Keep the whole time series (True), none (False), or these columns
             (month and date always).
         outcomes: Outcomes to keep (None: every run outcome and every account's
             ``spent_by_deadline_<account>_rmb``; the seed is in the run list).
+        evaluate: Instead of the model, a function of (factor values, seed) returning
+            outcomes by name (e.g. a test function of sensitivity analysis); a module-level
+            function, so that it pickles to worker processes.
     """
     records = []
-    for run_id, seed, scenario in items:
+    for run_id, seed, subject in items:
         started = time.perf_counter()
         try:
-            result = run_one(scenario, seed=seed)
-            record = RunRecord(run_id, outcomes=pack_outcomes(result, outcomes),
-                               timeseries=pack_timeseries(result.timeseries, timeseries))
+            if evaluate is not None:
+                record = RunRecord(run_id, outcomes={
+                    name: _scalar(value) for name, value in evaluate(subject, seed).items()})
+            else:
+                result = run_one(subject, seed=seed)
+                record = RunRecord(run_id, outcomes=pack_outcomes(result, outcomes),
+                                   timeseries=pack_timeseries(result.timeseries, timeseries))
         except Exception as exc:  # noqa: BLE001 - any error of one run is that run's failure
             record = RunRecord(run_id, error=describe_error(exc))
         record.seconds = time.perf_counter() - started
@@ -126,7 +138,7 @@ def run_tasks(tasks: Iterable[Task], store: ResultStore, *, executor: Executor |
               workers: int, batch_size: int | None = None,
               timeseries: bool | list[str] = True, outcomes: list[str] | None = None,
               progress: Callable[[int], None] | None = None,
-              retry_failed: bool = False) -> dict[str, Any]:
+              retry_failed: bool = False, evaluate: Evaluate | None = None) -> dict[str, Any]:
     """Run the tasks the store has not done yet, committing each batch as it finishes.
 
     Args:
@@ -144,6 +156,8 @@ def run_tasks(tasks: Iterable[Task], store: ResultStore, *, executor: Executor |
             ``spent_by_deadline_<account>_rmb`` (default: all of them, every account).
         progress: Called with the number of runs in each batch committed.
         retry_failed: Run failed runs again (otherwise they are skipped).
+        evaluate: Run this function of (factor values, seed) instead of the model: it
+            returns the outcomes by name (``timeseries`` and ``outcomes`` do not apply).
 
     Returns:
         What happened: ``ran``, ``succeeded``, ``failed`` and ``skipped`` runs in this
@@ -155,7 +169,8 @@ def run_tasks(tasks: Iterable[Task], store: ResultStore, *, executor: Executor |
         StoreError: A task is not in the store, has another seed, or comes twice.
         ValueError: An unknown time-series or outcome column.
     """
-    series_spec, outcome_spec = _check_columns(timeseries, outcomes)
+    series_spec, outcome_spec = _check_columns(timeseries, outcomes) if evaluate is None \
+        else (False, None)
     if store.readonly:
         raise StoreError(f"{store.folder}: opened read-only; open it for writing to run")
     workers = max(1, int(workers))
@@ -177,15 +192,15 @@ def run_tasks(tasks: Iterable[Task], store: ResultStore, *, executor: Executor |
                      run_seconds=tally["run_seconds"] + sum(r.seconds for r in records))
         done(len(records))
 
-    batches = _batches(tasks, store, size, retry_failed, tally)
+    batches = _batches(tasks, store, size, retry_failed, tally, values=evaluate is not None)
+    options = (series_spec, outcome_spec, evaluate)
     outcome = "complete"
     try:
         if executor is None:
             for batch in batches:
-                commit(run_batch(batch, series_spec, outcome_spec))
+                commit(run_batch(batch, *options))
         else:
-            _stream(batches, executor, workers * IN_FLIGHT_PER_WORKER, commit,
-                    (series_spec, outcome_spec))
+            _stream(batches, executor, workers * IN_FLIGHT_PER_WORKER, commit, options)
     except BaseException as exc:
         outcome = f"interrupted: {describe_error(exc)}"[:500]
         raise
@@ -230,8 +245,11 @@ def _stream(batches: Iterator[list[WorkItem]], executor: Executor, limit: int,
 
 
 def _batches(tasks: Iterable[Task], store: ResultStore, size: int, retry_failed: bool,
-             tally: dict[str, Any]) -> Iterator[list[WorkItem]]:
-    """Lists of up to ``size`` work items of the tasks still to run, pulled lazily."""
+             tally: dict[str, Any], *, values: bool = False) -> Iterator[list[WorkItem]]:
+    """Lists of up to ``size`` work items of the tasks still to run, pulled lazily.
+
+    A work item carries the task's scenario, or its factor values if ``values``.
+    """
     seen = np.zeros(len(store), dtype=bool)
     batch: list[WorkItem] = []
     for task in tasks:
@@ -246,7 +264,7 @@ def _batches(tasks: Iterable[Task], store: ResultStore, size: int, retry_failed:
         if status == DONE or (status == FAILED and not retry_failed):
             tally["skipped"] += 1
             continue
-        batch.append((task.run_id, int(task.seed), task.scenario))
+        batch.append((task.run_id, int(task.seed), task.values if values else task.scenario))
         if len(batch) == size:
             yield batch
             batch = []

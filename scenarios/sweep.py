@@ -76,9 +76,11 @@ class Factor(Section):
 
     name: str = Field(min_length=1, max_length=60, pattern=FACTOR_NAME,
                       description="identifier; the factor's column in the results")
-    path: str = Field(min_length=1, max_length=200,
-                      description="where the value goes in the scenario, e.g. "
-                                  "cluster.smes.talent_mean, policies.grant.share")
+    path: str | None = Field(None, min_length=1, max_length=200,
+                             description="where the value goes in the scenario, e.g. "
+                                         "cluster.smes.talent_mean, policies.grant.share")
+    dummy: StrictBool = Field(False, description="true: a factor the model ignores (no path); "
+                                                 "its sensitivity index is the noise floor")
     labels: Labels | None = Field(None, description="name shown in charts (zh, en)")
     low: float | None = Field(None, strict=True, description="lower end of the range")
     high: float | None = Field(None, strict=True, description="upper end of the range")
@@ -89,6 +91,12 @@ class Factor(Section):
 
     @model_validator(mode="after")
     def _range_or_levels(self) -> Factor:
+        if self.dummy and self.path is not None:
+            raise ValueError(f"path = {self.path!r}: a dummy factor goes nowhere; leave out "
+                             "the path (or dummy: true)")
+        if not self.dummy and self.path is None:
+            raise ValueError("path = None: missing; say where the value goes, e.g. "
+                             "policies.grant.share (or dummy: true)")
         if self.levels is not None and (self.low is not None or self.high is not None):
             raise ValueError(f"levels = {list(self.levels)!r}: give either low and high (a "
                              "range) or levels, not both")
@@ -117,6 +125,11 @@ class Factor(Section):
                                  "each level once")
             seen.add(key)
         return self
+
+    @property
+    def applied(self) -> bool:
+        """True if the factor sets a value in the scenario (every factor but a dummy)."""
+        return not self.dummy
 
     @property
     def is_range(self) -> bool:
@@ -238,7 +251,11 @@ class SweepSpec(Section):
     design: Design = Field(description="how the design points are chosen")
     replicates: int = Field(1, ge=1, le=MAX_REPLICATES, description="runs per design point")
     seed: int = Field(1, ge=0, le=MAX_SEED,
-                      description="replicate r uses seed + r at every design point")
+                      description="first seed; which run gets which seed: see seeds")
+    seeds: Literal["common", "independent"] = Field(
+        "common", description="common: replicate r uses seed + r at every design point "
+                              "(common random numbers); independent: point p's replicate r "
+                              "uses seed + p x replicates + r (no two runs share a seed)")
     timeseries: StrictBool | tuple[Any, ...] = Field(
         False, description="keep monthly time series: true (all columns), false, or a list")
 
@@ -254,8 +271,10 @@ class SweepSpec(Section):
         if points > MAX_POINTS:
             raise ValueError(f"design.kind = {self.design.kind!r}: {points:,} design points; at "
                              f"most {MAX_POINTS:,} (fewer samples, levels or factors)")
-        if self.seed + self.replicates > MAX_SEED:
-            raise ValueError(f"seed = {self.seed}: seed + replicates must stay below {MAX_SEED}")
+        last = self.seed_of(points - 1, self.replicates - 1)
+        if last >= MAX_SEED:
+            raise ValueError(f"seed = {self.seed}: the last run's seed ({last}) must stay "
+                             f"below {MAX_SEED}")
         for i, name in enumerate(self.outcomes):
             if name not in OUTCOME_NAMES and not _is_spending(name, SPENT_BY_DEADLINE):
                 raise ValueError(f"outcomes[{i}] = {name!r}: not a run outcome (docs/codebook.md: "
@@ -280,6 +299,19 @@ class SweepSpec(Section):
         if not isinstance(value, bool | list | tuple):
             raise ValueError("must be true, false or a list of time-series columns")
         return value
+
+    def seed_of(self, point: Any, replicate: Any) -> Any:
+        """The seed of a design point's replicate (ints or numpy arrays of them)."""
+        if self.seeds == "independent":
+            return self.seed + point * self.replicates + replicate
+        return self.seed + replicate
+
+    @property
+    def seed_rule(self) -> str:
+        """How seeds are given out, in words (for manifests)."""
+        if self.seeds == "independent":
+            return "replicate r of design point p uses seed + p x replicates + r"
+        return "replicate r of every design point uses seed + r"
 
     @property
     def factor_names(self) -> list[str]:
@@ -323,7 +355,7 @@ def _check_names(factors: Sequence[Factor]) -> None:
         if any(f.name == factor.name for f in earlier):
             raise ValueError(f"factors[{i}].name = {factor.name!r}: used twice; names must be "
                              "unique")
-        if any(f.path == factor.path for f in earlier):
+        if factor.applied and any(f.path == factor.path for f in earlier):
             raise ValueError(f"factors[{i}].path = {factor.path!r}: varied by two factors; "
                              "each path once")
 
@@ -463,7 +495,8 @@ def _base_path(base: str, source: Path) -> Path:
 
 def _check_against_base(spec: SweepSpec, base: Scenario, source: Path) -> None:
     """Every path exists in the base and every value the file names is allowed there."""
-    for i, factor in enumerate(spec.factors):
+    applied = [(i, f) for i, f in enumerate(spec.factors) if f.applied]
+    for i, factor in applied:
         try:
             target = resolve_path(base, factor.path)
         except ValueError as exc:
@@ -484,7 +517,7 @@ def _check_against_base(spec: SweepSpec, base: Scenario, source: Path) -> None:
                 raise ScenarioError(f"{source}: factors[{i}].{where} = {value!r}: {exc.rule} "
                                     f"(for {factor.path})") from None
     seen: dict[tuple, str] = {}
-    for i, factor in enumerate(spec.factors):
+    for i, factor in applied:
         location = resolve_path(base, factor.path).location
         if location in seen:
             raise ScenarioError(f"{source}: factors[{i}].path = {factor.path!r}: the same place "
@@ -503,6 +536,6 @@ def _check_against_base(spec: SweepSpec, base: Scenario, source: Path) -> None:
 def _check_together(base: Scenario, factors: Sequence[Factor], values: Mapping[str, Any],
                     where: str) -> None:
     try:
-        apply_factors(base, {f.path: values[f.name] for f in factors})
+        apply_factors(base, {f.path: values[f.name] for f in factors if f.applied})
     except FactorError as exc:
         raise ScenarioError(f"{where}: {exc}") from None

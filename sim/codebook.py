@@ -72,7 +72,7 @@ OUTCOMES: tuple[Column, ...] = (
     _out("seed", "-", "Seed", "随机种子", "Seed of the run."),
     _out("months", "months", "Months simulated", "模拟月数", "Length of the run."),
     _out("target_firms", "firms", "Target", "目标企业数", "Transformed firms aimed for by the deadline."),
-    _out("transformed_by_deadline", "firms", "Transformed by the deadline", "截止时完成转型企业数", "n_counted at the deadline month (firms counted toward the target)."),
+    _out("transformed_by_deadline", "firms", "Firms transformed by the deadline", "截止时完成转型企业数", "n_counted at the deadline month (firms counted toward the target)."),
     _out("share_transformed_by_deadline", "share", "Share transformed by the deadline", "截止时转型占比", "transformed_by_deadline / number of SMEs."),
     _out("target_attainment", "share of target", "Target attainment", "目标完成率", "transformed_by_deadline / target_firms (NaN if the target is 0)."),
     _out("target_met", "0/1", "Target met", "是否达标", "1 if transformed_by_deadline >= target_firms."),

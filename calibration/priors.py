@@ -1,0 +1,101 @@
+"""Prior ranges of the behavioural parameters, read from ``calibration/priors.yaml``.
+
+One entry per model parameter: a uniform range (low, high) and its source. Calibration
+draws from these priors; a sensitivity analysis takes a factor's bounds from here when the
+factor varies one of these parameters and gives no range of its own. Every range is checked
+against what ``sim.ModelParams`` accepts, so a prior can never propose a value the model
+refuses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, TypeAdapter, ValidationError, model_validator
+
+from scenarios.loader import ScenarioError, describe, read_yaml
+from scenarios.schema import Section
+from sim.params import ModelParams, ParameterError
+
+PRIORS_FILE = Path(__file__).with_name("priors.yaml")
+
+
+class PriorsError(ScenarioError):
+    """A priors file that cannot be used; the message is one line."""
+
+
+class _Entry(Section):
+    parameter: str = Field(min_length=1, max_length=80, description="a ModelParams field")
+    low: float = Field(strict=False, description="lower end of the uniform range")
+    high: float = Field(strict=False, description="upper end of the uniform range")
+    source: str = Field(min_length=1, max_length=1000, description="where the range comes from")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> _Entry:
+        if not self.low < self.high:
+            raise ValueError(f"low = {self.low!r}: must be less than high ({self.high!r})")
+        return self
+
+
+@dataclass(frozen=True)
+class Prior:
+    """A parameter's prior: uniform on [low, high], with its source."""
+
+    parameter: str
+    low: float
+    high: float
+    source: str
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """(low, high)."""
+        return self.low, self.high
+
+
+def load_priors(path: str | Path | None = None) -> dict[str, Prior]:
+    """The priors by parameter name (default: the shipped ``calibration/priors.yaml``).
+
+    Raises:
+        PriorsError: One line naming the file, the entry, the value and what is allowed.
+    """
+    return dict(_load(Path(path) if path is not None else PRIORS_FILE))
+
+
+@cache
+def _load(path: Path) -> tuple[tuple[str, Prior], ...]:
+    data: Any = _read(path)
+    if not isinstance(data, list):
+        raise PriorsError(f"{path}: expected a list of priors (parameter, low, high, source), "
+                          f"got {type(data).__name__}")
+    try:
+        entries = TypeAdapter(list[_Entry]).validate_python(data)
+    except ValidationError as exc:
+        raise PriorsError(describe(exc, path)) from None
+    priors: dict[str, Prior] = {}
+    fields = ModelParams.model_fields
+    for i, entry in enumerate(entries):
+        where = f"{path}: [{i}]"
+        if entry.parameter not in fields:
+            raise PriorsError(f"{where}.parameter = {entry.parameter!r}: not a model parameter "
+                              "(docs/parameters.md)")
+        if entry.parameter in priors:
+            raise PriorsError(f"{where}.parameter = {entry.parameter!r}: has a prior already")
+        for end in ("low", "high"):
+            value = getattr(entry, end)
+            try:
+                ModelParams(**{entry.parameter: value})
+            except ParameterError as exc:
+                raise PriorsError(f"{where}.{end} = {value!r}: the model does not accept it "
+                                  f"({exc})") from None
+        priors[entry.parameter] = Prior(entry.parameter, entry.low, entry.high, entry.source)
+    return tuple(priors.items())
+
+
+def _read(path: Path) -> Any:
+    try:
+        return read_yaml(path)
+    except ScenarioError as exc:
+        raise PriorsError(str(exc)) from None

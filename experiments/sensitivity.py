@@ -1,0 +1,370 @@
+"""Sensitivity analysis: Morris screening and Sobol' indices over replicated stochastic runs.
+
+``sensitivity(file, out)`` turns a sensitivity file (``experiments.sa_spec``) into a sweep with
+a SALib design (Morris trajectories or Saltelli's scheme, no second order) plus a dummy factor
+the model ignores, runs it on the sweep engine (parallel, Dask, resumable, the same result
+store), averages each design point's replicates, and analyses the means with SALib:
+
+- ``sobol``: first-order and total indices with bootstrap intervals, and a convergence check
+  that analyses the first N/4, N/2 and N base samples again;
+- ``morris``: mu*, its bootstrap interval, sigma (and mu).
+
+Every run has its own seed, so the dummy factor's index is what replicate noise alone
+produces; a factor whose index does not exceed the dummy's (plus its interval) is marked not
+influential. The same code path analyses a plain Python function (``evaluate=``) instead of
+the model, which is how it is tested on the Ishigami function.
+
+The result folder holds the sweep store, ``indices.parquet`` / ``.csv`` (one row per outcome
+and factor), ``convergence`` tables (Sobol'), ``point_means.parquet`` (the analysed means),
+charts and a plain-language summary in Chinese and English (``experiments.sa_report``).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from SALib.analyze import morris as morris_analyze
+from SALib.analyze import sobol as sobol_analyze
+
+from experiments.designs import design_points, salib_problem, sample_matrix, sweep_tasks
+from experiments.files import OutputExistsError, write_atomic
+from experiments.sa_spec import (
+    DUMMY,
+    SensitivitySpec,
+    dump,
+    function_sweep_spec,
+    load_sensitivity,
+    sweep_spec,
+)
+from experiments.store import ResultStore
+from experiments.sweep import SWEEP_COPY, Estimate, executor_for, manifest, run_list
+from experiments.sweep import resume as resume_sweep
+from experiments.sweep import sweep as run_sweep
+from experiments.sweep_runner import Evaluate, run_tasks
+from scenarios.loader import ScenarioError
+from scenarios.sweep import SweepSpec
+
+SPEC_COPY = "sensitivity.yaml"   # the analysis as it was run, bounds filled in
+INDICES = "indices"              # .parquet and .csv
+CONVERGENCE = "convergence"      # .parquet and .csv (Sobol')
+POINT_MEANS = "point_means.parquet"
+# an index that moves by no more than this between N/2 and N base samples has stabilised
+CONVERGENCE_TOLERANCE = 0.05
+COLUMNS = {"sobol": ("S1", "S1_conf", "ST", "ST_conf"),
+           "morris": ("mu_star", "mu_star_conf", "sigma", "mu")}
+MAIN_INDEX = {"sobol": ("ST", "ST_conf"), "morris": ("mu_star", "mu_star_conf")}
+
+
+@dataclass(frozen=True)
+class SensitivityResult:
+    """What an analysis found.
+
+    Attributes:
+        folder: The result folder (a sweep store plus the analysis files).
+        spec: The analysis as run (bounds filled in, command-line options applied).
+        indices: One row per (outcome, factor), the dummy included: the method's indices
+            with intervals, ``noise_floor`` (the dummy's index plus its interval),
+            ``influential``, ``rank`` and, for Sobol', ``converged``.
+        convergence: Sobol' indices on N/4, N/2 and N base samples (empty for Morris).
+        skipped: Outcomes that could not be analysed, and why (``{"en": ..., "zh": ...}``).
+    """
+
+    folder: Path
+    spec: SensitivitySpec
+    indices: pd.DataFrame
+    convergence: pd.DataFrame
+    skipped: dict[str, dict[str, str]]
+
+
+def sensitivity(file: str | Path | SensitivitySpec, out: str | Path, *,
+                method: str | None = None, n: int | None = None,
+                replicates: int | None = None, workers: int = 1,
+                dask_local: int | None = None, scheduler: str | None = None,
+                overwrite: bool = False, confirm: Callable[[Estimate], bool] | None = None,
+                progress: Callable[[int], None] | None = None,
+                evaluate: Evaluate | None = None, report: bool = True) -> SensitivityResult:
+    """Run a sensitivity analysis into ``out`` and analyse it.
+
+    Args:
+        file: A sensitivity file (path or shipped name) or a ``SensitivitySpec``.
+        out: Result folder (new or empty unless ``overwrite``).
+        method: ``morris`` or ``sobol`` instead of the file's.
+        n: Trajectories (Morris) or base samples (Sobol') instead of the file's.
+        replicates: Runs per design point instead of the file's.
+        workers: Local worker processes.
+        dask_local: Start a Dask ``LocalCluster`` of this many workers instead.
+        scheduler: Address of a running Dask scheduler instead.
+        overwrite: Replace results already in ``out``.
+        confirm: Shown the sweep's estimate before anything is written; False stops.
+        progress: Called with the number of runs in each committed batch.
+        evaluate: Analyse this function of (factor values, seed) -> outcomes by name instead
+            of the model (a module-level function, so that it reaches worker processes).
+        report: Write charts and the plain-language summary too.
+
+    Raises:
+        ScenarioError: The file, an option or a factor's bounds are not valid (one line).
+        OutputExistsError: ``out`` holds results and ``overwrite`` is false.
+    """
+    out = Path(out)
+    if isinstance(file, SensitivitySpec):
+        spec, source = file, Path.cwd() / f"{file.name}.yaml"
+    else:
+        spec, source = load_sensitivity(file)
+    spec = spec.with_options(method=method, n=n, replicates=replicates)
+    if evaluate is None:
+        sweep = sweep_spec(spec, source)
+        kept = {SWEEP_COPY: yaml.safe_dump(spec.sweep_data(spec.base), allow_unicode=True,
+                                           sort_keys=False), SPEC_COPY: dump(spec)}
+        run_sweep(sweep, out, workers=workers, dask_local=dask_local, scheduler=scheduler,
+                  overwrite=overwrite, confirm=confirm, progress=progress, kept=kept)
+        if not (out / SPEC_COPY).exists():  # not confirmed: nothing was written
+            return SensitivityResult(out, spec, pd.DataFrame(), pd.DataFrame(), {})
+    else:
+        _run_function(spec, out, evaluate, workers=workers, dask_local=dask_local,
+                      scheduler=scheduler, overwrite=overwrite, progress=progress)
+    return analyse(out, report=report)
+
+
+def resume(out: str | Path, *, workers: int = 1, dask_local: int | None = None,
+           scheduler: str | None = None, retry_failed: bool = False,
+           progress: Callable[[int], None] | None = None,
+           report: bool = True) -> SensitivityResult:
+    """Finish an interrupted analysis of the model (runs what is pending), then analyse it."""
+    out = Path(out)
+    if not (out / SPEC_COPY).is_file():
+        raise ScenarioError(f"{out}: not a sensitivity analysis folder (no {SPEC_COPY})")
+    resume_sweep(out, workers=workers, dask_local=dask_local, scheduler=scheduler,
+                 retry_failed=retry_failed, progress=progress)
+    return analyse(out, report=report)
+
+
+def _run_function(spec: SensitivitySpec, out: Path, evaluate: Evaluate, *, workers: int,
+                  dask_local: int | None, scheduler: str | None, overwrite: bool,
+                  progress: Callable[[int], None] | None) -> None:
+    sweep = function_sweep_spec(spec)
+    if not overwrite and out.is_dir() and any(out.iterdir()):
+        raise OutputExistsError(f"{out} is not empty: choose another output folder or allow "
+                                "overwriting (--overwrite)")
+    points = design_points(sweep)
+    estimate = Estimate(runs=sweep.point_count * sweep.replicates, seconds_per_run=0.0,
+                        bytes_per_run=0.0, workers=workers)
+    kept = {SWEEP_COPY: yaml.safe_dump(sweep.model_dump(mode="json"), allow_unicode=True),
+            SPEC_COPY: dump(spec)}
+    with ResultStore.create(out, {**manifest(sweep, estimate), "evaluate":
+                                  f"{evaluate.__module__}.{evaluate.__qualname__}"},
+                            run_list(sweep, points), overwrite=overwrite, files=kept) as store, \
+            executor_for(workers, dask_local, scheduler) as (executor, n_workers):
+        run_tasks(sweep_tasks(sweep, points, scenarios=False), store, executor=executor,
+                  workers=n_workers, progress=progress, evaluate=evaluate)
+
+
+# --- analysis ----------------------------------------------------------------------------------
+
+def analyse(out: str | Path, *, report: bool = True) -> SensitivityResult:
+    """Analyse the finished runs of a result folder and write the tables (and report).
+
+    Raises:
+        ScenarioError: The folder is not an analysis, or runs are missing.
+    """
+    out = Path(out)
+    spec, sweep = _kept(out)
+    with ResultStore.open(out, readonly=True) as store:
+        counts = store.status_counts()
+        outcomes = store.outcomes()
+    if counts.get("pending", 0):
+        raise ScenarioError(f"{out}: {counts['pending']:,} runs have not run yet; finish them "
+                            f"first (catfish sensitivity --resume {out})")
+    if "evaluate" in _manifest(out):  # a function's outcomes are whatever it returned
+        spec = spec.model_copy(update={"outcomes": _function_outcomes(outcomes, sweep)})
+    means = point_means(outcomes, spec.outcomes, sweep.point_count)
+    X = sample_matrix(sweep)
+    problem = salib_problem(sweep)
+    indices, convergence, skipped = analyse_means(spec, problem, X, means)
+    _write(out, indices, convergence, means)
+    result = SensitivityResult(out, spec, indices, convergence, skipped)
+    if report:
+        from experiments.sa_report import write_report  # charts need matplotlib: load late
+        write_report(result)
+    return result
+
+
+def point_means(outcomes: pd.DataFrame, names: tuple[str, ...] | list[str],
+                points: int) -> pd.DataFrame:
+    """Each design point's outcomes averaged over its finished replicates.
+
+    A point whose replicates all failed, or whose outcome is undefined in every replicate
+    (e.g. cost per firm when none transformed), has NaN; ``replicates`` counts the runs
+    averaged.
+    """
+    grouped = outcomes.groupby("point")
+    means = grouped[list(names)].mean()
+    means["replicates"] = grouped.size()
+    return means.reindex(pd.RangeIndex(points, name="point"))
+
+
+def analyse_means(spec: SensitivitySpec, problem: dict[str, Any], X: np.ndarray,
+                  means: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame,
+                                                dict[str, dict[str, str]]]:
+    """Indices of every outcome from the design matrix and the point means (SALib)."""
+    rows, convergence, skipped = [], [], {}
+    outcome_names = [c for c in means.columns if c != "replicates"]
+    for outcome in outcome_names:
+        y = means[outcome].to_numpy(dtype=float)
+        why = _not_analysable(y)
+        if why:
+            skipped[outcome] = why
+            continue
+        if spec.method == "sobol":
+            table = _sobol(problem, y, spec, len(y) // spec.n)
+            convergence.append(_convergence(problem, y, spec).assign(outcome=outcome))
+        else:
+            table = _morris(problem, X, y, spec)
+        rows.append(_judge(table.assign(outcome=outcome), spec.method))
+    indices = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
+        columns=["outcome", "factor", *COLUMNS[spec.method]])
+    conv = pd.concat(convergence, ignore_index=True) if convergence else pd.DataFrame()
+    if len(conv):
+        indices = indices.merge(_converged(conv), on="outcome", how="left")
+    return _ordered(indices, spec), conv, skipped
+
+
+def _not_analysable(y: np.ndarray) -> dict[str, str] | None:
+    """Why an outcome's point means cannot be analysed (in both languages), or None."""
+    undefined = int(np.isnan(y).sum())
+    if undefined:
+        return {"en": f"undefined at {undefined:,} of {len(y):,} design points (e.g. no firm "
+                      "transformed, or every replicate failed)",
+                "zh": f"{len(y):,}个设计点中有{undefined:,}个无定义（例如没有企业完成转型，"
+                      "或各次重复运行均失败）"}
+    if np.ptp(y) == 0:
+        return {"en": f"the same ({y[0]:g}) at every design point: nothing to apportion",
+                "zh": f"所有设计点的取值相同（{y[0]:g}），没有可分解的差异"}
+    return None
+
+
+def _sobol(problem: dict[str, Any], y: np.ndarray, spec: SensitivitySpec,
+           rows_per_sample: int) -> pd.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # SALib divides by small variances
+        result = sobol_analyze.analyze(problem, y, calc_second_order=False,
+                                       num_resamples=spec.resamples,
+                                       conf_level=spec.conf_level, seed=spec.seed)
+    return pd.DataFrame({"factor": problem["names"],
+                         **{c: np.asarray(result[c], dtype=float) for c in COLUMNS["sobol"]}})
+
+
+def _morris(problem: dict[str, Any], X: np.ndarray, y: np.ndarray,
+            spec: SensitivitySpec) -> pd.DataFrame:
+    result = morris_analyze.analyze(problem, X, y, num_resamples=spec.resamples,
+                                    conf_level=spec.conf_level, num_levels=spec.num_levels,
+                                    seed=spec.seed)
+    return pd.DataFrame({"factor": problem["names"],
+                         **{c: np.asarray(result[c], dtype=float) for c in COLUMNS["morris"]}})
+
+
+def _convergence(problem: dict[str, Any], y: np.ndarray, spec: SensitivitySpec) -> pd.DataFrame:
+    """Sobol' indices on the first N/4, N/2 and N base samples (Saltelli blocks of D+2 rows)."""
+    block = problem["num_vars"] + 2
+    tables = []
+    for n in sorted({max(1, spec.n // 4), max(1, spec.n // 2), spec.n}):
+        if n < 2:
+            continue  # one base sample gives no variance to apportion
+        part = y[: n * block]
+        if np.ptp(part) == 0:
+            continue
+        tables.append(_sobol(problem, part, spec, block).assign(n=n))
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+
+
+def _converged(conv: pd.DataFrame) -> pd.DataFrame:
+    """Per outcome: has every index moved by at most the tolerance from N/2 to N?"""
+    rows = []
+    for outcome, part in conv.groupby("outcome", sort=False):
+        sizes = sorted(part["n"].unique())
+        if len(sizes) < 2:
+            rows.append({"outcome": outcome, "converged": False, "max_change": np.nan})
+            continue
+        half = part[part["n"] == sizes[-2]].set_index("factor")
+        full = part[part["n"] == sizes[-1]].set_index("factor")
+        change = float(np.nanmax(np.abs(full[["S1", "ST"]] - half[["S1", "ST"]]).to_numpy()))
+        rows.append({"outcome": outcome, "converged": change <= CONVERGENCE_TOLERANCE,
+                     "max_change": change})
+    return pd.DataFrame(rows)
+
+
+def _judge(table: pd.DataFrame, method: str) -> pd.DataFrame:
+    """Mark factors whose index exceeds the dummy's index plus its interval; rank them."""
+    index, conf = MAIN_INDEX[method]
+    dummy = table[table["factor"] == DUMMY]
+    floor = float(dummy[index].iloc[0] + np.nan_to_num(dummy[conf].iloc[0])) if len(dummy) \
+        else 0.0
+    table = table.assign(noise_floor=floor)
+    table["influential"] = (table[index] > floor) & (table["factor"] != DUMMY)
+    table["rank"] = table[index].rank(ascending=False, method="first").astype(int)
+    return table
+
+
+def _ordered(indices: pd.DataFrame, spec: SensitivitySpec) -> pd.DataFrame:
+    if indices.empty:
+        return indices
+    first = ["outcome", "factor", "label_en", "label_zh"]
+    indices = indices.assign(
+        label_en=[_factor_label(spec, f, "en") for f in indices["factor"]],
+        label_zh=[_factor_label(spec, f, "zh") for f in indices["factor"]])
+    rest = [c for c in indices.columns if c not in first]
+    return indices[first + rest].sort_values(["outcome", "rank"], kind="stable",
+                                             key=lambda c: c.map(_outcome_order(spec))
+                                             if c.name == "outcome" else c,
+                                             ignore_index=True)
+
+
+def _outcome_order(spec: SensitivitySpec) -> dict[str, int]:
+    return {name: i for i, name in enumerate(spec.outcomes)}
+
+
+def _factor_label(spec: SensitivitySpec, name: str, lang: str) -> str:
+    if name == DUMMY:
+        return "虚拟因子（噪声基线）" if lang == "zh" else "Dummy (noise floor)"
+    factor = spec.factor(name)
+    return factor.label(lang) if factor is not None else name
+
+
+# --- files --------------------------------------------------------------------------------------
+
+def _kept(out: Path) -> tuple[SensitivitySpec, SweepSpec]:
+    try:
+        spec = SensitivitySpec.model_validate(
+            yaml.safe_load((out / SPEC_COPY).read_text(encoding="utf-8")))
+        sweep = SweepSpec.model_validate(
+            yaml.safe_load((out / SWEEP_COPY).read_text(encoding="utf-8")))
+    except FileNotFoundError as exc:
+        raise ScenarioError(f"{out}: not a sensitivity analysis folder (missing "
+                            f"{Path(exc.filename).name})") from None
+    return spec, sweep
+
+
+def _manifest(out: Path) -> Mapping[str, Any]:
+    return json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+
+
+def _function_outcomes(outcomes: pd.DataFrame, sweep: SweepSpec) -> tuple[str, ...]:
+    fixed = {"run_id", "point", "replicate", "seed", *sweep.factor_names}
+    return tuple(c for c in outcomes.columns if c not in fixed)
+
+
+def _write(out: Path, indices: pd.DataFrame, convergence: pd.DataFrame,
+           means: pd.DataFrame) -> None:
+    tables = {INDICES: indices, CONVERGENCE: convergence}
+    for name, table in tables.items():
+        if len(table):
+            write_atomic(out / f"{name}.parquet", lambda p, t=table: t.to_parquet(p, index=False))
+            write_atomic(out / f"{name}.csv", lambda p, t=table: t.to_csv(p, index=False))
+    write_atomic(out / POINT_MEANS, means.to_parquet)

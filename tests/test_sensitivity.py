@@ -1,0 +1,183 @@
+"""Sensitivity analysis: SALib indices recovered on test functions, the dummy factor, the model
+end to end, the command line and its one-line errors."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from calibration.priors import PriorsError, load_priors
+from experiments.sa_spec import DUMMY, SensitivitySpec, load_sensitivity, parse_sensitivity
+from experiments.sensitivity import analyse, sensitivity
+from experiments.sweep import open_results
+from scenarios import ScenarioError
+from sim import ModelParams
+from tests.test_cli import catfish
+from tests.test_sweep_cli import BASE
+
+# Saltelli et al. (2008), Global Sensitivity Analysis, section 4.9 (a = 7, b = 0.1)
+ISHIGAMI_S1 = (0.314, 0.442, 0.0)
+ISHIGAMI_ST = (0.558, 0.442, 0.244)
+
+
+def ishigami(values, seed):
+    x1, x2, x3 = values["x1"], values["x2"], values["x3"]
+    return {"y": math.sin(x1) + 7 * math.sin(x2) ** 2 + 0.1 * x3**4 * math.sin(x1)}
+
+
+def linear_with_noise(values, seed):
+    """y = 10 a + b + noise: ``c`` is ignored, so it should score like the dummy."""
+    noise = np.random.default_rng(seed).normal(0, 2.0)
+    return {"y": 10 * values["a"] + values["b"] + noise}
+
+
+def spec_of(factors, **settings) -> SensitivitySpec:
+    return SensitivitySpec.model_validate({
+        "name": "test-function", "labels": {"zh": "测试", "en": "test"},
+        "factors": [{"name": name, "low": low, "high": high} for name, low, high in factors],
+        **settings})
+
+
+@pytest.fixture(scope="module")
+def ishigami_result(tmp_path_factory):
+    spec = spec_of([(f"x{i}", -math.pi, math.pi) for i in (1, 2, 3)], method="sobol", n=1024,
+                   replicates=1, seed=11)
+    return sensitivity(spec, tmp_path_factory.mktemp("sa") / "ishigami", evaluate=ishigami)
+
+
+def test_sobol_recovers_the_ishigami_indices(ishigami_result):
+    rows = ishigami_result.indices.set_index("factor")
+    for i, (s1, st) in enumerate(zip(ISHIGAMI_S1, ISHIGAMI_ST, strict=True), start=1):
+        got = rows.loc[f"x{i}"]
+        assert abs(got["S1"] - s1) <= 0.05, f"S1 of x{i}: {got['S1']:.3f}, expected {s1} ± 0.05"
+        assert abs(got["ST"] - st) <= 0.05, f"ST of x{i}: {got['ST']:.3f}, expected {st} ± 0.05"
+    assert {"S1_conf", "ST_conf"} <= set(rows.columns), "bootstrap intervals reported"
+    assert (rows[["S1_conf", "ST_conf"]].drop(DUMMY) > 0).all().all(), \
+        "intervals are positive for the real factors"
+
+
+def test_sobol_writes_tables_charts_summary_and_convergence(ishigami_result):
+    folder = ishigami_result.folder
+    table = pd.read_parquet(folder / "indices.parquet")
+    assert set(table["factor"]) == {"x1", "x2", "x3", DUMMY}, "one row per factor, dummy too"
+    assert {"outcome", "S1", "S1_conf", "ST", "ST_conf", "influential"} <= set(table.columns)
+    assert pd.read_csv(folder / "indices.csv").shape == table.shape, "CSV holds the same table"
+    conv = ishigami_result.convergence
+    assert sorted(conv["n"].unique()) == [256, 512, 1024], "N/4, N/2 and N base samples"
+    assert bool(ishigami_result.indices["converged"].all()), \
+        "Ishigami's indices move by less than 0.05 from N/2 to N"
+    for name in ("sobol_en.png", "sobol_zh.png", "convergence_en.png", "convergence_zh.png"):
+        assert (folder / "charts" / name).stat().st_size > 10_000, f"chart {name} written"
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    assert "x1" in summary["en"] and "most of the variance" in summary["en"], summary["en"]
+    assert "方差主要来自" in summary["zh"], summary["zh"]
+
+
+def test_dummy_measures_the_noise_and_flags_ignored_factors(tmp_path):
+    spec = spec_of([("a", 0, 1), ("b", 0, 1), ("c", 0, 1)], method="morris", n=30,
+                   replicates=2, seed=3)
+    result = sensitivity(spec, tmp_path / "noisy", evaluate=linear_with_noise, report=False)
+    rows = result.indices.set_index("factor")
+    assert rows.loc[DUMMY, "mu_star"] > 0, "independent seeds per point: the dummy sees noise"
+    assert bool(rows.loc["a", "influential"]), f"a (slope 10) is influential: {rows.loc['a']}"
+    assert not bool(rows.loc["c", "influential"]), \
+        f"c is ignored by the function, so not above the noise floor: {rows.loc['c']}"
+    assert rows.loc["a", "rank"] == 1, "the steepest factor ranks first"
+    assert {"mu_star", "mu_star_conf", "sigma"} <= set(rows.columns), "Morris columns"
+
+
+def test_the_model_end_to_end_with_a_morris_screen(tmp_path):
+    (tmp_path / "base.yaml").write_text(BASE, encoding="utf-8")
+    (tmp_path / "sa-tiny.yaml").write_text("""\
+name: sa-tiny
+labels: {zh: 小, en: tiny}
+base: base.yaml
+factors:
+  - {name: q, path: behaviour.overrides.peer_effect_per_year}
+  - {name: share, path: policies.grant.share, low: 0.1, high: 0.5}
+outcomes: [transformed_by_deadline, spent_by_deadline_rmb]
+method: morris
+n: 4
+replicates: 2
+seed: 5
+""", encoding="utf-8")
+    result = sensitivity(tmp_path / "sa-tiny.yaml", tmp_path / "out", workers=1)
+    prior = load_priors()["peer_effect_per_year"]
+    assert result.spec.factor("q").low == prior.low, "bounds come from the calibration prior"
+    assert len(result.indices) == 2 * 3, "2 outcomes x (2 factors + dummy)"
+    runs = open_results(tmp_path / "out").outcomes()
+    assert len(runs) == 4 * 4 * 2, "trajectories x (factors + 1) x replicates runs"
+    assert runs["seed"].is_unique, "every run has a seed of its own"
+    assert (runs["q"].between(prior.low, prior.high)).all(), "q sampled within its prior"
+    again = analyse(tmp_path / "out", report=False)
+    pd.testing.assert_frame_equal(again.indices, result.indices, obj="re-analysis")
+
+
+def test_command_line_runs_and_refuses_bad_input(tmp_path):
+    done = catfish("sensitivity", "sa-jieyang-2023", "--out", "sa", "--n", "2",
+                   "--replicates", "1", "--yes", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Under these bounds" in done.stdout, done.stdout
+    assert (tmp_path / "sa" / "indices.parquet").is_file(), "indices written"
+    again = catfish("sensitivity", "sa-jieyang-2023", "--out", "sa", "--n", "2", cwd=tmp_path)
+    assert again.returncode == 2 and "holds a sweep store" in again.stderr, again.stderr
+    bad = catfish("sensitivity", "sa-jieyang-2023", "--out", "x", "--method", "sobol",
+                  "--n", "24", cwd=tmp_path)
+    assert bad.returncode == 2, bad.stderr
+    assert "n = 24: sobol needs a power of 2" in bad.stderr, bad.stderr
+    assert "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1, \
+        f"one line, no traceback: {bad.stderr}"
+    assert not (tmp_path / "x").exists(), "nothing written for a bad option"
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ({"method": "fourier"}, "method = 'fourier'"),
+    ({"factors": [{"name": "dummy", "path": "policies.grant.share", "low": 0, "high": 1}]},
+     "factors[0].name = 'dummy': reserved"),
+    ({"factors": [{"name": "q", "path": "cluster.smes.talent_mean"}]},
+     "factors[0].low = None: no bounds given and no calibration prior"),
+    ({"factors": [{"name": "q", "path": "policies.grant.nope", "low": 0, "high": 1}]},
+     "factors[0].path = 'policies.grant.nope'"),
+    ({"n": 1}, "n = 1"),
+])
+def test_bad_files_get_one_line_errors(tmp_path, change, expected):
+    data = load_sensitivity("sa-jieyang-2023")[0].model_dump(mode="json")
+    data.update(change)
+    from scenarios.loader import SHIPPED
+    with pytest.raises(ScenarioError) as err:
+        from experiments.sa_spec import sweep_spec
+        spec = parse_sensitivity(data, SHIPPED / "sa-bad.yaml")
+        sweep_spec(spec, SHIPPED / "sa-bad.yaml")
+    message = str(err.value)
+    assert expected in message, message
+    assert "\n" not in message and message.startswith(str(SHIPPED / "sa-bad.yaml")), message
+
+
+def test_priors_are_within_what_the_model_accepts():
+    priors = load_priors()
+    assert {"peer_effect_per_year", "promotion_per_year"} <= set(priors), "Bass p and q"
+    for name, prior in priors.items():
+        assert prior.low < prior.high, f"{name}: low below high"
+        ModelParams(**{name: prior.low})  # raises if the model refuses it
+        ModelParams(**{name: prior.high})
+        assert prior.source, f"{name}: every prior names its source"
+    assert priors["peer_effect_per_year"].low < 0.38 < priors["peer_effect_per_year"].high, \
+        "q's prior contains the meta-analysis mean 0.38"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("- {parameter: nope, low: 0, high: 1, source: x}", "[0].parameter = 'nope'"),
+    ("- {parameter: retry_prob, low: 0.5, high: 2, source: x}", "[0].high = 2.0"),
+    ("- {parameter: retry_prob, low: 0.5, high: 0.2, source: x}", "low = 0.5"),
+    ("{a: 1}", "expected a list of priors"),
+])
+def test_bad_priors_get_one_line_errors(tmp_path, text, expected):
+    path = tmp_path / "priors.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(PriorsError) as err:
+        load_priors(path)
+    assert expected in str(err.value) and "\n" not in str(err.value), str(err.value)
