@@ -168,16 +168,18 @@ def _sentence(rows: pd.DataFrame, method: str, label: str, replicates: int, lang
         top = _join([f"{name}（{v}）" if lang == "zh" else f"{_in_sentence(name, lang)} ({v})"
                      for name, v in zip(named[f"label_{lang}"], values, strict=True)], lang)
         parts = [text[method].format(outcome=label, top=top)]
-    if len(idle):
+    if len(idle) and not strong.empty:  # with nothing above the floor, the first part said it
         n = len(idle)
         names = _join([_in_sentence(name, lang) for name in idle[f"label_{lang}"]], lang)
         parts.append(text["idle"].format(names=names, verb="do" if n > 1 else "does",
                                          their="their" if n > 1 else "its",
                                          s="s" if n > 1 else ""))
     sentence = text["clause"].join(parts) + text["end"]
-    if method == "sobol" and "converged" in rows and not bool(rows["converged"].iloc[0]):
-        sentence += " " + text["unstable"].format(change=float(rows["max_change"].iloc[0])) \
-            + text["end"]
+    # when nothing beats the noise floor the indices are noise, and a larger N will not help
+    if method == "sobol" and not strong.empty and "converged" in rows \
+            and not bool(rows["converged"].iloc[0]):
+        sentence += (" " if lang == "en" else "") + text["unstable"].format(
+            change=float(rows["max_change"].iloc[0])) + text["end"]
     return sentence
 
 
@@ -234,7 +236,7 @@ def _title_top(rows: pd.DataFrame, column: str, method: str, lang: str) -> str |
     if strong.empty:
         return None
     names = list(_top(strong, column, method)[f"label_{lang}"])
-    return _join([_in_sentence(name, lang) if i else name for i, name in enumerate(names)], lang)
+    return _join([_in_sentence(name, lang) for name in names], lang)
 
 
 def morris_chart(result: SensitivityResult, lang: str) -> Figure:
@@ -296,7 +298,7 @@ def sobol_chart(result: SensitivityResult, lang: str) -> Figure:
         _title(ax, text["sobol_title"].format(outcome=_in_sentence(label, lang), top=top)
                if top else text["quiet_title"].format(outcome=label))
         ax.grid(axis="x", alpha=0.3)
-        ax.legend(loc="lower right", fontsize=8, frameon=False)
+        ax.legend(loc="best", fontsize=8, framealpha=0.9)
     return fig
 
 

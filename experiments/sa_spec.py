@@ -132,7 +132,7 @@ class SensitivitySpec(Section):
         try:
             return type(self).model_validate({**self.model_dump(), **options})
         except ValidationError as exc:
-            raise ScenarioError(describe(exc, "options")) from None
+            raise ScenarioError(describe(exc, "options given")) from None
 
     def sweep_data(self, base: str | None) -> dict[str, Any]:
         """The sweep this analysis runs: its factors, the dummy, the design, independent seeds.

@@ -21,9 +21,8 @@ charts and a plain-language summary in Chinese and English (``experiments.sa_rep
 
 from __future__ import annotations
 
-import json
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +42,7 @@ from experiments.sa_spec import (
     function_sweep_spec,
     load_sensitivity,
     sweep_spec,
+    with_prior_bounds,
 )
 from experiments.store import ResultStore
 from experiments.sweep import SWEEP_COPY, Estimate, executor_for, manifest, run_list
@@ -56,6 +56,9 @@ SPEC_COPY = "sensitivity.yaml"   # the analysis as it was run, bounds filled in
 INDICES = "indices"              # .parquet and .csv
 CONVERGENCE = "convergence"      # .parquet and .csv (Sobol')
 POINT_MEANS = "point_means.parquet"
+# an outcome with one value at this share of the design points (e.g. the target met almost
+# everywhere) has too little variance to apportion: its indices would be noise over noise
+NEARLY_CONSTANT = 0.99
 # an index that moves by no more than this between N/2 and N base samples has stabilised
 CONVERGENCE_TOLERANCE = 0.05
 COLUMNS = {"sobol": ("S1", "S1_conf", "ST", "ST_conf"),
@@ -114,8 +117,9 @@ def sensitivity(file: str | Path | SensitivitySpec, out: str | Path, *,
         OutputExistsError: ``out`` holds results and ``overwrite`` is false.
     """
     out = Path(out)
-    if isinstance(file, SensitivitySpec):
-        spec, source = file, Path.cwd() / f"{file.name}.yaml"
+    if isinstance(file, SensitivitySpec):  # built in Python: bounds may still come from priors
+        source = Path.cwd() / f"{file.name}.yaml"
+        spec = with_prior_bounds(file, source)
     else:
         spec, source = load_sensitivity(file)
     spec = spec.with_options(method=method, n=n, replicates=replicates)
@@ -179,10 +183,11 @@ def analyse(out: str | Path, *, report: bool = True) -> SensitivityResult:
     with ResultStore.open(out, readonly=True) as store:
         counts = store.status_counts()
         outcomes = store.outcomes()
+        of_function = "evaluate" in store.manifest()
     if counts.get("pending", 0):
         raise ScenarioError(f"{out}: {counts['pending']:,} runs have not run yet; finish them "
                             f"first (catfish sensitivity --resume {out})")
-    if "evaluate" in _manifest(out):  # a function's outcomes are whatever it returned
+    if of_function:  # a function's outcomes are whatever it returned
         spec = spec.model_copy(update={"outcomes": _function_outcomes(outcomes, sweep)})
     means = point_means(outcomes, spec.outcomes, sweep.point_count)
     X = sample_matrix(sweep)
@@ -247,6 +252,13 @@ def _not_analysable(y: np.ndarray) -> dict[str, str] | None:
     if np.ptp(y) == 0:
         return {"en": f"the same ({y[0]:g}) at every design point: nothing to apportion",
                 "zh": f"所有设计点的取值相同（{y[0]:g}），没有可分解的差异"}
+    values, counts = np.unique(y, return_counts=True)
+    share = counts.max() / len(y)
+    if share >= NEARLY_CONSTANT:
+        mode = values[counts.argmax()]
+        return {"en": f"the same ({mode:g}) at {share:.1%} of design points: too little "
+                      "variation for the indices to mean anything",
+                "zh": f"{share:.1%}的设计点取值相同（{mode:g}），差异太少，指数没有意义"}
     return None
 
 
@@ -349,10 +361,6 @@ def _kept(out: Path) -> tuple[SensitivitySpec, SweepSpec]:
         raise ScenarioError(f"{out}: not a sensitivity analysis folder (missing "
                             f"{Path(exc.filename).name})") from None
     return spec, sweep
-
-
-def _manifest(out: Path) -> Mapping[str, Any]:
-    return json.loads((out / "manifest.json").read_text(encoding="utf-8"))
 
 
 def _function_outcomes(outcomes: pd.DataFrame, sweep: SweepSpec) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ import pytest
 
 from calibration.priors import PriorsError, load_priors
 from experiments.sa_spec import DUMMY, SensitivitySpec, load_sensitivity, parse_sensitivity
-from experiments.sensitivity import analyse, sensitivity
+from experiments.sensitivity import analyse, resume, sensitivity
 from experiments.sweep import open_results
 from scenarios import ScenarioError
 from sim import ModelParams
@@ -115,6 +115,8 @@ seed: 5
     assert (runs["q"].between(prior.low, prior.high)).all(), "q sampled within its prior"
     again = analyse(tmp_path / "out", report=False)
     pd.testing.assert_frame_equal(again.indices, result.indices, obj="re-analysis")
+    resumed = resume(tmp_path / "out", report=False)  # nothing pending: analyses again
+    pd.testing.assert_frame_equal(resumed.indices, result.indices, obj="after --resume")
 
 
 def test_command_line_runs_and_refuses_bad_input(tmp_path):
