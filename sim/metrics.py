@@ -148,4 +148,20 @@ def outcomes(model: ClusterModel, ts: Mapping[str, np.ndarray]) -> dict[str, Any
         "rejected": by_deadline("new_rejected"),
         "lapsed": by_deadline("new_lapsed"),
         "mean_payback_years": _nan_div(t.payback_sum, t.payback_n),
+        **_gains_of_transformed(model),
+    }
+
+
+def _gains_of_transformed(model: ClusterModel) -> dict[str, float]:
+    """Mean efficiency and revenue gains of the firms transformed at the end of the run."""
+    s, p = model.smes, model.params
+    transformed = s.state == TRANSFORMED
+    if not transformed.any():
+        return {"mean_efficiency_gain_transformed": math.nan,
+                "mean_revenue_gain_transformed": math.nan}
+    growth = (1 + p.demand_growth_per_year) ** (model.month / 12)
+    return {
+        "mean_efficiency_gain_transformed": float(np.mean(1 / s.unit_cost[transformed] - 1)),
+        "mean_revenue_gain_transformed": float(np.mean(
+            s.revenue[transformed] / (s.base_revenue[transformed] * growth) - 1)),
     }
