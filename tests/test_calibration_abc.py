@@ -37,3 +37,30 @@ def test_small_calibration_runs_and_resumes_from_its_database(tmp_path):
                        parameters=("visit_conversion_prob", "competition_per_year"))
     assert second.generations == 2, "the second call carries on with one more generation"
     assert second.simulations > first.simulations, "simulations add up across sessions"
+
+
+def test_posterior_summary_and_predictive_check_tables():
+    import pandas as pd
+
+    from calibration.priors import load_priors
+    from calibration.report import (
+        PPC_COLUMNS,
+        posterior_summary,
+        predictive_check,
+        weighted_quantiles,
+    )
+
+    assert weighted_quantiles(np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.0, 1.0]),
+                              [0.5])[0] == 2.0, "the middle of three equal weights"
+    priors = load_priors()
+    prior = priors["competition_per_year"]
+    narrow = pd.DataFrame({"competition_per_year": np.linspace(1.0, 1.1, 50),
+                           "weight": np.full(50, 1 / 50)})
+    summary = posterior_summary(narrow, priors).iloc[0]
+    assert summary["lo90"] >= 1.0 and summary["hi90"] <= 1.1, "interval inside the sample"
+    assert summary["contraction"] > 0.99, \
+        f"a posterior 0.1 wide on a prior {prior.high - prior.low} wide contracts by ~1"
+    table, simulations = predictive_check(narrow, chengdu_only(), draws=3, workers=1)
+    assert list(table.columns) == PPC_COLUMNS, "the columns the issue names"
+    assert len(simulations) == 3 and table["lo90"].iloc[0] <= table["hi90"].iloc[0]
+    assert 0 <= table["percentile"].iloc[0] <= 100
