@@ -162,3 +162,30 @@ def _result(out: Path, history: Any) -> CalibrationRun:
                           simulations=int(history.total_nr_simulations),
                           acceptance_rate=particles / float(last["samples"]),
                           epsilon=float(last["epsilon"]))
+
+
+def write_results(run: CalibrationRun, *, facts: Sequence[Fact] | None = None,
+                  draws: int | None = None, workers: int = 1, seed: int = 1) -> dict[str, Path]:
+    """Write the posterior, its summary, the predictive check and the pair plot into the folder.
+
+    Files: ``posterior.parquet`` (one row per particle, one column per parameter, ``weight``),
+    ``posterior_summary.csv``, ``ppc.csv`` (target, observed, lo90, hi90, percentile,
+    within_tolerance), ``ppc_simulations.parquet`` and ``pairplot.png``.
+    """
+    from calibration.report import pair_plot, posterior_summary, predictive_check
+
+    facts = list(facts if facts is not None else targets())
+    priors = load_priors()
+    draws = draws or DEFAULT.ppc_draws
+    table, simulations = predictive_check(run.posterior, facts, draws=draws, seed=seed,
+                                          workers=workers)
+    paths = {name: run.folder / name for name in (
+        "posterior.parquet", "posterior_summary.csv", "ppc.csv", "ppc_simulations.parquet",
+        "pairplot.png")}
+    run.posterior.to_parquet(paths["posterior.parquet"], index=False)
+    posterior_summary(run.posterior, priors).to_csv(paths["posterior_summary.csv"], index=False)
+    table.to_csv(paths["ppc.csv"], index=False)
+    simulations.to_parquet(paths["ppc_simulations.parquet"], index=False)
+    figure = pair_plot(run.posterior, priors)
+    figure.savefig(paths["pairplot.png"], dpi=110)
+    return paths

@@ -423,6 +423,36 @@ def sensitivity_cmd(file: str | None, out: Path | None, method: str | None, n: i
                "summary.md)")
 
 
+@main.command("calibrate")
+@click.option("--quick", is_flag=True, help="A small calibration (24 particles, 2 generations) "
+                                           "that finishes in a few minutes.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Result folder (default: catfish-output/calibration[-quick]); running again "
+                   "on the same folder carries on from its database.")
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Processes that simulate particles.")
+def calibrate_cmd(quick: bool, out: Path | None, workers: int) -> None:
+    """Fit the behavioural parameters to the pilot data (ABC-SMC with pyabc).
+
+    Writes the posterior sample (posterior.parquet), its summary, the posterior predictive
+    check (ppc.csv) and a pair plot; pyabc's history (abc.db) lets a stopped calibration
+    carry on where it stopped.
+    """
+    from calibration.abc import calibrate, write_results
+    from calibration.data import DataError
+
+    out = out or Path("catfish-output") / ("calibration-quick" if quick else "calibration")
+    try:
+        run = calibrate(out, quick=quick, workers=workers)
+        paths = write_results(run, draws=24 if quick else None, workers=workers)
+    except (DataError, ScenarioError, ValueError) as exc:
+        raise UserError(str(exc)) from None
+    click.echo(f"{run.generations} generations, {run.simulations:,} simulations, last "
+               f"acceptance rate {run.acceptance_rate:.1%}, epsilon {run.epsilon:.2f}")
+    click.echo((out / "posterior_summary.csv").read_text(encoding="utf-8").strip())
+    click.echo(f"Results in {out}/ ({', '.join(p.name for p in paths.values())})")
+
+
 @main.command("policies")
 def policies_cmd() -> None:
     """Print the catalogue of policy instruments (Markdown, as in docs/policies.md)."""
