@@ -22,7 +22,7 @@ charts and a plain-language summary in Chinese and English (``experiments.sa_rep
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -167,7 +167,21 @@ def _run_function(spec: SensitivitySpec, out: Path, evaluate: Evaluate, *, worke
                             run_list(sweep, points), overwrite=overwrite, files=kept) as store, \
             executor_for(workers, dask_local, scheduler) as (executor, n_workers):
         run_tasks(sweep_tasks(sweep, points, scenarios=False), store, executor=executor,
-                  workers=n_workers, progress=progress, evaluate=evaluate)
+                  workers=n_workers, progress=progress, evaluate=WithoutDummy(evaluate))
+
+
+class WithoutDummy:
+    """A function under analysis, called without the dummy factor (it is for the analysis).
+
+    A class rather than a closure, so that it pickles to worker processes.
+    """
+
+    def __init__(self, evaluate: Evaluate) -> None:
+        self.evaluate = evaluate
+
+    def __call__(self, values: Mapping[str, Any], seed: int) -> Mapping[str, Any]:
+        """The function's outcomes for the real factors' values."""
+        return self.evaluate({k: v for k, v in values.items() if k != DUMMY}, seed)
 
 
 # --- analysis ----------------------------------------------------------------------------------
@@ -187,6 +201,11 @@ def analyse(out: str | Path, *, report: bool = True) -> SensitivityResult:
     if counts.get("pending", 0):
         raise ScenarioError(f"{out}: {counts['pending']:,} runs have not run yet; finish them "
                             f"first (catfish sensitivity --resume {out})")
+    if not counts.get("done", 0):
+        with ResultStore.open(out, readonly=True) as store:
+            first = store.failed().iloc[0]
+        raise ScenarioError(f"{out}: every run failed; the first, {first['run_id']}: "
+                            f"{str(first['error']).splitlines()[0]}")
     if of_function:  # a function's outcomes are whatever it returned
         spec = spec.model_copy(update={"outcomes": _function_outcomes(outcomes, sweep)})
     means = point_means(outcomes, spec.outcomes, sweep.point_count)

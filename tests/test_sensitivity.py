@@ -183,3 +183,22 @@ def test_bad_priors_get_one_line_errors(tmp_path, text, expected):
     with pytest.raises(PriorsError) as err:
         load_priors(path)
     assert expected in str(err.value) and "\n" not in str(err.value), str(err.value)
+
+
+def strict_function(values, seed):
+    """Refuses any input it does not know, as a model's parameters would."""
+    assert set(values) == {"a", "b"}, f"unexpected inputs {sorted(values)}"
+    return {"y": values["a"] + 0.1 * values["b"]}
+
+
+def failing_function(values, seed):
+    raise RuntimeError("the evaluator broke")
+
+
+def test_the_function_never_sees_the_dummy_and_total_failure_is_one_line(tmp_path):
+    spec = spec_of([("a", 0, 1), ("b", 0, 1)], method="morris", n=4, replicates=1, seed=2)
+    result = sensitivity(spec, tmp_path / "strict", evaluate=strict_function, report=False)
+    assert len(result.indices) == 3, "a, b and the dummy analysed; the function saw only a, b"
+    with pytest.raises(ScenarioError) as err:
+        sensitivity(spec, tmp_path / "broken", evaluate=failing_function, report=False)
+    assert "every run failed" in str(err.value) and "the evaluator broke" in str(err.value)
