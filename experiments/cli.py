@@ -431,7 +431,9 @@ def sensitivity_cmd(file: str | None, out: Path | None, method: str | None, n: i
                    "on the same folder carries on from its database.")
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
               help="Processes that simulate particles.")
-def calibrate_cmd(quick: bool, out: Path | None, workers: int) -> None:
+@click.option("--screen", is_flag=True, help="Instead: a Morris screen of every prior on every "
+                                            "target (which parameters are worth calibrating).")
+def calibrate_cmd(quick: bool, out: Path | None, workers: int, screen: bool) -> None:
     """Fit the behavioural parameters to the pilot data (ABC-SMC with pyabc).
 
     Writes the posterior sample (posterior.parquet), its summary, the posterior predictive
@@ -441,6 +443,16 @@ def calibrate_cmd(quick: bool, out: Path | None, workers: int) -> None:
     from calibration.abc import calibrate, write_results
     from calibration.data import DataError
 
+    if screen:
+        from experiments.calibration_screen import influential
+        from experiments.calibration_screen import screen as run_screen
+
+        out = out or Path("catfish-output") / "calibration-screen"
+        with _sweep_errors():
+            result = run_screen(out, workers=workers, overwrite=True)
+        click.echo(influential(result).to_string(index=False))
+        click.echo(f"Indices in {out}/indices.csv")
+        return
     out = out or Path("catfish-output") / ("calibration-quick" if quick else "calibration")
     try:
         run = calibrate(out, quick=quick, workers=workers)

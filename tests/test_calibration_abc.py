@@ -64,3 +64,17 @@ def test_posterior_summary_and_predictive_check_tables():
     assert list(table.columns) == PPC_COLUMNS, "the columns the issue names"
     assert len(simulations) == 3 and table["lo90"].iloc[0] <= table["hi90"].iloc[0]
     assert 0 <= table["percentile"].iloc[0] <= 100
+
+
+def test_screen_of_the_priors_on_the_targets(tmp_path):
+    from experiments.calibration_screen import influential, screen
+
+    result = screen(tmp_path / "screen", trajectories=2, replicates=1, workers=1)
+    factors = set(result.indices["factor"])
+    assert {"promotion_per_year", "cost_sensitivity", "dummy"} <= factors, \
+        "every prior screened, with the dummy"
+    assert {"sichuan_revenue_gain", "chengdu_pilot_firms_transformed"} <= \
+        set(result.indices["outcome"]), "targets are the outcomes"
+    table = influential(result)
+    assert list(table.columns) == ["parameter", "targets", "count"]
+    assert "dummy" not in set(table["parameter"]), "the dummy is never worth calibrating"
