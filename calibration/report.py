@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from calibration.data import Fact
+from calibration.posterior import draw
 from calibration.priors import Prior
 from calibration.targets import simulate
 
@@ -51,15 +52,6 @@ def posterior_summary(posterior: pd.DataFrame, priors: Mapping[str, Prior]) -> p
                      "median": median, "lo90": lo, "hi90": hi,
                      "contraction": 1 - variance / prior_variance})
     return pd.DataFrame(rows)
-
-
-def draw(posterior: pd.DataFrame, count: int, seed: int) -> list[dict[str, float]]:
-    """``count`` parameter sets drawn from the posterior in proportion to their weights."""
-    rng = np.random.default_rng(seed)
-    weights = posterior["weight"].to_numpy(float)
-    picks = rng.choice(len(posterior), size=count, p=weights / weights.sum())
-    names = [c for c in posterior.columns if c != "weight"]
-    return [{n: float(posterior[n].iloc[i]) for n in names} for i in picks]
 
 
 def predictive_check(posterior: pd.DataFrame, facts: Sequence[Fact], *, draws: int,

@@ -30,6 +30,9 @@ COMPARE_FILES = [f"{t}.{ext}" for t in COMPARE_TABLES for ext in ("csv", "parque
     + COMPARE_CHARTS + ["manifest.json"]
 
 
+SHIPPED = "<shipped>"  # --posterior without a file: the shipped posterior
+
+
 class UserError(click.ClickException):
     """An error in the user's input: printed as one line, exit status 2."""
 
@@ -124,8 +127,12 @@ def _summary(o: dict, p, ts, title: str) -> str:
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
               help="Language of the charts.")
 @click.option("--overwrite", is_flag=True, help="Replace result files already in --out.")
+@click.option("--posterior", "posterior", type=str, is_flag=False, flag_value=SHIPPED,
+              default=None, metavar="[FILE]",
+              help="Replicate r runs parameter set r drawn from a calibrated posterior (the "
+                   "same draw and seed in every mix); FILE defaults to the shipped one.")
 def compare(comparison: str, replicates: int | None, workers: int, seed: int | None,
-            out: Path | None, lang: str, overwrite: bool) -> None:
+            out: Path | None, lang: str, overwrite: bool, posterior: str | None) -> None:
     """Compare policy mixes on the same replicates (common random numbers).
 
     FILE_OR_NAME is a comparison file or the name of a shipped one (compare-jieyang-2023).
@@ -148,7 +155,13 @@ def compare(comparison: str, replicates: int | None, workers: int, seed: int | N
         name = chosen.name.removeprefix(comparisons.PREFIX)
         out = out or Path("catfish-output") / f"compare-{name}-{started:%Y%m%d-%H%M%S}"
         check_free(out, COMPARE_FILES, overwrite=overwrite)
-        tasks = cmp.plan(chosen, replicates, seed)
+        draws, posterior_file = None, None
+        if posterior is not None:
+            from calibration.posterior import DEFAULT_POSTERIOR, draw, load_posterior
+
+            posterior_file = DEFAULT_POSTERIOR if posterior == SHIPPED else Path(posterior)
+            draws = draw(load_posterior(posterior_file), replicates, seed)
+        tasks = cmp.plan(chosen, replicates, seed, draws)
         label = (f"{len(chosen.mixes)} mixes x {replicates} replicates = {len(tasks)} runs on "
                  f"{workers} worker{'s' if workers > 1 else ''}")
         with local_executor(workers) as executor, \
@@ -166,10 +179,11 @@ def compare(comparison: str, replicates: int | None, workers: int, seed: int | N
     _compare_charts(out, chosen, summary, timeseries, replicates, lang)
     record = cmp.manifest(chosen, replicates=replicates, seed=seed, workers=workers,
                           started=started.isoformat(timespec="seconds"),
-                          wall_seconds=time.perf_counter() - clock, files=COMPARE_FILES)
+                          wall_seconds=time.perf_counter() - clock, files=COMPARE_FILES,
+                          posterior=posterior_file)
     write_atomic(out / "manifest.json", lambda f: f.write_text(
         json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8"))
-    click.echo(cmp.headline(summary, chosen, replicates, seed))
+    click.echo(cmp.headline(summary, chosen, replicates, seed, posterior_file))
     click.echo(f"\nResults written to {out}/ ({', '.join(COMPARE_FILES)})")
 
 

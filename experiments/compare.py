@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -27,17 +28,19 @@ SPREAD = 0.90      # percentile interval of single runs (5th to 95th percentile)
 CONFIDENCE = 0.95  # confidence intervals of probabilities and mean differences
 KEYS = ["mix", "replicate", "seed"]
 SPENT = "spent_by_deadline_"  # prefix of the runs table's spending by instrument
+THETA = "theta_"               # prefix of the runs table's posterior draw, one per parameter
 FIXED_COLUMNS = frozenset(c.name for c in codebook.TIMESERIES)
 
 
 @dataclass(frozen=True)
 class Task:
-    """One run to make: a mix's scenario with one replicate's seed."""
+    """One run to make: a mix's scenario with one replicate's seed (and parameter draw)."""
 
     mix: str
     replicate: int
     seed: int
     scenario: Scenario
+    parameters: tuple[tuple[str, float], ...] = ()  # a posterior draw replacing behaviour
 
 
 @dataclass
@@ -48,9 +51,18 @@ class Replicate:
     timeseries: pd.DataFrame
 
 
-def plan(comparison: Comparison, replicates: int, seed: int) -> list[Task]:
-    """Every run, in (mix, replicate) order; replicate r has seed ``seed + r`` in every mix."""
-    return [Task(mix.name, r, seed + r, mix.scenario)
+def plan(comparison: Comparison, replicates: int, seed: int,
+         draws: list[dict[str, float]] | None = None) -> list[Task]:
+    """Every run, in (mix, replicate) order; replicate r has seed ``seed + r`` in every mix.
+
+    With ``draws`` (parameter sets from a posterior), replicate r also runs with draw r in
+    every mix, so comparisons carry parameter uncertainty as well as noise, and the paired
+    differences stay paired.
+    """
+    draws = draws or [{}] * replicates
+    if len(draws) < replicates:
+        raise ValueError(f"draws: {len(draws)} parameter sets for {replicates} replicates")
+    return [Task(mix.name, r, seed + r, mix.scenario, tuple(sorted(draws[r].items())))
             for mix in comparison.mixes for r in range(replicates)]
 
 
@@ -62,13 +74,15 @@ def account_columns(ts: pd.DataFrame) -> list[str]:
 
 def run_task(task: Task) -> Replicate:
     """Run one task (module level, so that worker processes can receive it)."""
-    result = run_one(task.scenario, seed=task.seed)
+    result = run_one(task.scenario, seed=task.seed, **dict(task.parameters))
     ts = result.timeseries
     deadline_row = min(result.params.deadline_month, len(ts)) - 1
     outcomes = {k: v for k, v in result.outcomes.items() if k != "seed"}
     spent = {f"{SPENT}{c.removeprefix('spent_')}": float(ts[c].iloc[deadline_row])
              for c in account_columns(ts)}
-    row = {"mix": task.mix, "replicate": task.replicate, "seed": task.seed, **outcomes, **spent}
+    drawn = {f"{THETA}{name}": value for name, value in task.parameters}
+    row = {"mix": task.mix, "replicate": task.replicate, "seed": task.seed, **drawn, **outcomes,
+           **spent}
     keys = pd.DataFrame({"mix": task.mix, "replicate": task.replicate, "seed": task.seed},
                         index=ts.index)
     return Replicate(row=row, timeseries=pd.concat([keys, ts], axis=1))
@@ -246,11 +260,13 @@ def format_table(rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def headline(summary: pd.DataFrame, comparison: Comparison, replicates: int, seed: int) -> str:
+def headline(summary: pd.DataFrame, comparison: Comparison, replicates: int, seed: int,
+             posterior: Path | None = None) -> str:
     """What the terminal shows: what was compared, then one line per mix."""
     base = comparison.base
+    drawn = f" and posterior draws from {posterior.name}" if posterior else ""
     first = (f"{comparison.spec.labels.en}: {len(comparison.mixes)} mixes x {replicates} "
-             f"replicates (seeds {seed}-{seed + replicates - 1}, the same in every mix)")
+             f"replicates (seeds {seed}-{seed + replicates - 1}{drawn}, the same in every mix)")
     second = (f"  base {base.name}: {base.cluster.smes.count:,} SMEs, target "
               f"{base.target.firms:,} transformed firms by {base.calendar.deadline}")
     notes = ("transformed: firms counted toward the target at the deadline, mean "
@@ -265,10 +281,14 @@ def headline(summary: pd.DataFrame, comparison: Comparison, replicates: int, see
 # --- provenance ------------------------------------------------------------------------------
 
 def manifest(comparison: Comparison, *, replicates: int, seed: int, workers: int,
-             started: str, wall_seconds: float, files: list[str]) -> dict[str, Any]:
+             started: str, wall_seconds: float, files: list[str],
+             posterior: Path | None = None) -> dict[str, Any]:
     """What a result folder came from: inputs and their digests, seeds, software, timing."""
     from experiments.manifest import environment, sha256_file, sha256_model
 
+    drawn = {"posterior": {"path": str(posterior.resolve()), "sha256": sha256_file(posterior),
+                           "rule": f"replicate r runs posterior draw r (drawn by weight with "
+                                   f"seed {seed}) in every mix"}} if posterior else {}
     return {
         "command": "catfish compare",
         "comparison": {"name": comparison.name, "path": str(comparison.path.resolve()),
@@ -282,6 +302,7 @@ def manifest(comparison: Comparison, *, replicates: int, seed: int, workers: int
         "replicates": replicates,
         "seeds": {"first": seed, "last": seed + replicates - 1,
                   "rule": "replicate r uses seed + r in every mix (common random numbers)"},
+        **drawn,
         "workers": workers,
         "started": started,
         "wall_seconds": round(wall_seconds, 3),

@@ -345,3 +345,28 @@ def test_compare_end_to_end_workers_and_overwrite(tmp_path):
     rerun = pd.read_csv(out / "runs.csv")
     assert set(rerun["seed"]) == {50, 51} and len(rerun) == 6, "--overwrite, --seed, --replicates"
     assert not math.isnan(rerun["transformed_by_deadline"].mean())
+
+
+def test_compare_with_a_posterior_draws_one_parameter_set_per_replicate(tmp_path):
+    path = write_files(tmp_path)
+    posterior = tmp_path / "posterior.parquet"
+    pd.DataFrame({"peer_effect_per_year": [0.2, 0.4, 0.6, 0.8],
+                  "competition_per_year": [0.5, 1.0, 1.5, 2.0],
+                  "weight": [0.1, 0.2, 0.3, 0.4]}).to_parquet(posterior)
+    done = catfish("compare", str(path), "--out", "post", "--posterior", str(posterior),
+                   cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    runs = pd.read_parquet(tmp_path / "post" / "runs.parquet")
+    drawn = runs.pivot(index="replicate", columns="mix", values="theta_peer_effect_per_year")
+    assert (drawn.nunique(axis=1) == 1).all(), "replicate r runs the same draw in every mix"
+    assert set(runs["theta_peer_effect_per_year"]) <= {0.2, 0.4, 0.6, 0.8}, "draws come from it"
+    manifest = json.loads((tmp_path / "post" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["posterior"]["sha256"] == hashlib.sha256(posterior.read_bytes()).hexdigest()
+    assert "posterior draws from posterior.parquet" in done.stdout, done.stdout
+
+    pd.DataFrame({"not_a_parameter": [1.0]}).to_parquet(tmp_path / "bad.parquet")
+    bad = catfish("compare", str(path), "--out", "bad", "--posterior", "bad.parquet",
+                  cwd=tmp_path)
+    assert bad.returncode == 2 and "'not_a_parameter' is not a model parameter" in bad.stderr, \
+        bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1 and not (tmp_path / "bad").exists()
