@@ -78,7 +78,8 @@ class Simulator:
 
     def __call__(self, theta: Mapping[str, float]) -> dict[str, float]:
         """One simulation of every target with a fresh seed."""
-        seed = int(np.random.default_rng().integers(2**31))
+        # numpy's global generator: the one pyabc draws from, so that one seed fixes both
+        seed = int(np.random.randint(2**31))  # noqa: NPY002 - see above
         values = {p: float(theta[p]) for p in self.parameters}
         return simulate(values, seed, self.facts)
 
@@ -106,7 +107,7 @@ class CalibrationRun:
 
 def calibrate(out: str | Path, *, quick: bool = False, workers: int = 2,
               parameters: Sequence[str] = CALIBRATED, facts: Sequence[Fact] | None = None,
-              settings: Settings | None = None) -> CalibrationRun:
+              settings: Settings | None = None, seed: int | None = None) -> CalibrationRun:
     """Run (or carry on with) the ABC-SMC calibration in ``out``.
 
     Args:
@@ -117,6 +118,9 @@ def calibrate(out: str | Path, *, quick: bool = False, workers: int = 2,
         parameters: The parameters to calibrate (each needs a prior).
         facts: The targets (default: the pilot dataset's).
         settings: Overrides ``quick``'s choice of population and generations.
+        seed: Seeds numpy's global generator, which pyabc and the runs' seeds draw from: with
+            one worker the same seed gives the same calibration (pyabc's parallel samplers
+            reseed their processes, so with more workers it does not).
 
     Raises:
         ValueError: A parameter without a prior, or a target without a statistic.
@@ -132,6 +136,8 @@ def calibrate(out: str | Path, *, quick: bool = False, workers: int = 2,
     if missing:
         raise ValueError(f"parameters: {missing[0]!r} has no prior in calibration/priors.yaml")
     settings = settings or (QUICK if quick else DEFAULT)
+    if seed is not None:
+        np.random.seed(seed)  # noqa: NPY002 - pyabc samples from numpy's global generator
     logging.getLogger("ABC").setLevel(logging.INFO)
     sampler = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers) if workers > 1 \
         else pyabc.sampler.SingleCoreSampler()

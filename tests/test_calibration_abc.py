@@ -78,3 +78,18 @@ def test_screen_of_the_priors_on_the_targets(tmp_path):
     table = influential(result)
     assert list(table.columns) == ["parameter", "targets", "count"]
     assert "dummy" not in set(table["parameter"]), "the dummy is never worth calibrating"
+
+
+def test_small_recovery_moves_the_posterior_toward_the_truth(tmp_path):
+    from calibration.recovery import recover
+
+    # Chengdu's transformed firms respond strongly to how strongly firms feel competition
+    # (the screen); a truth near the top of its prior should pull the posterior up
+    truth = {"competition_per_year": 2.6}
+    table = recover(truth, tmp_path, facts=chengdu_only(), workers=1,
+                    settings=Settings(population=16, generations=3, min_epsilon=0.0,
+                                      ppc_draws=0))
+    row = table.iloc[0]
+    assert bool(row["moved_toward"]), f"posterior median {row['median']:.2f} is no closer to " \
+        f"the truth {row['truth']} than the prior's middle"
+    assert row["contraction"] > 0, "the data narrow the prior"
