@@ -98,6 +98,7 @@ class CalibrationRun:
     """What a calibration produced."""
 
     folder: Path
+    settings: Settings
     posterior: pd.DataFrame          # one row per particle, one column per parameter, weight
     generations: int
     simulations: int
@@ -155,23 +156,23 @@ def calibrate(out: str | Path, *, quick: bool = False, workers: int = 2,
     remaining = settings.generations - done
     if remaining > 0:
         history = abc.run(minimum_epsilon=settings.min_epsilon, max_nr_populations=remaining)
-    return _result(out, history)
+    return _result(out, history, settings)
 
 
-def _result(out: Path, history: Any) -> CalibrationRun:
+def _result(out: Path, history: Any, settings: Settings) -> CalibrationRun:
     frame, weights = history.get_distribution(m=0, t=history.max_t)
     posterior = frame.reset_index(drop=True).assign(weight=np.asarray(weights, dtype=float))
     populations = history.get_all_populations()
     last = populations[populations["t"] == history.max_t].iloc[0]
     particles = len(posterior)
-    return CalibrationRun(out, posterior, generations=history.max_t + 1,
+    return CalibrationRun(out, settings, posterior, generations=history.max_t + 1,
                           simulations=int(history.total_nr_simulations),
                           acceptance_rate=particles / float(last["samples"]),
                           epsilon=float(last["epsilon"]))
 
 
 def write_results(run: CalibrationRun, *, facts: Sequence[Fact] | None = None,
-                  draws: int | None = None, workers: int = 1, seed: int = 1) -> dict[str, Path]:
+                  workers: int = 1, seed: int = 1) -> dict[str, Path]:
     """Write the posterior, its summary, the predictive check and the pair plot into the folder.
 
     Files: ``posterior.parquet`` (one row per particle, one column per parameter, ``weight``),
@@ -182,9 +183,8 @@ def write_results(run: CalibrationRun, *, facts: Sequence[Fact] | None = None,
 
     facts = list(facts if facts is not None else targets())
     priors = load_priors()
-    draws = draws or DEFAULT.ppc_draws
-    table, simulations = predictive_check(run.posterior, facts, draws=draws, seed=seed,
-                                          workers=workers)
+    table, simulations = predictive_check(run.posterior, facts, draws=run.settings.ppc_draws,
+                                          seed=seed, workers=workers)
     paths = {name: run.folder / name for name in (
         "posterior.parquet", "posterior_summary.csv", "ppc.csv", "ppc_simulations.parquet",
         "pairplot.png")}

@@ -17,10 +17,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, TypeAdapter, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from scenarios import loader
-from scenarios.loader import ScenarioError, describe, read_yaml
+from scenarios.loader import ScenarioError, read_list
 from scenarios.schema import Section
 
 FACTS_FILE = Path(__file__).parent / "data" / "pilot_facts.yaml"
@@ -125,17 +125,8 @@ def targets(path: str | Path | None = None) -> list[Fact]:
 
 @cache
 def _load(path: Path) -> tuple[Fact, ...]:
-    try:
-        data = read_yaml(path)
-    except ScenarioError as exc:
-        raise DataError(str(exc)) from None
-    if not isinstance(data, list):
-        raise DataError(f"{path}: expected a list of figures (name, value, unit, date, place, "
-                        f"scenario, role, computed_as, source), got {type(data).__name__}")
-    try:
-        facts = TypeAdapter(list[Fact]).validate_python(data)
-    except ValidationError as exc:
-        raise DataError(describe(exc, path)) from None
+    facts = read_list(path, Fact, "figures (name, value, unit, date, place, scenario, role, "
+                      "computed_as, source)", DataError)
     shipped = set(loader.shipped_names())
     seen: set[str] = set()
     for i, fact in enumerate(facts):

@@ -9,14 +9,12 @@ refuses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
 
-from pydantic import Field, TypeAdapter, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from scenarios.loader import ScenarioError, describe, read_yaml
+from scenarios.loader import ScenarioError, read_list
 from scenarios.schema import Section
 from sim.params import ModelParams, ParameterError
 
@@ -27,27 +25,19 @@ class PriorsError(ScenarioError):
     """A priors file that cannot be used; the message is one line."""
 
 
-class _Entry(Section):
+class Prior(Section):
+    """A parameter's prior: uniform on [low, high], with its source."""
+
     parameter: str = Field(min_length=1, max_length=80, description="a ModelParams field")
     low: float = Field(strict=False, description="lower end of the uniform range")
     high: float = Field(strict=False, description="upper end of the uniform range")
     source: str = Field(min_length=1, max_length=1000, description="where the range comes from")
 
     @model_validator(mode="after")
-    def _ordered(self) -> _Entry:
+    def _ordered(self) -> Prior:
         if not self.low < self.high:
             raise ValueError(f"low = {self.low!r}: must be less than high ({self.high!r})")
         return self
-
-
-@dataclass(frozen=True)
-class Prior:
-    """A parameter's prior: uniform on [low, high], with its source."""
-
-    parameter: str
-    low: float
-    high: float
-    source: str
 
     @property
     def bounds(self) -> tuple[float, float]:
@@ -66,14 +56,7 @@ def load_priors(path: str | Path | None = None) -> dict[str, Prior]:
 
 @cache
 def _load(path: Path) -> tuple[tuple[str, Prior], ...]:
-    data: Any = _read(path)
-    if not isinstance(data, list):
-        raise PriorsError(f"{path}: expected a list of priors (parameter, low, high, source), "
-                          f"got {type(data).__name__}")
-    try:
-        entries = TypeAdapter(list[_Entry]).validate_python(data)
-    except ValidationError as exc:
-        raise PriorsError(describe(exc, path)) from None
+    entries = read_list(path, Prior, "priors (parameter, low, high, source)", PriorsError)
     priors: dict[str, Prior] = {}
     fields = ModelParams.model_fields
     for i, entry in enumerate(entries):
@@ -90,12 +73,5 @@ def _load(path: Path) -> tuple[tuple[str, Prior], ...]:
             except ParameterError as exc:
                 raise PriorsError(f"{where}.{end} = {value!r}: the model does not accept it "
                                   f"({exc})") from None
-        priors[entry.parameter] = Prior(entry.parameter, entry.low, entry.high, entry.source)
+        priors[entry.parameter] = entry
     return tuple(priors.items())
-
-
-def _read(path: Path) -> Any:
-    try:
-        return read_yaml(path)
-    except ScenarioError as exc:
-        raise PriorsError(str(exc)) from None

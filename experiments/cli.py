@@ -267,16 +267,24 @@ CONFIRM_SECONDS = 30 * 60     # sweeps estimated to take longer ask first (unles
 CONFIRM_BYTES = 5e9
 
 
+def executor_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--workers, --dask-local and --scheduler: where a sweep's runs go."""
+    for option in reversed((
+            click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+                         help="Local worker processes."),
+            click.option("--dask-local", type=click.IntRange(min=1), default=None,
+                         help="Start a Dask LocalCluster with this many workers instead."),
+            click.option("--scheduler", default=None, metavar="ADDRESS",
+                         help="Run on a running Dask scheduler (e.g. tcp://10.0.0.5:8786)."))):
+        command = option(command)
+    return command
+
+
 @main.command("sweep")
 @click.argument("file", required=False, metavar="[FILE_OR_NAME]")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Result folder (default: catfish-output/sweep-<name>-<timestamp>).")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Local worker processes.")
-@click.option("--dask-local", type=click.IntRange(min=1), default=None,
-              help="Start a Dask LocalCluster with this many workers instead.")
-@click.option("--scheduler", default=None, metavar="ADDRESS",
-              help="Run on a running Dask scheduler (e.g. tcp://10.0.0.5:8786).")
+@executor_options
 @click.option("--resume", "resume_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Finish the interrupted sweep in this folder.")
 @click.option("--retry-failed", is_flag=True, help="With --resume: run failed runs again.")
@@ -382,12 +390,7 @@ def _report_status(handle: Any) -> None:
               help="Morris trajectories or Sobol' base samples N (default: the file's).")
 @click.option("--replicates", type=click.IntRange(min=1), default=None,
               help="Runs per design point, averaged (default: the file's).")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Local worker processes.")
-@click.option("--dask-local", type=click.IntRange(min=1), default=None,
-              help="Start a Dask LocalCluster with this many workers instead.")
-@click.option("--scheduler", default=None, metavar="ADDRESS",
-              help="Run on a running Dask scheduler (e.g. tcp://10.0.0.5:8786).")
+@executor_options
 @click.option("--resume", "resume_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Finish the interrupted analysis in this folder.")
 @click.option("--yes", is_flag=True, help="Do not ask before a long or large analysis.")
@@ -470,7 +473,7 @@ def calibrate_cmd(quick: bool, out: Path | None, workers: int, screen: bool) -> 
     out = out or Path("catfish-output") / ("calibration-quick" if quick else "calibration")
     try:
         run = calibrate(out, quick=quick, workers=workers)
-        paths = write_results(run, draws=24 if quick else None, workers=workers)
+        paths = write_results(run, workers=workers)
     except (DataError, ScenarioError, ValueError) as exc:
         raise UserError(str(exc)) from None
     click.echo(f"{run.generations} generations, {run.simulations:,} simulations, last "

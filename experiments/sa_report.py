@@ -92,13 +92,13 @@ def write_report(result: SensitivityResult) -> None:
                  lambda p: p.write_text(title + text + "\n", encoding="utf-8"))
     if result.indices.empty:
         return
+    figures = {"morris": morris_chart} if result.spec.method == "morris" else \
+        {"sobol": sobol_chart, "convergence": convergence_chart}
+    if result.convergence.empty:
+        figures.pop("convergence", None)
     for lang in LANGUAGES:
         shown = use_language(lang)
-        figures = {"morris": morris_chart} if result.spec.method == "morris" else \
-            {"sobol": sobol_chart, "convergence": convergence_chart}
         for name, chart in figures.items():
-            if name == "convergence" and result.convergence.empty:
-                continue
             fig = chart(result, shown)
             write_atomic(result.folder / "charts" / f"{name}_{lang}.png",
                          lambda p, fig=fig: fig.savefig(p, dpi=120, format="png"))

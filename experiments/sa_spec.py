@@ -27,6 +27,7 @@ from scenarios.sweep import FACTOR_NAME, IDENTIFIER, MAX_SEED, OUTCOME_NAMES, Sw
 
 PREFIX = "sa-"
 DUMMY = "dummy"                 # the factor the model ignores: its index is the noise floor
+DUMMY_LABELS = {"zh": "虚拟因子（噪声基线）", "en": "Dummy (noise floor)"}
 BEHAVIOUR = "behaviour.overrides."
 DEFAULT_OUTCOMES = ("transformed_by_deadline", "target_met", "cost_per_transformed_rmb",
                     "share_failures_early_middle")
@@ -146,21 +147,17 @@ class SensitivitySpec(Section):
                     **({"labels": f.labels.model_dump()} if f.labels else {})}
                    for f in self.factors]
         factors.append({"name": DUMMY, "dummy": True, "low": 0.0, "high": 1.0,
-                        "labels": {"zh": "虚拟因子（噪声基线）", "en": "Dummy (noise floor)"}})
+                        "labels": DUMMY_LABELS})
         design = ({"kind": "sobol", "base_samples": self.n, "calc_second_order": False}
                   if self.method == "sobol" else
                   {"kind": "morris", "trajectories": self.n, "num_levels": self.num_levels})
-        outcomes = [o for o in self.outcomes] if base is not None else list(OUTCOME_NAMES[:1])
+        # a function's outcomes are whatever it returns; the sweep only needs a valid name
+        outcomes = list(self.outcomes) if base is not None else list(OUTCOME_NAMES[:1])
         return {"name": self.name, "labels": self.labels.model_dump(),
                 "description": self.description, "base": base or "(a Python function)",
                 "factors": factors, "outcomes": outcomes, "design": design,
                 "replicates": self.replicates, "seed": self.seed, "seeds": "independent",
                 "timeseries": False}
-
-
-def shipped_analyses() -> list[str]:
-    """Names of the sensitivity analyses shipped with Catfish."""
-    return loader.shipped_of_kind(PREFIX)
 
 
 def load_sensitivity(name_or_path: str | Path) -> tuple[SensitivitySpec, Path]:

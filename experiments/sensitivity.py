@@ -37,6 +37,7 @@ from experiments.designs import design_points, salib_problem, sample_matrix, swe
 from experiments.files import OutputExistsError, write_atomic
 from experiments.sa_spec import (
     DUMMY,
+    DUMMY_LABELS,
     SensitivitySpec,
     dump,
     function_sweep_spec,
@@ -247,7 +248,7 @@ def analyse_means(spec: SensitivitySpec, problem: dict[str, Any], X: np.ndarray,
             skipped[outcome] = why
             continue
         if spec.method == "sobol":
-            table = _sobol(problem, y, spec, len(y) // spec.n)
+            table = _sobol(problem, y, spec)
             convergence.append(_convergence(problem, y, spec).assign(outcome=outcome))
         else:
             table = _morris(problem, X, y, spec)
@@ -281,8 +282,7 @@ def _not_analysable(y: np.ndarray) -> dict[str, str] | None:
     return None
 
 
-def _sobol(problem: dict[str, Any], y: np.ndarray, spec: SensitivitySpec,
-           rows_per_sample: int) -> pd.DataFrame:
+def _sobol(problem: dict[str, Any], y: np.ndarray, spec: SensitivitySpec) -> pd.DataFrame:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # SALib divides by small variances
         result = sobol_analyze.analyze(problem, y, calc_second_order=False,
@@ -311,7 +311,7 @@ def _convergence(problem: dict[str, Any], y: np.ndarray, spec: SensitivitySpec) 
         part = y[: n * block]
         if np.ptp(part) == 0:
             continue
-        tables.append(_sobol(problem, part, spec, block).assign(n=n))
+        tables.append(_sobol(problem, part, spec).assign(n=n))
     return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
 
 
@@ -363,7 +363,7 @@ def _outcome_order(spec: SensitivitySpec) -> dict[str, int]:
 
 def _factor_label(spec: SensitivitySpec, name: str, lang: str) -> str:
     if name == DUMMY:
-        return "虚拟因子（噪声基线）" if lang == "zh" else "Dummy (noise floor)"
+        return DUMMY_LABELS[lang]
     factor = spec.factor(name)
     return factor.label(lang) if factor is not None else name
 

@@ -79,6 +79,31 @@ def read_yaml(path: Path) -> Any:
         raise ScenarioError(f"{path}{where}: not valid YAML ({_one_line(problem)})") from None
 
 
+def read_list(path: Path, item: Any, what: str,
+              error: type[ScenarioError] = ScenarioError) -> list[Any]:
+    """A YAML file holding a list, each entry validated as ``item`` (a pydantic model).
+
+    Args:
+        path: The file.
+        item: The entries' pydantic model.
+        what: What the list holds, for the message when the file is not a list.
+        error: The ``ScenarioError`` subclass to raise.
+
+    Raises:
+        error: One line naming the file, the entry, the field, the value and the rule.
+    """
+    try:
+        data = read_yaml(path)
+    except ScenarioError as exc:
+        raise error(str(exc)) from None
+    if not isinstance(data, list):
+        raise error(f"{path}: expected a list of {what}, got {type(data).__name__}")
+    try:
+        return TypeAdapter(list[item]).validate_python(data)
+    except ValidationError as exc:
+        raise error(describe(exc, path)) from None
+
+
 def load(name_or_path: str | Path) -> Scenario:
     """Load and validate a scenario from a file path or a shipped scenario's name."""
     path = resolve(name_or_path)
