@@ -9,12 +9,13 @@ refuses.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
 from pydantic import Field, model_validator
 
-from scenarios.loader import ScenarioError, read_list
+from scenarios.loader import ScenarioError, read_list, shipped_names
 from scenarios.schema import Section
 from sim.params import ModelParams, ParameterError
 
@@ -32,6 +33,10 @@ class Prior(Section):
     low: float = Field(strict=False, description="lower end of the uniform range")
     high: float = Field(strict=False, description="upper end of the uniform range")
     source: str = Field(min_length=1, max_length=1000, description="where the range comes from")
+    scenario: str | None = Field(None, min_length=1, max_length=80,
+                                 description="the one shipped scenario the parameter is "
+                                             "calibrated in (a fact of that place, such as its "
+                                             "starting state); absent: every scenario")
 
     @model_validator(mode="after")
     def _ordered(self) -> Prior:
@@ -43,6 +48,17 @@ class Prior(Section):
     def bounds(self) -> tuple[float, float]:
         """(low, high)."""
         return self.low, self.high
+
+
+def for_scenario(values: Mapping[str, float], scenario: str) -> dict[str, float]:
+    """The values that apply in ``scenario``: all but those whose prior names another scenario.
+
+    A parameter calibrated for one place (Shenzhen's firms willing at the start) must not leak
+    into the other scenarios when a calibrated draw replaces their parameters.
+    """
+    priors = load_priors()
+    return {name: value for name, value in values.items()
+            if name not in priors or priors[name].scenario in (None, scenario)}
 
 
 def load_priors(path: str | Path | None = None) -> dict[str, Prior]:
@@ -64,6 +80,9 @@ def _load(path: Path) -> tuple[tuple[str, Prior], ...]:
         if entry.parameter not in fields:
             raise PriorsError(f"{where}.parameter = {entry.parameter!r}: not a model parameter "
                               "(docs/parameters.md)")
+        if entry.scenario is not None and entry.scenario not in shipped_names():
+            raise PriorsError(f"{where}.scenario = {entry.scenario!r}: not a shipped scenario "
+                              f"(one of {', '.join(shipped_names())})")
         if entry.parameter in priors:
             raise PriorsError(f"{where}.parameter = {entry.parameter!r}: has a prior already")
         for end in ("low", "high"):

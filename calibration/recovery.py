@@ -80,18 +80,28 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--population", type=int, default=DEFAULT.population)
     parser.add_argument("--generations", type=int, default=DEFAULT.generations)
+    parser.add_argument("--max-simulations", type=int, default=DEFAULT.max_simulations)
     args = parser.parse_args()
     settings = Settings(population=args.population, generations=args.generations,
-                        min_epsilon=DEFAULT.min_epsilon, ppc_draws=0)
+                        min_epsilon=DEFAULT.min_epsilon, ppc_draws=0,
+                        max_simulations=args.max_simulations)
     table = study(args.repetitions, args.out, settings=settings, workers=args.workers)
     args.out.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out / "recovery.csv", index=False)
-    covered = table.groupby("repetition")["covered"].all()
     print(table.round(4).to_string(index=False))
-    print(f"truth inside every 90 % interval in {int(covered.sum())} of {len(covered)} "
-          f"repetitions; per parameter: "
-          + ", ".join(f"{p} {c:.0%}" for p, c in table.groupby("parameter")["covered"].mean()
-                      .items()))
+    print(coverage_report(table))
+
+
+def coverage_report(table: pd.DataFrame) -> str:
+    """How often the truth fell in the 90 % interval: per parameter, overall, all at once."""
+    per_parameter = table.groupby("parameter")["covered"].agg(["sum", "count"])
+    every = table.groupby("repetition")["covered"].all()
+    lines = [f"{name}: truth in the 90 % interval in {int(row['sum'])} of {int(row['count'])} "
+             "repetitions" for name, row in per_parameter.iterrows()]
+    lines.append(f"overall: {int(table['covered'].sum())} of {len(table)} "
+                 f"({table['covered'].mean():.0%}); every parameter at once in "
+                 f"{int(every.sum())} of {len(every)} repetitions")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

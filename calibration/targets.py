@@ -17,6 +17,7 @@ import numpy as np
 
 import scenarios
 from calibration.data import Fact
+from calibration.priors import for_scenario
 from sim import RunResult, run_one
 from sim.calendar import month_index
 
@@ -127,12 +128,14 @@ def simulate(theta: Mapping[str, float], seed: int, facts: Sequence[Fact]) -> di
 
     Args:
         theta: Behavioural parameters (``ModelParams`` names) and their candidate values; they
-            replace the scenarios' own values.
+            replace the scenarios' own values (a parameter whose prior names one scenario
+            only in that scenario).
         seed: The runs' seed (the same for every scenario).
         facts: The targets.
     """
     runs = {}
     for name in needed_scenarios(facts):
         params, mix = _scenario(name).model_inputs()
-        runs[name] = run_one(params.replace(**dict(theta)), seed=seed, policies=mix)
+        runs[name] = run_one(params.replace(**for_scenario(theta, name)), seed=seed,
+                             policies=mix)
     return {f.name: STATISTICS[f.computed_as].compute(runs, f.scenario) for f in facts}

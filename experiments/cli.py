@@ -450,7 +450,11 @@ def sensitivity_cmd(file: str | None, out: Path | None, method: str | None, n: i
               help="Processes that simulate particles.")
 @click.option("--screen", is_flag=True, help="Instead: a Morris screen of every prior on every "
                                             "target (which parameters are worth calibrating).")
-def calibrate_cmd(quick: bool, out: Path | None, workers: int, screen: bool) -> None:
+@click.option("--ship", is_flag=True, help="Instead: install the finished calibration in --out "
+                                          "as the shipped posterior and the `calibrated` "
+                                          "parameter set the shipped scenarios use.")
+def calibrate_cmd(quick: bool, out: Path | None, workers: int, screen: bool,
+                  ship: bool) -> None:
     """Fit the behavioural parameters to the pilot data (ABC-SMC with pyabc).
 
     Writes the posterior sample (posterior.parquet), its summary, the posterior predictive
@@ -471,6 +475,9 @@ def calibrate_cmd(quick: bool, out: Path | None, workers: int, screen: bool) -> 
         click.echo(f"Indices in {out}/indices.csv")
         return
     out = out or Path("catfish-output") / ("calibration-quick" if quick else "calibration")
+    if ship:
+        _ship(out)
+        return
     try:
         run = calibrate(out, quick=quick, workers=workers)
         paths = write_results(run, workers=workers)
@@ -480,6 +487,24 @@ def calibrate_cmd(quick: bool, out: Path | None, workers: int, screen: bool) -> 
                f"acceptance rate {run.acceptance_rate:.1%}, epsilon {run.epsilon:.2f}")
     click.echo((out / "posterior_summary.csv").read_text(encoding="utf-8").strip())
     click.echo(f"Results in {out}/ ({', '.join(p.name for p in paths.values())})")
+
+
+def _ship(folder: Path) -> None:
+    from calibration.data import DataError
+    from calibration.ship import CALIBRATED_SET, ship
+    from scenarios.schema import PARAM_OF
+
+    try:
+        local = ship(folder)
+    except (DataError, FileNotFoundError) as exc:
+        raise UserError(str(exc)) from None
+    click.echo(f"Shipped {folder}/posterior.parquet as calibration/posteriors/default.parquet; "
+               f"its medians are the parameter set {CALIBRATED_SET}")
+    path_of = {param: path for path, param in PARAM_OF.items()}
+    for scenario, values in local.items():
+        for name, value in values.items():
+            click.echo(f"{scenario}: set {path_of.get(name, name)} to {value:.2f} in its "
+                       "scenario file (the posterior median; the tests check it)")
 
 
 @main.command("policies")

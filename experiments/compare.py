@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from calibration.priors import for_scenario
 from experiments import stats
 from experiments.executor import map_in_order
 from scenarios.comparison import BASE, Comparison
@@ -57,12 +58,14 @@ def plan(comparison: Comparison, replicates: int, seed: int,
 
     With ``draws`` (parameter sets from a posterior), replicate r also runs with draw r in
     every mix, so comparisons carry parameter uncertainty as well as noise, and the paired
-    differences stay paired.
+    differences stay paired. A parameter calibrated for one scenario only (its prior names
+    it) is left out of the others.
     """
     draws = draws or [{}] * replicates
     if len(draws) < replicates:
         raise ValueError(f"draws: {len(draws)} parameter sets for {replicates} replicates")
-    return [Task(mix.name, r, seed + r, mix.scenario, tuple(sorted(draws[r].items())))
+    return [Task(mix.name, r, seed + r, mix.scenario,
+                 tuple(sorted(for_scenario(draws[r], mix.scenario.name).items())))
             for mix in comparison.mixes for r in range(replicates)]
 
 

@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from scenarios import parameter_sets
 from sim.calendar import MONTH_PATTERN, month_index
 from sim.params import ModelParams
 from sim.policy import REGISTRY, Instrument
@@ -110,6 +111,7 @@ class SMEs(Section):
     infrastructure_mean: float = Field(0.6, gt=0, lt=1)
     credit_access_mean: float = Field(0.4, gt=0, lt=1)
     cash_months: float = Field(1.5, ge=0, le=60)
+    initial_willing_share: float = Field(0.0, ge=0, le=1)
 
     @field_validator("sectors")
     @classmethod
@@ -176,10 +178,23 @@ class Cluster(Section):
 class Behaviour(Section):
     """Behavioural parameters: a named parameter set plus overrides of ModelParams fields."""
 
-    parameter_set: Literal["default"] = Field(
-        "default", description="named set of behavioural parameters (calibrated sets later)")
+    parameter_set: str = Field(
+        "default", max_length=80,
+        description="named set of behavioural parameters: `default` (docs/parameters.md) or a "
+                    "file of scenarios/parameter_sets/, such as `calibrated` (the calibrated "
+                    "posterior's medians, docs/calibration.md)")
     overrides: dict[str, Any] = Field(default_factory=dict,
                                       description="model parameter name -> value")
+
+    @field_validator("parameter_set")
+    @classmethod
+    def _known_set(cls, name: str) -> str:
+        chosen = parameter_sets.values(name)  # raises on an unknown name or a bad file
+        for field in chosen:
+            if field in SCENARIO_OWNED:
+                raise ValueError(f"parameter set {name!r} sets {field!r}, which another section "
+                                 f"of the scenario sets ({SCENARIO_OWNED[field]})")
+        return name
 
     @field_validator("overrides")
     @classmethod
@@ -255,7 +270,9 @@ class Scenario(Section):
             or (opening and opening_month < 1) else 0,
             "max_providers": max(values["max_providers"], values["n_providers"]),
         })
-        return ModelParams(**{**self.behaviour.overrides, **values})
+        behaviour = {**parameter_sets.values(self.behaviour.parameter_set),
+                     **self.behaviour.overrides}
+        return ModelParams(**{**behaviour, **values})
 
     def instruments(self) -> list[Instrument]:
         """Fresh instrument objects of the policy mix (instruments keep run state)."""
@@ -290,6 +307,7 @@ PARAM_OF = {
     "cluster.smes.infrastructure_mean": "infrastructure_mean",
     "cluster.smes.credit_access_mean": "credit_access_mean",
     "cluster.smes.cash_months": "cash_months",
+    "cluster.smes.initial_willing_share": "initial_willing_share",
     "cluster.providers.count": "n_providers",
     "cluster.providers.capacity": "provider_capacity",
     "cluster.providers.quality_mean": "provider_quality_mean",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from agents.provider import GENERALIST
-from agents.sme import UNAWARE
+from agents.sme import UNAWARE, WILLING
 from sim.params import ModelParams
 
 
@@ -68,11 +68,15 @@ def build_smes(p: ModelParams, rng: np.random.Generator) -> SMEArrays:
         cost[kind] = median_cost * size ** p.cost_size_elasticity
         # benefit is a share of revenue fixed so that the median firm's payback is as sourced
         benefit[kind] = median_cost / payback * size
+    state = np.full(n, UNAWARE, np.int8)
+    if p.initial_willing_share > 0:
+        # drawn last and only when asked for, so that other clusters' streams are unchanged
+        state[rng.random(n) < p.initial_willing_share] = WILLING
     return SMEArrays(
         sector=sector, base_revenue=revenue, revenue=revenue.copy(), talent=talent,
         infrastructure=infrastructure, credit_access=credit_access, cash=cash, hurdle=hurdle,
         cost=cost, benefit=benefit,
-        state=np.full(n, UNAWARE, np.int8), level=np.zeros(n, np.int8),
+        state=state, level=np.zeros(n, np.int8),
         stage=np.zeros(n, np.int8), hazard=np.zeros((n, 4)),
         project_kind=np.zeros(n, np.int8), hardware_only=np.zeros(n, bool),
         provider=np.full(n, -1, np.int32), queued_since=np.zeros(n, np.int32),

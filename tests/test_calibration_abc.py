@@ -83,9 +83,9 @@ def test_screen_of_the_priors_on_the_targets(tmp_path):
 def test_small_recovery_moves_the_posterior_toward_the_truth(tmp_path):
     from calibration.recovery import recover
 
-    # Chengdu's transformed firms respond strongly to how strongly firms feel competition
-    # (the screen); a truth near the top of its prior should pull the posterior up
-    truth = {"competition_per_year": 2.6}
+    # Chengdu's efficiency gain follows the light projects' cost cut (the strongest effect in
+    # the screen); a truth near the top of its prior should pull the posterior up
+    truth = {"light_cost_cut": 0.13}
     table = recover(truth, tmp_path, facts=chengdu_only(), workers=1,
                     settings=Settings(population=16, generations=3, min_epsilon=0.0,
                                       ppc_draws=0))

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 import scenarios
-from scenarios import ScenarioError
+from scenarios import ScenarioError, parameter_sets
 from sim import ModelParams, run_one
 
 SHIPPED = sorted(Path(scenarios.__file__).parent.glob("*.yaml"))
@@ -31,12 +31,15 @@ def test_every_shipped_scenario_loads_and_lists():
 
 
 def test_default_scenario_is_the_built_in_default():
-    params, policies = scenarios.load(scenarios.DEFAULT).model_inputs()
-    defaults = ModelParams()
+    scenario = scenarios.load(scenarios.DEFAULT)
+    params, policies = scenario.model_inputs()
+    # the built-in default: ModelParams' defaults with the scenario's named parameter set
+    chosen = parameter_sets.values(scenario.behaviour.parameter_set)
+    defaults = ModelParams(**chosen)
     differ = {k for k in ModelParams.model_fields if getattr(params, k) != getattr(defaults, k)}
     assert not differ, f"scenario and ModelParams defaults differ in {sorted(differ)}"
-    a = run_one(scenarios.load(scenarios.DEFAULT), seed=4, months=12)
-    b = run_one(seed=4, months=12)
+    a = run_one(scenario, seed=4, months=12)
+    b = run_one(seed=4, months=12, **chosen)
     assert a.timeseries.equals(b.timeseries), "the default scenario runs differently"
 
 

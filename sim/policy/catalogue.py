@@ -70,7 +70,7 @@ def markdown() -> str:
              "`spent_<instrument>_rmb` in the time series. Firms count on support only while "
              "money is left. Instruments act at fixed points of the month (`docs/model.md`, "
              "\"Step order\"). Sources are the documents listed in `docs/sources.md`; numbers "
-             "that are not in a source are assumptions, to be replaced by calibration.", "",
+             "that are not in a source are assumptions.", "",
              "| instrument | what it buys |", "|---|---|"]
     lines += [f"| [`{name}`](#{name}) | {cls.pays_for} |"
               for name, cls in REGISTRY.items()]

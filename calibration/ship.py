@@ -1,0 +1,89 @@
+"""Ship a calibration: make its posterior the one the shipped scenarios use.
+
+``ship(folder)`` copies a finished calibration's posterior and predictive check to
+``calibration/posteriors/default.parquet`` and ``default_ppc.csv`` (with its summary and pair
+plot beside them), and writes the parameter set ``scenarios/parameter_sets/calibrated.yaml``:
+the posterior's weighted median of every parameter that applies in every scenario. The shipped
+scenarios name that set (``behaviour.parameter_set: calibrated``), so a single run uses the
+posterior's centre and ``catfish compare --posterior`` its whole spread.
+
+A parameter calibrated for one scenario only (its prior names that scenario) is a fact of that
+place, set in its scenario file; ``ship`` returns its median so that the file can be updated,
+and the tests check that the two agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import yaml
+
+from calibration.posterior import DEFAULT_POSTERIOR, POSTERIORS, WEIGHT, load_posterior
+from calibration.priors import load_priors
+from calibration.report import weighted_quantiles
+from scenarios.parameter_sets import SETS
+
+CALIBRATED_SET = SETS / "calibrated.yaml"
+DEFAULT_PPC = POSTERIORS / "default_ppc.csv"
+COPIED = {"posterior.parquet": DEFAULT_POSTERIOR.name, "ppc.csv": DEFAULT_PPC.name,
+          "posterior_summary.csv": "default_summary.csv", "pairplot.png": "default_pairplot.png"}
+
+
+def medians(path: Path = DEFAULT_POSTERIOR) -> dict[str, float]:
+    """The weighted median of every parameter of a posterior file.
+
+    Rounded to 4 significant digits: more would claim a precision the posterior lacks.
+    """
+    posterior = load_posterior(path)
+    weights = posterior[WEIGHT].to_numpy()
+    return {name: float(f"{weighted_quantiles(posterior[name].to_numpy(), weights, [0.5])[0]:.4g}")
+            for name in posterior.columns if name != WEIGHT}
+
+
+def ship(folder: str | Path, *, posteriors: Path = POSTERIORS,
+         parameter_set: Path = CALIBRATED_SET) -> dict[str, dict[str, float]]:
+    """Install the calibration in ``folder`` as the shipped posterior and parameter set.
+
+    Args:
+        folder: A finished calibration (``catfish calibrate --out``).
+        posteriors: Where the posterior files go (default: the shipped folder).
+        parameter_set: The parameter-set file to write (default: ``calibrated``).
+
+    Returns:
+        The medians of the parameters calibrated for one scenario, by scenario.
+
+    Raises:
+        FileNotFoundError: The folder lacks a file of a finished calibration.
+        DataError: Its posterior is not one the model accepts (nothing is replaced).
+    """
+    folder = Path(folder)
+    for name in COPIED:
+        if not (folder / name).is_file():
+            raise FileNotFoundError(f"{folder / name}: missing; run catfish calibrate first")
+    load_posterior(folder / "posterior.parquet")  # checked before anything is replaced
+    posteriors.mkdir(parents=True, exist_ok=True)
+    for name, shipped in COPIED.items():
+        shutil.copyfile(folder / name, posteriors / shipped)
+    posterior = posteriors / DEFAULT_POSTERIOR.name
+    priors = load_priors()
+    centre = medians(posterior)
+    local: dict[str, dict[str, float]] = {}
+    for name, value in centre.items():
+        if priors[name].scenario is not None:
+            local.setdefault(priors[name].scenario, {})[name] = value
+    document = {
+        "name": "calibrated",
+        "description": "Weighted posterior medians of the behavioural parameters calibrated "
+                       "against the pilot data (docs/calibration.md). Written by "
+                       "`catfish calibrate --ship`; do not edit by hand. Parameters not listed "
+                       "keep their documented defaults.",
+        "source": {"posterior": "calibration/posteriors/default.parquet",
+                   "sha256": hashlib.sha256(posterior.read_bytes()).hexdigest()},
+        "parameters": {k: v for k, v in centre.items() if priors[k].scenario is None},
+    }
+    parameter_set.parent.mkdir(parents=True, exist_ok=True)
+    parameter_set.write_text("# Written by `catfish calibrate --ship`.\n" + yaml.safe_dump(
+        document, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")
+    return local
