@@ -163,3 +163,14 @@ def test_every_shipped_scenario_uses_the_calibration():
                     and parameter not in scenario.behaviour.overrides:
                 assert abs(getattr(params, parameter) - value) <= 0.005 * max(1, abs(value)), \
                     f"{name}: {parameter} = {getattr(params, parameter)}, posterior median {value}"
+
+
+def test_ship_command_on_an_unfinished_calibration_is_one_line(tmp_path):
+    from tests.test_cli import catfish
+
+    (tmp_path / "empty").mkdir()
+    done = catfish("calibrate", "--ship", "--out", str(tmp_path / "empty"), cwd=tmp_path)
+    assert done.returncode != 0, "shipping nothing fails"
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "posterior.parquet" in lines[0] and "Traceback" not in done.stderr, \
+        f"one line naming the missing file expected: {done.stderr}"
