@@ -27,7 +27,7 @@ COMPARE_TABLES = ["runs", "summary", "timeseries"]
 COMPARE_CHARTS = ["transformed_over_time.png", "target_probability.png",
                   "paired_difference.png", "cost_effectiveness.png"]
 COMPARE_FILES = [f"{t}.{ext}" for t in COMPARE_TABLES for ext in ("csv", "parquet")] \
-    + COMPARE_CHARTS + ["manifest.json"]
+    + COMPARE_CHARTS + ["manifest.json", "report.html"]
 
 
 SHIPPED = "<shipped>"  # --posterior without a file: the shipped posterior
@@ -124,8 +124,8 @@ def _summary(o: dict, p, ts, title: str) -> str:
               help="First seed (default: the file's); replicate r uses seed + r in every mix.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default: catfish-output/compare-<name>-<timestamp>).")
-@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
-              help="Language of the charts.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of the charts and the report.")
 @click.option("--overwrite", is_flag=True, help="Replace result files already in --out.")
 @click.option("--posterior", "posterior", type=str, is_flag=False, flag_value=SHIPPED,
               default=None, metavar="[FILE]",
@@ -137,8 +137,9 @@ def compare(comparison: str, replicates: int | None, workers: int, seed: int | N
 
     FILE_OR_NAME is a comparison file or the name of a shipped one (compare-jieyang-2023).
     Every mix, and the base scenario's own mix as "base", runs the same replicates with the
-    same seeds. Writes runs, summary and time-series tables (CSV, Parquet), charts (PNG) and
-    a manifest to the output folder, and prints a headline table.
+    same seeds. Writes runs, summary and time-series tables (CSV, Parquet), charts (PNG), a
+    manifest and the report (report.html, see catfish report) to the output folder, and
+    prints a headline table.
     """
     from experiments import compare as cmp
     from experiments.executor import local_executor
@@ -183,8 +184,12 @@ def compare(comparison: str, replicates: int | None, workers: int, seed: int | N
                           posterior=posterior_file)
     write_atomic(out / "manifest.json", lambda f: f.write_text(
         json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8"))
+    from experiments.report import write_report
+
+    report = write_report(out, lang=lang)
     click.echo(cmp.headline(summary, chosen, replicates, seed, posterior_file))
     click.echo(f"\nResults written to {out}/ ({', '.join(COMPARE_FILES)})")
+    click.echo(f"Report: {report.resolve()}")
 
 
 def _compare_charts(out: Path, chosen, summary, timeseries, replicates: int, lang: str) -> None:
@@ -211,6 +216,29 @@ def _compare_charts(out: Path, chosen, summary, timeseries, replicates: int, lan
     for file_name, fig in figures.items():
         write_atomic(out / file_name, lambda f, fig=fig: fig.savefig(f, dpi=120, format="png"))
         plt.close(fig)
+
+
+@main.command("report")
+@click.argument("results", type=click.Path(path_type=Path), metavar="RESULTS_DIR")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of the report.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The HTML file to write (default: RESULTS_DIR/report.html).")
+def report_cmd(results: Path, lang: str, out: Path | None) -> None:
+    """Write one self-contained HTML report of a comparison's results (catfish compare).
+
+    The report opens offline (charts embedded, no request to any other address): the
+    headline, transformed firms over time, the probability of meeting the target,
+    cost-effectiveness, failures by stage, budget use, the main assumptions and their
+    sources, how well the model fits the pilot data, and the scenario details.
+    """
+    from experiments.report import ReportError, write_report
+
+    try:
+        path = write_report(results, lang=lang, out=out)
+    except ReportError as exc:
+        raise UserError(str(exc)) from None
+    click.echo(f"Report: {path.resolve()}")
 
 
 @main.group("scenarios")

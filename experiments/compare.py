@@ -294,7 +294,8 @@ def manifest(comparison: Comparison, *, replicates: int, seed: int, workers: int
                                    f"seed {seed}) in every mix"}} if posterior else {}
     return {
         "command": "catfish compare",
-        "comparison": {"name": comparison.name, "path": str(comparison.path.resolve()),
+        "comparison": {"name": comparison.name, "labels": comparison.spec.labels.model_dump(),
+                       "path": str(comparison.path.resolve()),
                        "sha256": sha256_file(comparison.path)},
         "base": {"name": comparison.base.name, "path": str(comparison.base_path.resolve()),
                  "sha256": sha256_file(comparison.base_path)},

@@ -1,0 +1,115 @@
+"""The report's own words in Chinese and English (column labels come from the codebook)."""
+
+from __future__ import annotations
+
+TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "lang_name": "中文",
+        "subtitle": "政策组合比较报告（Catfish 模拟）",
+        "headline_title": "结论",
+        "headline": "{mix}达到目标（截至{deadline}完成转型{target:,}家）的概率最高：{probability}"
+                    "（95%区间{lo}–{hi}），平均完成{mean}家。",
+        "headline_reference": "其他组合达到目标的可能性都不比它高。",
+        "headline_against": "与{reference}相比多转型{difference}家（95%区间{lo}至{hi}），"
+                            "每多转型一家企业的额外财政支出：{cost}。",
+        "headline_within_chance": "与{reference}相比多转型{difference}家，但95%区间（{lo}至{hi}）"
+                                  "包含0，差异在随机波动范围之内。",
+        "saves_money": "更省钱（花钱更少、转型更多）",
+        "no_extra_firms": "无（未多转型企业）",
+        "rmb": "{value}元",
+        "reference": "基准",
+        "table_title": "各政策组合一览",
+        "col_mix": "政策组合", "col_transformed": "截止时完成转型（家，均值）",
+        "col_spread": "90%模拟区间", "col_probability": "达标概率", "col_ci": "95%区间",
+        "col_per_firm": "每家转型企业的财政支出（元）",
+        "col_per_extra": "每多转型一家的额外支出（元）",
+        "col_difference": "相对基准多转型（家，95%区间）",
+        "over_time_title": "转型企业随时间变化",
+        "probability_title": "达到目标的概率",
+        "cost_title": "成本效益：额外支出与额外转型企业",
+        "failures_title": "各阶段失败的项目",
+        "budget_title": "预算使用进度",
+        "charts_in_english": "本机未找到中文字体（请安装 fonts-noto-cjk），图表使用英文标注。",
+        "assumptions_title": "主要假设及来源",
+        "behaviour_calibrated": "企业行为参数取自依据试点数据校准的后验分布的中位数"
+                                "（见 docs/calibration.md）。",
+        "behaviour_default": "企业行为参数为文档中的默认假设值，未经校准。",
+        "with_posterior": "每次重复模拟抽取一组后验参数，结果区间同时反映参数不确定性和随机性。",
+        "without_posterior": "结果区间只反映随机性，不含参数不确定性"
+                             "（使用 --posterior 可纳入参数不确定性）。",
+        "sources": "情景数据来源", "overrides": "情景中改动的行为参数",
+        "fit_title": "模型与试点数据的吻合程度",
+        "fit_intro": "下表列出校准所用的每项试点数据、模型后验预测的90%区间，"
+                     "以及预测中位数是否在容差之内。",
+        "fit_none": "未找到校准结果（calibration/posteriors/default_ppc.csv）。",
+        "col_figure": "试点数据（原文）", "col_source": "来源文件", "col_observed": "观测值",
+        "col_predicted": "模型预测（90%区间）", "col_within": "在容差内",
+        "yes": "是", "no": "否",
+        "details_title": "情景详情",
+        "scenario": "基准情景", "smes": "中小企业数", "period": "模拟期", "target": "目标",
+        "budget": "预算（元）", "sectors": "行业", "description": "说明",
+        "mixes": "各组合的政策工具", "mode": "方式", "policies": "政策工具",
+        "runs": "重复次数", "seeds": "随机种子", "made": "生成时间",
+        "caveat": "本报告为模型在其假设下的推演，不是预测。"
+                  "同一编号的重复模拟在各组合中使用相同的随机种子，"
+                  "因此组合之间的差异是政策的效果而非运气。",
+    },
+    "en": {
+        "lang_name": "English",
+        "subtitle": "Policy-mix comparison (Catfish simulation)",
+        "headline_title": "Headline",
+        "headline": "{mix} is the most likely to reach the target ({target:,} transformed firms "
+                    "by {deadline}): {probability} (95 % interval {lo} to {hi}), with {mean} "
+                    "firms on average.",
+        "headline_reference": " No other mix is more likely to reach it.",
+        "headline_against": " Against {reference} it transforms {difference} firms (95 % "
+                            "interval {lo} to {hi}); extra public money per additional "
+                            "transformed firm: {cost}.",
+        "headline_within_chance": " Against {reference} it transforms {difference} firms, but "
+                                  "the 95 % interval ({lo} to {hi}) includes 0: the difference "
+                                  "is within chance.",
+        "saves_money": "none (more firms for less money)",
+        "no_extra_firms": "n/a (no additional firms)",
+        "rmb": "{value} RMB",
+        "reference": "reference",
+        "table_title": "The mixes at a glance",
+        "col_mix": "Policy mix", "col_transformed": "Transformed by the deadline (mean)",
+        "col_spread": "90 % of runs", "col_probability": "P(target)", "col_ci": "95 % interval",
+        "col_per_firm": "Public money per transformed firm (RMB)",
+        "col_per_extra": "Extra money per additional firm (RMB)",
+        "col_difference": "Additional firms vs reference (95 % interval)",
+        "over_time_title": "Transformed firms over time",
+        "probability_title": "Probability of meeting the target",
+        "cost_title": "Cost-effectiveness: extra money against extra firms",
+        "failures_title": "Failed projects by stage",
+        "budget_title": "Budget use over time",
+        "charts_in_english": "No Chinese font was found (install fonts-noto-cjk): the charts "
+                             "use English labels.",
+        "assumptions_title": "Main assumptions and their sources",
+        "behaviour_calibrated": "Firms' behavioural parameters are the medians of the posterior "
+                                "calibrated against the pilot data (docs/calibration.md).",
+        "behaviour_default": "Firms' behavioural parameters are the documented default "
+                             "assumptions, not calibrated.",
+        "with_posterior": "Each replicate runs one draw from the calibrated posterior: the "
+                          "intervals carry parameter uncertainty as well as chance.",
+        "without_posterior": "The intervals carry chance only, not parameter uncertainty "
+                             "(--posterior adds it).",
+        "sources": "Where the scenario's numbers come from",
+        "overrides": "Behavioural parameters the scenario changes",
+        "fit_title": "How well the model fits the pilot data",
+        "fit_intro": "Each pilot figure the calibration used, the model's posterior predictive "
+                     "90 % interval, and whether the predictive median is within tolerance.",
+        "fit_none": "No calibration found (calibration/posteriors/default_ppc.csv).",
+        "col_figure": "Pilot figure", "col_source": "Source file", "col_observed": "Observed",
+        "col_predicted": "Model (90 % interval)", "col_within": "Within tolerance",
+        "yes": "yes", "no": "no",
+        "details_title": "Scenario details",
+        "scenario": "Base scenario", "smes": "SMEs", "period": "Period", "target": "Target",
+        "budget": "Budget (RMB)", "sectors": "Sectors", "description": "Description",
+        "mixes": "Policy instruments of each mix", "mode": "How", "policies": "Instruments",
+        "runs": "Replicates", "seeds": "Seeds", "made": "Made",
+        "caveat": "This report is what the model implies under its assumptions, not a "
+                  "forecast. Replicate r of every mix uses the same seed, so differences "
+                  "between mixes are the policies' effects, not luck.",
+    },
+}
