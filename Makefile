@@ -11,8 +11,8 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 	touch $@
 
-demo: $(BIN)/.installed          ## set up, then compare the shipped Jieyang policy mixes
-	$(BIN)/catfish compare compare-jieyang-2023 --replicates 20 --workers 2
+demo: $(BIN)/.installed          ## set up, compare the shipped Jieyang policy mixes, write the report
+	$(BIN)/catfish compare compare-jieyang-2023 --workers 2 --posterior
 
 test: $(BIN)/.installed lint     ## set up, lint, then run the whole test suite
 	$(BIN)/python -m pytest -q

@@ -241,6 +241,74 @@ def report_cmd(results: Path, lang: str, out: Path | None) -> None:
     click.echo(f"Report: {path.resolve()}")
 
 
+FIRM_NUMBERS = {  # option -> (Firm field, metavar, help)
+    "--revenue-rmb": ("revenue_rmb", "RMB", "Annual revenue (default: the cluster's median)."),
+    "--light-cost-rmb": ("light_cost_rmb", "RMB",
+                         "Cost of a light project (default: from revenue, as in the model)."),
+    "--deep-cost-rmb": ("deep_cost_rmb", "RMB",
+                        "Cost of a deep project (default: from revenue, as in the model)."),
+    "--cash-rmb": ("cash_rmb", "RMB",
+                   "Cash for a project (default: cash_months of revenue, the model's mean)."),
+    "--credit-access": ("credit_access", "0-1", "Credit access (default: the cluster's mean)."),
+    "--talent": ("talent", "0-1", "Digital talent (default: the cluster's mean)."),
+    "--infrastructure": ("infrastructure", "0-1",
+                         "Infrastructure readiness (default: the cluster's mean)."),
+}
+
+
+def firm_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The firm's numbers, read as text so that a bad value gets one line, not a usage error."""
+    for option, (field, metavar, text) in reversed(FIRM_NUMBERS.items()):
+        command = click.option(option, field, default=None, metavar=metavar, help=text)(command)
+    return command
+
+
+@main.command("firm")
+@click.option("--scenario", "scenario_name", default="jieyang-city-2023", show_default=True,
+              metavar="NAME_OR_FILE", help="Scenario whose cluster and policy mix apply.")
+@click.option("--sector", default=None,
+              help="One of the scenario's sectors (default: its first).")
+@firm_options
+@click.option("--month", default=None, metavar="YYYY-MM",
+              help="Month whose support counts (default: the scenario's first).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of the printed table.")
+@click.option("--json", "as_json", is_flag=True, help="Print the table as JSON records.")
+def firm_cmd(scenario_name: str, sector: str | None, month: str | None, lang: str,
+             as_json: bool, **numbers: str | None) -> None:
+    """What a light and a deep project are worth to one firm, with the policy support and without.
+
+    For the firm described by the options (defaults: the scenario's typical firm), prints the
+    risk-adjusted and the plain expected NPV, whether it can finance the project, the payback
+    of its own outlay and the probability the project fails before acceptance, under the
+    scenario's policy mix and under none. The numbers come from the model's own decision and
+    failure rules (docs/firm.md).
+    """
+    from experiments.firm import Firm, FirmError, evaluate, table
+
+    option_of = {field: option for option, (field, _, _) in FIRM_NUMBERS.items()}
+    values: dict[str, float] = {}
+    for field, text in numbers.items():
+        if text is not None:
+            try:
+                values[field] = float(text)
+            except ValueError:
+                raise UserError(f"{option_of[field]} = {text}: must be a number") from None
+    try:
+        chosen = scenarios.load(scenario_name)
+        result = evaluate(chosen, Firm(sector=sector, **values), month=month)
+    except FirmError as exc:
+        option = option_of.get(exc.field, f"--{exc.field}")
+        given = numbers.get(exc.field) or {"sector": sector, "month": month}.get(exc.field)
+        raise UserError(f"{option} = {given}: {exc.rule}") from None
+    except (ParameterError, ScenarioError) as exc:
+        raise UserError(str(exc)) from None
+    if as_json:
+        click.echo(result.to_json(orient="records", indent=2, force_ascii=False))
+    else:
+        click.echo(table(result, chosen, lang=lang))
+
+
 @main.group("scenarios")
 def scenarios_cmd() -> None:
     """List, show and validate scenario files."""

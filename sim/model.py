@@ -244,15 +244,9 @@ class ClusterModel(mesa.Model):
         Government instruments, lead firms, market, observations, willingness, decisions,
         providers, projects, lapse and retry, then data collection.
         """
-        self.month += 1
+        self.open_month()                             # 1. levers, budget, instruments
         p = self.params
-        self.tally.reset_month()
-        self.levers = self._neutral_levers()
-        self.government.start_year(year_of(p.start_month, self.month))
         draws = self._draws(self.month)
-
-        for apply in self.hooks["apply"]:             # 1. government instruments
-            apply(self)
         self._update_leads()                          # 2. central factories
         self._update_market()                         # 3. orders shared by competitiveness
         peer_share, seen_ok, seen_bad = self.observe_peers()   # 4. start-of-month observations
@@ -270,6 +264,19 @@ class ClusterModel(mesa.Model):
             self.running = False
             for finalize in self.hooks["finalize"]:
                 finalize(self)
+
+    def open_month(self) -> None:
+        """Start the next month: neutral levers, a new year's budget, the instruments' ``apply``.
+
+        Step 1 of :meth:`step`. After it, ``levers`` and the instruments' support hooks say
+        what firms can count on this month (``experiments/firm.py`` reads them).
+        """
+        self.month += 1
+        self.tally.reset_month()
+        self.levers = self._neutral_levers()
+        self.government.start_year(year_of(self.params.start_month, self.month))
+        for apply in self.hooks["apply"]:
+            apply(self)
 
     def _update_leads(self) -> None:
         leads = self.leads

@@ -60,14 +60,7 @@ def build_smes(p: ModelParams, rng: np.random.Generator) -> SMEArrays:
     credit_access = _beta(rng, p.credit_access_mean, c, n)
     cash = revenue * p.cash_months / 12 * np.exp(0.5 * rng.standard_normal(n) - 0.125)
     hurdle = p.hurdle_sd * rng.standard_normal(n)
-    size = revenue / p.revenue_median_rmb
-    cost = np.zeros((3, n))
-    benefit = np.zeros((3, n))
-    for kind, median_cost, payback in ((1, p.light_cost_rmb, p.light_payback_years),
-                                       (2, p.deep_cost_rmb, p.deep_payback_years)):
-        cost[kind] = median_cost * size ** p.cost_size_elasticity
-        # benefit is a share of revenue fixed so that the median firm's payback is as sourced
-        benefit[kind] = median_cost / payback * size
+    cost, benefit = project_economics(p, revenue)
     state = np.full(n, UNAWARE, np.int8)
     if p.initial_willing_share > 0:
         # drawn last and only when asked for, so that other clusters' streams are unchanged
@@ -85,6 +78,28 @@ def build_smes(p: ModelParams, rng: np.random.Generator) -> SMEArrays:
         unit_cost=np.ones(n), quality=np.ones(n), weight=revenue.copy(), outlay=np.zeros(n),
         loan=np.zeros(n),
     )
+
+
+def project_economics(p: ModelParams, revenue: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cost and annual benefit of a light and a deep project for firms of annual ``revenue``.
+
+    The cost scales with size as (revenue / median)^``cost_size_elasticity``; the benefit is a
+    share of revenue fixed so that the median firm's payback is the sourced one.
+
+    Returns:
+        ``(cost, benefit)`` in RMB and RMB a year, each of shape (3, n): row 1 light, row 2
+        deep, row 0 unused (zero).
+    """
+    n = len(revenue)
+    size = revenue / p.revenue_median_rmb
+    cost = np.zeros((3, n))
+    benefit = np.zeros((3, n))
+    for kind, median_cost, payback in ((1, p.light_cost_rmb, p.light_payback_years),
+                                       (2, p.deep_cost_rmb, p.deep_payback_years)):
+        cost[kind] = median_cost * size ** p.cost_size_elasticity
+        # benefit is a share of revenue fixed so that the median firm's payback is as sourced
+        benefit[kind] = median_cost / payback * size
+    return cost, benefit
 
 
 @dataclass(eq=False)

@@ -8,6 +8,7 @@ while the upgrade runs. Every rule used here is a pure function in ``agents``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -47,13 +48,14 @@ def adopt_willing(model: ClusterModel) -> None:
     model.tally.new_transformed += len(newly)
 
 
-KINDS = np.array([[LIGHT], [DEEP]])  # rows of the (kind, firm) arrays in decide()
+KINDS = np.array([[LIGHT], [DEEP]])  # rows of the (kind, firm) arrays in value_projects()
 
 
 def decide(model: ClusterModel, seen_ok: np.ndarray, seen_bad: np.ndarray) -> None:
     """Willing firms (and light adopters considering a deep upgrade) choose a project or wait.
 
-    Both kinds are valued at once as (2, firms) arrays: row 0 light, row 1 deep.
+    Both kinds are valued at once by :func:`value_projects`; a firm takes the better of the
+    kinds it would undertake (``agents.sme.choose_kind``) and queues for it.
     """
     p, s, t = model.params, model.smes, model.month
     first = s.state == WILLING
@@ -66,10 +68,66 @@ def decide(model: ClusterModel, seen_ok: np.ndarray, seen_bad: np.ndarray) -> No
     firms = np.nonzero(first | upgrade)[0]
     if len(firms) == 0:
         return
-    is_upgrade = upgrade[firms]
+    valuation = value_projects(model, firms, upgrade[firms], seen_ok[firms], seen_bad[firms])
+    go, value = valuation.go, valuation.value
+    kinds = choose_kind(value[0], value[1], go[0], go[1])
+    chosen = kinds > 0
+    _enqueue(model, firms[chosen], kinds[chosen])
+
+
+@dataclass(frozen=True, eq=False)
+class Valuation:
+    """The economic decision's numbers: arrays of shape (2, firms), row 0 light, row 1 deep.
+
+    Attributes:
+        cost: Project cost, RMB.
+        benefit: True annual benefit, RMB a year (for an upgrade: what deep adds to light).
+        grant_at_start: Support the firms expect when the project starts, RMB (a float 0.0
+            when no instrument offers any).
+        grant_on_acceptance: Support they expect on acceptance, RMB (likewise).
+        failure_belief: Perceived probability that the project fails.
+        value: Risk-adjusted NPV (certainty equivalent), RMB (``agents.sme.project_value``).
+        affordable: Whether cash and credit cover the up-front outlay.
+        go: Whether the firm would undertake the project: affordable, clears its hurdle, and
+            for deep projects ready infrastructure; upgraders consider deep only.
+    """
+
+    cost: np.ndarray
+    benefit: np.ndarray
+    grant_at_start: np.ndarray | float
+    grant_on_acceptance: np.ndarray | float
+    failure_belief: np.ndarray
+    value: np.ndarray
+    affordable: np.ndarray
+    go: np.ndarray
+
+
+def value_projects(model: ClusterModel, firms: np.ndarray, is_upgrade: np.ndarray,
+                   successes_seen: np.ndarray, failures_seen: np.ndarray, *,
+                   risk_aversion: float | None = None) -> Valuation:
+    """Value a light and a deep project for ``firms`` as the economic decision does.
+
+    Beliefs from the peers' outcomes seen, costs and benefits, this month's levers (interest
+    subsidy, failure reimbursement, instalments), the support the instruments offer
+    (``support_at_start`` and ``support_on_acceptance`` hooks), the credit limit, and
+    ``agents.sme.project_value``. :func:`decide` acts on the result; ``experiments.firm``
+    reports it for one firm.
+
+    Args:
+        model: The model, with this month's levers set.
+        firms: Indices of the firms valued.
+        is_upgrade: Per firm: a light adopter valuing a deep upgrade.
+        successes_seen: Per firm: successful projects seen among peers.
+        failures_seen: Per firm: failed projects seen among peers.
+        risk_aversion: Overrides ``params.risk_aversion`` (0: the plain expected NPV).
+
+    Returns:
+        The :class:`Valuation` of both kinds for every firm.
+    """
+    p, s = model.params, model.smes
     if p.beliefs_on:
         fail_belief, benefit_belief = beliefs(
-            seen_ok[firms], seen_bad[firms], prior_failure=p.prior_failure_belief,
+            successes_seen, failures_seen, prior_failure=p.prior_failure_belief,
             prior_benefit=p.prior_benefit_belief, prior_weight=p.prior_belief_weight)
     else:
         fail_belief, benefit_belief = p.prior_failure_belief, p.prior_benefit_belief
@@ -90,26 +148,28 @@ def decide(model: ClusterModel, seen_ok: np.ndarray, seen_bad: np.ndarray) -> No
     # instalments (paid from the project's savings) need no collateral: they add to credit
     credit_limit = s.credit_access[firms] * p.credit_limit_share * revenue \
         + instalment * cost
+    grant_at_start = sum(support(model, firms, KINDS, cost)
+                         for support in model.hooks["support_at_start"])
+    grant_on_acceptance = sum(support(model, firms, KINDS, cost)
+                              for support in model.hooks["support_on_acceptance"])
     value, affordable = project_value(
         cost, benefit,
-        grant_at_start=sum(support(model, firms, KINDS, cost)
-                           for support in model.hooks["support_at_start"]),
-        grant_on_acceptance=sum(support(model, firms, KINDS, cost)
-                                for support in model.hooks["support_on_acceptance"]),
+        grant_at_start=grant_at_start, grant_on_acceptance=grant_on_acceptance,
         cash=s.cash[firms], credit_limit=credit_limit,
         loan_rate=p.loan_rate, interest_subsidy_share=interest_subsidy,
         loan_years=p.loan_years, failure_prob=fail, benefit_belief=benefit_belief,
         avoided_loss=model.lost_share[firms] * s.base_revenue[firms] * p.contribution_margin,
         failure_reimbursement_share=reimbursement,
         annuity=model.annuity,
-        risk_aversion=p.risk_aversion, risk_capacity=revenue)
+        risk_aversion=p.risk_aversion if risk_aversion is None else risk_aversion,
+        risk_capacity=revenue)
     # a firm undertakes a project only if it clears its own hurdle per RMB of cost
     go = affordable & (value > s.hurdle[firms] * cost)
     go[0] &= ~is_upgrade
     go[1] &= s.infrastructure[firms] >= p.deep_infrastructure_min
-    kinds = choose_kind(value[0], value[1], go[0], go[1])
-    chosen = kinds > 0
-    _enqueue(model, firms[chosen], kinds[chosen])
+    return Valuation(cost=cost, benefit=benefit, grant_at_start=grant_at_start,
+                     grant_on_acceptance=grant_on_acceptance, failure_belief=fail, value=value,
+                     affordable=affordable, go=go)
 
 
 def _scale_odds(prob: np.ndarray, factor: float) -> np.ndarray:
@@ -200,21 +260,43 @@ def _stage_hazards(model: ClusterModel, firms: np.ndarray) -> np.ndarray:
     fit, the kind of project and the support in force then. Hardware-only purchases do not fail
     (they are caught at acceptance).
     """
-    p, s = model.params, model.smes
+    s = model.smes
     kind, prov = s.project_kind[firms], s.provider[firms]
-    prob = stage_failure_prob(
-        model.stage_base_prob[1:], s.talent[firms, None],
-        model.providers.quality[prov, None],
-        sector_fit(model.providers.specialty[prov], s.sector[firms])[:, None],
+    prob = stage_failure_probs(
+        model, firms, kind, model.providers.quality[prov],
+        sector_fit(model.providers.specialty[prov], s.sector[firms]))
+    hazard = np.zeros((len(firms), 4))
+    hazard[:, 1:] = monthly_hazard(prob, model.stage_months[kind, 1:])
+    hazard[s.hardware_only[firms]] = 0.0
+    return hazard
+
+
+def stage_failure_probs(model: ClusterModel, firms: np.ndarray, kind: np.ndarray,
+                        provider_quality: np.ndarray, fit: np.ndarray) -> np.ndarray:
+    """Probability that a project starting now fails in its early, middle and late stage.
+
+    ``agents.sme.stage_failure_prob`` with the firm's talent, the provider's quality and fit,
+    the kind's factor, this month's levers and the instruments' ``stage_log_odds`` hooks.
+
+    Args:
+        model: The model, with this month's levers set.
+        firms: Indices of the firms whose projects start.
+        kind: Per project: 1 light, 2 deep.
+        provider_quality: Per project: the provider's quality.
+        fit: Per project: the provider's fit with the firm's sector (1, 0.5 or 0).
+
+    Returns:
+        Shape (projects, 3): the probability of failing during each stage.
+    """
+    p, s = model.params, model.smes
+    return stage_failure_prob(
+        model.stage_base_prob[1:], s.talent[firms, None], provider_quality[:, None],
+        fit[:, None],
         talent_mean=p.talent_mean, talent_effect=p.talent_effect,
         quality_effect=p.provider_quality_effect, fit_effect=p.fit_effect,
         extra_log_odds=np.where(kind == LIGHT, np.log(p.light_failure_factor), 0.0)[:, None]
         + model.levers.stage_log_odds[1:]
         + sum(log_odds(model, firms) for log_odds in model.hooks["stage_log_odds"]))
-    hazard = np.zeros((len(firms), 4))
-    hazard[:, 1:] = monthly_hazard(prob, model.stage_months[kind, 1:])
-    hazard[s.hardware_only[firms]] = 0.0
-    return hazard
 
 
 def progress(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
