@@ -309,6 +309,64 @@ def firm_cmd(scenario_name: str, sector: str | None, month: str | None, lang: st
         click.echo(table(result, chosen, lang=lang))
 
 
+@main.command("app")
+@click.argument("scenario", required=False, default="jieyang-city-2023", metavar="[FILE_OR_NAME]")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; only this machine can open the app unless you give "
+                   "another (0.0.0.0: every network interface, see docs/app.md).")
+@click.option("--port", type=click.IntRange(min=1, max=65535), default=8765, show_default=True,
+              help="Port to listen on.")
+def app_cmd(scenario: str, host: str, port: int) -> None:
+    """Explore a scenario in the browser: Mesa's SolaraViz with sliders for its policy levers.
+
+    FILE_OR_NAME is a scenario file or a shipped scenario's name (default:
+    jieyang-city-2023). The sliders change the scenario's own instruments (a grant's share
+    and cap, diagnoses a month, exchange sessions a quarter, ...) and its budget; Reset
+    rebuilds the model with them. Charts: firms by state, public money spent, and who holds
+    each sector's orders; a panel shows what a project is worth to one firm (catfish firm).
+    Needs the app's extra dependencies: pip install 'catfish[app]'. Ctrl-C stops it.
+    """
+    import importlib.util
+    import os
+    import signal
+    import subprocess
+
+    import experiments
+    from experiments.app_model import SCENARIO_ENV
+    from scenarios.loader import resolve
+
+    missing = [name for name in ("solara", "altair") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UserError(f"the app needs {' and '.join(missing)} (not installed): "
+                        "pip install 'catfish[app]'")
+    try:
+        path = resolve(scenario)
+        chosen = scenarios.load(path)
+    except ScenarioError as exc:
+        raise UserError(str(exc)) from None
+    root = str(Path(experiments.__file__).resolve().parent.parent)  # the app imports catfish
+    env = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # solara reports usage unless told
+           **os.environ, SCENARIO_ENV: str(path.resolve()),
+           "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    command = [sys.executable, "-m", "solara", "run", "experiments.app", "--host", host,
+               "--port", str(port), "--production", "--no-open", "--no-check-version"]
+    url_host = f"[{host}]" if ":" in host else host
+    click.echo(f"Catfish app: {chosen.labels.en} at http://{url_host}:{port}/ "
+               "(Ctrl-C stops it)", err=True)
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)  # subprocess.call then kills the server, no orphan
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        code = subprocess.call(command, env=env)
+    except KeyboardInterrupt:  # Ctrl-C reached the server too
+        code = 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    sys.exit(code)
+
+
 @main.group("scenarios")
 def scenarios_cmd() -> None:
     """List, show and validate scenario files."""
