@@ -16,7 +16,6 @@ import contextlib
 import importlib.util
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -40,10 +39,6 @@ from sim.policy import Diagnosis, ExchangeSessions, Grant
 pytestmark = pytest.mark.filterwarnings("ignore:.*found despite early return:UserWarning")
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run", "--window-size=1600,1300")
 
 
 def need_solara():
@@ -314,30 +309,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def browser(tmp_path):
-    """A headless Chromium with an empty profile (as in test_report_browser.py)."""
-    missing = [name for name, path in (("chromium", CHROMIUM), ("chromedriver", CHROMEDRIVER))
-               if path is None]
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        missing.append("selenium")
-    if missing:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI needs {', '.join(missing)} for the browser test (see .ci/run)")
-        pytest.skip(f"no {', '.join(missing)} here")
-    os.environ["SE_OFFLINE"] = "true"  # selenium must never fetch a driver
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path / 'profile'}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    yield driver
-    driver.quit()
 
 
 @pytest.fixture
@@ -422,6 +393,7 @@ def test_the_app_in_headless_chromium(server, browser, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
+    browser.set_window_size(1600, 1300)  # the page's three charts side by side
     browser.get(server)
     wait = WebDriverWait(browser, 90, poll_frequency=0.5)
     wait.until(lambda d: "Firms by state" in d.find_element(By.TAG_NAME, "body").text

@@ -9,45 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from experiments.report import best_mix, load_results
 from tests.test_report import results  # noqa: F401 - the module's fixture, reused
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run", "--window-size=1280,2000")
-
-
-@pytest.fixture
-def browser(tmp_path):
-    """A headless Chromium with an empty profile, logging the console and the network."""
-    missing = [name for name, path in (("chromium", CHROMIUM), ("chromedriver", CHROMEDRIVER))
-               if path is None]
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        missing.append("selenium")
-    if missing:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI needs {', '.join(missing)} for the browser test (see .ci/run)")
-        pytest.skip(f"no {', '.join(missing)} here")
-    os.environ["SE_OFFLINE"] = "true"  # selenium must never fetch a driver
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path / 'profile'}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    yield driver
-    driver.quit()
 
 
 def requested_urls(driver, document: str) -> list[str]:
