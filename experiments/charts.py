@@ -98,6 +98,13 @@ COMPARE_TEXT = {
            "difference": "Effect against the base mix on transformed firms by {deadline}",
            "difference_x": "Additional transformed firms against the base, paired by seed "
                            "(mean, 95 % interval)",
+           "finding_most": "{mix} transforms the most firms by the deadline ({mean:,.0f}); "
+                           "{reach} of {n} mixes reach the target on average",
+           "finding_prob": "Most likely to reach the target: {mix} ({p:.0%})",
+           "finding_diff": "Against {reference}: {more} mixes transform more firms, {fewer} "
+                           "fewer, {same} within chance",
+           "finding_cost_win": "More firms for less money than {reference}: {mixes}",
+           "finding_cost_none": "No mix transforms more firms than {reference} for less money",
            "cost": "Extra public money and extra firms against the base mix (at 0, 0)",
            "cost_x": "Additional transformed firms by the deadline (paired mean, 95 % interval)",
            "cost_y": "Additional public money by the deadline (M RMB)",
@@ -116,7 +123,14 @@ COMPARE_TEXT = {
            "cost_y": "截止时增加的财政资金支出（百万元）",
            "more_more": "企业更多，花钱更多", "fewer_more": "企业更少，花钱更多",
            "more_less": "企业更多，花钱更少", "fewer_less": "企业更少，花钱更少",
-           "x": "月份", "y": "计入目标的转型企业（家）", "target": "目标", "deadline": "截止时间"},
+           "x": "月份", "y": "计入目标的转型企业（家）", "target": "目标", "deadline": "截止时间",
+           "finding_most": "{mix}截止时完成转型最多（{mean:,.0f}家）；"
+                           "{n}个组合中{reach}个平均达到目标",
+           "finding_prob": "最有可能达到目标的是{mix}（{p:.0%}）",
+           "finding_diff": "与{reference}相比：{more}个组合转型更多，{fewer}个更少，"
+                           "{same}个差异在随机波动之内",
+           "finding_cost_win": "比{reference}转型更多且花钱更少：{mixes}",
+           "finding_cost_none": "没有组合能比{reference}转型更多且花钱更少"},
 }
 
 
@@ -191,6 +205,13 @@ def transformed_over_time(bands: pd.DataFrame, *, labels: dict[str, str] | None 
     title = text["over_time"].format(n=replicates or "?")
     if len(mixes) > 1:
         title += text["reference_line"].format(reference=labels.get(mixes[0], mixes[0]))
+    at = bands[bands["month"] == (deadline_month or int(bands["month"].max()))]
+    if not at.empty:
+        best = at.loc[at["mean"].idxmax()]
+        reach = int((at["mean"] >= target).sum()) if target else 0
+        title = text["finding_most"].format(mix=labels.get(best["mix"], best["mix"]),
+                                            mean=best["mean"], reach=reach,
+                                            n=len(at)) + "\n" + title
     fig.suptitle(title, fontsize=11)
     return fig
 
@@ -228,7 +249,10 @@ def target_probability(summary: pd.DataFrame, *, target: int, deadline: str,
     ax.set_xlim(-0.03, 1.03)
     ax.set_xticks([0, 0.25, 0.5, 0.75, 1], ["0", "25 %", "50 %", "75 %", "100 %"])
     ax.set_xlabel(text["prob_x"])
-    ax.set_title(text["target_prob"].format(target=target, deadline=deadline), fontsize=11)
+    best = summary.loc[summary["target_met_prob"].idxmax()]
+    ax.set_title(text["finding_prob"].format(mix=_mix_labels(summary, lang)[best["mix"]],
+                                             p=best["target_met_prob"]) + "\n"
+                 + text["target_prob"].format(target=target, deadline=deadline), fontsize=11)
     return fig
 
 
@@ -250,7 +274,11 @@ def paired_difference(summary: pd.DataFrame, *, deadline: str, reference: str = 
                      "diff_transformed_hi", labels, mix_colours(summary["mix"].tolist()))
     ax.axvline(0, color=OKABE_ITO["black"], linewidth=1)
     ax.set_xlabel(text["difference_x"])
-    ax.set_title(text["difference"].format(deadline=deadline), fontsize=11)
+    more = int((others["diff_transformed_lo"] > 0).sum())
+    fewer = int((others["diff_transformed_hi"] < 0).sum())
+    finding = text["finding_diff"].format(reference=labels.get(reference, reference), more=more,
+                                          fewer=fewer, same=len(others) - more - fewer)
+    ax.set_title(finding + "\n" + text["difference"].format(deadline=deadline), fontsize=11)
     return fig
 
 
@@ -299,6 +327,13 @@ def cost_effectiveness(summary: pd.DataFrame, *, reference: str = "base",
     ax.grid(alpha=0.3)
     ax.set_xlabel(text["cost_x"])
     ax.set_ylabel(text["cost_y"])
-    ax.set_title(text["cost"], fontsize=11)
+    # resolved on both counts: more firms and less money, each 95 % interval clear of 0
+    wins = summary[(summary["mix"] != reference) & (summary["diff_transformed_lo"] > 0)
+                   & (summary["diff_spent_rmb_hi"] < 0)]
+    finding = text["finding_cost_win"].format(
+        reference=labels.get(reference, reference),
+        mixes=", ".join(labels[m] for m in wins["mix"])) if len(wins) \
+        else text["finding_cost_none"].format(reference=labels.get(reference, reference))
+    ax.set_title(finding + "\n" + text["cost"], fontsize=11)
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, fontsize=9)
     return fig
