@@ -107,8 +107,8 @@ def transition(settings: Settings) -> Any:
     (prior / proposal) then vary by orders of magnitude, and the effective sample size fell to
     3 of 150 particles by the fifth generation. In trials with 60 particles, a kernel 2.5
     times wider kept it at a third of the population (20 of 60 in the second and third
-    generations), against 3-13 with the default kernel, pyabc's local kernel, or sampling
-    on the logit scale; the price is a lower acceptance rate.
+    generations), against 1-13 with pyabc's local kernel or with sampling on the logit scale
+    (default or widened kernel); the price is a lower acceptance rate.
     """
     import pyabc
 

@@ -12,6 +12,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from experiments.charts import OKABE_ITO, mix_colours, plt
+from experiments.compare import bands
 from sim import codebook
 
 # a failure's stage (and rejection at acceptance), in the order a project meets them
@@ -70,28 +71,20 @@ def failures_by_stage(summary: pd.DataFrame, *, labels: dict[str, str],
     return fig
 
 
-def spending(timeseries: pd.DataFrame, budgets: dict[str, float]) -> pd.DataFrame:
-    """Per mix and month: mean public money spent so far (RMB), from the budget left."""
-    spent = timeseries.assign(spent=timeseries["mix"].map(budgets) - timeseries["budget_left_rmb"])
-    means = spent.groupby(["mix", "month"], sort=False)["spent"].mean().reset_index()
-    dates = timeseries.drop_duplicates(["mix", "month"])[["mix", "month", "date"]]
-    return means.merge(dates, on=["mix", "month"], how="left")
-
-
 def budget_over_time(timeseries: pd.DataFrame, *, budgets: dict[str, float],
                      labels: dict[str, str], deadline_month: int, lang: str = "en") -> Figure:
     """Public money spent month by month, one line per mix, with the budget and the deadline.
 
     Args:
         timeseries: The comparison's time series (``mix``, ``month``, ``date``,
-            ``budget_left_rmb``), every replicate.
-        budgets: Mix name -> its budget (RMB).
+            ``spent_total_rmb``), every replicate.
+        budgets: Mix name -> its budget (RMB), for the budget line.
         labels: Mix name -> its label.
         deadline_month: Month at which the target is judged.
         lang: ``"en"`` or ``"zh"``.
     """
     text = TEXT[lang]
-    table = spending(timeseries, budgets)
+    table = bands(timeseries, "spent_total_rmb").rename(columns={"mean": "spent"})
     mixes = list(dict.fromkeys(table["mix"]))
     colours = mix_colours(mixes)
     fig, ax = plt.subplots(figsize=(10, 5), layout="constrained")
