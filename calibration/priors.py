@@ -33,6 +33,8 @@ class Prior(Section):
     low: float = Field(strict=False, description="lower end of the uniform range")
     high: float = Field(strict=False, description="upper end of the uniform range")
     source: str = Field(min_length=1, max_length=1000, description="where the range comes from")
+    source_zh: str = Field("", max_length=1000,
+                           description="the source in Chinese (the Chinese report shows it)")
     scenario: str | None = Field(None, min_length=1, max_length=80,
                                  description="the one shipped scenario the parameter is "
                                              "calibrated in (a fact of that place, such as its "

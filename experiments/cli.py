@@ -184,11 +184,12 @@ def compare(comparison: str, replicates: int | None, workers: int, seed: int | N
                           posterior=posterior_file)
     write_atomic(out / "manifest.json", lambda f: f.write_text(
         json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8"))
-    from experiments.report import write_report
+    from experiments import report as rep
 
-    report = write_report(out, lang=lang)
+    report = rep.write_report(out, lang=lang)
     click.echo(cmp.headline(summary, chosen, replicates, seed, posterior_file))
     click.echo(f"\nResults written to {out}/ ({', '.join(COMPARE_FILES)})")
+    click.echo(f"\n{rep.headline(rep.load_results(out), lang)}")
     click.echo(f"Report: {report.resolve()}")
 
 

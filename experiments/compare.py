@@ -301,6 +301,8 @@ def manifest(comparison: Comparison, *, replicates: int, seed: int, workers: int
                  "sha256": sha256_file(comparison.base_path)},
         "mixes": [{"name": m.name, "labels": m.labels.model_dump(), "mode": m.mode,
                    "policies": describe_policies(m.scenario),
+                   "instruments": [{"instrument": p.instrument, "parameters": p.parameters()}
+                                   for p in m.scenario.policies],
                    "budget_rmb": m.scenario.budget.total_rmb,
                    "scenario_sha256": sha256_model(m.scenario)} for m in comparison.mixes],
         "replicates": replicates,

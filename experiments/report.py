@@ -17,6 +17,7 @@ import base64
 import io
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,16 +28,20 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 import scenarios
 from calibration.data import targets
 from calibration.posterior import POSTERIORS
+from calibration.priors import load_priors
 from experiments import charts, report_charts
 from experiments.compare import BASE, bands
 from experiments.files import write_atomic
 from experiments.fonts import use_language
 from experiments.report_text import TEXT
+from scenarios import parameter_sets
 from scenarios.schema import Scenario
+from sim.codebook import instrument_label, parameter_label
 
 REPORT_FILE = "report.html"
 NEEDED = ("summary.parquet", "timeseries.parquet", "manifest.json")
 PPC_FILE = POSTERIORS / "default_ppc.csv"
+LIKELY = 0.9  # a mix this likely to reach the target is named if it is cheaper per firm
 
 
 class ReportError(ValueError):
@@ -96,6 +101,15 @@ def _base_scenario(results: Results) -> Scenario | None:
     return None
 
 
+# a line break in a YAML folded block becomes a space, which Chinese does not put between
+# characters: drop whitespace that follows a CJK character or full-width punctuation
+_CJK_SPACE = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])\s+")
+
+
+def _zh_text(text: str) -> str:
+    return _CJK_SPACE.sub("", text).strip()
+
+
 # --- numbers in words -------------------------------------------------------------------------
 
 def _pct(x: float) -> str:
@@ -147,7 +161,10 @@ def best_mix(results: Results) -> pd.Series:
 
 
 def headline(results: Results, lang: str) -> str:
-    """One sentence: the mix most likely to reach the target, how likely, at what extra cost.
+    """The headline: the surest mix, its cost per firm, and a cheaper mix almost as sure.
+
+    The mix most likely to reach the target, how likely, at what cost per firm and per
+    additional firm; then the cheapest mix that is almost as sure, if there is one.
 
     A difference from the reference whose 95 % interval includes 0 is said to be within
     chance, and no cost per additional firm is quoted for it.
@@ -160,15 +177,44 @@ def headline(results: Results, lang: str) -> str:
         mix=best[f"label_{lang}"], probability=_pct(best.target_met_prob),
         lo=_pct(best.target_met_prob_lo), hi=_pct(best.target_met_prob_hi),
         target=int(first.target_firms), deadline=first.deadline,
-        mean=f"{best.transformed_by_deadline_mean:,.0f}")
+        mean=f"{best.transformed_by_deadline_mean:,.0f}",
+        per_firm=_rmb(best.cost_per_transformed_rmb))
     if best.mix == results.reference:
-        return sentence + text["headline_reference"]
-    reference = summary[summary["mix"] == results.reference].iloc[0]
-    resolved = not best.diff_transformed_lo <= 0 <= best.diff_transformed_hi
-    return sentence + text["headline_against" if resolved else "headline_within_chance"].format(
-        reference=reference[f"label_{lang}"], difference=f"{best.diff_transformed_mean:+,.0f}",
-        lo=f"{best.diff_transformed_lo:+,.0f}", hi=f"{best.diff_transformed_hi:+,.0f}",
-        cost=_extra_cost(best, lang))
+        sentence += text["headline_reference"]
+    else:
+        reference = summary[summary["mix"] == results.reference].iloc[0]
+        resolved = not best.diff_transformed_lo <= 0 <= best.diff_transformed_hi
+        sentence += text["headline_against" if resolved else "headline_within_chance"].format(
+            reference=reference[f"label_{lang}"],
+            difference=f"{best.diff_transformed_mean:+,.0f}",
+            lo=f"{best.diff_transformed_lo:+,.0f}", hi=f"{best.diff_transformed_hi:+,.0f}",
+            cost=_extra_cost(best, lang))
+    cheaper = cheapest_likely_mix(results)
+    if cheaper is not None and cheaper.mix != best.mix:
+        sentence += text["headline_cheaper"].format(
+            mix=cheaper[f"label_{lang}"], probability=_pct(cheaper.target_met_prob),
+            likely=_pct(LIKELY), per_firm=_rmb(cheaper.cost_per_transformed_rmb),
+            best_per_firm=_rmb(best.cost_per_transformed_rmb), best=best[f"label_{lang}"])
+    return sentence
+
+
+def cheapest_likely_mix(results: Results) -> pd.Series | None:
+    """The cheapest mix per transformed firm among those at least ``LIKELY`` to succeed.
+
+    None unless it is cheaper per firm than the best mix (:func:`best_mix`).
+
+    Officials weigh the surest mix against a cheaper one that is almost as sure; naming it in
+    the headline keeps that trade-off on the first line.
+    """
+    best = best_mix(results)
+    likely = results.summary[(results.summary["target_met_prob"] >= LIKELY)
+                             & results.summary["cost_per_transformed_rmb"].notna()]
+    if likely.empty:
+        return None
+    cheapest = likely.sort_values("cost_per_transformed_rmb").iloc[0]
+    if not cheapest.cost_per_transformed_rmb < best.cost_per_transformed_rmb:
+        return None
+    return cheapest
 
 
 # --- charts -----------------------------------------------------------------------------------
@@ -207,7 +253,7 @@ def figures(results: Results, lang: str) -> dict[str, str]:
 # --- assumptions, fit, details ------------------------------------------------------------------
 
 def assumptions(results: Results, scenario: Scenario | None, lang: str) -> dict[str, Any]:
-    """The main assumptions: where the behaviour comes from, and the scenario's sources."""
+    """The main assumptions: the behaviour's origin, its parameters, the scenario's sources."""
     text = TEXT[lang]
     posterior = results.manifest.get("posterior")
     parameter_set = scenario.behaviour.parameter_set if scenario else "?"
@@ -215,10 +261,45 @@ def assumptions(results: Results, scenario: Scenario | None, lang: str) -> dict[
         "behaviour": text["behaviour_" + ("calibrated" if parameter_set == "calibrated"
                                           else "default")],
         "uncertainty": text["with_posterior"] if posterior else text["without_posterior"],
-        "sources": [{"document": s.document, "note": s.note} for s in scenario.sources]
-        if scenario else [],
-        "overrides": sorted(scenario.behaviour.overrides.items()) if scenario else [],
+        "parameters": parameter_rows(scenario, lang) if scenario else [],
+        "sources": [{"document": s.document,
+                     "note": _zh_text(s.note_zh or s.note) if lang == "zh" else s.note}
+                    for s in scenario.sources] if scenario else [],
     }
+
+
+def parameter_rows(scenario: Scenario, lang: str) -> list[dict[str, str]]:
+    """One row per behavioural parameter with a prior, as the base scenario runs it.
+
+    Each row: its label (codebook), the value, where that value comes from, the plausible
+    range and the range's source.
+
+    Calibrated values come first: they are what the pilot data pinned down; the rest keep
+    documented defaults (or the scenario's overrides).
+    """
+    text = TEXT[lang]
+    params = scenario.model_params()
+    calibrated = parameter_sets.values(scenario.behaviour.parameter_set)
+    priors = load_priors()
+    rows = []
+    for name, prior in priors.items():
+        if prior.scenario not in (None, scenario.name):
+            continue
+        # a place's own parameter (Shenzhen's willing share) is a field of its scenario file
+        origin = ("override" if name in scenario.behaviour.overrides or prior.scenario
+                  else "calibrated" if name in calibrated else "default")
+        rows.append({
+            "name": name, "label": parameter_label(name, lang), "origin_key": origin,
+            "value": f"{float(getattr(params, name)):.3g}", "origin": text["origin_" + origin],
+            "range": f"{prior.low:g}–{prior.high:g}",
+            "source": (prior.source_zh or prior.source) if lang == "zh" else prior.source,
+        })
+    rows += [{"name": name, "label": parameter_label(name, lang), "origin_key": "override",
+              "value": str(value), "origin": text["origin_override"], "range": "", "source": ""}
+             for name, value in sorted(scenario.behaviour.overrides.items())
+             if name not in priors]
+    order = {"override": 0, "calibrated": 1, "default": 2}
+    return sorted(rows, key=lambda row: order[row["origin_key"]])
 
 
 def model_fit(lang: str) -> list[dict[str, Any]]:
@@ -238,6 +319,7 @@ def model_fit(lang: str) -> list[dict[str, Any]]:
             "figure": fact.source.quote if lang == "zh" else f"{fact.place}: {fact.name}",
             "source": fact.source.file, "unit": fact.unit, "observed": observed,
             "predicted": f"{row.lo90:.3g}–{row.hi90:.3g}",
+            "tolerance": f"±{fact.tolerance:g}" if fact.tolerance else "",
             "within": bool(row.within_tolerance),
         })
     return rows
@@ -246,8 +328,10 @@ def model_fit(lang: str) -> list[dict[str, Any]]:
 def details(results: Results, scenario: Scenario | None, lang: str) -> dict[str, Any]:
     """The scenario and the mixes as the comparison ran them."""
     manifest = results.manifest
+    text = TEXT[lang]
     mixes = [{"label": m.get("labels", {}).get(lang, m.get("name")), "name": m.get("name"),
-              "mode": m.get("mode"), "policies": m.get("policies", ""),
+              "mode": text.get(f"mode_{m.get('mode')}", m.get("mode")),
+              "instruments": _instruments(m, lang),
               "budget": _rmb(float(m.get("budget_rmb", math.nan)))}
              for m in manifest.get("mixes", [])]
     seeds = manifest.get("seeds", {})
@@ -258,7 +342,8 @@ def details(results: Results, scenario: Scenario | None, lang: str) -> dict[str,
     if scenario is not None:
         info.update({
             "name": scenario.name, "label": getattr(scenario.labels, lang),
-            "description": scenario.description, "smes": f"{scenario.cluster.smes.count:,}",
+            "description": _zh_text(scenario.description_zh or scenario.description)
+            if lang == "zh" else scenario.description, "smes": f"{scenario.cluster.smes.count:,}",
             "start": scenario.calendar.start, "deadline": scenario.calendar.deadline,
             "target": f"{scenario.target.firms:,}",
             "budget": _rmb(scenario.budget.total_rmb),
@@ -266,6 +351,18 @@ def details(results: Results, scenario: Scenario | None, lang: str) -> dict[str,
                                  for s in scenario.cluster.smes.sectors),
         })
     return info
+
+
+def _instruments(mix: dict[str, Any], lang: str) -> list[dict[str, str]]:
+    """A mix's instruments, each named from the codebook, with its parameters.
+
+    A manifest written before instruments were recorded gives its one-line description.
+    """
+    if "instruments" not in mix:
+        return [{"label": "", "parameters": mix.get("policies", "")}]
+    return [{"label": instrument_label(i["instrument"], lang),
+             "parameters": ", ".join(f"{k}={v}" for k, v in i["parameters"].items())}
+            for i in mix["instruments"]]
 
 
 # --- the page -----------------------------------------------------------------------------------

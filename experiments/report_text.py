@@ -8,12 +8,14 @@ TEXT: dict[str, dict[str, str]] = {
         "subtitle": "政策组合比较报告（Catfish 模拟）",
         "headline_title": "结论",
         "headline": "{mix}达到目标（截至{deadline}完成转型{target:,}家）的概率最高：{probability}"
-                    "（95%区间{lo}–{hi}），平均完成{mean}家。",
+                    "（95%区间{lo}–{hi}），平均完成{mean}家，每家转型企业的财政支出{per_firm}元。",
         "headline_reference": "其他组合达到目标的可能性都不比它高。",
         "headline_against": "与{reference}相比多转型{difference}家（95%区间{lo}至{hi}），"
                             "每多转型一家企业的额外财政支出：{cost}。",
         "headline_within_chance": "与{reference}相比多转型{difference}家，但95%区间（{lo}至{hi}）"
                                   "包含0，差异在随机波动范围之内。",
+        "headline_cheaper": "{mix}达标概率也在{likely}以上（{probability}），"
+                            "而每家转型企业的财政支出只有{per_firm}元（{best}为{best_per_firm}元）。",
         "saves_money": "更省钱（花钱更少、转型更多）",
         "no_extra_firms": "无（未多转型企业）",
         "rmb": "{value}元",
@@ -37,18 +39,27 @@ TEXT: dict[str, dict[str, str]] = {
         "with_posterior": "每次重复模拟抽取一组后验参数，结果区间同时反映参数不确定性和随机性。",
         "without_posterior": "结果区间只反映随机性，不含参数不确定性"
                              "（使用 --posterior 可纳入参数不确定性）。",
-        "sources": "情景数据来源", "overrides": "情景中改动的行为参数",
+        "parameters_intro": "模型运行所用的企业行为参数（先列经校准的参数）：",
+        "col_parameter": "参数", "col_value": "取值", "col_origin": "取值依据",
+        "col_range": "合理范围（先验）", "col_range_source": "范围依据",
+        "origin_calibrated": "依据试点数据校准", "origin_default": "默认假设（未校准）",
+        "origin_override": "情景设定",
+        "sources": "情景数据来源",
         "fit_title": "模型与试点数据的吻合程度",
         "fit_intro": "下表列出校准所用的每项试点数据、模型后验预测的90%区间，"
-                     "以及预测中位数是否在容差之内。",
+                     "以及预测中位数是否在容差（校准允许的偏差）之内。"
+                     "观测值落在90%区间之外的，说明模型在这一项上与试点数据仍有差距。",
         "fit_none": "未找到校准结果（calibration/posteriors/default_ppc.csv）。",
         "col_figure": "试点数据（原文）", "col_source": "来源文件", "col_observed": "观测值",
-        "col_predicted": "模型预测（90%区间）", "col_within": "在容差内",
+        "col_predicted": "模型预测（90%区间）", "col_tolerance": "容差",
+        "col_within": "预测中位数在容差内",
         "yes": "是", "no": "否",
         "details_title": "情景详情",
         "scenario": "基准情景", "smes": "中小企业数", "period": "模拟期", "target": "目标",
         "budget": "预算（元）", "sectors": "行业", "description": "说明",
         "mixes": "各组合的政策工具", "mode": "方式", "policies": "政策工具",
+        "mode_base": "基准情景自身的政策", "mode_replace": "以下政策取代基准政策",
+        "mode_add": "在基准政策之外增加", "mode_swap": "替换基准中同类政策",
         "runs": "重复次数", "seeds": "随机种子", "made": "生成时间",
         "caveat": "本报告为模型在其假设下的推演，不是预测。"
                   "同一编号的重复模拟在各组合中使用相同的随机种子，"
@@ -60,7 +71,7 @@ TEXT: dict[str, dict[str, str]] = {
         "headline_title": "Headline",
         "headline": "{mix} is the most likely to reach the target ({target:,} transformed firms "
                     "by {deadline}): {probability} (95 % interval {lo} to {hi}), with {mean} "
-                    "firms on average.",
+                    "firms on average at {per_firm} RMB of public money per transformed firm.",
         "headline_reference": " No other mix is more likely to reach it.",
         "headline_against": " Against {reference} it transforms {difference} firms (95 % "
                             "interval {lo} to {hi}); extra public money per additional "
@@ -68,6 +79,9 @@ TEXT: dict[str, dict[str, str]] = {
         "headline_within_chance": " Against {reference} it transforms {difference} firms, but "
                                   "the 95 % interval ({lo} to {hi}) includes 0: the difference "
                                   "is within chance.",
+        "headline_cheaper": " {mix} is also at least {likely} likely to reach it "
+                            "({probability}) at {per_firm} RMB per transformed firm (against "
+                            "{best_per_firm} for {best}).",
         "saves_money": "none (more firms for less money)",
         "no_extra_firms": "n/a (no additional firms)",
         "rmb": "{value} RMB",
@@ -94,19 +108,32 @@ TEXT: dict[str, dict[str, str]] = {
                           "intervals carry parameter uncertainty as well as chance.",
         "without_posterior": "The intervals carry chance only, not parameter uncertainty "
                              "(--posterior adds it).",
+        "parameters_intro": "The behavioural parameters the model runs on (calibrated ones "
+                            "first):",
+        "col_parameter": "Parameter", "col_value": "Value", "col_origin": "Value from",
+        "col_range": "Plausible range (prior)", "col_range_source": "Range from",
+        "origin_calibrated": "calibrated on the pilot data",
+        "origin_default": "default assumption (not calibrated)",
+        "origin_override": "set by the scenario",
         "sources": "Where the scenario's numbers come from",
-        "overrides": "Behavioural parameters the scenario changes",
         "fit_title": "How well the model fits the pilot data",
         "fit_intro": "Each pilot figure the calibration used, the model's posterior predictive "
-                     "90 % interval, and whether the predictive median is within tolerance.",
+                     "90 % interval, and whether the predictive median is within tolerance (the "
+                     "distance the calibration allows). Where the observed value lies outside "
+                     "the 90 % interval, the model still misses that figure.",
         "fit_none": "No calibration found (calibration/posteriors/default_ppc.csv).",
         "col_figure": "Pilot figure", "col_source": "Source file", "col_observed": "Observed",
-        "col_predicted": "Model (90 % interval)", "col_within": "Within tolerance",
+        "col_predicted": "Model (90 % interval)", "col_tolerance": "Tolerance",
+        "col_within": "Median within tolerance",
         "yes": "yes", "no": "no",
         "details_title": "Scenario details",
         "scenario": "Base scenario", "smes": "SMEs", "period": "Period", "target": "Target",
         "budget": "Budget (RMB)", "sectors": "Sectors", "description": "Description",
         "mixes": "Policy instruments of each mix", "mode": "How", "policies": "Instruments",
+        "mode_base": "the base scenario's own policies",
+        "mode_replace": "these policies replace the base's",
+        "mode_add": "added to the base's policies",
+        "mode_swap": "the base's, with instruments of these kinds swapped",
         "runs": "Replicates", "seeds": "Seeds", "made": "Made",
         "caveat": "This report is what the model implies under its assumptions, not a "
                   "forecast. Replicate r of every mix uses the same seed, so differences "

@@ -45,6 +45,8 @@ class SourceNote(Section):
 
     document: str = Field(min_length=1, max_length=200, description="file name or citation")
     note: str = Field("", max_length=2000, description="what it says (a short quote)")
+    note_zh: str = Field("", max_length=2000,
+                         description="the note in Chinese (the Chinese report shows it)")
 
 
 class Calendar(Section):
@@ -235,6 +237,9 @@ class Scenario(Section):
                       description="identifier; a shipped scenario's file is NAME.yaml")
     labels: Labels = Field(description="title shown to people")
     description: str = Field("", max_length=5000, description="what the scenario represents")
+    description_zh: str = Field("", max_length=5000,
+                                description="the description in Chinese (the Chinese report "
+                                            "shows it)")
     sources: tuple[SourceNote, ...] = Field((), description="documents its numbers come from")
     calendar: Calendar = Field(description="start, length, deadline")
     target: Target = Field(description="the government's target")

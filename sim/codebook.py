@@ -113,9 +113,54 @@ INSTRUMENT_LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+# names of the behavioural parameters the report lists as its main assumptions (every
+# calibration prior has one; tests check), in both languages
+PARAMETER_LABELS: dict[str, tuple[str, str]] = {
+    "promotion_per_year": ("Outside promotion (Bass p)", "外部宣传推动（Bass创新系数p）"),
+    "peer_effect_per_year": ("Peer imitation (Bass q)", "同行示范效应（Bass模仿系数q）"),
+    "visit_conversion_prob": ("Chance a factory visit makes a firm willing",
+                              "参观中央工厂后产生转型意愿的概率"),
+    "competition_per_year": ("Pressure from lost orders", "订单流失带来的竞争压力"),
+    "prior_benefit_belief": ("Share of the benefit firms expect at first",
+                             "企业起初预期能得到的收益比例"),
+    "prior_failure_belief": ("Failure risk firms fear at first", "企业起初担心的失败概率"),
+    "prior_belief_weight": ("Weight of first beliefs (observations)", "初始判断的分量（相当于观察次数）"),
+    "risk_aversion": ("Risk aversion", "风险规避程度"),
+    "hurdle_sd": ("Spread of firms' required return", "企业要求回报的个体差异"),
+    "horizon_years": ("Years over which firms count the benefit", "企业计算收益的年限"),
+    "discount_rate": ("Firms' discount rate", "企业贴现率"),
+    "light_failure_factor": ("Failure odds of light against deep projects",
+                             "轻量项目相对深度项目的失败几率"),
+    "talent_effect": ("Effect of digital talent on failure", "数字人才对失败率的影响"),
+    "provider_quality_effect": ("Effect of provider quality on failure",
+                                "服务商质量对失败率的影响"),
+    "realised_gain_sd": ("Spread of realised gains", "实际收益的离散程度"),
+    "lapse_per_year": ("Lapse rate after transformation", "转型后闲置的年发生率"),
+    "retry_prob": ("Chance a failed firm tries again", "失败企业再次尝试的概率"),
+    "cost_sensitivity": ("Orders' response to cost", "订单对成本的敏感度"),
+    "quality_sensitivity": ("Orders' response to quality", "订单对质量的敏感度"),
+    "light_cost_cut": ("Unit-cost cut of a light project", "轻量项目降低的单位成本"),
+    "deep_cost_cut": ("Unit-cost cut of a deep project", "深度项目降低的单位成本"),
+    "initial_willing_share": ("Share of firms already willing at the start",
+                              "起始时已有转型意愿的企业比例"),
+}
+
+
+def parameter_label(name: str, lang: str = "en") -> str:
+    """Label of a model parameter in ``lang`` (its own name where the codebook has none)."""
+    en, zh = PARAMETER_LABELS.get(name, (name, name))
+    return zh if lang == "zh" else en
+
+
+def instrument_label(name: str, lang: str = "en") -> str:
+    """Name of a policy instrument in ``lang`` ("en" or "zh")."""
+    en, zh = INSTRUMENT_LABELS.get(name, (name.replace("_", " "), name))
+    return zh if lang == "zh" else en
+
+
 def spent_column(account: str) -> Column:
     """The column of an instrument's spending, ``spent_<account>_rmb``."""
-    en, zh = INSTRUMENT_LABELS.get(account, (account.replace("_", " "), account))
+    en, zh = instrument_label(account, "en"), instrument_label(account, "zh")
     return _ts(f"spent_{account}_rmb", "RMB", f"Spent on {en}", f"{zh}支出",
                f"Paid by the '{account}' instrument since the start.")
 
@@ -151,5 +196,12 @@ def markdown() -> str:
         lines += [f"| `{c.name}` | {c.unit} | {c.en} | {c.zh} | {c.description} |" for c in columns]
         lines.append("")
     lines += ["Each policy instrument adds `spent_<instrument>_rmb` (RMB paid by that instrument "
-              "since the start) to the time series.", ""]
+              "since the start) to the time series.", "",
+              "## Policy instruments", "", "| instrument | English | 中文 |", "|---|---|---|"]
+    lines += [f"| `{name}` | {en} | {zh} |" for name, (en, zh) in INSTRUMENT_LABELS.items()]
+    lines += ["", "## Behavioural parameters (the report's main assumptions)", "",
+              "Meaning, unit and default: `docs/parameters.md`.", "",
+              "| parameter | English | 中文 |", "|---|---|---|"]
+    lines += [f"| `{name}` | {en} | {zh} |" for name, (en, zh) in PARAMETER_LABELS.items()]
+    lines.append("")
     return "\n".join(lines)

@@ -36,3 +36,18 @@ def test_every_instrument_has_labels_in_both_languages():
     from sim.policy import REGISTRY
 
     assert set(codebook.INSTRUMENT_LABELS) == set(REGISTRY), "one label pair per instrument"
+
+
+def test_every_calibration_prior_has_a_parameter_label_in_both_languages():
+    from calibration.priors import load_priors
+    from sim.params import ModelParams
+
+    missing = set(load_priors()) - set(codebook.PARAMETER_LABELS)
+    assert not missing, f"priors the report lists without a codebook label: {sorted(missing)}"
+    unknown = set(codebook.PARAMETER_LABELS) - set(ModelParams.model_fields)
+    assert not unknown, f"labels for names that are not parameters: {sorted(unknown)}"
+    for name, (en, zh) in codebook.PARAMETER_LABELS.items():
+        assert en and zh and en != zh, f"{name}: labels {en!r} / {zh!r}"
+    assert codebook.parameter_label("horizon_years", "zh") == "企业计算收益的年限"
+    assert codebook.parameter_label("not_a_parameter") == "not_a_parameter", \
+        "falls back to its name"

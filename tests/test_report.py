@@ -8,7 +8,20 @@ import re
 import pandas as pd
 import pytest
 
-from experiments.report import best_mix, load_results, render
+import scenarios
+from calibration.priors import load_priors
+from experiments.report import (
+    Results,
+    best_mix,
+    cheapest_likely_mix,
+    details,
+    headline,
+    load_results,
+    parameter_rows,
+    render,
+)
+from scenarios import parameter_sets
+from sim.codebook import instrument_label, parameter_label
 from tests.test_cli import catfish
 from tests.test_compare import comparison_data, mix, write_files
 
@@ -56,6 +69,73 @@ def test_headline_numbers_are_in_the_page_as_text(results):
     for row in summary.itertuples():
         assert f">{row.transformed_by_deadline_mean:,.0f}<" in html, \
             f"{row.mix}: mean transformed {row.transformed_by_deadline_mean:,.0f} in the table"
+
+
+def with_summary(results: Results, **columns) -> Results:
+    """The same results with some summary columns replaced (one value per mix, in order)."""
+    summary = results.summary.copy()
+    for name, values in columns.items():
+        summary[name] = values
+    return Results(results.folder, summary, results.timeseries, results.manifest)
+
+
+def test_headline_names_the_cost_per_firm_and_a_cheaper_mix_almost_as_sure(results):
+    loaded = load_results(results)
+    n = len(loaded.summary)
+    assert n == 3, f"the fixture compares base and two mixes, found {n}"
+    # base certain at 200,000 per firm; the second mix 92 % likely at half the money per firm
+    shaped = with_summary(loaded, target_met_prob=[1.0, 0.92, 0.5],
+                          target_met_prob_lo=[0.9, 0.8, 0.3], target_met_prob_hi=[1.0, 1.0, 0.7],
+                          cost_per_transformed_rmb=[200_000.0, 100_000.0, 50_000.0])
+    assert best_mix(shaped).mix == loaded.reference, "the surest mix is the base"
+    cheaper = cheapest_likely_mix(shaped)
+    second = shaped.summary.iloc[1]
+    assert cheaper is not None and cheaper.mix == second.mix, \
+        "the cheapest mix at least 90 % likely (the 50 % one is too unsure)"
+    sentence = headline(shaped, "en")
+    assert "200,000 RMB of public money per transformed firm" in sentence, sentence
+    assert f"{second.label_en} is also at least 90% likely" in sentence and "100,000" in sentence, \
+        sentence
+    zh = headline(shaped, "zh")
+    assert "每家转型企业的财政支出200,000元" in zh and second.label_zh in zh, zh
+    dearer = with_summary(shaped, cost_per_transformed_rmb=[100_000.0, 150_000.0, 50_000.0])
+    assert cheapest_likely_mix(dearer) is None, "no likely mix is cheaper than the surest"
+    assert "also" not in headline(dearer, "en"), headline(dearer, "en")
+
+
+def test_assumptions_list_the_behavioural_parameters_with_codebook_labels(results):
+    html = render(load_results(results), "zh")
+    scenario = scenarios.load(results.parent / "small.yaml")
+    params = scenario.model_params()
+    calibrated = parameter_sets.values(scenario.behaviour.parameter_set)
+    for name, prior in load_priors().items():
+        if prior.scenario is not None:
+            assert f'data-parameter="{name}"' not in html, f"{name} belongs to {prior.scenario}"
+            continue
+        row = re.search(rf'<tr class="(\w+)" data-parameter="{name}">(.*?)</tr>', html, re.S)
+        assert row, f"no assumptions row for {name}"
+        origin, cells = row.groups()
+        assert origin == ("calibrated" if name in calibrated else "default"), (name, origin)
+        assert parameter_label(name, "zh") in cells, f"{name}: the codebook's Chinese label"
+        assert f">{float(getattr(params, name)):.3g}<" in cells, f"{name}: the value it runs on"
+        assert f"{prior.low:g}–{prior.high:g}" in cells, f"{name}: its prior range"
+        assert (prior.source_zh or prior.source)[:20] in cells, f"{name}: its source"
+
+
+def test_chinese_report_gives_scenario_and_instruments_in_chinese(results):
+    loaded = load_results(results)
+    html = render(loaded, "zh")
+    assert f"<strong>{instrument_label('grant', 'zh')}</strong>" in html, \
+        "instruments are named from the codebook"
+    assert "以下政策取代基准政策" in html, "how each mix is built, in Chinese"
+    jieyang = details(loaded, scenarios.load("jieyang-city-2023"), "zh")
+    assert jieyang["description"].startswith("揭阳市于2023年"), jieyang["description"]
+    assert not re.search(r"[\u4e00-\u9fff]\s+[\u4e00-\u9fff]", jieyang["description"]), \
+        "no space between Chinese characters where the YAML folded a line"
+    rows = parameter_rows(scenarios.load("shenzhen-instruments"), "zh")
+    willing = [r for r in rows if r["name"] == "initial_willing_share"]
+    assert willing and willing[0]["origin_key"] == "override", \
+        "Shenzhen's own calibrated starting share is shown as set by its scenario"
 
 
 def test_report_command_in_english_to_a_chosen_file(results, tmp_path):

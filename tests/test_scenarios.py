@@ -30,6 +30,15 @@ def test_every_shipped_scenario_loads_and_lists():
         assert scenario.labels.zh and scenario.labels.en and scenario.sources
 
 
+def test_every_shipped_scenario_reads_in_chinese():
+    """The Chinese report shows a scenario's description and sources; officials read Chinese."""
+    for name in scenarios.shipped_names():
+        scenario = scenarios.load(name)
+        assert scenario.description_zh.strip(), f"{name}: description_zh is empty"
+        for source in scenario.sources:
+            assert source.note_zh.strip(), f"{name}: source {source.document!r} lacks note_zh"
+
+
 def test_default_scenario_is_the_built_in_default():
     scenario = scenarios.load(scenarios.DEFAULT)
     params, policies = scenario.model_inputs()
