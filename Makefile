@@ -12,7 +12,7 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 demo: $(BIN)/.installed          ## set up, compare the shipped Jieyang policy mixes, write the report
-	$(BIN)/catfish compare compare-jieyang-2023 --replicates 500 --workers 2 --posterior
+	$(BIN)/catfish compare compare-jieyang-2023 --replicates 1000 --workers 2 --posterior
 
 test: $(BIN)/.installed lint     ## set up, lint, then run the whole test suite
 	$(BIN)/python -m pytest -q

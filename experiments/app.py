@@ -1,7 +1,8 @@
 """Mesa's SolaraViz for one scenario: what ``catfish app`` serves (``docs/app.md``).
 
 ``solara run experiments.app`` loads this module; the scenario is the one named in
-``$CATFISH_APP_SCENARIO`` (default ``jieyang-city-2023``). The levers, the model factory and
+``$CATFISH_APP_SCENARIO`` (default ``jieyang-city-2023``), in the language of
+``$CATFISH_APP_LANG`` (``en``, the default, or ``zh``). The levers, the model factory and
 the charts live in ``experiments/app_model.py`` and work without solara; this module only
 puts them on a page. Every browser session gets a model of its own.
 """
@@ -15,53 +16,70 @@ import solara
 
 import scenarios
 from experiments import app_model as am
+from experiments.fonts import use_language
 
 with warnings.catch_warnings():  # Mesa 3.3's ComponentsView breaks a rule of hooks harmlessly
     warnings.filterwarnings("ignore", message=".*found despite early return", category=UserWarning)
     from mesa.visualization import SolaraViz
 
 SCENARIO = scenarios.load(os.environ.get(am.SCENARIO_ENV) or am.DEFAULT_SCENARIO)
-HINT = "Move a slider, then press **Reset** to rebuild the model with it."
+# Chinese needs a CJK font for the charts; without one the whole page stays English
+LANG = use_language(os.environ.get(am.LANG_ENV) or "en")
+WORDS = {
+    "en": {"state": "**Firms by state**, {scenario}, seed {seed}: {levers}. Move a slider, then "
+                    "press **Reset** to rebuild the model with it.",
+           "own_mix": "the scenario's own policy mix",
+           "firm": "**What a project is worth to one firm** (`catfish firm`)",
+           "sector": "Sector", "revenue": "Revenue (M RMB a year)"},
+    "zh": {"state": "**各状态企业数**，{scenario}，随机种子 {seed}：{levers}。拖动滑块后点击 "
+                    "**Reset** 按新取值重建模型。",
+           "own_mix": "情景自身的政策组合",
+           "firm": "**项目对一家企业的价值**（`catfish firm`）",
+           "sector": "行业", "revenue": "年营业收入（百万元）"},
+}[LANG]
 
 
 def FirmsByState(model: am.AppModel) -> None:  # Mesa redraws it every step
     """Firms by state month by month, under the lever values the model was built with."""
     changed = [f"{lever.label} = {model.lever_values[lever.name]:g}"
-               for lever in am.levers(model.base_scenario)
+               for lever in am.levers(model.base_scenario, LANG)
                if lever.name in model.lever_values
                and model.lever_values[lever.name] != lever.value]
-    solara.Markdown(f"**Firms by state**: {model.base_scenario.labels.en}, seed {model.seed}, "
-                    + ("; ".join(changed) if changed else "the scenario's own policy mix")
-                    + f". {HINT}")
-    solara.FigureMatplotlib(am.state_figure(model), format="png")
+    solara.Markdown(WORDS["state"].format(
+        scenario=getattr(model.base_scenario.labels, LANG), seed=model.seed,
+        levers="; ".join(changed) if changed else WORDS["own_mix"]), style="font-size: 12px;")
+    solara.FigureMatplotlib(am.state_figure(model, LANG), format="png")
 
 
 def BudgetSpent(model: am.AppModel) -> None:
     """Public money spent so far, by instrument."""
-    solara.FigureMatplotlib(am.budget_figure(model), format="png")
+    solara.FigureMatplotlib(am.budget_figure(model, LANG), format="png")
 
 
 def Market(model: am.AppModel) -> None:
     """Each sector's orders: transformed SMEs, other SMEs, lead firms."""
-    solara.FigureMatplotlib(am.market_figure(model), format="png")
+    solara.FigureMatplotlib(am.market_figure(model, LANG), format="png")
 
 
 @solara.component
 def FirmBenefit(model: am.AppModel) -> None:  # redrawn when the model is rebuilt
     """``catfish firm`` for a firm of a chosen sector and revenue, under the model's levers."""
     scenario = model.applied_scenario
-    sectors = [x.name for x in scenario.cluster.smes.sectors]
-    sector, set_sector = solara.use_state(sectors[0])
+    sectors = {(getattr(x.labels, LANG) if x.labels else x.name): x.name
+               for x in scenario.cluster.smes.sectors}
+    shown, set_shown = solara.use_state(next(iter(sectors)))
     revenue, set_revenue = solara.use_state(scenario.model_params().revenue_median_rmb / 1e6)
-    text = solara.use_memo(lambda: am.firm_benefit(scenario, sector, revenue * 1e6),
-                           [model, sector, revenue])
+    text = solara.use_memo(
+        lambda: am.firm_benefit(scenario, sectors[shown], revenue * 1e6, LANG),
+        [model, shown, revenue])
     with solara.Column():
-        solara.Markdown("**What a project is worth to one firm** (`catfish firm`)")
+        solara.Markdown(WORDS["firm"])
         with solara.Row():
-            solara.Select("Sector", value=sector, values=sectors, on_value=set_sector)
-            solara.InputFloat("Revenue (M RMB a year)", value=revenue, on_value=set_revenue,
+            solara.Select(WORDS["sector"], value=shown, values=list(sectors),
+                          on_value=set_shown)
+            solara.InputFloat(WORDS["revenue"], value=revenue, on_value=set_revenue,
                               continuous_update=False)
-        solara.Preformatted(text, style_="font-size: 11px; overflow-x: auto;")
+        solara.Markdown(text, style="font-size: 12px;")
 
 
 COMPONENTS = [(FirmsByState, 0), (BudgetSpent, 0), (Market, 0), (FirmBenefit, 0)]
@@ -71,5 +89,5 @@ COMPONENTS = [(FirmsByState, 0), (BudgetSpent, 0), (Market, 0), (FirmBenefit, 0)
 def Page() -> None:  # solara serves `Page`
     """The scenario's SolaraViz: controls and levers in the sidebar, charts in the page."""
     model = solara.use_memo(lambda: am.AppModel(SCENARIO), [])
-    SolaraViz(model, components=COMPONENTS, model_params=am.model_params(SCENARIO),
-              name=f"Catfish: {SCENARIO.labels.en}", play_interval=150)
+    SolaraViz(model, components=COMPONENTS, model_params=am.model_params(SCENARIO, LANG),
+              name=f"Catfish: {getattr(SCENARIO.labels, LANG)}", play_interval=150)

@@ -29,31 +29,70 @@ from sim.model import ClusterModel
 DEFAULT_SCENARIO = "jieyang-city-2023"
 SCENARIO_ENV = "CATFISH_APP_SCENARIO"  # how `catfish app` tells the app which scenario to show
 
-# (instrument, parameter) -> (label, slider maximum, step, scenario units per slider unit);
-# a maximum of 1 or less is the parameter's own limit (a share), any other is raised to twice
-# the scenario's value when that is larger
-LEVER_CATALOGUE: dict[tuple[str, str], tuple[str, float, float, float]] = {
-    ("grant", "share"): ("Grant: share of project cost", 1.0, 0.05, 1.0),
-    ("grant", "cap_rmb"): ("Grant: cap per project (k RMB)", 1000, 10, 1e3),
-    ("diagnosis", "firms_per_month"): ("Diagnosis: firms per month", 200, 5, 1.0),
-    ("exchange_sessions", "sessions_per_quarter"): ("Exchange sessions per quarter", 30, 1, 1.0),
-    ("interest_subsidy", "share"): ("Interest subsidy: share of interest", 0.5, 0.05, 1.0),
-    ("service_voucher", "vouchers"): ("Service vouchers (number)", 2000, 50, 1.0),
-    ("accompaniment", "projects_per_month"): ("Accompaniment: projects per month", 100, 1, 1.0),
-    ("talent_training", "seats_per_month"): ("Talent training: seats per month", 100, 1, 1.0),
-    ("showcase", "projects"): ("Showcase: projects", 100, 1, 1.0),
-    ("risk_sharing_fund", "share"): ("Risk sharing: share of outlay reimbursed", 1.0, 0.05, 1.0),
-    ("instalment_financing", "share"): ("Instalments: share of cost paid in instalments",
-                                        1.0, 0.05, 1.0),
-    ("chain_leader_programme", "per_month"): ("Chain leaders: suppliers per lead firm a month",
-                                              50, 1, 1.0),
-}
-BUDGET = ("Budget (M RMB)", 200, 1, 1e6)  # yearly limits are scaled alike
-SEED_SLIDER = {"type": "SliderInt", "label": "Seed", "value": 1, "min": 1, "max": 20, "step": 1}
+LANG_ENV = "CATFISH_APP_LANG"  # and in which language (en or zh)
 
-MARKET_COLOURS = (("Transformed SMEs", OKABE_ITO["green"]),
-                  ("Other SMEs", OKABE_ITO["grey"]),
-                  ("Lead firms and central factories", OKABE_ITO["orange"]))
+# (instrument, parameter) -> (English label, Chinese label, slider maximum, step, scenario
+# units per slider unit); a maximum of 1 or less is the parameter's own limit (a share), any
+# other is raised to twice the scenario's value when that is larger
+LEVER_CATALOGUE: dict[tuple[str, str], tuple[str, str, float, float, float]] = {
+    ("grant", "share"): ("Grant: share of project cost", "项目补助：占项目成本比例", 1.0, 0.05,
+                         1.0),
+    ("grant", "cap_rmb"): ("Grant: cap per project (k RMB)", "项目补助：每个项目上限（千元）",
+                           1000, 10, 1e3),
+    ("diagnosis", "firms_per_month"): ("Diagnosis: firms per month", "诊断：每月企业数", 200, 5,
+                                       1.0),
+    ("exchange_sessions", "sessions_per_quarter"): ("Exchange sessions per quarter",
+                                                    "交流会：每季度场次", 30, 1, 1.0),
+    ("interest_subsidy", "share"): ("Interest subsidy: share of interest", "贷款贴息：贴息比例",
+                                    0.5, 0.05, 1.0),
+    ("service_voucher", "vouchers"): ("Service vouchers (number)", "服务券：张数", 2000, 50, 1.0),
+    ("accompaniment", "projects_per_month"): ("Accompaniment: projects per month",
+                                              "全程陪跑：每月项目数", 100, 1, 1.0),
+    ("talent_training", "seats_per_month"): ("Talent training: seats per month",
+                                             "人才培训：每月名额", 100, 1, 1.0),
+    ("showcase", "projects"): ("Showcase: projects", "样板项目：项目数", 100, 1, 1.0),
+    ("risk_sharing_fund", "share"): ("Risk sharing: share of outlay reimbursed",
+                                     "风险共担：失败损失补偿比例", 1.0, 0.05, 1.0),
+    ("instalment_financing", "share"): ("Instalments: share of cost paid in instalments",
+                                        "分期付款：分期支付的成本比例", 1.0, 0.05, 1.0),
+    ("chain_leader_programme", "per_month"): ("Chain leaders: suppliers per lead firm a month",
+                                              "链主带动：每家链主每月带动供应商数", 50, 1, 1.0),
+}
+BUDGET = ("Budget (M RMB)", "预算（百万元）", 200, 1, 1e6)  # yearly limits are scaled alike
+SEED_LABEL = {"en": "Seed", "zh": "随机种子"}
+
+# the app's own words; every column and instrument label comes from the codebook
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "state_done": "Firms by state: {done:,} of {smes:,} transformed by {date}",
+        "state_waiting": "Firms by state ({smes:,} SMEs)",
+        "target": "Target {target:,}", "month": "Month", "firms": "Firms",
+        "waiting": "Press Step or ▶ to run the model",
+        "spent_done": "{label}: {spent:,.1f} of {budget:,.1f} M RMB",
+        "spent_waiting": "{label} (budget {budget:,.1f} M RMB)", "m_rmb": "M RMB",
+        "market": "Market: who holds the orders ({when})", "month_n": "month {n}",
+        "start": "at the start",
+        "market_x": "Share of the sector's orders",
+        "transformed_smes": "Transformed SMEs", "other_smes": "Other SMEs",
+        "lead_firms": "Lead firms and central factories",
+    },
+    "zh": {
+        "state_done": "各状态企业数：截至{date}，{smes:,}家中{done:,}家完成转型",
+        "state_waiting": "各状态企业数（{smes:,}家中小企业）",
+        "target": "目标 {target:,}", "month": "月份", "firms": "企业数（家）",
+        "waiting": "点击 Step 或 ▶ 运行模型",
+        "spent_done": "{label}：已支出{spent:,.1f}百万元，预算{budget:,.1f}百万元",
+        "spent_waiting": "{label}（预算{budget:,.1f}百万元）", "m_rmb": "百万元",
+        "market": "市场：各方所占订单（{when}）", "month_n": "第{n}个月",
+        "start": "起始时",
+        "market_x": "占本行业订单的比例",
+        "transformed_smes": "已转型中小企业", "other_smes": "其他中小企业",
+        "lead_firms": "龙头企业及中央工厂",
+    },
+}
+MARKET_COLOURS = (("transformed_smes", OKABE_ITO["green"]),
+                  ("other_smes", OKABE_ITO["grey"]),
+                  ("lead_firms", OKABE_ITO["orange"]))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,12 +133,12 @@ class Lever:
                 "max": cast(self.high), "step": cast(self.step)}
 
 
-def levers(scenario: Scenario) -> list[Lever]:
+def levers(scenario: Scenario, lang: str = "en") -> list[Lever]:
     """The scenario's levers: its instruments' main parameters (in mix order), then its budget.
 
     An instrument appearing twice (two showcases) gets ``_2`` in its lever's name and ``#2``
     in its label. A slider reaches at least twice the scenario's value, a share at most its
-    limit.
+    limit. Labels are in ``lang`` (``en`` or ``zh``); names do not depend on it.
     """
     out: list[Lever] = []
     seen: dict[str, int] = {}
@@ -107,23 +146,33 @@ def levers(scenario: Scenario) -> list[Lever]:
     for i, spec in enumerate(scenario.policies):
         name = spec.instrument
         seen[name] = seen.get(name, 0) + 1
-        for (instrument, param), (label, high, step, scale) in LEVER_CATALOGUE.items():
+        for (instrument, param), (en, zh, high, step, scale) in LEVER_CATALOGUE.items():
             if instrument != name:
                 continue
+            label = zh if lang == "zh" else en
             suffix = f"_{seen[name]}" if seen[name] > 1 else ""
             if suffix:
-                head, _, tail = label.partition(":")
-                label = f"{head} #{seen[name]}:{tail}" if tail else f"{label} #{seen[name]}"
+                label = _numbered(label, seen[name])
             given = getattr(instances[i], param)
             value = given / scale
             out.append(Lever(f"{name}_{param}{suffix}", f"policies[{i}].{param}", label,
                              _rounded(value, step), _high(high, value, step), step, scale,
                              isinstance(given, int)))
-    label, high, step, scale = BUDGET
+    en, zh, high, step, scale = BUDGET
+    label = zh if lang == "zh" else en
     value = scenario.budget.total_rmb / scale
     out.append(Lever("budget_total", "budget.total_rmb", label, _rounded(value, step),
                      _high(high, value, step), step, scale, False))
     return out
+
+
+def _numbered(label: str, n: int) -> str:
+    """"Showcase #2: projects" from "Showcase: projects" (a Chinese label's colon likewise)."""
+    for colon in (":", "："):
+        head, found, tail = label.partition(colon)
+        if found:
+            return f"{head} #{n}{colon}{tail}"
+    return f"{label} #{n}"
 
 
 def _rounded(value: float, step: float) -> float:
@@ -163,10 +212,12 @@ def scenario_with(base: Scenario, values: Mapping[str, float]) -> Scenario:
     return scenario
 
 
-def model_params(scenario: Scenario) -> dict[str, Any]:
+def model_params(scenario: Scenario, lang: str = "en") -> dict[str, Any]:
     """SolaraViz's ``model_params``: the scenario (fixed), a seed slider and the levers."""
-    return {"base": scenario, "seed": dict(SEED_SLIDER),
-            **{lever.name: lever.slider() for lever in levers(scenario)}}
+    seed = {"type": "SliderInt", "label": SEED_LABEL[lang], "value": 1, "min": 1, "max": 20,
+            "step": 1}
+    return {"base": scenario, "seed": seed,
+            **{lever.name: lever.slider() for lever in levers(scenario, lang)}}
 
 
 class AppModel(ClusterModel):
@@ -199,6 +250,14 @@ class AppModel(ClusterModel):
 
 # --- charts --------------------------------------------------------------------------------
 
+# SolaraViz gives each chart a grid cell about 400 px high; a figure scaled to the cell's
+# width must stay shorter than that or it runs into the chart below
+FIGSIZE = (7.5, 3.4)
+# outside the axes, so the legend never hides a stack or a line
+LEGEND_RIGHT = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "fontsize": 7,
+                "frameon": False}
+
+
 def _collected(model: ClusterModel) -> dict[str, np.ndarray]:
     """The data collector's columns so far, as arrays of the months every column has.
 
@@ -210,56 +269,56 @@ def _collected(model: ClusterModel) -> dict[str, np.ndarray]:
     return {name: np.asarray(values[:n], dtype=float) for name, values in columns.items()}
 
 
-def _month_axis(ax: Any, model: ClusterModel) -> None:
+def _month_axis(ax: Any, model: ClusterModel, words: dict[str, str]) -> None:
     p = model.params
     dates = calendar(p.start_month, p.months)
     ticks = list(range(1, p.months + 1, max(1, p.months // 6)))
     ax.set_xticks(ticks, [dates[t - 1] for t in ticks])
     ax.set_xlim(0, p.months)
-    ax.set_xlabel("Month")
+    ax.set_xlabel(words["month"])
     if p.deadline_month:
         ax.axvline(p.deadline_month, color=OKABE_ITO["black"], linestyle=":", linewidth=1)
 
 
-def _waiting(ax: Any) -> None:
-    ax.text(0.5, 0.5, "Press Step or ▶ to run the model", transform=ax.transAxes,
-            ha="center", va="center", color=OKABE_ITO["grey"])
+def _waiting(ax: Any, words: dict[str, str]) -> None:
+    ax.text(0.5, 0.5, words["waiting"], transform=ax.transAxes, ha="center", va="center",
+            color=OKABE_ITO["grey"])
 
 
-def state_figure(model: ClusterModel) -> Figure:
+def state_figure(model: ClusterModel, lang: str = "en") -> Figure:
     """Firms in each state month by month (stacked), with the target and the deadline."""
-    p, data = model.params, _collected(model)
-    fig = Figure(figsize=(7, 4.2), layout="constrained")
+    p, data, words = model.params, _collected(model), TEXT[lang]
+    fig = Figure(figsize=FIGSIZE, layout="constrained")
     ax = fig.subplots()
     months = np.arange(1, len(data.get("n_transformed", [])) + 1)
     if len(months):
         ax.stackplot(months, *[data[col] for col, _ in STATE_COLUMNS],
-                     labels=[codebook.label(col) for col, _ in STATE_COLUMNS],
+                     labels=[codebook.label(col, lang) for col, _ in STATE_COLUMNS],
                      colors=[colour for _, colour in STATE_COLUMNS], alpha=0.9)
-        done = int(data["n_transformed"][-1])
-        title = (f"Firms by state: {done:,} of {p.n_smes:,} transformed by "
-                 f"{calendar(p.start_month, p.months)[len(months) - 1]}")
+        title = words["state_done"].format(
+            done=int(data["n_transformed"][-1]), smes=p.n_smes,
+            date=calendar(p.start_month, p.months)[len(months) - 1])
     else:
-        _waiting(ax)
-        title = f"Firms by state ({p.n_smes:,} SMEs)"
+        _waiting(ax, words)
+        title = words["state_waiting"].format(smes=p.n_smes)
     if p.target_firms:
         ax.axhline(p.target_firms, color=OKABE_ITO["black"], linestyle="--", linewidth=1)
-        ax.annotate(f"Target {p.target_firms:,}", (0, p.target_firms), xytext=(4, 3),
-                    textcoords="offset points", fontsize=8)
-    _month_axis(ax, model)
+        ax.annotate(words["target"].format(target=p.target_firms), (0, p.target_firms),
+                    xytext=(4, 3), textcoords="offset points", fontsize=8)
+    _month_axis(ax, model, words)
     ax.set_ylim(0, p.n_smes)
-    ax.set_ylabel("Firms")
+    ax.set_ylabel(words["firms"])
     ax.set_title(title, fontsize=10)
     handles, labels = ax.get_legend_handles_labels()
     if handles:
-        ax.legend(handles[::-1], labels[::-1], loc="upper left", fontsize=7, frameon=False)
+        ax.legend(handles[::-1], labels[::-1], **LEGEND_RIGHT)
     return fig
 
 
-def budget_figure(model: ClusterModel) -> Figure:
+def budget_figure(model: ClusterModel, lang: str = "en") -> Figure:
     """Public money spent so far, stacked by instrument, against the budget (M RMB)."""
-    p, data = model.params, _collected(model)
-    fig = Figure(figsize=(7, 4.2), layout="constrained")
+    p, data, words = model.params, _collected(model), TEXT[lang]
+    fig = Figure(figsize=FIGSIZE, layout="constrained")
     ax = fig.subplots()
     accounts = [c for c in data if c.startswith("spent_") and c != "spent_total_rmb"]
     months = np.arange(1, len(data.get("spent_total_rmb", [])) + 1)
@@ -267,24 +326,24 @@ def budget_figure(model: ClusterModel) -> Figure:
         colours = [OKABE_ITO[c] for c in ("blue", "orange", "sky", "green", "vermillion",
                                           "purple", "yellow", "grey", "black")]
         ax.stackplot(months, *[data[c] / 1e6 for c in accounts],
-                     labels=[c.removeprefix("spent_").removesuffix("_rmb").replace("_", " ")
-                             for c in accounts],
+                     labels=[codebook.instrument_label(
+                         c.removeprefix("spent_").removesuffix("_rmb"), lang) for c in accounts],
                      colors=[colours[i % len(colours)] for i in range(len(accounts))],
                      alpha=0.9)
+    label, budget = codebook.label("spent_total_rmb", lang), p.budget_rmb / 1e6
     if len(months):
-        spent = data["spent_total_rmb"][-1] / 1e6
-        title = (f"{codebook.label('spent_total_rmb')}: {spent:,.1f} of "
-                 f"{p.budget_rmb / 1e6:,.1f} M RMB")
+        title = words["spent_done"].format(label=label, budget=budget,
+                                           spent=data["spent_total_rmb"][-1] / 1e6)
     else:
-        _waiting(ax)
-        title = f"{codebook.label('spent_total_rmb')} (budget {p.budget_rmb / 1e6:,.1f} M RMB)"
-    ax.axhline(p.budget_rmb / 1e6, color=OKABE_ITO["black"], linestyle="--", linewidth=1)
-    _month_axis(ax, model)
-    ax.set_ylim(0, max(p.budget_rmb / 1e6 * 1.05, 1.0))
-    ax.set_ylabel("M RMB")
+        _waiting(ax, words)
+        title = words["spent_waiting"].format(label=label, budget=budget)
+    ax.axhline(budget, color=OKABE_ITO["black"], linestyle="--", linewidth=1)
+    _month_axis(ax, model, words)
+    ax.set_ylim(0, max(budget * 1.05, 1.0))
+    ax.set_ylabel(words["m_rmb"])
     ax.set_title(title, fontsize=10)
     if accounts and len(months):
-        ax.legend(loc="upper left", fontsize=7, frameon=False)
+        ax.legend(**LEGEND_RIGHT)
     return fig
 
 
@@ -306,45 +365,47 @@ def market_shares(model: ClusterModel) -> np.ndarray:
     return held / np.maximum(held.sum(axis=1, keepdims=True), 1e-12)
 
 
-def market_figure(model: AppModel | ClusterModel) -> Figure:
+def market_figure(model: AppModel | ClusterModel, lang: str = "en") -> Figure:
     """Each sector's market: orders held by transformed SMEs, other SMEs and lead firms."""
-    shares = market_shares(model)
+    shares, words = market_shares(model), TEXT[lang]
     names = list(model.params.sector_names)
     scenario = getattr(model, "applied_scenario", None)
     if scenario is not None:
-        names = [x.labels.en if x.labels else x.name for x in scenario.cluster.smes.sectors]
-    fig = Figure(figsize=(7, 4.2), layout="constrained")
+        names = [getattr(x.labels, lang) if x.labels else x.name
+                 for x in scenario.cluster.smes.sectors]
+    fig = Figure(figsize=FIGSIZE, layout="constrained")
     ax = fig.subplots()
     y = np.arange(len(names))[::-1]
     left = np.zeros(len(names))
-    for j, (label, colour) in enumerate(MARKET_COLOURS):
-        ax.barh(y, shares[:, j], left=left, color=colour, label=label, height=0.6)
+    for j, (key, colour) in enumerate(MARKET_COLOURS):
+        ax.barh(y, shares[:, j], left=left, color=colour, label=words[key], height=0.6)
         for k in np.flatnonzero(shares[:, j] >= 0.06):
             ax.text(left[k] + shares[k, j] / 2, y[k], f"{shares[k, j]:.0%}", ha="center",
                     va="center", fontsize=8, color="white")
         left += shares[:, j]
     ax.set_yticks(y, names)
     ax.set_xlim(0, 1)
-    ax.set_xlabel("Share of the sector's orders")
-    when = model.dates[model.month - 1] if model.month and hasattr(model, "dates") \
-        else f"month {model.month}"
-    ax.set_title(f"Market: who holds the orders ({when})", fontsize=10)
+    ax.set_xlabel(words["market_x"])
+    when = (words["start"] if not model.month
+            else model.dates[model.month - 1] if hasattr(model, "dates")
+            else words["month_n"].format(n=model.month))
+    ax.set_title(words["market"].format(when=when), fontsize=10)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, fontsize=7,
               frameon=False)
     return fig
 
 
 def firm_benefit(scenario: Scenario, sector: str | None = None,
-                 revenue_rmb: float | None = None) -> str:
-    """``catfish firm``'s table for a firm of ``sector`` and ``revenue_rmb`` (English).
+                 revenue_rmb: float | None = None, lang: str = "en") -> str:
+    """``catfish firm``'s result for a firm of ``sector`` and ``revenue_rmb``, in ``lang``.
 
     Returns:
-        The table as text, or the one-line problem with the inputs.
+        The result as Markdown (a table), or the one-line problem with the inputs.
     """
-    from experiments.firm import Firm, FirmError, evaluate, table
+    from experiments.firm import Firm, FirmError, evaluate, markdown
 
     try:
         result = evaluate(scenario, Firm(sector=sector, revenue_rmb=revenue_rmb))
     except FirmError as exc:
         return str(exc)
-    return table(result, scenario, lang="en")
+    return markdown(result, scenario, lang=lang)

@@ -317,7 +317,10 @@ def firm_cmd(scenario_name: str, sector: str | None, month: str | None, lang: st
                    "another (0.0.0.0: every network interface, see docs/app.md).")
 @click.option("--port", type=click.IntRange(min=1, max=65535), default=8765, show_default=True,
               help="Port to listen on.")
-def app_cmd(scenario: str, host: str, port: int) -> None:
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Language of the page's charts, sliders and firm panel (Mesa's own "
+                   "controls stay English).")
+def app_cmd(scenario: str, host: str, port: int, lang: str) -> None:
     """Explore a scenario in the browser: Mesa's SolaraViz with sliders for its policy levers.
 
     FILE_OR_NAME is a scenario file or a shipped scenario's name (default:
@@ -333,7 +336,7 @@ def app_cmd(scenario: str, host: str, port: int) -> None:
     import subprocess
 
     import experiments
-    from experiments.app_model import SCENARIO_ENV
+    from experiments.app_model import LANG_ENV, SCENARIO_ENV
     from scenarios.loader import resolve
 
     missing = [name for name in ("solara", "altair") if importlib.util.find_spec(name) is None]
@@ -347,7 +350,7 @@ def app_cmd(scenario: str, host: str, port: int) -> None:
         raise UserError(str(exc)) from None
     root = str(Path(experiments.__file__).resolve().parent.parent)  # the app imports catfish
     env = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # solara reports usage unless told
-           **os.environ, SCENARIO_ENV: str(path.resolve()),
+           **os.environ, SCENARIO_ENV: str(path.resolve()), LANG_ENV: lang,
            "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
     command = [sys.executable, "-m", "solara", "run", "experiments.app", "--host", host,
                "--port", str(port), "--production", "--no-open", "--no-check-version"]

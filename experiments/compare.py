@@ -222,6 +222,21 @@ def _num(x: float, digits: int = 0, sign: bool = False) -> str:
     return f"{x:{'+' if sign else ''},.{digits}f}"
 
 
+def probability(x: float, digits: int = 2, *, percent: bool = False) -> str:
+    """A probability to ``digits`` decimals (of a percentage, with ``percent``).
+
+    One more decimal where rounding would turn a value short of 0 or 1 into 0 or 1: the lower
+    bound 0.996 after 1,000 successes in 1,000 runs is not certainty.
+    """
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    scale, unit = (100, "%") if percent else (1, "")
+    shown = round(x * scale, digits)
+    if shown in (0, scale) and x not in (0, 1):
+        digits += 1
+    return f"{x * scale:.{digits}f}{unit}"
+
+
 def _interval(lo: float, hi: float, digits: int = 0, sign: bool = False) -> str:
     return f"[{_num(lo, digits, sign)}, {_num(hi, digits, sign)}]"
 
@@ -241,8 +256,8 @@ def headline_rows(summary: pd.DataFrame, reference: str = BASE) -> list[list[str
             s.mix,
             f"{_num(s.transformed_by_deadline_mean, 1)} "
             f"{_interval(s.transformed_by_deadline_p05, s.transformed_by_deadline_p95)}",
-            f"{_num(s.target_met_prob, 2)} "
-            f"{_interval(s.target_met_prob_lo, s.target_met_prob_hi, 2)}",
+            f"{probability(s.target_met_prob)} "
+            f"[{probability(s.target_met_prob_lo)}, {probability(s.target_met_prob_hi)}]",
             _num(s.cost_per_transformed_rmb),
             "reference" if is_ref else _per_additional(s.cost_per_additional_rmb),
             "reference" if is_ref else

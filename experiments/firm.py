@@ -296,18 +296,19 @@ LABELS = {
 }
 
 
-def table(df: pd.DataFrame, scenario: Scenario, *, lang: str = "en") -> str:
-    """The calculator's result as a plain-text table in ``lang`` (``en`` or ``zh``).
+@dataclass(frozen=True)
+class Sheet:
+    """The calculator's result in words: what :func:`table` and :func:`markdown` lay out."""
 
-    Args:
-        df: The result of :func:`evaluate` for ``scenario``.
-        scenario: The scenario evaluated.
-        lang: Language of the labels.
+    head: list[str]  # title, the firm, the policy mix
+    header: list[str]  # "" then one column per kind and support
+    body: list[list[str]]  # one row per measure: its label, then one cell per column
+    choice: str  # what the firm would choose by the model's rule
+    notes: str  # what the numbers assume
 
-    Returns:
-        Lines: the firm, the policy mix, one row per measure and one column per kind and
-        support, and a note on what the numbers assume.
-    """
+
+def sheet(df: pd.DataFrame, scenario: Scenario, *, lang: str = "en") -> Sheet:
+    """The result of :func:`evaluate` for ``scenario``, labelled and formatted in ``lang``."""
     words = LABELS[lang]
     firm = df.attrs["firm"]
     sector = next(x for x in scenario.cluster.smes.sectors if x.name == firm["sector"])
@@ -324,18 +325,46 @@ def table(df: pd.DataFrame, scenario: Scenario, *, lang: str = "en") -> str:
     cells = {(row.kind, row.support): row for row in df.itertuples(index=False)}
     header = [""] + [f"{words[kind]}, {words[support]}" if lang == "en"
                      else f"{words[kind]}（{words[support]}）" for kind, support in order]
-    body = []
-    for column in COLUMNS[2:]:
-        body.append([words[column]] + [_cell(getattr(cells[key], column), column, words)
-                                       for key in order])
-    widths = [max(_width(line[j]) for line in [header, *body]) for j in range(len(header))]
-    lines = ["  ".join(_pad(text, w, left=j == 0) for j, (text, w) in
-                       enumerate(zip(line, widths, strict=True))).rstrip()
-             for line in [header, *body]]
+    body = [[words[column]] + [_cell(getattr(cells[key], column), column, words)
+                               for key in order] for column in COLUMNS[2:]]
     choice = words["choice"].format(**{support: words["choose"][chosen_kind(df, support)]
                                        for support in SUPPORTS})
     notes = words["notes"].format(years=p.horizon_years, rate=p.discount_rate)
-    return "\n".join([*head, "", *lines, "", choice, notes])
+    return Sheet(head, header, body, choice, notes)
+
+
+def table(df: pd.DataFrame, scenario: Scenario, *, lang: str = "en") -> str:
+    """The calculator's result as a plain-text table in ``lang`` (``en`` or ``zh``).
+
+    Args:
+        df: The result of :func:`evaluate` for ``scenario``.
+        scenario: The scenario evaluated.
+        lang: Language of the labels.
+
+    Returns:
+        Lines: the firm, the policy mix, one row per measure and one column per kind and
+        support, and a note on what the numbers assume.
+    """
+    s = sheet(df, scenario, lang=lang)
+    rows = [s.header, *s.body]
+    widths = [max(_width(line[j]) for line in rows) for j in range(len(s.header))]
+    lines = ["  ".join(_pad(text, w, left=j == 0) for j, (text, w) in
+                       enumerate(zip(line, widths, strict=True))).rstrip()
+             for line in rows]
+    return "\n".join([*s.head, "", *lines, "", s.choice, s.notes])
+
+
+def markdown(df: pd.DataFrame, scenario: Scenario, *, lang: str = "en") -> str:
+    """The same result as Markdown: a table with a right-aligned column per option."""
+    s = sheet(df, scenario, lang=lang)
+    escape = str.maketrans({"|": "\\|", "*": "\\*", "_": "\\_"})
+
+    def row(cells: list[str]) -> str:
+        return "| " + " | ".join(cell.translate(escape) for cell in cells) + " |"
+
+    separator = "|:---|" + "---:|" * (len(s.header) - 1)
+    grid = "\n".join([row(s.header), separator, *map(row, s.body)])
+    return "\n\n".join([f"**{s.head[0]}**", *s.head[1:], grid, s.choice, f"*{s.notes}*"])
 
 
 def chosen_kind(df: pd.DataFrame, support: str) -> int:

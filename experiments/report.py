@@ -30,7 +30,7 @@ from calibration.data import targets
 from calibration.posterior import POSTERIORS
 from calibration.priors import load_priors
 from experiments import charts, report_charts
-from experiments.compare import BASE, bands
+from experiments.compare import BASE, bands, probability
 from experiments.files import write_atomic
 from experiments.fonts import use_language
 from experiments.report_text import TEXT
@@ -113,7 +113,7 @@ def _zh_text(text: str) -> str:
 # --- numbers in words -------------------------------------------------------------------------
 
 def _pct(x: float) -> str:
-    return "–" if not math.isfinite(x) else f"{x:.0%}"
+    return "–" if not math.isfinite(x) else probability(x, 0, percent=True)
 
 
 def _rmb(x: float) -> str:

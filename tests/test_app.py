@@ -205,6 +205,34 @@ def test_the_model_steps_and_the_charts_draw(city):
         "sectors labelled by their English names"
 
 
+def test_the_page_in_chinese_labels_from_the_codebook(city):
+    english, chinese = am.levers(city), am.levers(city, "zh")
+    assert [x.name for x in english] == [x.name for x in chinese], "names do not depend on lang"
+    labels = {x.name: x.label for x in chinese}
+    assert labels["grant_share"] == "项目补助：占项目成本比例" \
+        and labels["budget_total"] == "预算（百万元）", f"Chinese slider labels: {labels}"
+    assert labels["showcase_projects_2"] == "样板项目 #2：项目数", \
+        f"the second showcase numbered before the full-width colon: {labels}"
+    assert am.model_params(city, "zh")["seed"]["label"] == "随机种子"
+
+    model = am.AppModel(city)
+    for _ in range(3):
+        model.step()
+    ax = am.state_figure(model, "zh").axes[0]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    title = ax.get_title()
+    assert "完成转型(已验收)" in legend and title.startswith("各状态企业数：截至2023-08"), \
+        f"codebook labels and a Chinese title: {title} {legend}"
+    ax = am.budget_figure(model, "zh").axes[0]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "项目补助" in legend and "预算50.0百万元" in ax.get_title(), (ax.get_title(), legend)
+    ax = am.market_figure(model, "zh").axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()][0] == "纺织服装", \
+        "sectors by their Chinese labels"
+    text = am.firm_benefit(city, "plastics", 2e7, "zh")
+    assert "小快轻准（有政策支持）" in text and "年营业收入 20,000,000 元" in text, text[:300]
+
+
 def test_firm_benefit_panel_text(city):
     text = am.firm_benefit(city, "plastics", 2e7)
     assert "revenue 20,000,000 RMB" in text and "Light, with support" in text, \
@@ -284,6 +312,9 @@ def test_catfish_app_runs_solara_on_localhost(monkeypatch):
     assert command[command.index("--host") + 1] == "0.0.0.0" \
         and command[command.index("--port") + 1] == "8765", f"--host as given, port 8765: {command}"
     assert env[am.SCENARIO_ENV].endswith("jieyang-city-2023.yaml"), "the default scenario"
+    assert env[am.LANG_ENV] == "en", f"English unless asked, got {env[am.LANG_ENV]!r}"
+    CliRunner().invoke(main, ["app", "--lang", "zh"])
+    assert calls[-1][1][am.LANG_ENV] == "zh", "--lang zh passed on to the app"
 
 
 def test_catfish_app_errors_are_one_line(monkeypatch):
@@ -311,17 +342,18 @@ def free_port() -> int:
 
 
 
-@pytest.fixture
-def server(tmp_path):
-    """`catfish app --port PORT` in its own process group; stopped with the whole group."""
+@pytest.fixture(params=["en"])
+def server(request, tmp_path):
+    """`catfish app --port PORT --lang LANG` in its own process group; stopped with the whole
+    group (LANG: the fixture's parameter, English unless a test asks indirectly)."""
     need_solara()
     port = free_port()
     log = (tmp_path / "server.log").open("w")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     process = subprocess.Popen([sys.executable, "-m", "experiments.cli", "app", "--port",
-                                str(port)], cwd=ROOT, env=env, stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+                                str(port), "--lang", request.param], cwd=ROOT, env=env,
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 90
@@ -421,4 +453,25 @@ def test_the_app_in_headless_chromium(server, browser, tmp_path):
     shot.parent.mkdir(parents=True, exist_ok=True)
     assert browser.save_screenshot(str(shot)), f"a screenshot written to {shot}"
     assert shot.stat().st_size > 50_000, f"a screenshot of the page with its charts at {shot}"
+    print(f"screenshot: {shot}")
+
+
+@pytest.mark.parametrize("server", ["zh"], indirect=True)
+def test_the_app_in_chinese_in_headless_chromium(server, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.set_window_size(1600, 1300)
+    browser.get(server)
+    WebDriverWait(browser, 90, poll_frequency=0.5).until(
+        lambda d: "各状态企业数" in d.find_element(By.TAG_NAME, "body").text
+        and d.execute_script(CHARTS_DRAWN) >= 3,
+        message="the Chinese page with its three charts")
+    body = browser.find_element(By.TAG_NAME, "body").text
+    for text in ("项目补助：占项目成本比例", "项目对一家企业的价值", "小快轻准（有政策支持）",
+                 "揭阳市中小企业数字化转型省级试点城市"):
+        assert text in body, f"{text!r} on the page"
+    shot = Path(os.environ.get("CATFISH_SCREENSHOTS", tmp_path)) / "app-zh.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    assert browser.save_screenshot(str(shot)), f"a screenshot written to {shot}"
     print(f"screenshot: {shot}")

@@ -370,3 +370,14 @@ def test_compare_with_a_posterior_draws_one_parameter_set_per_replicate(tmp_path
     assert bad.returncode == 2 and "'not_a_parameter' is not a model parameter" in bad.stderr, \
         bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1 and not (tmp_path / "bad").exists()
+
+
+def test_probabilities_short_of_certainty_never_print_as_certain():
+    from experiments.compare import probability
+
+    assert probability(0.996) == "0.996" and probability(1.0) == "1.00", "0.996 is not 1.00"
+    assert probability(0.004) == "0.004" and probability(0.0) == "0.00", "0.004 is not 0.00"
+    assert probability(0.5) == "0.50" and probability(float("nan")) == "n/a"
+    assert probability(0.996, 0, percent=True) == "99.6%", "a percentage keeps the same rule"
+    assert probability(0.94, 0, percent=True) == "94%" and probability(1.0, 0, percent=True) \
+        == "100%"

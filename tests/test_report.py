@@ -171,3 +171,14 @@ def test_bad_results_folder_is_one_line(tmp_path):
     half = catfish("report", str(tmp_path / "half"), cwd=tmp_path)
     assert half.returncode == 2 and "summary.parquet" in half.stderr \
         and "Traceback" not in half.stderr, half.stderr
+
+
+def test_without_a_cjk_font_the_chinese_report_says_its_charts_are_english(results,
+                                                                           monkeypatch):
+    from experiments import fonts
+
+    monkeypatch.setattr(fonts, "cjk_family", lambda: None)
+    with pytest.warns(UserWarning, match="no CJK font"):
+        html = render(load_results(results), "zh")
+    assert "本机未找到中文字体" in html, "the page says why its charts are in English"
+    assert '<html lang="zh-CN">' in html and "结论" in html, "the page's own text stays Chinese"
