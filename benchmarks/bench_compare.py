@@ -1,7 +1,8 @@
 """Speed and memory of ``catfish compare`` (issue: 5 mixes x 100 replicates under 2 minutes on
 2 cores).
 
-Run: ``python benchmarks/bench_compare.py [--replicates R] [--workers 2 1]``. Runs the
+Run: ``python benchmarks/bench_compare.py [--replicates R] [--workers 2 1] [--posterior]``
+(``--replicates 1000 --workers 2 --posterior`` is what ``make demo`` runs). Runs the
 shipped comparison (``scenarios/compare-jieyang-2023.yaml``) through the command line, as an
 analyst would, once per worker count, and writes ``benchmarks/results/bench_compare.json``.
 
@@ -55,11 +56,12 @@ def _rss_mb(pid: int) -> float:
     return int(match.group(1)) / 1024 if match else 0.0
 
 
-def run_compare(workers: int, replicates: int, out: Path) -> dict[str, float]:
+def run_compare(workers: int, replicates: int, out: Path,
+                posterior: bool = False) -> dict[str, float]:
     """Run the comparison once through the CLI; wall time and peak memory."""
     command = [sys.executable, "-m", "experiments.cli", "compare", str(COMPARISON),
                "--replicates", str(replicates), "--workers", str(workers), "--out", str(out),
-               "--overwrite"]
+               "--overwrite", *(["--posterior"] if posterior else [])]
     peak_total = 0.0
     started = time.perf_counter()
     errors = tempfile.TemporaryFile(mode="w+")  # a file, not a pipe: nothing can block on it
@@ -86,7 +88,8 @@ def run_compare(workers: int, replicates: int, out: Path) -> dict[str, float]:
         raise SystemExit(f"catfish compare failed ({process.returncode}): {errors.read()}")
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     runs = len(manifest["mixes"]) * replicates
-    return {"workers": workers, "replicates": replicates, "mixes": len(manifest["mixes"]),
+    return {"workers": workers, "replicates": replicates, "posterior": posterior,
+            "mixes": len(manifest["mixes"]),
             "runs": runs, "wall_s": wall, "inside_command_s": manifest["wall_seconds"],
             "ms_per_run": manifest["wall_seconds"] / runs * 1e3,
             "peak_total_mb": peak_total, "peak_single_mb": usage.ru_maxrss / 1024,
@@ -98,11 +101,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--replicates", type=int, default=100)
     parser.add_argument("--workers", type=int, nargs="+", default=[2, 1])
+    parser.add_argument("--posterior", action="store_true",
+                        help="each replicate draws calibrated parameters (as make demo does: "
+                             "--replicates 1000 --workers 2 --posterior)")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for workers in args.workers:
-            rows.append(run_compare(workers, args.replicates, Path(tmp) / f"w{workers}"))
+            rows.append(run_compare(workers, args.replicates, Path(tmp) / f"w{workers}",
+                                    args.posterior))
     result = {
         "machine": {"python": platform.python_version(), "mesa": mesa.__version__,
                     "numpy": np.__version__, "processor": platform.machine(),

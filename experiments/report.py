@@ -316,7 +316,9 @@ def model_fit(lang: str) -> list[dict[str, Any]]:
         low, high = fact.bounds
         observed = f"{low:g}" if low == high else f"{low:g}–{high:g}"
         rows.append({
-            "figure": fact.source.quote if lang == "zh" else f"{fact.place}: {fact.name}",
+            "figure": fact.source.quote if lang == "zh" else
+            f"{fact.place}, {fact.date}: {fact.name.replace('_', ' ')}",
+            "quote": "" if lang == "zh" else fact.source.quote,
             "source": fact.source.file, "unit": fact.unit, "observed": observed,
             "predicted": f"{row.lo90:.3g}–{row.hi90:.3g}",
             "tolerance": f"±{fact.tolerance:g}" if fact.tolerance else "",

@@ -62,11 +62,14 @@ def failures_by_stage(summary: pd.DataFrame, *, labels: dict[str, str],
     ax.set_yticks(y, [labels[m] for m in summary["mix"]])
     ax.set_xlabel(text["failures_x"])
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18 - 0.3 / len(summary)),
-              ncols=len(STAGES), fontsize=8, frameon=False)
+    # a figure legend "outside" has its room reserved by the constrained layout: never clipped
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=len(STAGES),
+               fontsize=8, frameon=False)
     failed = summary[[c for c, _, _ in STAGES[:3]]].to_numpy(float).sum()
     early_middle = summary[[c for c, _, _ in STAGES[:2]]].to_numpy(float).sum()
-    ax.set_title(text["failures"].format(share=early_middle / failed) if failed > 0
+    # over the whole figure: long mix labels push the axes right, and a title centred on them
+    # would run off the edge
+    fig.suptitle(text["failures"].format(share=early_middle / failed) if failed > 0
                  else text["failures_none"], fontsize=11)
     return fig
 
