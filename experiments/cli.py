@@ -186,10 +186,11 @@ def compare(comparison: str, replicates: int | None, workers: int, seed: int | N
         json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8"))
     from experiments import report as rep
 
-    report = rep.write_report(out, lang=lang)
+    results = rep.load_results(out)
+    report = rep.write_report(results, lang=lang)
     click.echo(cmp.headline(summary, chosen, replicates, seed, posterior_file))
     click.echo(f"\nResults written to {out}/ ({', '.join(COMPARE_FILES)})")
-    click.echo(f"\n{rep.headline(rep.load_results(out), lang)}")
+    click.echo(f"\n{rep.headline(results, lang)}")
     click.echo(f"Report: {report.resolve()}")
 
 

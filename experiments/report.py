@@ -190,7 +190,7 @@ def headline(results: Results, lang: str) -> str:
             lo=f"{best.diff_transformed_lo:+,.0f}", hi=f"{best.diff_transformed_hi:+,.0f}",
             cost=_extra_cost(best, lang))
     cheaper = cheapest_likely_mix(results)
-    if cheaper is not None and cheaper.mix != best.mix:
+    if cheaper is not None:
         sentence += text["headline_cheaper"].format(
             mix=cheaper[f"label_{lang}"], probability=_pct(cheaper.target_met_prob),
             likely=_pct(LIKELY), per_firm=_rmb(cheaper.cost_per_transformed_rmb),
@@ -396,13 +396,16 @@ def _comparison_label(results: Results, lang: str) -> str:
     return labels.get(lang) or results.manifest.get("comparison", {}).get("name", "")
 
 
-def write_report(folder: str | Path, *, lang: str = "zh", out: str | Path | None = None) -> Path:
+def write_report(folder: str | Path | Results, *, lang: str = "zh",
+                 out: str | Path | None = None) -> Path:
     """Write the report of the comparison in ``folder`` (default: ``folder/report.html``).
+
+    ``folder`` may also be the :class:`Results` already loaded from it.
 
     Raises:
         ReportError: The folder is not a comparison's results folder.
     """
-    results = load_results(folder)
+    results = folder if isinstance(folder, Results) else load_results(folder)
     path = Path(out) if out is not None else results.folder / REPORT_FILE
     html = render(results, lang)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -146,16 +146,18 @@ PARAMETER_LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+def _in(lang: str, pair: tuple[str, str]) -> str:
+    return pair[1] if lang == "zh" else pair[0]
+
+
 def parameter_label(name: str, lang: str = "en") -> str:
     """Label of a model parameter in ``lang`` (its own name where the codebook has none)."""
-    en, zh = PARAMETER_LABELS.get(name, (name, name))
-    return zh if lang == "zh" else en
+    return _in(lang, PARAMETER_LABELS.get(name, (name, name)))
 
 
 def instrument_label(name: str, lang: str = "en") -> str:
     """Name of a policy instrument in ``lang`` ("en" or "zh")."""
-    en, zh = INSTRUMENT_LABELS.get(name, (name.replace("_", " "), name))
-    return zh if lang == "zh" else en
+    return _in(lang, INSTRUMENT_LABELS.get(name, (name.replace("_", " "), name)))
 
 
 def spent_column(account: str) -> Column:
@@ -196,12 +198,16 @@ def markdown() -> str:
         lines += [f"| `{c.name}` | {c.unit} | {c.en} | {c.zh} | {c.description} |" for c in columns]
         lines.append("")
     lines += ["Each policy instrument adds `spent_<instrument>_rmb` (RMB paid by that instrument "
-              "since the start) to the time series.", "",
-              "## Policy instruments", "", "| instrument | English | 中文 |", "|---|---|---|"]
-    lines += [f"| `{name}` | {en} | {zh} |" for name, (en, zh) in INSTRUMENT_LABELS.items()]
-    lines += ["", "## Behavioural parameters (the report's main assumptions)", "",
-              "Meaning, unit and default: `docs/parameters.md`.", "",
-              "| parameter | English | 中文 |", "|---|---|---|"]
-    lines += [f"| `{name}` | {en} | {zh} |" for name, (en, zh) in PARAMETER_LABELS.items()]
-    lines.append("")
+              "since the start) to the time series.", ""]
+    lines += _label_table("Policy instruments", "instrument", INSTRUMENT_LABELS)
+    lines += _label_table("Behavioural parameters (the report's main assumptions)",
+                          "parameter", PARAMETER_LABELS,
+                          "Meaning, unit and default: `docs/parameters.md`.")
     return "\n".join(lines)
+
+
+def _label_table(heading: str, key: str, labels: dict[str, tuple[str, str]],
+                 *intro: str) -> list[str]:
+    lines = [f"## {heading}", "", *(f"{line}\n" for line in intro),
+             f"| {key} | English | 中文 |", "|---|---|---|"]
+    return lines + [f"| `{name}` | {en} | {zh} |" for name, (en, zh) in labels.items()] + [""]
