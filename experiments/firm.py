@@ -41,6 +41,14 @@ COLUMNS = ("kind", "support", "risk_adjusted_npv_rmb", "expected_npv_rmb", "affo
            "annual_benefit_rmb")
 
 
+MAX_RMB = 1e12  # a trillion RMB: far beyond any SME, and NPVs stay finite numbers
+# what each number may be: money from 1 RMB (0 for cash) to MAX_RMB, indices 0-1; at these
+# ends every NPV, payback and probability the calculator reports is a finite number
+LIMITS = {"revenue_rmb": (1.0, MAX_RMB), "light_cost_rmb": (1.0, MAX_RMB),
+          "deep_cost_rmb": (1.0, MAX_RMB), "cash_rmb": (0.0, MAX_RMB),
+          "credit_access": (0.0, 1.0), "talent": (0.0, 1.0), "infrastructure": (0.0, 1.0)}
+
+
 class FirmError(ValueError):
     """An input of the calculator out of range: ``field = value: rule`` on one line.
 
@@ -58,6 +66,8 @@ class FirmError(ValueError):
 @dataclass(frozen=True)
 class Firm:
     """One firm's inputs; ``None`` takes the scenario's typical firm's value.
+
+    Money is given in RMB from 1 (cash: 0) to 1e12 (``LIMITS``).
 
     Attributes:
         sector: One of the scenario's sectors (default: its first).
@@ -86,23 +96,16 @@ class Firm:
         if self.sector is not None and self.sector not in sectors:
             raise FirmError("sector", self.sector, f"not a sector of {scenario.name} "
                                                    f"(sectors: {', '.join(sectors)})")
-        for name, low, high, strict in (
-                ("revenue_rmb", 0.0, math.inf, True), ("light_cost_rmb", 0.0, math.inf, True),
-                ("deep_cost_rmb", 0.0, math.inf, True), ("cash_rmb", 0.0, math.inf, False),
-                ("credit_access", 0.0, 1.0, False), ("talent", 0.0, 1.0, False),
-                ("infrastructure", 0.0, 1.0, False)):
+        for name, (low, high) in LIMITS.items():
             value = getattr(self, name)
             if value is None:
                 continue
             if not isinstance(value, (int, float)) or isinstance(value, bool) \
                     or not math.isfinite(value):
                 raise FirmError(name, value, "must be a finite number")
-            if high < math.inf and not low <= value <= high:
-                raise FirmError(name, value, f"must be between {low:g} and {high:g}")
-            if strict and not value > low:
-                raise FirmError(name, value, f"must be > {low:g}")
-            if not value >= low:
-                raise FirmError(name, value, f"must be >= {low:g}")
+            if not low <= value <= high:
+                raise FirmError(name, value, f"must be between {_number(low)} and "
+                                             f"{_number(high)}")
 
     def resolved(self, scenario: Scenario) -> Firm:
         """The inputs with every default filled in from the scenario (costs from revenue)."""
@@ -383,6 +386,11 @@ def _cell(value: object, column: str, words: dict[str, str]) -> str:
     if column.endswith("_years"):
         return f"{value:.1f}"
     return f"{value:.1%}"
+
+
+def _number(value: float) -> str:
+    """``1e12`` rather than ``1e+12``; ``0`` and ``1`` as such."""
+    return f"{value:g}".replace("e+", "e")
 
 
 def _width(text: str) -> int:

@@ -149,7 +149,7 @@ def parse(data: Any, source: Path) -> Comparison:
         for j, policy in enumerate(mix.policies):
             check_instrument(policy.instrument, policy.parameters(),
                              f"{source}: mixes[{i}].policies[{j}]")
-    base_path = _base_path(spec.base, source)
+    base_path = loader.base_scenario_path(spec.base, source)
     try:
         base = loader.load(base_path)
     except ScenarioError as exc:
@@ -165,19 +165,6 @@ def parse(data: Any, source: Path) -> Comparison:
     mixes += [Mix(m.name, m.labels, m.mode, _mix_scenario(base, m, spec, f"{source}: mixes[{i}]"))
               for i, m in enumerate(spec.mixes)]
     return Comparison(spec=spec, path=source, base_path=base_path, mixes=tuple(mixes))
-
-
-def _base_path(base: str, source: Path) -> Path:
-    # a path relative to the comparison file first, so a folder of files can travel together
-    beside = Path(source).parent / base
-    if beside.is_file():
-        return beside
-    shipped = loader.SHIPPED / f"{base}.yaml"
-    if not Path(base).suffix and shipped.is_file() and not base.startswith(loader.OTHER_KINDS):
-        return shipped
-    raise ScenarioError(f"{source}: base = {base!r}: no such scenario file (relative to "
-                        f"{Path(source).parent}) or shipped scenario "
-                        f"(shipped: {', '.join(loader.shipped_names())})")
 
 
 def combine_policies(base: list[dict[str, Any]], mix: list[dict[str, Any]], mode: str,
@@ -220,9 +207,11 @@ def _mix_scenario(base: Scenario, mix: MixSpec, spec: ComparisonSpec, where: str
     data["description"] = mix.description or base.description
     try:
         scenario = Scenario.model_validate(data)
-        scenario.model_params()
+        params = scenario.model_params()
     except ValidationError as exc:  # the parts were checked; this is a rule across them
         raise ScenarioError(f"{where}: {describe(exc, 'the resulting scenario')}") from None
     except ParameterError as exc:
         raise ScenarioError(f"{where}: {exc}") from None
+    for i, message in loader.mix_problems(scenario, params)[:1]:
+        raise ScenarioError(f"{where}: the resulting scenario: policies[{i}].{message}")
     return scenario

@@ -21,10 +21,10 @@ from pydantic import (
     ValidationError,
 )
 
-from scenarios.loader import ScenarioError, format_path
+from scenarios.loader import ScenarioError, format_path, mix_problems
 from scenarios.schema import PARAM_OF, SCENARIO_OWNED, Scenario
 from sim.params import ModelParams, ParameterError
-from sim.policy import REGISTRY, check_mix
+from sim.policy import REGISTRY
 
 # scenario sections a factor may not change: they label the scenario, the model never sees them
 NOT_INPUTS = ("name", "labels", "description", "sources")
@@ -229,7 +229,7 @@ def apply_factors(base: Scenario, values: Mapping[str, Any]) -> Scenario:
     :func:`resolve_path`); a field missing from the base file takes the value anyway (its
     default no longer applies). The result passes the same checks as a loaded file: the
     schema, each changed instrument's parameters, the model's parameter rules and the
-    policy mix against the cluster.
+    policy mix against the cluster and its calendar.
 
     Args:
         base: A validated scenario.
@@ -268,7 +268,7 @@ def apply_factors(base: Scenario, values: Mapping[str, Any]) -> Scenario:
         params = scenario.model_params()
     except ParameterError as exc:
         raise _blame_parameter(str(exc), targets, values) from None
-    for i, message in check_mix(scenario.instruments(), params)[:1]:
+    for i, message in mix_problems(scenario, params)[:1]:
         raise _blame({"loc": (), "msg": message}, ("policies", i), targets, values)
     return scenario
 

@@ -59,12 +59,18 @@ def _allowed(info: Any) -> str:
         pattern = getattr(m, "pattern", None)
         if pattern:
             parts.append(f"pattern `{pattern}`".replace("|", "\\|"))
+    rule = (info.json_schema_extra or {}).get("rule")
+    if rule:  # a rule across fields, in words
+        parts.append(rule)
     return ", ".join(parts)
 
 
 def _default(info: Any) -> str:
     if info.is_required():
         return "required"
+    text = (info.json_schema_extra or {}).get("default_text")
+    if text:  # a default that depends on other fields, in words
+        return text
     value = info.default
     if value is PydanticUndefined:
         value = info.default_factory() if info.default_factory else ""
@@ -99,6 +105,19 @@ def markdown() -> str:
              "one line: the file, the path inside it (`policies[2].share`), the value and what "
              "is allowed. Check files with `catfish scenarios validate FILE...`; see the shipped "
              "ones with `catfish scenarios list` and `catfish scenarios show NAME`.", "",
+             "Names and paths: wherever a command or a file takes a scenario (also a "
+             "comparison, a sweep or a sensitivity analysis), an argument holding a `/` or "
+             "ending in `.yaml` or `.yml` is a path to a file of your own (`my-city.yaml`, "
+             "`./my-city`); anything else is the name of a shipped file and must be one "
+             "(lower-case letters, digits, `-` and `_`). A file in the current folder never "
+             "stands in for a shipped name: write `./NAME` for it. A comparison's or a "
+             "sweep's `base` path is relative to that file's folder.", "",
+             "What files may hold: a key written twice in one mapping is an error; text may not "
+             "hold control characters (tab, newline and carriage return excepted) or "
+             "bidirectional-override characters; numbers must be finite, and `true`/`false` "
+             "is not a number. The months an instrument names (`start`, `end`, `opening`) lie "
+             "within the simulated months; `behaviour.parameter_set` is the name of a shipped "
+             "set, never a path.", "",
              "| path | type | default | allowed | unit | meaning |", "|---|---|---|---|---|---|"]
     queue: list = [(Scenario, "")]
     while queue:

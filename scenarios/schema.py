@@ -20,17 +20,30 @@ from pydantic import (
 )
 
 from scenarios import parameter_sets
+from scenarios.inputs import check_raw
 from sim.calendar import MONTH_PATTERN, month_index
-from sim.params import ModelParams
-from sim.policy import REGISTRY, Instrument
+from sim.params import ModelParams, ParameterError
+from sim.policy import REGISTRY, Instrument, parameter_problem
 
 MONTH = MONTH_PATTERN
 
 
 class Section(BaseModel):
-    """Base of every section: unknown keys are errors and values cannot change."""
+    """Base of every section: unknown keys are errors and values cannot change.
+
+    What a section is given is checked before pydantic converts it
+    (``scenarios.inputs.check_raw``): text without control or bidirectional-override
+    characters, and no true/false, NaN or infinity where a number goes.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _confined(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            check_raw(cls, data)
+        return data
 
 
 class Labels(Section):
@@ -127,6 +140,9 @@ class SMEs(Section):
         return sectors
 
 
+DEFAULT_MAX_PROVIDERS = 40
+
+
 class Providers(Section):
     """Service providers at the start, and how the market for them grows."""
 
@@ -134,7 +150,23 @@ class Providers(Section):
     capacity: int = Field(8, ge=1, le=10_000, description="concurrent projects per provider")
     quality_mean: float = Field(0.5, gt=0, lt=1)
     specialist_share: float = Field(0.5, ge=0, le=1)
-    max_count: int = Field(40, ge=1, le=100_000, description="initial plus entrants")
+    max_count: int | None = Field(
+        None, ge=1, le=100_000, description="initial plus entrants; at least count",
+        json_schema_extra={"default_text": f"{DEFAULT_MAX_PROVIDERS}, or `count` if more",
+                           "rule": "at least `count`"})
+
+    @model_validator(mode="after")
+    def _room_for_the_initial(self) -> Providers:
+        if self.max_count is not None and self.max_count < self.count:
+            raise ValueError(f"max_count = {self.max_count}: must be at least count "
+                             f"({self.count})")
+        return self
+
+    @property
+    def limit(self) -> int:
+        """Most providers there may be: ``max_count``, or its default for ``count``."""
+        return self.max_count if self.max_count is not None \
+            else max(DEFAULT_MAX_PROVIDERS, self.count)
 
 
 class CentralFactory(Section):
@@ -182,15 +214,18 @@ class Behaviour(Section):
 
     parameter_set: str = Field(
         "default", max_length=80,
-        description="named set of behavioural parameters: `default` (docs/parameters.md) or a "
-                    "file of scenarios/parameter_sets/, such as `calibrated` (the calibrated "
-                    "posterior's medians, docs/calibration.md)")
+        description="name of a shipped set of behavioural parameters: `default` "
+                    "(docs/parameters.md) or a set shipped in scenarios/parameter_sets/, such "
+                    "as `calibrated` (the calibrated posterior's medians, docs/calibration.md); "
+                    "not a path: values of your own go in `overrides`")
     overrides: dict[str, Any] = Field(default_factory=dict,
                                       description="model parameter name -> value")
 
-    @field_validator("parameter_set")
+    @field_validator("parameter_set", mode="before")  # before the length: a path is no name
     @classmethod
-    def _known_set(cls, name: str) -> str:
+    def _known_set(cls, name: Any) -> Any:
+        if not isinstance(name, str):
+            return name  # the field's type says what is wrong
         chosen = parameter_sets.values(name)  # raises on an unknown name or a bad file
         for field in chosen:
             if field in SCENARIO_OWNED:
@@ -202,12 +237,17 @@ class Behaviour(Section):
     @classmethod
     def _known_fields(cls, overrides: dict[str, Any]) -> dict[str, Any]:
         known = ModelParams.model_fields
-        for name in overrides:
+        for name, value in overrides.items():
             if name not in known:
                 raise ValueError(f"{name!r} is not a model parameter (see docs/parameters.md)")
             if name in SCENARIO_OWNED:
                 raise ValueError(f"{name!r} is set by another section of the scenario "
                                  f"({SCENARIO_OWNED[name]}), not by behaviour.overrides")
+            try:  # each value alone, so the message names it here ("overrides.x = ...")
+                ModelParams(**{name: value})
+            except ParameterError as exc:
+                raise ValueError(str(exc).removeprefix("ModelParams.")
+                                 .removeprefix("ModelParams: ")) from None
         return overrides
 
 
@@ -224,6 +264,14 @@ class PolicySpec(Section):
         if name not in REGISTRY:
             raise ValueError(f"unknown instrument {name!r}; known: {', '.join(sorted(REGISTRY))}")
         return name
+
+    @model_validator(mode="after")
+    def _numbers(self) -> PolicySpec:
+        # the parameters are extra keys, so pydantic has not judged their numbers yet
+        problem = parameter_problem(REGISTRY[self.instrument], self.parameters())
+        if problem is not None:
+            raise ValueError(problem)
+        return self
 
     def parameters(self) -> dict[str, Any]:
         """The instrument's own parameters (everything but ``instrument``)."""
@@ -273,7 +321,7 @@ class Scenario(Section):
             # a factory opening before the start operates from month 1; after the end, never
             "central_factory_month": max(opening_month, 1) if 0 < opening_month <= cal.months
             or (opening and opening_month < 1) else 0,
-            "max_providers": max(values["max_providers"], values["n_providers"]),
+            "max_providers": self.cluster.providers.limit,
         })
         behaviour = {**parameter_sets.values(self.behaviour.parameter_set),
                      **self.behaviour.overrides}

@@ -41,6 +41,7 @@ from scenarios.factors import (  # apply_factors and FactorError are part of the
 )
 from scenarios.loader import ScenarioError, describe, read_yaml
 from scenarios.schema import Labels, Scenario, Section
+from sim.checks import NOT_FINITE
 from sim.codebook import OUTCOMES, TIMESERIES
 from sim.policy import REGISTRY
 
@@ -60,7 +61,7 @@ SPENT_BY_DEADLINE = "spent_by_deadline_"
 def _scalar(value: Any) -> Any:
     # levels and list points may hold any YAML scalar a scenario field can take
     if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError("NaN and infinity are not allowed")
+        raise ValueError(NOT_FINITE)  # as every other number says it
     if value is not None and not isinstance(value, bool | int | float | str):
         raise ValueError("must be a number, text, true/false or null (one value)")
     return value
@@ -336,7 +337,7 @@ class SweepSpec(Section):
     def base_scenario(self) -> Scenario:
         """The validated base scenario (loaded once; a frozen object shared by callers)."""
         if self._base is None:
-            self._base_path = _base_path(self.base, self._path or Path("<sweep>"))
+            self._base_path = loader.base_scenario_path(self.base, self._path or Path("<sweep>"))
             self._base = loader.load(self._base_path)
         return self._base
 
@@ -447,7 +448,7 @@ def parse_sweep(data: Any, source: str | Path) -> SweepSpec:
     except ValidationError as exc:
         raise ScenarioError(describe(_without_design_tag(exc), source)) from None
     spec._path = source
-    spec._base_path = _base_path(spec.base, source)
+    spec._base_path = loader.base_scenario_path(spec.base, source)
     try:
         spec._base = loader.load(spec._base_path)
     except ScenarioError as exc:
@@ -478,19 +479,6 @@ def _without_design_tag(exc: ValidationError) -> ValidationError:
         return ValidationError.from_exception_data(exc.title, errors)
     except (KeyError, TypeError, ValueError):  # an error pydantic cannot rebuild: report as is
         return exc
-
-
-def _base_path(base: str, source: Path) -> Path:
-    # a path relative to the sweep file first, so a folder of files can travel together
-    beside = source.parent / base
-    if beside.is_file():
-        return beside
-    shipped = loader.SHIPPED / f"{base}.yaml"
-    if not Path(base).suffix and shipped.is_file() and not base.startswith(loader.OTHER_KINDS):
-        return shipped
-    raise ScenarioError(f"{source}: base = {base!r}: no such scenario file (relative to "
-                        f"{source.parent}) or shipped scenario "
-                        f"(shipped: {', '.join(loader.shipped_names())})")
 
 
 def _check_against_base(spec: SweepSpec, base: Scenario, source: Path) -> None:

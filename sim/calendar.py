@@ -24,6 +24,12 @@ def calendar(start_month: str, months: int) -> list[str]:
     return [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(first, first + months)]
 
 
+def last_month(start_month: str, months: int) -> str:
+    """Calendar month ``YYYY-MM`` of step ``months``, the last of a run of that length."""
+    last = _ordinal(start_month) + months - 1
+    return f"{last // 12:04d}-{last % 12 + 1:02d}"
+
+
 def year_of(start_month: str, step: int) -> int:
     """Calendar year of step ``step``."""
     return (_ordinal(start_month) + step - 1) // 12

@@ -194,7 +194,7 @@ def test_the_month_decides_which_support_is_in_force():
 
 @pytest.mark.parametrize(("firm", "month", "message"), [
     (Firm(sector="metal"), None, "sector = 'metal': not a sector of jieyang-city-2023"),
-    (Firm(revenue_rmb=-5), None, "revenue_rmb = -5: must be > 0"),
+    (Firm(revenue_rmb=-5), None, "revenue_rmb = -5: must be between 1 and 1e12"),
     (Firm(cash_rmb=float("nan")), None, "cash_rmb = nan: must be a finite number"),
     (Firm(talent=1.5), None, "talent = 1.5: must be between 0 and 1"),
     (Firm(), "2030-01", "month = '2030-01': must be a month of the scenario"),
@@ -234,7 +234,7 @@ def test_cli_prints_the_table_and_json():
 @pytest.mark.parametrize(("args", "expected"), [
     (("--sector", "metal"), "catfish: error: --sector = metal: not a sector of "
                             "jieyang-city-2023 (sectors: textiles, plastics, hardware, food)"),
-    (("--revenue-rmb", "-5"), "catfish: error: --revenue-rmb = -5: must be > 0"),
+    (("--revenue-rmb", "-5"), "catfish: error: --revenue-rmb = -5: must be between 1 and 1e12"),
     (("--cash-rmb", "lots"), "catfish: error: --cash-rmb = lots: must be a number"),
     (("--credit-access", "2"), "catfish: error: --credit-access = 2: must be between 0 and 1"),
     (("--month", "2023-13"), "catfish: error: --month = 2023-13: must be a month of the"),

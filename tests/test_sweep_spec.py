@@ -117,7 +117,7 @@ def _factor(i: int, **fields):
     (_factor(0, low=0.6, high=0.2), ": factors[0].low = 0.6: must be less than high (0.2)"),
     (_factor(0, high=None), ": factors[0].high = None: a range needs both low and high"),
     (_factor(0, low="0.2"), ": factors[0].low = '0.2': Input should be a valid number"),
-    (_factor(0, low=float("nan")), ": factors[0].low = nan: Input should be a finite number"),
+    (_factor(0, low=float("nan")), ": factors[0].low = nan: must be a finite number"),
     (_factor(0, levels=[0.3, 0.4]), ": factors[0].levels = [0.3, 0.4]: give either low and "
                                     "high (a range) or levels, not both"),
     (_factor(4, levels=[0, 20, 20]), ": factors[4].levels = [0, 20, 20]: 20 repeats"),

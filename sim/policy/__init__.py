@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from sim.params import ModelParams
 from sim.policy.acceptance_rule import AcceptanceRule
 from sim.policy.accompaniment import Accompaniment
-from sim.policy.base import Instrument, Levers, bound_hooks
+from sim.policy.base import Instrument, Levers, bound_hooks, check_months, parameter_problem
 from sim.policy.central_factory import CentralFactory, free_lead_firms
 from sim.policy.chain_leader_programme import ChainLeaderProgramme
 from sim.policy.diagnosis import Diagnosis
@@ -60,6 +60,23 @@ def check_mix(instruments: Iterable[Instrument], params: ModelParams) -> list[tu
     return problems
 
 
+def check_calendar(instruments: Iterable[Instrument],
+                   params: ModelParams) -> list[tuple[int, str]]:
+    """Months the instruments name outside the run: (position in the mix, one-line message).
+
+    Scenario files are held to it (``start``, ``end``, ``opening`` within the simulated months),
+    not the model itself: a run made shorter than its scenario (``run_one(months=6)``) simply
+    never reaches an instrument that starts later.
+    """
+    problems: list[tuple[int, str]] = []
+    for i, instrument in enumerate(instruments):
+        try:
+            check_months(instrument, params)
+        except ValueError as exc:
+            problems.append((i, str(exc)))
+    return problems
+
+
 def default_policy_mix() -> list[Instrument]:
     """The built-in default mix (Jieyang plastics cluster, as in ``jieyang-plastics-2020``).
 
@@ -73,6 +90,6 @@ def default_policy_mix() -> list[Instrument]:
                              cost_per_session_rmb=30_000.0, start="2020-11")]
 
 
-__all__ = ["REGISTRY", "Grant", "Instrument", "Levers", "bound_hooks", "check_mix",
-           "default_policy_mix", "make_instrument",
+__all__ = ["REGISTRY", "Grant", "Instrument", "Levers", "bound_hooks", "check_calendar",
+           "check_mix", "default_policy_mix", "make_instrument", "parameter_problem",
            *[cls.__name__ for cls in REGISTRY.values() if cls is not Grant]]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 import numpy as np
 
 from agents.sme import DEEP, LIGHT
-from sim.policy.base import Instrument, check_at_least, check_choice
+from sim.policy.base import Instrument, check_at_least, check_choice, check_numbers
 
 if TYPE_CHECKING:
     from sim.model import ClusterModel
@@ -40,6 +40,7 @@ class AcceptanceRule(Instrument):
     pays_for: ClassVar[str] = "check_cost_rmb per project that reaches acceptance"
 
     def __post_init__(self) -> None:
+        check_numbers(self)
         if not 0 <= self.min_verified_gain <= 5:
             raise ValueError(f"min_verified_gain = {self.min_verified_gain!r}: must be between "
                              f"0 and 5")

@@ -13,6 +13,7 @@ from sim.policy.base import (
     check_at_least,
     check_choice,
     check_month,
+    check_numbers,
     covers,
     in_window,
 )
@@ -58,6 +59,7 @@ class Accompaniment(Instrument):
     pays_for: ClassVar[str] = "cost_per_project_rmb per accompanied project, when it starts"
 
     def __post_init__(self) -> None:
+        check_numbers(self)
         check_at_least("projects_per_month", self.projects_per_month)
         check_at_least("cost_per_project_rmb", self.cost_per_project_rmb)
         for name in ("early_log_odds", "middle_log_odds", "late_log_odds"):

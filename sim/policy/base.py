@@ -8,15 +8,19 @@ The model calls instruments in the order they are listed, at fixed points of the
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
-from collections.abc import Callable, Iterable
+import typing
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from agents.sme import DEEP, LIGHT
-from sim.calendar import MONTH_PATTERN, month_index
+from sim.calendar import MONTH_PATTERN, last_month, month_index
+from sim.checks import number_problem, numeric_fields
 
 if TYPE_CHECKING:
     from sim.model import ClusterModel
@@ -148,6 +152,65 @@ def check_month(name: str, value: str | None) -> None:
     """Raise a one-line error unless ``value`` is None or a calendar month ``YYYY-MM``."""
     if value is not None and not (isinstance(value, str) and re.match(MONTH_PATTERN, value)):
         raise ValueError(f"{name} = {value!r}: must be a calendar month YYYY-MM")
+
+
+def check_numbers(instrument: Instrument) -> None:
+    """Raise a one-line error if a numeric parameter is true/false, NaN or infinite.
+
+    Every instrument's ``__post_init__`` calls it first, before its own range checks (which
+    an infinite cost or a NaN share could slip through).
+    """
+    problem = parameter_problem(type(instrument), {
+        name: getattr(instrument, name) for name in numeric_parameters(type(instrument))})
+    if problem is not None:
+        raise ValueError(problem)
+
+
+def parameter_problem(cls: type[Instrument], params: Mapping[str, Any]) -> str | None:
+    """The first numeric parameter in ``params`` that is true/false, NaN or infinite, or None.
+
+    Judges the values as given (a file's ``true`` before it is converted to 1), so that
+    scenario files are checked like instruments built in Python.
+
+    Returns:
+        ``"cap_rmb = inf: must be a finite number"`` or None.
+    """
+    numeric = numeric_parameters(cls)
+    for name, value in params.items():
+        problem = number_problem(numeric[name], value) if name in numeric else None
+        if problem is not None:
+            return f"{name} = {value!r}: {problem}"
+    return None
+
+
+@functools.cache
+def numeric_parameters(cls: type[Instrument]) -> dict[str, Any]:
+    """The parameters of an instrument class that hold numbers: name -> type."""
+    if not dataclasses.is_dataclass(cls):
+        return {}
+    hints = typing.get_type_hints(cls)
+    return numeric_fields({f.name: hints[f.name] for f in dataclasses.fields(cls)})
+
+
+MONTH_FIELDS = ("start", "end", "opening")  # parameters that name a calendar month
+
+
+def check_months(instrument: Instrument, params: ModelParams) -> None:
+    """Raise a one-line error if a month the instrument names lies outside the run.
+
+    A month before the first or after the last simulated month would silently do nothing (or
+    act from the first month), which is never what a file that names it means; an ``end``
+    before the ``start`` would switch the instrument off.
+    """
+    first, last = params.start_month, last_month(params.start_month, params.months)
+    for name in MONTH_FIELDS:
+        month = getattr(instrument, name, None)
+        if month is not None and not 1 <= month_index(first, month) <= params.months:
+            raise ValueError(f"{name} = {month!r}: must be a month of the run, {first} to "
+                             f"{last} (YYYY-MM)")
+    start, end = getattr(instrument, "start", None), getattr(instrument, "end", None)
+    if start is not None and end is not None and month_index(start, end) < 1:
+        raise ValueError(f"end = {end!r}: must not be before start ({start!r})")
 
 
 def step_of(model: ClusterModel, month: str | None, default: int = 1) -> int:

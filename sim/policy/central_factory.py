@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from sim.policy.base import Instrument, check_at_least, check_month, step_of
+from sim.policy.base import Instrument, check_at_least, check_month, check_numbers, step_of
 
 if TYPE_CHECKING:
     from sim.model import ClusterModel
@@ -47,6 +47,7 @@ class CentralFactory(Instrument):
     pays_for: ClassVar[str] = "cost_rmb once, in the opening month (all or nothing)"
 
     def __post_init__(self) -> None:
+        check_numbers(self)
         check_month("opening", self.opening)
         if not 0 <= self.cost_cut < 1:
             raise ValueError(f"cost_cut = {self.cost_cut!r}: must be >= 0 and < 1")

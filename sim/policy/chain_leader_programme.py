@@ -12,6 +12,7 @@ from sim.policy.base import (
     Instrument,
     check_at_least,
     check_month,
+    check_numbers,
     check_sectors,
     check_share,
     in_window,
@@ -66,6 +67,7 @@ class ChainLeaderProgramme(Instrument):
     pays_for: ClassVar[str] = "fee_per_supplier_rmb per supplier brought onto a platform"
 
     def __post_init__(self) -> None:
+        check_numbers(self)
         check_at_least("suppliers_per_lead", self.suppliers_per_lead)
         check_at_least("per_month", self.per_month)
         check_at_least("fee_per_supplier_rmb", self.fee_per_supplier_rmb)

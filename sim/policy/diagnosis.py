@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from agents.sme import FAILED, LAPSED, QUEUED, UNAWARE, WILLING
-from sim.policy.base import Instrument, check_at_least, check_month, check_share, in_window
+from sim.policy.base import (
+    Instrument,
+    check_at_least,
+    check_month,
+    check_numbers,
+    check_share,
+    in_window,
+)
 
 if TYPE_CHECKING:
     from sim.model import ClusterModel
@@ -56,6 +63,7 @@ class Diagnosis(Instrument):
     pays_for: ClassVar[str] = "subsidy_share × cost_rmb per diagnosis"
 
     def __post_init__(self) -> None:
+        check_numbers(self)
         check_at_least("firms_per_month", self.firms_per_month)
         check_at_least("cost_rmb", self.cost_rmb)
         check_share("subsidy_share", self.subsidy_share)

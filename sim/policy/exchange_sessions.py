@@ -13,6 +13,7 @@ from sim.policy.base import (
     Instrument,
     check_at_least,
     check_month,
+    check_numbers,
     check_sectors,
     in_window,
     sector_mask,
@@ -57,6 +58,7 @@ class ExchangeSessions(Instrument):
     pays_for: ClassVar[str] = "cost_per_session_rmb per session held"
 
     def __post_init__(self) -> None:
+        check_numbers(self)
         check_at_least("sessions_per_quarter", self.sessions_per_quarter)
         check_at_least("visitors_per_session", self.visitors_per_session)
         check_at_least("cost_per_session_rmb", self.cost_per_session_rmb)

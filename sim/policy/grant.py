@@ -13,6 +13,7 @@ from sim.policy.base import (
     check_at_least,
     check_choice,
     check_month,
+    check_numbers,
     check_share,
     covers,
     in_window,
@@ -55,6 +56,7 @@ class Grant(Instrument):
                                "its start or on its acceptance")
 
     def __post_init__(self) -> None:
+        check_numbers(self)
         # messages name the field and value; callers add where it came from
         check_share("share", self.share)
         check_at_least("cap_rmb", self.cap_rmb)

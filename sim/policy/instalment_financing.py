@@ -11,6 +11,7 @@ from sim.policy.base import (
     KIND_CHOICES,
     Instrument,
     check_choice,
+    check_numbers,
     check_share,
     covers,
     kind_mask,
@@ -46,6 +47,7 @@ class InstalmentFinancing(Instrument):
                                "starts")
 
     def __post_init__(self) -> None:
+        check_numbers(self)
         check_share("share", self.share)
         check_share("fee_share", self.fee_share)
         check_choice("kinds", self.kinds, KIND_CHOICES)

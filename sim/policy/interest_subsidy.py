@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 
-from sim.policy.base import KIND_CHOICES, Instrument, check_choice, check_share, covers, kind_mask
+from sim.policy.base import (
+    KIND_CHOICES,
+    Instrument,
+    check_choice,
+    check_numbers,
+    check_share,
+    covers,
+    kind_mask,
+)
 
 if TYPE_CHECKING:
     from sim.model import ClusterModel
@@ -37,6 +45,7 @@ class InterestSubsidy(Instrument):
                                "loan_years")
 
     def __post_init__(self) -> None:
+        check_numbers(self)
         check_share("share", self.share, upper=0.5)
         check_choice("kinds", self.kinds, KIND_CHOICES)
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from sim.policy.base import Instrument, check_at_least, check_month, check_share, in_window
+from sim.policy.base import (
+    Instrument,
+    check_at_least,
+    check_month,
+    check_numbers,
+    check_share,
+    in_window,
+)
 
 if TYPE_CHECKING:
     from sim.model import ClusterModel
@@ -39,6 +46,7 @@ class ProviderRating(Instrument):
     pays_for: ClassVar[str] = "cost_per_month_rmb each month it runs"
 
     def __post_init__(self) -> None:
+        check_numbers(self)
         check_share("min_quality", self.min_quality)
         check_at_least("cost_per_month_rmb", self.cost_per_month_rmb)
         check_month("start", self.start)

@@ -12,6 +12,7 @@ from sim.policy.base import (
     Instrument,
     check_at_least,
     check_choice,
+    check_numbers,
     check_share,
     covers,
     kind_mask,
@@ -47,6 +48,7 @@ class RiskSharingFund(Instrument):
                                "most fund_rmb in all")
 
     def __post_init__(self) -> None:
+        check_numbers(self)
         check_share("share", self.share)
         check_at_least("fund_rmb", self.fund_rmb)
         check_choice("kinds", self.kinds, KIND_CHOICES)

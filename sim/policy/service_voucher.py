@@ -12,6 +12,7 @@ from sim.policy.base import (
     Instrument,
     check_at_least,
     check_choice,
+    check_numbers,
     check_share,
     covers,
 )
@@ -49,6 +50,7 @@ class ServiceVoucher(Instrument):
                                "project starts; at most `vouchers` vouchers")
 
     def __post_init__(self) -> None:
+        check_numbers(self)
         check_at_least("value_rmb", self.value_rmb)
         check_share("service_share", self.service_share)
         check_at_least("vouchers", self.vouchers)

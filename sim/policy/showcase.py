@@ -13,6 +13,7 @@ from sim.policy.base import (
     Instrument,
     check_at_least,
     check_choice,
+    check_numbers,
     check_share,
     covers,
 )
@@ -54,6 +55,7 @@ class Showcase(Instrument):
     pays_for: ClassVar[str] = "grant_rmb (at most the project cost) per showcase, when it starts"
 
     def __post_init__(self) -> None:
+        check_numbers(self)
         check_at_least("projects", self.projects)
         check_at_least("grant_rmb", self.grant_rmb)
         check_at_least("visits_per_month", self.visits_per_month)

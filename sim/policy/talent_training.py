@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from agents.sme import FAILED, LAPSED, QUEUED, TRANSFORMED, UNAWARE, WILLING
-from sim.policy.base import Instrument, check_at_least, check_month, check_share, in_window
+from sim.policy.base import (
+    Instrument,
+    check_at_least,
+    check_month,
+    check_numbers,
+    check_share,
+    in_window,
+)
 
 if TYPE_CHECKING:
     from sim.model import ClusterModel
@@ -48,6 +55,7 @@ class TalentTraining(Instrument):
     pays_for: ClassVar[str] = "cost_per_seat_rmb per firm trained"
 
     def __post_init__(self) -> None:
+        check_numbers(self)
         check_at_least("seats_per_month", self.seats_per_month)
         check_at_least("cost_per_seat_rmb", self.cost_per_seat_rmb)
         check_share("talent_gain", self.talent_gain)
