@@ -48,6 +48,7 @@ from scenarios.sweep import (
     SweepSpec,
     apply_factors,
 )
+from sim.cost import RunCost, estimate
 
 try:  # SALib >= 1.4.6; ``saltelli`` is the older, deprecated name of the same sampler
     from SALib.sample import sobol as sobol_sampler
@@ -230,16 +231,26 @@ def sweep_tasks(spec: SweepSpec, points: pd.DataFrame, *,
                             scenario=scenario)
 
 
-def check_points(spec: SweepSpec, points: pd.DataFrame) -> None:
+def check_points(spec: SweepSpec, points: pd.DataFrame) -> RunCost:
     """Build every point's scenario once and discard it, so a bad point stops a sweep early.
+
+    Returns:
+        The largest memory and time any one of its runs needs (``sim.cost``), so a sweep too
+        big for the machine is refused before it starts.
 
     Raises:
         ScenarioError: The first point whose values are not allowed (one line).
     """
     _check_columns(spec, points)
     names = spec.factor_names
+    largest = RunCost(bytes=0.0, seconds=0.0)
     for point, *row in points[names].itertuples(index=True, name=None):
-        point_scenario(spec, int(point), {n: _native(v) for n, v in zip(names, row, strict=True)})
+        scenario = point_scenario(spec, int(point),
+                                  {n: _native(v) for n, v in zip(names, row, strict=True)})
+        cost = estimate(scenario.model_params())
+        largest = RunCost(bytes=max(largest.bytes, cost.bytes),
+                          seconds=max(largest.seconds, cost.seconds))
+    return largest
 
 
 def _check_columns(spec: SweepSpec, points: pd.DataFrame) -> None:

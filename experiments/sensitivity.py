@@ -30,11 +30,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
+from pydantic import ValidationError
 from SALib.analyze import morris as morris_analyze
 from SALib.analyze import sobol as sobol_analyze
 
 from experiments.designs import design_points, salib_problem, sample_matrix, sweep_tasks
-from experiments.files import OutputExistsError, write_atomic
+from experiments.files import check_output, claim, write_atomic
 from experiments.sa_spec import (
     DUMMY,
     DUMMY_LABELS,
@@ -45,15 +46,24 @@ from experiments.sa_spec import (
     sweep_spec,
     with_prior_bounds,
 )
-from experiments.store import ResultStore
-from experiments.sweep import SWEEP_COPY, Estimate, executor_for, manifest, run_list
+from experiments.store import Repair, ResultStore, StoreError, check_store
+from experiments.sweep import (
+    SWEEP_COPY,
+    Estimate,
+    executor_for,
+    kept_spec,
+    manifest,
+    run_list,
+)
+from experiments.sweep import repair as repair_sweep
 from experiments.sweep import resume as resume_sweep
 from experiments.sweep import sweep as run_sweep
 from experiments.sweep_runner import Evaluate, run_tasks
-from scenarios.loader import ScenarioError
+from scenarios.loader import ScenarioError, describe, read_yaml
 from scenarios.sweep import SweepSpec
 
 SPEC_COPY = "sensitivity.yaml"   # the analysis as it was run, bounds filled in
+AGAIN = "run the analysis again into a new folder"
 INDICES = "indices"              # .parquet and .csv
 CONVERGENCE = "convergence"      # .parquet and .csv (Sobol')
 POINT_MEANS = "point_means.parquet"
@@ -94,7 +104,8 @@ def sensitivity(file: str | Path | SensitivitySpec, out: str | Path, *,
                 dask_local: int | None = None, scheduler: str | None = None,
                 overwrite: bool = False, confirm: Callable[[Estimate], bool] | None = None,
                 progress: Callable[[int], None] | None = None,
-                evaluate: Evaluate | None = None, report: bool = True) -> SensitivityResult:
+                evaluate: Evaluate | None = None, report: bool = True,
+                command: str = "catfish sensitivity") -> SensitivityResult:
     """Run a sensitivity analysis into ``out`` and analyse it.
 
     Args:
@@ -112,6 +123,7 @@ def sensitivity(file: str | Path | SensitivitySpec, out: str | Path, *,
         evaluate: Analyse this function of (factor values, seed) -> outcomes by name instead
             of the model (a module-level function, so that it reaches worker processes).
         report: Write charts and the plain-language summary too.
+        command: The command the folder's manifest says wrote it.
 
     Raises:
         ScenarioError: The file, an option or a factor's bounds are not valid (one line).
@@ -129,41 +141,83 @@ def sensitivity(file: str | Path | SensitivitySpec, out: str | Path, *,
         kept = {SWEEP_COPY: yaml.safe_dump(spec.sweep_data(spec.base), allow_unicode=True,
                                            sort_keys=False), SPEC_COPY: dump(spec)}
         run_sweep(sweep, out, workers=workers, dask_local=dask_local, scheduler=scheduler,
-                  overwrite=overwrite, confirm=confirm, progress=progress, kept=kept)
+                  overwrite=overwrite, confirm=confirm, progress=progress, kept=kept,
+                  command=command)
         if not (out / SPEC_COPY).exists():  # not confirmed: nothing was written
             return SensitivityResult(out, spec, pd.DataFrame(), pd.DataFrame(), {})
     else:
         _run_function(spec, out, evaluate, workers=workers, dask_local=dask_local,
-                      scheduler=scheduler, overwrite=overwrite, progress=progress)
+                      scheduler=scheduler, overwrite=overwrite, progress=progress,
+                      command=command)
     return analyse(out, report=report)
 
 
 def resume(out: str | Path, *, workers: int = 1, dask_local: int | None = None,
            scheduler: str | None = None, retry_failed: bool = False,
            progress: Callable[[int], None] | None = None,
-           report: bool = True) -> SensitivityResult:
-    """Finish an interrupted analysis of the model (runs what is pending), then analyse it."""
+           report: bool = True,
+           warn: Callable[[Repair], None] | None = None) -> SensitivityResult:
+    """Finish an interrupted analysis of the model (runs what is pending), then analyse it.
+
+    Damaged batches of its store are moved aside and run again (``experiments.sweep.resume``;
+    ``warn`` is called with each part moved).
+
+    Raises:
+        StoreError: The folder cannot be resumed: not a store, or a copy of the sensitivity
+            file, sweep or base scenario is missing or broken (before anything is moved or
+            run).
+    """
     out = Path(out)
-    if not (out / SPEC_COPY).is_file():
-        raise ScenarioError(f"{out}: not a sensitivity analysis folder (no {SPEC_COPY})")
+    _check_resumable(out)
     resume_sweep(out, workers=workers, dask_local=dask_local, scheduler=scheduler,
-                 retry_failed=retry_failed, progress=progress)
+                 retry_failed=retry_failed, progress=progress, warn=warn)
     return analyse(out, report=report)
+
+
+def repair(out: str | Path) -> list[Repair]:
+    """Check an analysis's store as resuming it does and move damaged batches aside.
+
+    Raises:
+        StoreError: As :func:`resume`.
+    """
+    out = Path(out)
+    _check_resumable(out)
+    return repair_sweep(out)
+
+
+def resumable(out: str | Path) -> str | None:
+    """None if :func:`resume` (``--resume out``) can succeed, else why not, in one line."""
+    try:
+        _check_resumable(Path(out))
+    except StoreError as exc:
+        return str(exc)
+    return None
+
+
+def _check_resumable(out: Path) -> None:
+    check_store(out, run_list=True)
+    if not (out / SPEC_COPY).is_file():
+        raise StoreError(f"{out / SPEC_COPY}: missing; this folder cannot be resumed without "
+                         f"its copy of the sensitivity file; {AGAIN}")
+    kept_spec(out, AGAIN)
+    try:
+        _kept(out)
+    except ScenarioError as exc:
+        raise StoreError(f"{exc} (this folder cannot be resumed with a broken copy; "
+                         f"{AGAIN})") from None
 
 
 def _run_function(spec: SensitivitySpec, out: Path, evaluate: Evaluate, *, workers: int,
                   dask_local: int | None, scheduler: str | None, overwrite: bool,
-                  progress: Callable[[int], None] | None) -> None:
+                  progress: Callable[[int], None] | None, command: str) -> None:
     sweep = function_sweep_spec(spec)
-    if not overwrite and out.is_dir() and any(out.iterdir()):
-        raise OutputExistsError(f"{out} is not empty: choose another output folder or allow "
-                                "overwriting (--overwrite)")
+    out = check_output(out, overwrite=overwrite, resume_hint=f", resume it (--resume {out})")
     points = design_points(sweep)
     estimate = Estimate(runs=sweep.point_count * sweep.replicates, seconds_per_run=0.0,
                         bytes_per_run=0.0, workers=workers)
     kept = {SWEEP_COPY: yaml.safe_dump(sweep.model_dump(mode="json"), allow_unicode=True),
             SPEC_COPY: dump(spec)}
-    with ResultStore.create(out, {**manifest(sweep, estimate), "evaluate":
+    with ResultStore.create(out, {"command": command, **manifest(sweep, estimate), "evaluate":
                                   f"{evaluate.__module__}.{evaluate.__qualname__}"},
                             run_list(sweep, points), overwrite=overwrite, files=kept) as store, \
             executor_for(workers, dask_local, scheduler) as (executor, n_workers):
@@ -371,14 +425,16 @@ def _factor_label(spec: SensitivitySpec, name: str, lang: str) -> str:
 # --- files --------------------------------------------------------------------------------------
 
 def _kept(out: Path) -> tuple[SensitivitySpec, SweepSpec]:
-    try:
-        spec = SensitivitySpec.model_validate(
-            yaml.safe_load((out / SPEC_COPY).read_text(encoding="utf-8")))
-        sweep = SweepSpec.model_validate(
-            yaml.safe_load((out / SWEEP_COPY).read_text(encoding="utf-8")))
-    except FileNotFoundError as exc:
-        raise ScenarioError(f"{out}: not a sensitivity analysis folder (missing "
-                            f"{Path(exc.filename).name})") from None
+    kept = []
+    for name, model in ((SPEC_COPY, SensitivitySpec), (SWEEP_COPY, SweepSpec)):
+        path = out / name
+        if not path.is_file():
+            raise ScenarioError(f"{out}: not a sensitivity analysis folder (missing {name})")
+        try:  # the loader of every Catfish file: a key written twice is an error
+            kept.append(model.model_validate(read_yaml(path)))
+        except ValidationError as exc:
+            raise ScenarioError(describe(exc, path)) from None
+    spec, sweep = kept
     return spec, sweep
 
 
@@ -390,6 +446,8 @@ def _function_outcomes(outcomes: pd.DataFrame, sweep: SweepSpec) -> tuple[str, .
 def _write(out: Path, indices: pd.DataFrame, convergence: pd.DataFrame,
            means: pd.DataFrame) -> None:
     tables = {INDICES: indices, CONVERGENCE: convergence}
+    claim(out, [*(f"{name}.{ext}" for name, table in tables.items() if len(table)
+                  for ext in ("parquet", "csv")), POINT_MEANS])
     for name, table in tables.items():
         if len(table):
             write_atomic(out / f"{name}.parquet", lambda p, t=table: t.to_parquet(p, index=False))

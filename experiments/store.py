@@ -10,6 +10,12 @@ and resume without losing or repeating a run. Layout of a store folder::
     outcomes.parquet/    part-NNNNNN.parquet: run_id and the run outcomes, one row per run
     timeseries/          part-NNNNNN.parquet: run_id, month, date, columns, one row per month
     failures/            part-NNNNNN.parquet: run_id, error, one row per failed attempt
+    commits.jsonl        the commit journal, the ledger of commits: one JSON line per committed
+                         batch (batch; done and failed runs; time-series rows; digests of its
+                         done and failed run ids), and ``{"batch": N, "set_aside": why}`` for
+                         a batch moved to damaged/; made on the first commit
+    damaged/             KIND-part-NNNNNN.parquet: the parts of damaged batches, moved aside
+                         (and listed in the manifest) when the store was opened for writing
     ledger.parquet       run_id, status, error: a snapshot rewritten when a session ends
     .lock                held (POSIX lock) by the one process writing; the kernel releases it
                          when that process exits or is killed
@@ -17,28 +23,43 @@ and resume without losing or repeating a run. Layout of a store folder::
 Commit protocol for a batch N: write ``timeseries/part-N``, then ``failures/part-N``, then
 ``outcomes.parquet/part-N``; each file is written to a temporary file beside it, fsynced
 and renamed into place (``os.replace`` is atomic). The rename of the outcomes part commits
-the batch's finished runs: a run is *done* iff its run_id is in an outcomes part; *failed*
-iff it is in a failures part and not done; *pending* otherwise. A crash can therefore only
-leave temporary files and time-series parts whose outcomes part never arrived; opening the
-store for writing deletes both, and their runs are still pending. Results are never held
-in memory: a store keeps only the run ids, seeds and one status byte per run, so a
-coordinator stays flat in memory however long the sweep.
+the batch's finished runs (a batch of failed runs only commits with its failures part): a
+run is *done* iff its run_id is in an outcomes part; *failed* iff it is in a failures part
+and not done; *pending* otherwise. Right after the commit a line is appended to the commit
+journal and fsynced. A crash can therefore only leave temporary files, time-series parts
+whose outcomes part never arrived, a committed batch without its journal line, and a torn
+last journal line; opening the store for writing deletes the first two (their runs are
+still pending), checks such a batch like any other and journals it, and drops the torn line.
+
+Opening a store also checks every committed part, so that a disk, a copy or a person that
+damaged one cannot make a sweep fail for good or read back wrong: its Parquet footer and
+run ids can be read; its run ids are in the run list, each once, and in no other batch's
+outcomes; they and its row count agree with its journal line (a batch not yet journalled
+gets these checks without the journal); and its time series, if the store keeps them, are
+there, of its done runs. Opening for writing (``--resume``) moves every part of a damaged
+batch to ``damaged/`` (claimed in the manifest first, so that ``--overwrite`` removes
+them), journals that the batch was set aside, and leaves its runs pending so that they run
+again; :attr:`ResultStore.repairs` lists what was moved. Opening read-only moves nothing
+and raises a :class:`StoreError` naming the damaged part instead.
+
+Results are never held in memory: a store keeps only the run ids, seeds and one status byte
+per run, so a coordinator stays flat in memory however long the sweep.
 
 The tables read back (``outcomes()``, ``timeseries()``) are sorted by run_id (and month),
 and their columns are ordered by rule, not by the order batches happened to finish in, so
 an interrupted and resumed sweep reads back identical to an uninterrupted one.
+
+The store's files (layout, atomic writers, writer lock, reading parts) are in
+``experiments.store_files``; checking committed batches against the run list and the commit
+journal, and setting damaged ones aside, is in ``experiments.store_check``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
-import os
-import re
-import shutil
-import socket
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,37 +69,79 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from experiments.files import OutputExistsError, write_atomic
+from experiments.files import WRITTEN, check_output, claim_output, written
+from experiments.store_check import (
+    Repair,
+    append_journal,
+    drop_torn_line,
+    journal_line,
+    set_aside,
+    survey_batches,
+)
+from experiments.store_files import (
+    FAILURES,
+    FORMAT,
+    JOURNAL,
+    LEDGER,
+    LOCK,
+    MANIFEST,
+    OUTCOMES,
+    PART_DIRS,
+    ROW_GROUP,
+    RUNS,
+    STORE_ENTRIES,
+    STORE_FILES,
+    TIMESERIES,
+    PartError,
+    RunIndex,
+    StoreError,
+    acquire_lock,
+    check_store,
+    clean_up,
+    fsync_dir,
+    part_ids,
+    part_name,
+    read_part,
+    read_run_keys,
+    read_run_list,
+    release_lock,
+    write_bytes,
+    write_json,
+    write_parquet,
+    write_table,
+)
 from sim import codebook
 
-try:  # POSIX record locks: released by the kernel when the process dies, not inherited by fork
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: only this process's own check
-    fcntl = None
+# what other code imports from here; the rest of the store's files and checks are in
+# experiments.store_files and experiments.store_check
+__all__ = [
+    "DONE",
+    "FAILED",
+    "FAILURES",
+    "OUTCOMES",
+    "PENDING",
+    "TIMESERIES",
+    "PartError",
+    "Repair",
+    "ResultStore",
+    "RunRecord",
+    "StoreError",
+    "check_store",
+    "part_ids",
+    "part_name",
+]
 
-FORMAT = "catfish-sweep-store/1"
-MANIFEST, RUNS, LEDGER, LOCK = "manifest.json", "runs.parquet", "ledger.parquet", ".lock"
-OUTCOMES, TIMESERIES, FAILURES = "outcomes.parquet", "timeseries", "failures"
-PART_DIRS = (OUTCOMES, TIMESERIES, FAILURES)
-STORE_ENTRIES = (MANIFEST, RUNS, LEDGER, LOCK, *PART_DIRS)
 RUN_KEYS = ("run_id", "point", "replicate", "seed")
 SERIES_KEYS = ("run_id", "month", "date")
 PENDING, DONE, FAILED = 0, 1, 2
 STATUS_NAMES = {PENDING: "pending", DONE: "done", FAILED: "failed"}
 MAX_ERROR_CHARS = 2_000  # a traceback-sized message is enough to diagnose; the ledger stays small
-PART = re.compile(r"^part-(\d+)\.parquet$")
 OUTCOME_ORDER = {c.name: i for i, c in enumerate(codebook.OUTCOMES)}
 SERIES_ORDER = {c.name: i for i, c in enumerate(codebook.TIMESERIES)}
 INT32 = np.iinfo(np.int32)
-ROW_GROUP = 8_192  # rows converted and written at a time: bounds the memory of big run lists
-_HELD: dict[str, Any] = {}  # folders whose writer lock this process holds -> the lock file
 
 
-class StoreError(ValueError):
-    """A store cannot be used as asked; the message is one line naming the folder."""
-
-
-@dataclass
+@dataclasses.dataclass
 class RunRecord:
     """What one run sends back to be stored: outcomes and time series, or an error.
 
@@ -98,48 +161,6 @@ class RunRecord:
     seconds: float = 0.0
 
 
-def part_name(batch: int) -> str:
-    """File name of batch ``batch``'s part in each part folder."""
-    return f"part-{batch:06d}.parquet"
-
-
-def part_ids(folder: Path) -> dict[int, Path]:
-    """Committed part files of one part folder by batch id (temporary files are hidden)."""
-    if not folder.is_dir():
-        return {}
-    found = {}
-    for path in folder.iterdir():
-        match = PART.match(path.name)
-        if match:
-            found[int(match.group(1))] = path
-    return dict(sorted(found.items()))
-
-
-class RunIndex:
-    """Run ids in run-list order, and where each one is, in a few bytes per run.
-
-    A coordinator holds this for the whole sweep, so it keeps no Python object per run: the
-    ids are one fixed-width numpy string array, searched through a sorting permutation
-    (60 bytes a run for ids of 13 characters).
-    """
-
-    def __init__(self, run_ids: Sequence[str] | np.ndarray) -> None:
-        self.ids = np.asarray(run_ids, dtype=str)
-        self._order = np.argsort(self.ids, kind="stable")
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def positions(self, run_ids: Sequence[str] | np.ndarray) -> np.ndarray:
-        """Row of each run id in the run list, -1 for an id not in it."""
-        wanted = np.asarray(run_ids, dtype=str)
-        if not len(self.ids) or not len(wanted):
-            return np.full(len(wanted), -1, dtype=np.int64)
-        slots = np.searchsorted(self.ids, wanted, sorter=self._order)
-        found = self._order[np.minimum(slots, len(self.ids) - 1)]
-        return np.where(self.ids[found] == wanted, found, -1).astype(np.int64)
-
-
 class ResultStore:
     """A sweep's result folder: run list, ledger, outcomes and time series as Parquet parts.
 
@@ -157,6 +178,8 @@ class ResultStore:
         self._status = np.zeros(len(run_ids), dtype=np.int8)
         self._lock = lock
         self._next_batch = 1
+        #: parts of damaged batches moved to damaged/ when the store was opened for writing
+        self.repairs: list[Repair] = []
         self._load_status()
 
     # --- making and opening -----------------------------------------------------------------
@@ -164,7 +187,8 @@ class ResultStore:
     @classmethod
     def create(cls, folder: Path | str, manifest: dict[str, Any], runs: pd.DataFrame, *,
                overwrite: bool = False,
-               files: Mapping[str, str | bytes] | None = None) -> ResultStore:
+               files: Mapping[str, str | bytes] | None = None,
+               option: str = "--out") -> ResultStore:
         """Make a new store holding the run list; nothing is done yet.
 
         Args:
@@ -174,14 +198,18 @@ class ResultStore:
                 section (format, runs, factors; counts, wall time, sessions).
             runs: One row per run: ``run_id`` (unique strings), ``point``, ``replicate``,
                 ``seed`` (integers) and one column per factor.
-            overwrite: Replace a store (or the store's files in a folder) already there;
-                other files in the folder are left alone.
+            overwrite: Replace the results of an earlier Catfish command there: only the files
+                its manifest lists are removed (``experiments.files``); a folder holding
+                anything else is refused.
             files: Other files to keep in the folder (name -> text or bytes), e.g. copies of
                 the sweep file that a resume reads; written before the manifest, so that a
                 store never lacks them, even after a crash.
+            option: The command-line option that named the folder, for messages.
 
         Raises:
-            OutputExistsError: The folder is not empty and ``overwrite`` is false.
+            OutputError: The folder cannot be used (see ``experiments.files.check_location``).
+            OutputExistsError: The folder is not empty and ``overwrite`` is false, or it is
+                not a Catfish result folder.
             StoreError: ``runs`` or ``manifest`` is not valid, or another process holds it.
         """
         folder = Path(folder)
@@ -198,45 +226,42 @@ class ResultStore:
             raise StoreError(f"{folder}: the manifest is not JSON-serialisable: {exc}") from None
         if "store" in manifest:
             raise StoreError(f"{folder}: the manifest's 'store' key is the store's own section")
-        if folder.exists() and not folder.is_dir():
-            raise StoreError(f"{folder}: exists and is not a folder")
         files = dict(files or {})
         for name in files:
             if name in STORE_ENTRIES or Path(name).name != name or name.startswith("."):
                 raise StoreError(f"{folder}: files: {name!r} must be a plain file name other "
                                  f"than the store's own ({', '.join(STORE_ENTRIES)})")
-        taken = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
-        if taken and not overwrite:
-            what = "holds a sweep store" if (folder / MANIFEST).exists() else "is not empty"
-            raise OutputExistsError(f"{folder} {what}: choose another output folder, resume "
-                                    "it, or allow overwriting")
+        # checked before anything is written; the lock is taken before anything is removed,
+        # so a store another process is writing is never emptied under it
+        folder = check_output(folder, overwrite=overwrite, option=option,
+                              resume_hint=f", resume it (--resume {folder})")
         folder.mkdir(parents=True, exist_ok=True)
-        lock = _acquire_lock(folder)
+        lock = acquire_lock(folder)
+        command = str(manifest.get("command") or f"catfish {manifest.get('kind', 'sweep')}")
         try:
-            for name in STORE_ENTRIES:  # the manifest goes first: a half-deleted store is none
-                if name != LOCK:
-                    _remove(folder / name)
+            claim_output(folder, command=command,
+                         files=[*STORE_FILES, *files], keep=(LOCK,), option=option)
             for name in PART_DIRS:
-                (folder / name).mkdir()
-            _write_parquet(folder / RUNS, schema, _slices(runs, schema), unique=("run_id",))
+                (folder / name).mkdir(exist_ok=True)
+            write_parquet(folder / RUNS, schema, _slices(runs, schema), unique=("run_id",))
             for name, content in files.items():
-                _write_bytes(folder / name,
+                write_bytes(folder / name,
                              content.encode("utf-8") if isinstance(content, str) else content)
-            record = {**json.loads(manifest_text), "store": {
+            record = {"command": command, **json.loads(manifest_text), "store": {
                 "format": FORMAT,
                 "created": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
                 "runs": len(runs),
                 "factors": [c for c in runs.columns if c not in RUN_KEYS],
                 "counts": None, "wall_seconds": 0.0, "sessions": [],
-            }}
-            _write_json(folder / MANIFEST, record)  # last: a folder with a manifest is a store
-            _fsync_dir(folder)
+            }, WRITTEN: written(folder)}
+            write_json(folder / MANIFEST, record)  # last: a folder with its section is a store
+            fsync_dir(folder)
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-            _release_lock(lock)
+            release_lock(lock)
             raise StoreError(f"runs: a factor column cannot be stored in Parquet: {exc}") \
                 from None
         except BaseException:
-            _release_lock(lock)
+            release_lock(lock)
             raise
         return cls(folder, RunIndex(runs["run_id"].to_numpy()), runs["seed"].to_numpy(np.int64),
                    readonly=False, lock=lock)
@@ -245,40 +270,36 @@ class ResultStore:
     def open(cls, folder: Path | str, *, readonly: bool = False) -> ResultStore:
         """Open an existing store, to resume it or to read it.
 
-        Opening for writing takes the store's lock and cleans up what an interrupted
-        session left: temporary files, and time-series parts whose batch never committed.
+        Opening for writing takes the store's lock, cleans up what an interrupted session
+        left (temporary files, time-series parts whose batch never committed, a torn journal
+        line), checks every committed part and moves the parts of damaged batches to
+        ``damaged/``, listing them in :attr:`repairs`; their runs are pending again.
 
         Args:
             folder: The store folder.
-            readonly: Read only: no lock, no clean-up (safe while a sweep is writing);
-                only committed batches are read.
+            readonly: Read only: no lock, no clean-up, nothing moved (safe while a sweep is
+                writing); only committed batches are read.
 
         Raises:
             StoreError: The folder is not a store, or another process is writing it.
+            PartError: Read-only: a committed part is damaged or missing (a StoreError naming
+                it and saying that resuming the store repairs it).
         """
         folder = Path(folder)
-        manifest_path = folder / MANIFEST
-        if not manifest_path.is_file() or not (folder / RUNS).is_file():
-            raise StoreError(f"{folder}: not a sweep result store (no {MANIFEST} and {RUNS})")
-        try:
-            fmt = json.loads(manifest_path.read_text(encoding="utf-8"))["store"]["format"]
-        except (ValueError, KeyError, TypeError):
-            raise StoreError(f"{folder}: {MANIFEST} is not a sweep store's manifest") from None
-        if fmt != FORMAT:
-            raise StoreError(f"{folder}: store format {fmt!r}; this version reads {FORMAT!r}")
-        lock = None if readonly else _acquire_lock(folder)
+        check_store(folder)
+        lock = None if readonly else acquire_lock(folder)
         try:
             if not readonly:
-                _clean_up(folder)
-            index, seeds = _read_run_keys(folder / RUNS)
+                clean_up(folder)
+            index, seeds = read_run_keys(folder / RUNS)
             return cls(folder, index, seeds, readonly=readonly, lock=lock)
         except BaseException:
-            _release_lock(lock)
+            release_lock(lock)
             raise
 
     def close(self) -> None:
         """Release the writer's lock (also released if the process ends)."""
-        _release_lock(self._lock)
+        release_lock(self._lock)
         self._lock = None
 
     def __enter__(self) -> ResultStore:
@@ -325,7 +346,7 @@ class ResultStore:
 
     def failed(self) -> pd.DataFrame:
         """Failed runs (not done since): run_id and the error of the latest attempt."""
-        tables = [pq.read_table(path, columns=["run_id", "error"])
+        tables = [read_part(path, ["run_id", "error"])
                   for path in part_ids(self.folder / FAILURES).values()]
         if not tables:
             return pd.DataFrame({"run_id": pd.Series([], dtype=str),
@@ -356,7 +377,7 @@ class ResultStore:
 
     def runs(self) -> pd.DataFrame:
         """The run list: run_id, point, replicate, seed and the factor values."""
-        return pq.read_table(self.folder / RUNS).to_pandas()
+        return read_run_list(self.folder / RUNS, lambda path: pq.read_table(path)).to_pandas()
 
     def manifest(self) -> dict[str, Any]:
         """The manifest as it is on disk."""
@@ -389,20 +410,26 @@ class ResultStore:
         done = [r for r in records if r.error is None]
         failed = [r for r in records if r.error is not None]
         with_series = [r for r in done if r.timeseries is not None]
-        name, written = part_name(batch), []
+        name, written, series_rows = part_name(batch), [], 0
         if with_series:
             written.append(self.folder / TIMESERIES)
-            _write_table(written[-1] / name, _series_table(with_series))
+            series = _series_table(with_series)
+            series_rows = series.num_rows
+            write_table(written[-1] / name, series)
         if failed:
             written.append(self.folder / FAILURES)
-            _write_table(written[-1] / name, pa.table({
+            write_table(written[-1] / name, pa.table({
                 "run_id": pa.array([r.run_id for r in failed], pa.string()),
                 "error": pa.array([r.error[:MAX_ERROR_CHARS] for r in failed], pa.string())}))
         if done:
             written.append(self.folder / OUTCOMES)
-            _write_table(written[-1] / name, _outcomes_table(done))  # the commit
+            write_table(written[-1] / name, _outcomes_table(done))  # the commit
         for folder in written:
-            _fsync_dir(folder)
+            fsync_dir(folder)
+        # after the commit: a crash before this line leaves a batch that opening checks and
+        # journals; never a journal line for a batch that did not commit
+        append_journal(self.folder, [journal_line(
+            batch, [r.run_id for r in done], [r.run_id for r in failed], series_rows)])
         is_done = np.array([r.error is None for r in records])
         self._status[positions[is_done]] = DONE
         self._status[positions[~is_done]] = FAILED
@@ -417,16 +444,21 @@ class ResultStore:
         """
         if self.readonly:
             raise StoreError(f"{self.folder}: opened read-only")
-        _write_table(self.folder / LEDGER, self._ledger_table(), unique=("run_id",))
+        self._snapshot(session)
+
+    def _snapshot(self, session: dict[str, Any] | None = None) -> None:
+        """Write the ledger, and the counts (and a session) in the manifest."""
+        write_table(self.folder / LEDGER, self._ledger_table(), unique=("run_id",))
         record = self.manifest()
         store = record["store"]
-        store["sessions"].append(session)
-        store["wall_seconds"] = round(store["wall_seconds"] + session.get("wall_seconds", 0.0),
-                                      3)
+        if session is not None:
+            store["sessions"].append(session)
+            store["wall_seconds"] = round(store["wall_seconds"]
+                                          + session.get("wall_seconds", 0.0), 3)
         store["counts"] = self.status_counts()
         store["complete"] = store["counts"]["pending"] == 0
-        _write_json(self.folder / MANIFEST, record)
-        _fsync_dir(self.folder)
+        write_json(self.folder / MANIFEST, record)
+        fsync_dir(self.folder)
 
     # --- reading the results ----------------------------------------------------------------
 
@@ -439,7 +471,7 @@ class ResultStore:
         ``_outcome``.
         """
         runs = self.runs()
-        parts = [pq.read_table(path) for path in self._committed(OUTCOMES).values()]
+        parts = [read_part(path) for path in self._committed(OUTCOMES).values()]
         if not parts:
             return runs.iloc[:0].reset_index(drop=True)
         table = pa.concat_tables(parts, promote_options="permissive")
@@ -470,10 +502,10 @@ class ResultStore:
         wanted = None if columns is None else [c for c in columns if c not in SERIES_KEYS]
         parts = []
         for path in paths:
-            present = pq.read_schema(path).names
+            present = read_part(path, schema=True).names
             chosen = present if wanted is None else \
                 [*SERIES_KEYS, *[c for c in wanted if c in present]]
-            parts.append(pq.read_table(path, columns=chosen))
+            parts.append(read_part(path, chosen))
         if not parts:
             return pd.DataFrame({c: [] for c in [*SERIES_KEYS, *(wanted or [])]})
         table = pa.concat_tables(parts, promote_options="permissive")
@@ -504,17 +536,32 @@ class ResultStore:
         return {batch: path for batch, path in parts.items() if batch in committed}
 
     def _load_status(self) -> None:
-        seen_batches = [0]
-        for kind, status in ((FAILURES, FAILED), (OUTCOMES, DONE)):  # done overrides failed
-            for batch, path in part_ids(self.folder / kind).items():
-                ids = pq.read_table(path, columns=["run_id"]).column("run_id")
-                positions = self._run_ids.positions(ids.to_numpy(zero_copy_only=False))
-                if (positions < 0).any():
-                    raise StoreError(f"{path}: holds runs that are not in the run list")
-                self._status[positions] = status
-                seen_batches.append(batch)
-        seen_batches += list(part_ids(self.folder / TIMESERIES))
-        self._next_batch = max(seen_batches) + 1
+        """Statuses from the committed batches, checked first; damaged ones set aside.
+
+        Read-only, the first damaged part raises; for writing, damaged batches are moved to
+        ``damaged/`` (their runs stay pending) and batches committed but not journalled are
+        journalled.
+        """
+        survey = survey_batches(self.folder, self._run_ids)
+        damaged = [b for b in survey.batches if b.problem is not None]
+        if self.readonly and damaged:
+            raise PartError(*damaged[0].problem)
+        if not self.readonly:
+            drop_torn_line(self.folder / JOURNAL)
+            for path in survey.leftovers:  # time series of batches that never committed
+                path.unlink()
+            for batch in damaged:
+                self.repairs += set_aside(self.folder, batch)
+            append_journal(self.folder, [
+                journal_line(b.number, b.done, b.failed, b.series_rows)
+                for b in survey.batches if b.problem is None and b.entry is None])
+        sound = [b for b in survey.batches if b.problem is None]
+        for kind, status in (("failed", FAILED), ("done", DONE)):  # done overrides failed
+            for batch in sound:
+                self._status[self._run_ids.positions(getattr(batch, kind))] = status
+        self._next_batch = survey.last_batch + 1
+        if self.repairs:  # the manifest's counts and the ledger no longer hold
+            self._snapshot()
 
 
 # --- building the part tables --------------------------------------------------------------
@@ -572,7 +619,7 @@ def _ordered(names: list[str], order: dict[str, int]) -> list[str]:
     return known + sorted(n for n in names if n not in order)
 
 
-# --- files ------------------------------------------------------------------------------------
+# --- the run list ------------------------------------------------------------------------------
 
 def _check_runs(runs: pd.DataFrame) -> None:
     if not isinstance(runs, pd.DataFrame):
@@ -592,134 +639,8 @@ def _check_runs(runs: pd.DataFrame) -> None:
                              f"{runs[column].dtype}")
 
 
-def _write_table(path: Path, table: pa.Table, *, unique: tuple[str, ...] = ()) -> None:
-    """Write a Parquet file atomically: temporary file beside it, fsync, rename."""
-    _write_parquet(path, table.schema, [table], unique=unique)
-
-
-def _write_parquet(path: Path, schema: pa.Schema, pieces: Iterable[pa.Table], *,
-                   unique: tuple[str, ...] = ()) -> None:
-    """Write pieces of a table as one Parquet file, atomically, a row group at a time.
-
-    Columns of ``unique`` values (the run list's run ids) are not dictionary-encoded: a
-    dictionary of unique values only costs memory.
-    """
-    coded = [f.name for f in schema if f.name not in unique]
-
-    def write(tmp: Path) -> None:
-        with pq.ParquetWriter(tmp, schema, use_dictionary=coded) as writer:
-            for piece in pieces:  # row groups by size, whatever the pieces' chunks
-                writer.write_table(piece, row_group_size=ROW_GROUP)
-        _fsync_file(tmp)
-
-    write_atomic(path, write)
-
-
 def _slices(frame: pd.DataFrame, schema: pa.Schema) -> Iterator[pa.Table]:
     """A DataFrame as Arrow tables of ``ROW_GROUP`` rows (never the whole frame at once)."""
     for start in range(0, len(frame), ROW_GROUP):
         yield pa.Table.from_pandas(frame.iloc[start:start + ROW_GROUP], schema=schema,
                                    preserve_index=False)
-
-
-def _read_run_keys(path: Path) -> tuple[RunIndex, np.ndarray]:
-    """Run ids and seeds of a run list, read a row group at a time."""
-    ids, seeds = [], []
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=ROW_GROUP,
-                                                   columns=["run_id", "seed"]):
-        ids.append(np.asarray(batch.column(0).to_numpy(zero_copy_only=False), dtype=str))
-        seeds.append(batch.column(1).to_numpy().astype(np.int64))
-    if not ids:
-        return RunIndex([]), np.zeros(0, dtype=np.int64)
-    return RunIndex(np.concatenate(ids)), np.concatenate(seeds)
-
-
-def _write_json(path: Path, record: dict[str, Any]) -> None:
-    _write_bytes(path, json.dumps(record, indent=2, ensure_ascii=False).encode("utf-8"))
-
-
-def _write_bytes(path: Path, content: bytes) -> None:
-    def write(tmp: Path) -> None:
-        tmp.write_bytes(content)
-        _fsync_file(tmp)
-
-    write_atomic(path, write)
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(folder: Path) -> None:
-    # makes the renames durable across a power cut too (a killed process needs no fsync)
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory handles
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover - some file systems refuse fsync on folders
-        pass
-    finally:
-        os.close(fd)
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    elif path.exists() or path.is_symlink():
-        path.unlink()
-
-
-def _clean_up(folder: Path) -> None:
-    """Delete what an interrupted session left: temp files, uncommitted time-series parts."""
-    for place in (folder, *(folder / name for name in PART_DIRS)):
-        place.mkdir(exist_ok=True)
-        for path in place.iterdir():
-            if path.name.startswith(".") and path.name.endswith(".tmp"):
-                path.unlink()
-    committed = part_ids(folder / OUTCOMES)
-    for batch, path in part_ids(folder / TIMESERIES).items():
-        if batch not in committed:
-            path.unlink()
-
-
-def _acquire_lock(folder: Path) -> str:
-    """Take the store's writer lock, or say which process holds it.
-
-    A POSIX record lock (``lockf``) is released by the kernel when its process dies, and is
-    not inherited by forked workers; it does not exclude the same process, hence the set of
-    folders this process holds (which also keeps a second file handle, whose closing would
-    drop the lock, from being opened).
-    """
-    key = str(folder.resolve())
-    if key in _HELD:
-        raise StoreError(f"{folder}: in use by process {os.getpid()} (this one): close the "
-                         "other store object first")
-    handle = open(folder / LOCK, "a+")  # noqa: SIM115 - held open for the store's lifetime
-    if fcntl is not None:
-        try:
-            fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            handle.close()
-            raise StoreError(f"{folder}: in use by {holder}; wait for it to end or stop it "
-                             "first") from None
-    handle.seek(0)
-    handle.truncate()
-    handle.write(f"process {os.getpid()} on {socket.gethostname()}\n")
-    handle.flush()
-    _HELD[key] = handle
-    return key
-
-
-def _release_lock(key: str | None) -> None:
-    handle = _HELD.pop(key, None) if key is not None else None
-    if handle is not None and not handle.closed:
-        handle.close()  # closing the file drops the lock
-

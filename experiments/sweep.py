@@ -4,8 +4,10 @@
 run), estimates time and disk from a few runs, writes the store (run list, manifest, and
 copies of the sweep file and its base scenario so that a resume needs nothing but the
 folder), and runs what is pending on the chosen executor. ``resume(out)`` carries on after an
-interruption, even ``kill -9``; ``open_results(out)`` reads a store. All three return a
-:class:`SweepHandle` that loads the results as pandas DataFrames.
+interruption, even ``kill -9``, and after damage to the folder: a damaged batch is moved to
+``damaged/`` and run again (``experiments.store``); ``open_results(out)`` reads a store. All
+three return a :class:`SweepHandle` that loads the results as pandas DataFrames.
+``resumable(out)`` says whether ``--resume`` can succeed, and why not.
 """
 
 from __future__ import annotations
@@ -26,28 +28,45 @@ import yaml
 
 from experiments.designs import check_points, count_runs, design_points, sweep_tasks
 from experiments.executor import dask_executor, local_executor, worker_count
-from experiments.files import OutputExistsError
+from experiments.files import check_output
 from experiments.manifest import environment, sha256_file
-from experiments.store import ResultStore
+from experiments.resources import (
+    INTERPRETER_BYTES,
+    SERIES_BYTES_WRITTEN,
+    JobEstimate,
+    duration,
+)
+from experiments.store import Repair, ResultStore, StoreError, check_store
 from experiments.sweep_runner import run_tasks
+from scenarios.loader import ScenarioError, read_yaml
 from scenarios.sweep import SweepSpec, load_sweep, parse_sweep
+from sim.cost import RunCost
 
-__all__ = ["Estimate", "SweepHandle", "count_runs", "load_sweep", "open_results", "resume",
-           "sweep"]
+__all__ = ["Estimate", "SweepHandle", "count_runs", "load_sweep", "open_results", "repair",
+           "resumable", "resume", "sweep"]
 
 SWEEP_COPY = "sweep.yaml"            # the sweep file as it was run
 BASE_COPY = "base-scenario.yaml"     # its base scenario as it was run
+KEPT = {SWEEP_COPY: "the sweep file", BASE_COPY: "the base scenario"}
+AGAIN = "run the sweep again into a new folder"
 ESTIMATE_RUNS = 3
+TIMED_SECONDS = 10.0  # a run estimated longer than this is not run just to time it
 
 
 @dataclass(frozen=True)
 class Estimate:
-    """What a sweep will take, from timing a few of its runs here."""
+    """What a sweep will take, from timing a few of its runs here.
+
+    ``memory_bytes`` is the peak memory of the sweep's processes together: each worker holds
+    one model at a time, sized for the sweep's largest point (``sim.cost``); the coordinator
+    holds a few batches.
+    """
 
     runs: int
     seconds_per_run: float
     bytes_per_run: float
     workers: int
+    memory_bytes: float = 0.0
 
     @property
     def seconds(self) -> float:
@@ -61,10 +80,16 @@ class Estimate:
 
     def describe(self) -> str:
         """One line for people."""
-        return (f"{self.runs:,} runs; about {_duration(self.seconds)} on {self.workers} "
+        return (f"{self.runs:,} runs; about {duration(self.seconds)} on {self.workers} "
                 f"worker{'s' if self.workers != 1 else ''} "
-                f"({self.seconds_per_run * 1000:.0f} ms per run here) and "
+                f"({self.seconds_per_run * 1000:.0f} ms per run here), "
+                f"{self.memory_bytes / 1e6:,.0f} MB of memory and "
                 f"{self.bytes / 1e6:,.0f} MB of disk")
+
+    def job(self) -> JobEstimate:
+        """The same figures as any job's, for ``experiments.resources.check``."""
+        return JobEstimate(runs=self.runs, memory_bytes=self.memory_bytes,
+                           seconds=self.seconds, disk_bytes=self.bytes, workers=self.workers)
 
 
 class SweepHandle:
@@ -72,10 +97,12 @@ class SweepHandle:
 
     Args:
         folder: The store folder.
+        repairs: What resuming it moved aside (the parts of damaged batches, run again).
     """
 
-    def __init__(self, folder: Path | str) -> None:
+    def __init__(self, folder: Path | str, repairs: list[Repair] | None = None) -> None:
         self.folder = Path(folder)
+        self.repairs = list(repairs or [])
 
     @contextlib.contextmanager
     def _store(self) -> Iterator[ResultStore]:
@@ -121,7 +148,7 @@ def sweep(file: str | Path | SweepSpec, out: str | Path, *, workers: int = 1,
           dask_local: int | None = None, scheduler: str | None = None,
           overwrite: bool = False, confirm: Callable[[Estimate], bool] | None = None,
           progress: Callable[[int], None] | None = None,
-          kept: dict[str, str] | None = None) -> SweepHandle:
+          kept: dict[str, str] | None = None, command: str = "catfish sweep") -> SweepHandle:
     """Run a sweep file into the result store ``out``.
 
     Args:
@@ -136,6 +163,7 @@ def sweep(file: str | Path | SweepSpec, out: str | Path, *, workers: int = 1,
         progress: Called with the number of runs in each committed batch.
         kept: Files to keep in the store besides (or instead of) the copies of the sweep file
             and its base scenario, name -> text (e.g. the sweep a sensitivity analysis made).
+        command: The command the folder's manifest says wrote it.
 
     Raises:
         ScenarioError: The sweep file, its base scenario or one of its points is not valid.
@@ -143,17 +171,16 @@ def sweep(file: str | Path | SweepSpec, out: str | Path, *, workers: int = 1,
     """
     spec = file if isinstance(file, SweepSpec) else load_sweep(file)
     out = Path(out)
-    if not overwrite and out.is_dir() and any(out.iterdir()):  # say so before any work
-        what = "holds a sweep store" if (out / "manifest.json").exists() else "is not empty"
-        raise OutputExistsError(f"{out} {what}: choose another output folder, resume it, or "
-                                "allow overwriting (--overwrite)")
+    # say so before any work (ResultStore.create checks again, then claims the folder)
+    out = check_output(out, overwrite=overwrite, resume_hint=f", resume it (--resume {out})")
     points = design_points(spec)
-    check_points(spec, points)  # a bad point stops the sweep before anything is written
-    estimate = estimate_sweep(spec, points, workers=dask_local or workers)
+    largest = check_points(spec, points)  # a bad point stops the sweep before any write
+    estimate = estimate_sweep(spec, points, workers=dask_local or workers, largest=largest)
     if confirm is not None and not confirm(estimate):
         return SweepHandle(out)
     # the copies resume needs are written with the store, before its manifest
-    store = ResultStore.create(out, manifest(spec, estimate), run_list(spec, points),
+    store = ResultStore.create(out, {"command": command, **manifest(spec, estimate)},
+                               run_list(spec, points),
                                overwrite=overwrite, files={**_kept_inputs(spec), **(kept or {})})
     with store:
         _run(spec, points, store, workers=workers, dask_local=dask_local,
@@ -163,16 +190,36 @@ def sweep(file: str | Path | SweepSpec, out: str | Path, *, workers: int = 1,
 
 def resume(out: str | Path, *, workers: int = 1, dask_local: int | None = None,
            scheduler: str | None = None, retry_failed: bool = False,
-           progress: Callable[[int], None] | None = None) -> SweepHandle:
+           progress: Callable[[int], None] | None = None,
+           warn: Callable[[Repair], None] | None = None) -> SweepHandle:
     """Finish an interrupted sweep: run what is pending (and failed runs, if asked).
 
     The sweep is rebuilt from the copies kept in the folder, so later edits to the original
-    sweep or scenario files do not change it.
+    sweep or scenario files do not change it. Opening the store checks every committed part;
+    the parts of a damaged batch are moved to ``damaged/`` and its runs run again.
+
+    Args:
+        out: The store folder.
+        workers: Local worker processes (ignored with ``dask_local`` or ``scheduler``).
+        dask_local: Start a Dask ``LocalCluster`` of this many workers.
+        scheduler: Address of a running Dask scheduler.
+        retry_failed: Run the failed runs again too.
+        progress: Called with the number of runs in each committed batch.
+        warn: Called with each part moved aside, before anything runs (also listed in the
+            handle's ``repairs``).
+
+    Raises:
+        StoreError: The folder is not a store, another process is writing it, or a copy of
+            the sweep file or base scenario is missing or broken (before anything is moved
+            or run).
     """
     out = Path(out)
+    check_store(out)
+    spec = kept_spec(out)  # a folder that cannot be resumed is left as it is
     store = ResultStore.open(out)
     with store:
-        spec = kept_spec(out)
+        for repaired in store.repairs if warn is not None else ():
+            warn(repaired)
         points = design_points(spec)
         todo = set(store.pending_ids()) | (set(store.failed()["run_id"]) if retry_failed
                                            else set())
@@ -180,7 +227,39 @@ def resume(out: str | Path, *, workers: int = 1, dask_local: int | None = None,
         points = points.loc[sorted({int(run_id[1:7]) for run_id in todo})]
         _run(spec, points, store, workers=workers, dask_local=dask_local,
              scheduler=scheduler, progress=progress, retry_failed=retry_failed)
-    return SweepHandle(out)
+    return SweepHandle(out, store.repairs)
+
+
+def repair(out: str | Path) -> list[Repair]:
+    """Check a store as resuming it does, move its damaged batches aside; nothing runs.
+
+    For a caller that shows the store's state before resuming (``catfish sweep --resume``):
+    a damaged store cannot be read until this is done.
+
+    Raises:
+        StoreError: As :func:`resume`.
+    """
+    out = Path(out)
+    check_store(out)
+    kept_spec(out)
+    with ResultStore.open(out) as store:
+        return store.repairs
+
+
+def resumable(out: str | Path) -> str | None:
+    """None if ``resume(out)`` (``--resume out``) can succeed, else why not, in one line.
+
+    It can if the folder is a store this version reads, with its run list and its copies of
+    the sweep file and base scenario, and they parse. Damaged parts do not stop it: resuming
+    moves them aside. Nothing is written.
+    """
+    out = Path(out)
+    try:
+        check_store(out, run_list=True)
+        kept_spec(out)
+    except StoreError as exc:
+        return str(exc)
+    return None
 
 
 def open_results(out: str | Path) -> SweepHandle:
@@ -189,15 +268,54 @@ def open_results(out: str | Path) -> SweepHandle:
     return SweepHandle(out)
 
 
-def kept_spec(out: Path) -> SweepSpec:
-    """The sweep as it was run, from the copies in its store folder."""
-    data = yaml.safe_load((out / SWEEP_COPY).read_text(encoding="utf-8"))
-    data["base"] = BASE_COPY
-    return parse_sweep(data, out / SWEEP_COPY)
+def kept_spec(out: Path, again: str = AGAIN) -> SweepSpec:
+    """The sweep as it was run, from the copies in its store folder.
+
+    Args:
+        out: The store folder.
+        again: What to do if the copies are missing or broken, for the message.
+
+    Raises:
+        StoreError: A copy is missing, or it does not parse (one line naming it).
+    """
+    for name, what in KEPT.items():
+        if not (out / name).is_file():
+            raise StoreError(f"{out / name}: missing; this folder cannot be resumed without "
+                             f"its copy of {what}; {again}")
+    try:
+        data = read_yaml(out / SWEEP_COPY)
+        if not isinstance(data, dict):
+            raise ScenarioError(f"{out / SWEEP_COPY}: expected a mapping, got "
+                                f"{type(data).__name__}")
+        data["base"] = BASE_COPY
+        spec = parse_sweep(data, out / SWEEP_COPY)
+    except ScenarioError as exc:
+        raise StoreError(f"{exc} (this folder cannot be resumed with a broken copy; "
+                         f"{again})") from None
+    return spec
 
 
-def estimate_sweep(spec: SweepSpec, points: pd.DataFrame, *, workers: int) -> Estimate:
-    """Time and store the first few runs of a sweep in a scratch store; scale to all runs."""
+def estimate_sweep(spec: SweepSpec, points: pd.DataFrame, *, workers: int,
+                   largest: RunCost | None = None) -> Estimate:
+    """Time and store the first few runs of a sweep in a scratch store; scale to all runs.
+
+    Args:
+        spec: The sweep.
+        points: Its design points.
+        workers: Workers it will run on.
+        largest: The largest run's estimated cost (``check_points``). If one run is
+            estimated to take longer than ``TIMED_SECONDS``, nothing is run to time it: the
+            estimate is the model's (``sim.cost``), so a sweep too big for the machine is
+            refused without first building its models.
+    """
+    workers = max(int(workers), 1)
+    memory = 0.0 if largest is None else \
+        INTERPRETER_BYTES + workers * (INTERPRETER_BYTES + largest.bytes)
+    if largest is not None and largest.seconds > TIMED_SECONDS:
+        months = int(spec.base_scenario().calendar.months)
+        return Estimate(runs=count_runs(spec), seconds_per_run=largest.seconds,
+                        bytes_per_run=months * SERIES_BYTES_WRITTEN, workers=workers,
+                        memory_bytes=memory)
     sample = list(islice(sweep_tasks(spec, points), ESTIMATE_RUNS))
     with tempfile.TemporaryDirectory(prefix="catfish-estimate-") as tmp:
         folder = Path(tmp) / "store"
@@ -211,7 +329,7 @@ def estimate_sweep(spec: SweepSpec, points: pd.DataFrame, *, workers: int) -> Es
             seconds = (time.perf_counter() - started) / max(len(sample), 1)
             written = (_size(folder) - before) / max(len(sample), 1)
     return Estimate(runs=count_runs(spec), seconds_per_run=seconds, bytes_per_run=written,
-                    workers=max(int(workers), 1))
+                    workers=workers, memory_bytes=memory)
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -286,11 +404,3 @@ def _kept_inputs(spec: SweepSpec) -> dict[str, str]:
 
 def _size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"

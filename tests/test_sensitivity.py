@@ -126,7 +126,8 @@ def test_command_line_runs_and_refuses_bad_input(tmp_path):
     assert "Under these bounds" in done.stdout, done.stdout
     assert (tmp_path / "sa" / "indices.parquet").is_file(), "indices written"
     again = catfish("sensitivity", "sa-jieyang-2023", "--out", "sa", "--n", "2", cwd=tmp_path)
-    assert again.returncode == 2 and "holds a sweep store" in again.stderr, again.stderr
+    assert again.returncode == 2 and "holds results of catfish sensitivity" in again.stderr, \
+        again.stderr
     bad = catfish("sensitivity", "sa-jieyang-2023", "--out", "x", "--method", "sobol",
                   "--n", "24", cwd=tmp_path)
     assert bad.returncode == 2, bad.stderr

@@ -79,16 +79,37 @@ def test_create_writes_run_list_and_manifest(store):
 
 
 def test_create_refuses_a_used_folder_unless_told(tmp_path, store):
-    with pytest.raises(OutputExistsError, match="holds a sweep store"):
+    with pytest.raises(OutputExistsError, match="holds results of catfish sweep"):
         ResultStore.create(store.folder, MANIFEST, run_list())
     other = tmp_path / "other"
     other.mkdir()
     (other / "notes.txt").write_text("mine")
-    with pytest.raises(OutputExistsError, match="is not empty"):
-        ResultStore.create(other, MANIFEST, run_list())
-    with ResultStore.create(other, MANIFEST, run_list(4), overwrite=True) as made:
-        assert len(made) == 4, "overwrite makes a new store"
-    assert (other / "notes.txt").read_text() == "mine", "overwrite leaves other files alone"
+    for overwrite in (False, True):
+        with pytest.raises(OutputExistsError, match="not a catfish result folder"):
+            ResultStore.create(other, MANIFEST, run_list(), overwrite=overwrite)
+    assert sorted(p.name for p in other.iterdir()) == ["notes.txt"], \
+        "a folder that is not Catfish's is refused, even with overwrite, and left untouched"
+
+
+def test_overwrite_removes_only_what_the_store_wrote(tmp_path):
+    folder = tmp_path / "my-results"
+    with ResultStore.create(folder, MANIFEST, run_list(), files={"sweep.yaml": "x: 1\n"}) as s:
+        s.commit([RunRecord(run_id, outcomes={"transformed_by_deadline": 1},
+                            timeseries=pd.DataFrame({"month": [1], "date": ["2024-01"],
+                                                     "n_transformed": [1]}))
+                  for run_id in run_list()["run_id"][:2]])
+    mine = {"timeseries/thesis-data.csv": "mine", "notes.txt": "mine too",
+            "outcomes.parquet/README": "my note"}
+    for name, text in mine.items():
+        (folder / name).write_text(text)
+    with ResultStore.create(folder, MANIFEST, run_list(3), overwrite=True) as made:
+        assert made.status_counts()["done"] == 0, "the overwritten store starts afresh"
+    for name, text in mine.items():
+        assert (folder / name).read_text() == text, f"{name}: a user's file must survive"
+    parts = sorted(p.name for p in (folder / "timeseries").iterdir())
+    assert parts == ["thesis-data.csv"], f"only the store's own parts go; left {parts}"
+    assert "sweep.yaml" not in {p.name for p in folder.iterdir()}, \
+        "the old store's kept copy is removed with it"
 
 
 def test_files_kept_with_the_store_are_there_before_the_manifest(tmp_path):

@@ -77,7 +77,7 @@ def test_cli_sweep_resume_and_errors(tiny):
     assert "Sweep: 12 runs; about" in done.stderr, "the estimate comes before the runs"
     again = catfish("sweep", "sweep-tiny.yaml", "--out", "out", cwd=tiny)
     assert again.returncode == 2 and again.stderr.count("catfish: error") == 1, again.stderr
-    assert "holds a sweep store" in again.stderr and "Sweep:" not in again.stderr, \
+    assert "holds results of catfish sweep" in again.stderr and "Sweep" not in again.stderr, \
         "an occupied folder is refused before any estimate is made"
     resumed = catfish("sweep", "--resume", "out", cwd=tiny)
     assert resumed.returncode == 0 and "12 runs done" in resumed.stdout, resumed.stderr
