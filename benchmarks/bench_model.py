@@ -1,7 +1,10 @@
 """Speed and memory of the cluster model (issue: 100k x 120 under 2 s; 1k x 36 under 20 ms).
 
 Run: ``python benchmarks/bench_model.py [--quick]``. Prints a table and writes
-``benchmarks/results/bench_model.json``. Times are the minimum and median of repeats (the
+``benchmarks/results/bench_model.json``. ``--cost`` instead checks ``sim.cost``'s estimates
+(what ``catfish run`` and ``compare`` say before they start) against measured runs: memory
+and time of a few sizes and network densities, measured over estimated (at most 1 is good).
+Times are the minimum and median of repeats (the
 minimum is the least disturbed by other work on a shared machine); peak memory is measured in
 a fresh subprocess per size (``ru_maxrss`` minus the interpreter's baseline after imports).
 """
@@ -81,11 +84,59 @@ def peak_memory_mb(n_smes: int, months: int) -> dict[str, float]:
             "peak_above_imports_mb": peak - base}
 
 
+COST_SCRIPT = """
+import re, time
+def hwm():
+    return int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1))
+from sim import ClusterModel
+base = hwm()
+t = time.perf_counter()
+m = ClusterModel(rng=0, n_smes={n}, months={months}, deadline_month={months},
+                 peer_mean_degree={degree})
+while m.running:
+    m.step()
+print(base, hwm(), time.perf_counter() - t)
+"""
+COST_SIZES = ((10_000, 60, 8), (100_000, 24, 8), (100_000, 12, 100), (300_000, 12, 8),
+              (300_000, 6, 50))
+
+
+def check_cost() -> list[dict[str, float]]:
+    """Measured memory and time of a few runs against ``sim.cost.estimate`` (fresh processes)."""
+    from sim import ModelParams
+    from sim.cost import estimate
+
+    rows = []
+    for n, months, degree in COST_SIZES:
+        out = subprocess.run([sys.executable, "-c", COST_SCRIPT.format(
+            n=n, months=months, degree=degree)], check=True, capture_output=True,
+            text=True).stdout.split()
+        base, peak, seconds = int(out[0]) * 1024, int(out[1]) * 1024, float(out[2])
+        guess = estimate(ModelParams(n_smes=n, months=months, deadline_month=months,
+                                     peer_mean_degree=degree))
+        rows.append({"n_smes": n, "months": months, "peer_mean_degree": degree,
+                     "memory_mb": (peak - base) / 1e6, "estimated_memory_mb": guess.bytes / 1e6,
+                     "seconds": seconds, "estimated_seconds": guess.seconds})
+        row = rows[-1]
+        print(f"{n:>8,} firms {months:>3} months {degree:>3} peers: memory "
+              f"{row['memory_mb']:7.0f} MB, estimated {row['estimated_memory_mb']:7.0f} MB "
+              f"({row['memory_mb'] / row['estimated_memory_mb']:.2f}); time {seconds:6.2f} s, "
+              f"estimated {row['estimated_seconds']:6.2f} s "
+              f"({seconds / row['estimated_seconds']:.2f})")
+    return rows
+
+
 def main() -> None:
     """Run the benchmark and print and save the figures."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--cost", action="store_true",
+                        help="check the resource estimates (sim.cost) against measured runs")
     args = parser.parse_args()
+    if args.cost:
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "bench_cost.json").write_text(json.dumps(check_cost(), indent=2))
+        return
     reps = 3 if args.quick else 7
     sizes = [time_model(n, 120, max(2, reps // 2)) for n in (10_000, 30_000, 100_000)]
     small = time_model(1_000, 36, reps * 10)

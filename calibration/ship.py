@@ -1,8 +1,9 @@
 """Ship a calibration: make its posterior the one the shipped scenarios use.
 
-``ship(folder)`` copies a finished calibration's posterior and predictive check to
-``calibration/posteriors/default.parquet`` and ``default_ppc.csv`` (with its summary and pair
-plot beside them), and writes the parameter set ``scenarios/parameter_sets/calibrated.yaml``:
+``ship(folder, posteriors=..., parameter_set=...)`` copies a finished calibration's posterior and
+predictive check to ``default.parquet`` and ``default_ppc.csv`` (with its summary and pair plot
+beside them) in ``posteriors``, and writes the parameter set (in the source tree,
+``scenarios/parameter_sets/calibrated.yaml``):
 the posterior's weighted median of every parameter that applies in every scenario. The shipped
 scenarios name that set (``behaviour.parameter_set: calibrated``), so a single run uses the
 posterior's centre and ``catfish compare --posterior`` its whole spread.
@@ -42,14 +43,32 @@ def medians(path: Path = DEFAULT_POSTERIOR) -> dict[str, float]:
             for name in posterior.columns if name != WEIGHT}
 
 
-def ship(folder: str | Path, *, posteriors: Path = POSTERIORS,
-         parameter_set: Path = CALIBRATED_SET) -> dict[str, dict[str, float]]:
-    """Install the calibration in ``folder`` as the shipped posterior and parameter set.
+def check_finished(folder: Path) -> None:
+    """Raise unless ``folder`` holds a finished calibration whose posterior the model accepts.
+
+    Raises:
+        FileNotFoundError: A file of a finished calibration is missing.
+        DataError: Its posterior is not one the model accepts.
+    """
+    for name in COPIED:
+        if not (Path(folder) / name).is_file():
+            raise FileNotFoundError(f"{Path(folder) / name}: missing; run catfish calibrate "
+                                    "first")
+    load_posterior(Path(folder) / "posterior.parquet")
+
+
+def ship(folder: str | Path, *, posteriors: Path,
+         parameter_set: Path) -> dict[str, dict[str, float]]:
+    """Install the calibration in ``folder`` as a posterior and parameter set.
+
+    The destinations are always named by the caller: ``catfish calibrate --ship DEST`` gives
+    a folder of the user's, or the source tree of a Catfish checkout (``calibration/posteriors``
+    and ``scenarios/parameter_sets/calibrated.yaml``), never an installed package.
 
     Args:
         folder: A finished calibration (``catfish calibrate --out``).
-        posteriors: Where the posterior files go (default: the shipped folder).
-        parameter_set: The parameter-set file to write (default: ``calibrated``).
+        posteriors: Where the posterior files go.
+        parameter_set: The parameter-set file to write.
 
     Returns:
         The medians of the parameters calibrated for one scenario, by scenario.
@@ -59,10 +78,7 @@ def ship(folder: str | Path, *, posteriors: Path = POSTERIORS,
         DataError: Its posterior is not one the model accepts (nothing is replaced).
     """
     folder = Path(folder)
-    for name in COPIED:
-        if not (folder / name).is_file():
-            raise FileNotFoundError(f"{folder / name}: missing; run catfish calibrate first")
-    load_posterior(folder / "posterior.parquet")  # checked before anything is replaced
+    check_finished(folder)
     posteriors.mkdir(parents=True, exist_ok=True)
     for name, shipped in COPIED.items():
         shutil.copyfile(folder / name, posteriors / shipped)

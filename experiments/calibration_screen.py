@@ -36,7 +36,7 @@ def screen(out: str | Path, *, trajectories: int = 8, replicates: int = 2, worke
         "factors": [{"name": name, "low": p.low, "high": p.high} for name, p in priors.items()],
         "method": "morris", "n": trajectories, "replicates": replicates, "seed": seed})
     return sensitivity(spec, out, evaluate=simulate_targets, workers=workers,
-                       overwrite=overwrite, report=False)
+                       overwrite=overwrite, report=False, command="catfish calibrate --screen")
 
 
 def influential(result: SensitivityResult) -> pd.DataFrame:

@@ -18,16 +18,21 @@ from typing import Any
 import click
 
 import scenarios
-from experiments.files import OutputExistsError, check_free, write_atomic
+from experiments.files import (
+    OutputError,
+    WriteError,
+    check_output,
+    claim_output,
+    describe_write_error,
+    finish,
+    prepare,
+    read_manifest,
+    write_atomic,
+)
 from scenarios import ScenarioError
 from sim import ParameterError, codebook, run_one
 
 RUN_FILES = ["timeseries.csv", "timeseries.parquet", "outcomes.json", "firms_by_state.png"]
-COMPARE_TABLES = ["runs", "summary", "timeseries"]
-COMPARE_CHARTS = ["transformed_over_time.png", "target_probability.png",
-                  "paired_difference.png", "cost_effectiveness.png"]
-COMPARE_FILES = [f"{t}.{ext}" for t in COMPARE_TABLES for ext in ("csv", "parquet")] \
-    + COMPARE_CHARTS + ["manifest.json", "report.html"]
 
 
 SHIPPED = "<shipped>"  # --posterior without a file: the shipped posterior
@@ -42,7 +47,45 @@ class UserError(click.ClickException):
         click.echo(f"catfish: error: {self.format_message()}", err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def usage_line(exc: click.UsageError) -> str:
+    """A usage error as one line: the command, what was wrong, what is allowed."""
+    message = " ".join(exc.format_message().split())
+    kind = getattr(getattr(exc, "param", None), "type", None)
+    if isinstance(kind, click.IntRange | click.FloatRange) and "<=" not in message:
+        message += f" (allowed: {kind._describe_range()})"  # noqa: SLF001 - click's own words
+    names, ctx = [], exc.ctx
+    while ctx is not None and ctx.parent is not None:  # "catfish", however it was started
+        names.insert(0, ctx.info_name or "")
+        ctx = ctx.parent
+    where = " ".join(["catfish", *names])
+    return f"{where}: {message} (see {where} -h)"
+
+
+class Catfish(click.Group):
+    """The command group: usage errors (a bad option value, a missing argument) as one line.
+
+    Click prints a usage error as the usage, a hint and the error on three lines; a person or
+    a wrapper reading stderr wants the one line that says what to change.
+    """
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:  # noqa: D102
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as exc:
+            raise UserError(usage_line(exc)) from None
+
+    def invoke(self, ctx: click.Context) -> Any:  # noqa: D102
+        try:
+            return super().invoke(ctx)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as exc:
+            raise UserError(usage_line(exc)) from None
+
+
+@click.group(cls=Catfish, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="catfish")
 def main() -> None:
     """Catfish: how digital transformation spreads through an SME cluster.
@@ -51,46 +94,95 @@ def main() -> None:
     """
 
 
+def yes_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--yes: start a job even if it looks bigger than the machine."""
+    return click.option("--yes", is_flag=True,
+                        help="Start even if the estimate exceeds the memory or disk the "
+                             "machine has now.")(command)
+
+
 @main.command()
 @click.argument("scenario", required=False, default=None, metavar="[FILE_OR_NAME]")
-@click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True,
+@click.option("--seed", type=click.IntRange(min=0, max=2**62), default=1, show_default=True,
               help="Random seed; the same seed gives the same results.")
-@click.option("--months", type=int, default=None,
+@click.option("--months", type=click.IntRange(min=1, max=600), default=None,
               help="Months to simulate (default: the scenario's, 36).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Output folder (default: catfish-output/run-<timestamp>).")
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
               help="Language of the chart.")
-@click.option("--overwrite", is_flag=True, help="Replace result files already in --out.")
+@click.option("--overwrite", is_flag=True,
+              help="Replace the results of an earlier catfish command in --out (only the "
+                   "files catfish wrote there).")
+@yes_option
 def run(scenario: str | None, seed: int, months: int | None, out: Path | None, lang: str,
-        overwrite: bool) -> None:
+        overwrite: bool, yes: bool) -> None:
     """Run a scenario once (default: the built-in Jieyang plastics cluster, 1,000 SMEs).
 
-    FILE_OR_NAME is a scenario file or the name of a shipped scenario (`catfish scenarios
-    list`). Writes the time series (CSV, Parquet), outcomes (JSON) and a chart of firms by
-    state (PNG) to the output folder and prints a summary.
+    FILE_OR_NAME is a scenario file (a path, e.g. ./my.yaml) or the name of a shipped
+    scenario (`catfish scenarios list`). Writes the time series (CSV, Parquet), outcomes
+    (JSON), a chart of firms by state (PNG), a copy of the scenario (inputs/) and a manifest
+    to the output folder, and prints a summary.
     """
+    from experiments import kept_inputs as inputs
     from experiments.charts import firms_by_state
     from experiments.fonts import use_language
+    from experiments.manifest import environment
+    from experiments.resources import TELL_SECONDS, check, estimate_runs
 
-    out = out or Path("catfish-output") / f"run-{dt.datetime.now():%Y%m%d-%H%M%S}"
-    try:
-        check_free(out, RUN_FILES, overwrite=overwrite)
-        chosen = scenarios.load(scenario or scenarios.DEFAULT)
-        result = run_one(chosen, seed=seed, months=months)
-    except (ParameterError, ScenarioError, OutputExistsError) as exc:
-        raise UserError(str(exc)) from None
-    ts, o, p = result.timeseries, result.outcomes, result.params
-
-    write_atomic(out / "timeseries.csv", lambda f: ts.to_csv(f, index=False))
-    write_atomic(out / "timeseries.parquet", lambda f: ts.to_parquet(f, index=False))
-    write_atomic(out / "outcomes.json",
-                 lambda f: f.write_text(json.dumps(_jsonable(o), indent=2, ensure_ascii=False)))
-    fig = firms_by_state(ts, target=p.target_firms, deadline_month=p.deadline_month,
-                         lang=use_language(lang))
-    write_atomic(out / "firms_by_state.png", lambda f: fig.savefig(f, dpi=120, format="png"))
+    started, clock = dt.datetime.now().astimezone(), time.perf_counter()
+    out = out or Path("catfish-output") / f"run-{started:%Y%m%d-%H%M%S}"
+    with _user_errors():
+        path = scenarios.loader.resolve(scenario or scenarios.DEFAULT)
+        chosen = scenarios.load(path)
+        params = chosen.model_params()
+        if months is not None:
+            params = params.model_copy(update={"months": months})
+        out = check_output(out, overwrite=overwrite)
+        job = estimate_runs([params], replicates=1, workers=1, held_in_memory=False)
+        check(job, out, yes=yes)
+        kept = inputs.scenario_inputs(path, chosen)
+        claim_output(out, command="catfish run", files=[*RUN_FILES, *kept])
+        for name, content in kept.items():
+            write_atomic(out / name, lambda f, c=content: f.write_bytes(c))
+        if job.seconds > TELL_SECONDS:
+            click.echo(f"Run: {job.describe()}", err=True)
+            with click.progressbar(length=params.months, label="months", file=sys.stderr,
+                                   show_eta=True) as bar:
+                result = run_one(chosen, seed=seed, months=months, progress=bar.update)
+        else:
+            result = run_one(chosen, seed=seed, months=months)
+        ts, o, p = result.timeseries, result.outcomes, result.params
+        write_atomic(out / "timeseries.csv", lambda f: ts.to_csv(f, index=False))
+        write_atomic(out / "timeseries.parquet", lambda f: ts.to_parquet(f, index=False))
+        write_atomic(out / "outcomes.json", lambda f: f.write_text(
+            json.dumps(_jsonable(o), indent=2, ensure_ascii=False), encoding="utf-8"))
+        fig = firms_by_state(ts, target=p.target_firms, deadline_month=p.deadline_month,
+                             lang=use_language(lang))
+        write_atomic(out / "firms_by_state.png", lambda f: fig.savefig(f, dpi=120, format="png"))
+        finish(out, {"command": "catfish run", "scenario": chosen.name, "seed": seed,
+                     "months": len(ts), "started": started.isoformat(timespec="seconds"),
+                     "wall_seconds": round(time.perf_counter() - clock, 3),
+                     "inputs": inputs.record(kept, {inputs.SCENARIO: path}), **environment()})
     click.echo(_summary(o, p, ts, chosen.labels.zh if lang == "zh" else chosen.labels.en))
-    click.echo(f"Results written to {out}/ ({', '.join(RUN_FILES)})")
+    click.echo(f"Results written to {out}/ ({', '.join(RUN_FILES)}, inputs/, manifest.json)")
+
+
+@contextlib.contextmanager
+def _user_errors() -> Iterator[None]:
+    """Errors in what the user gave, or in writing results, as one line (exit status 2)."""
+    from calibration.data import DataError
+    from experiments.report import ReportError
+    from experiments.resources import ResourceError
+
+    try:
+        yield
+    except (ParameterError, ScenarioError, OutputError, ResourceError, ReportError,
+            DataError) as exc:
+        raise UserError(str(exc)) from None
+    except OSError as exc:  # a full disk, a folder made read-only while we ran
+        raise UserError(f"{describe_write_error(exc)}; what was written is kept and listed in "
+                        "its folder's manifest.json") from None
 
 
 def _jsonable(outcomes: dict) -> dict:
@@ -122,124 +214,77 @@ def _summary(o: dict, p, ts, title: str) -> str:
               help="Processes running replicates; any number gives identical results.")
 @click.option("--seed", type=click.IntRange(min=0, max=2**62), default=None,
               help="First seed (default: the file's); replicate r uses seed + r in every mix.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Output folder (default: catfish-output/compare-<name>-<timestamp>).")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of the charts and the report.")
-@click.option("--overwrite", is_flag=True, help="Replace result files already in --out.")
+@click.option("--overwrite", is_flag=True,
+              help="Replace the results of an earlier catfish command in --out (only the "
+                   "files catfish wrote there).")
 @click.option("--posterior", "posterior", type=str, is_flag=False, flag_value=SHIPPED,
               default=None, metavar="[FILE]",
               help="Replicate r runs parameter set r drawn from a calibrated posterior (the "
                    "same draw and seed in every mix); FILE defaults to the shipped one.")
+@yes_option
 def compare(comparison: str, replicates: int | None, workers: int, seed: int | None,
-            out: Path | None, lang: str, overwrite: bool, posterior: str | None) -> None:
+            out: Path | None, lang: str, overwrite: bool, posterior: str | None,
+            yes: bool) -> None:
     """Compare policy mixes on the same replicates (common random numbers).
 
-    FILE_OR_NAME is a comparison file or the name of a shipped one (compare-jieyang-2023).
-    Every mix, and the base scenario's own mix as "base", runs the same replicates with the
-    same seeds. Writes runs, summary and time-series tables (CSV, Parquet), charts (PNG), a
-    manifest and the report (report.html, see catfish report) to the output folder, and
-    prints a headline table.
+    FILE_OR_NAME is a comparison file (a path) or the name of a shipped one
+    (compare-jieyang-2023). Every mix, and the base scenario's own mix as "base", runs the
+    same replicates with the same seeds. Writes runs, summary and time-series tables (CSV,
+    Parquet), charts (PNG), copies of its inputs (inputs/), a manifest and the report
+    (report.html, see catfish report) to the output folder, and prints a headline table.
     """
-    from experiments import compare as cmp
-    from experiments.executor import local_executor
-    from scenarios import comparison as comparisons
-
-    started, clock = dt.datetime.now().astimezone(), time.perf_counter()
-    try:
-        chosen = comparisons.load(comparison)
-        replicates = replicates or chosen.spec.replicates
-        seed = chosen.spec.seed if seed is None else seed
-        if seed + replicates > comparisons.MAX_SEED:
-            raise UserError(f"--seed {seed}: seed + replicates must stay below "
-                            f"{comparisons.MAX_SEED}")
-        name = chosen.name.removeprefix(comparisons.PREFIX)
-        out = out or Path("catfish-output") / f"compare-{name}-{started:%Y%m%d-%H%M%S}"
-        check_free(out, COMPARE_FILES, overwrite=overwrite)
-        draws, posterior_file = None, None
-        if posterior is not None:
-            from calibration.posterior import DEFAULT_POSTERIOR, draw, load_posterior
-
-            posterior_file = DEFAULT_POSTERIOR if posterior == SHIPPED else Path(posterior)
-            draws = draw(load_posterior(posterior_file), replicates, seed)
-        tasks = cmp.plan(chosen, replicates, seed, draws)
-        label = (f"{len(chosen.mixes)} mixes x {replicates} replicates = {len(tasks)} runs on "
-                 f"{workers} worker{'s' if workers > 1 else ''}")
-        with local_executor(workers) as executor, \
-                click.progressbar(length=len(tasks), label=label, file=sys.stderr) as bar:
-            done = cmp.run(tasks, executor=executor, workers=workers, progress=bar.update)
-    except (ParameterError, ScenarioError, OutputExistsError) as exc:
-        raise UserError(str(exc)) from None
-
-    runs, timeseries = cmp.runs_table(done), cmp.timeseries_table(done)
-    summary = cmp.mix_table(chosen).merge(cmp.summarise(runs), on="mix", how="right")
-    for table_name, table in zip(COMPARE_TABLES, (runs, summary, timeseries), strict=True):
-        write_atomic(out / f"{table_name}.csv", lambda f, t=table: t.to_csv(f, index=False))
-        write_atomic(out / f"{table_name}.parquet",
-                     lambda f, t=table: t.to_parquet(f, index=False))
-    _compare_charts(out, chosen, summary, timeseries, replicates, lang)
-    record = cmp.manifest(chosen, replicates=replicates, seed=seed, workers=workers,
-                          started=started.isoformat(timespec="seconds"),
-                          wall_seconds=time.perf_counter() - clock, files=COMPARE_FILES,
-                          posterior=posterior_file)
-    write_atomic(out / "manifest.json", lambda f: f.write_text(
-        json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8"))
+    from experiments import compare_job
     from experiments import report as rep
+    from experiments.compare import headline
+    from experiments.executor import local_executor
+    from experiments.resources import TELL_SECONDS, check
 
-    results = rep.load_results(out)
-    report = rep.write_report(results, lang=lang)
-    click.echo(cmp.headline(summary, chosen, replicates, seed, posterior_file))
-    click.echo(f"\nResults written to {out}/ ({', '.join(COMPARE_FILES)})")
+    with _user_errors():
+        job = compare_job.plan_comparison(comparison, out=out, replicates=replicates,
+                                          seed=seed, posterior=posterior, workers=workers,
+                                          overwrite=overwrite)
+        check(job.estimate, job.out, yes=yes)
+        label = (f"{len(job.comparison.mixes)} mixes x {job.replicates} replicates = "
+                 f"{len(job.tasks)} runs on {workers} worker{'s' if workers > 1 else ''}")
+        if job.estimate.seconds > TELL_SECONDS:
+            click.echo(f"Comparison: {job.estimate.describe()}", err=True)
+        with local_executor(workers) as executor, \
+                click.progressbar(length=len(job.tasks), label=label, file=sys.stderr) as bar:
+            report = compare_job.run_comparison(job, executor=executor, workers=workers,
+                                                lang=lang, progress=bar.update)
+        results = rep.load_results(job.out)
+    click.echo(headline(results.summary, job.comparison, job.replicates, job.seed,
+                        job.posterior))
+    click.echo(f"\nResults written to {job.out}/ "
+               f"({', '.join(compare_job.RESULT_FILES)}, inputs/)")
     click.echo(f"\n{rep.headline(results, lang)}")
     click.echo(f"Report: {report.resolve()}")
-
-
-def _compare_charts(out: Path, chosen, summary, timeseries, replicates: int, lang: str) -> None:
-    import matplotlib.pyplot as plt
-
-    from experiments import charts
-    from experiments.compare import bands
-    from experiments.fonts import use_language
-
-    lang = use_language(lang)
-    base = chosen.base
-    params = base.model_params()
-    labels = dict(zip(summary["mix"], summary[f"label_{lang}"], strict=True))
-    deadline = base.calendar.deadline
-    figures = {
-        "transformed_over_time.png": charts.transformed_over_time(
-            bands(timeseries), labels=labels, target=params.target_firms,
-            deadline_month=params.deadline_month, replicates=replicates, lang=lang),
-        "target_probability.png": charts.target_probability(
-            summary, target=params.target_firms, deadline=deadline, lang=lang),
-        "paired_difference.png": charts.paired_difference(summary, deadline=deadline, lang=lang),
-        "cost_effectiveness.png": charts.cost_effectiveness(summary, lang=lang),
-    }
-    for file_name, fig in figures.items():
-        write_atomic(out / file_name, lambda f, fig=fig: fig.savefig(f, dpi=120, format="png"))
-        plt.close(fig)
 
 
 @main.command("report")
 @click.argument("results", type=click.Path(path_type=Path), metavar="RESULTS_DIR")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of the report.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--out", type=click.Path(path_type=Path), default=None,
               help="The HTML file to write (default: RESULTS_DIR/report.html).")
-def report_cmd(results: Path, lang: str, out: Path | None) -> None:
+@click.option("--overwrite", is_flag=True, help="Replace the report file if it exists.")
+def report_cmd(results: Path, lang: str, out: Path | None, overwrite: bool) -> None:
     """Write one self-contained HTML report of a comparison's results (catfish compare).
 
     The report opens offline (charts embedded, no request to any other address): the
     headline, transformed firms over time, the probability of meeting the target,
     cost-effectiveness, failures by stage, budget use, the main assumptions and their
-    sources, how well the model fits the pilot data, and the scenario details.
+    sources, how well the model fits the pilot data, and the scenario details. It reads only
+    RESULTS_DIR (its results and the copies of its inputs), so it describes the run as made.
     """
-    from experiments.report import ReportError, write_report
+    from experiments.report import write_report
 
-    try:
-        path = write_report(results, lang=lang, out=out)
-    except ReportError as exc:
-        raise UserError(str(exc)) from None
+    with _user_errors():
+        path = write_report(results, lang=lang, out=out, overwrite=overwrite)
     click.echo(f"Report: {path.resolve()}")
 
 
@@ -466,20 +511,25 @@ def sweep_cmd(file: str | None, out: Path | None, workers: int, dask_local: int 
     if retry_failed and resume_dir is None:
         raise UserError("--retry-failed goes with --resume DIR")
     executors = _executors(workers, dask_local, scheduler)
-    with _sweep_errors():
+    with _sweep_errors(lambda: resume_dir or out, sw.resumable):
         if resume_dir is not None:
-            with _resume_bar(resume_dir, retry_failed) as bar:
+            with _resume_bar(resume_dir, retry_failed, sw.repair) as bar:
                 handle = sw.resume(resume_dir, retry_failed=retry_failed, progress=bar.update,
-                                   **executors)
+                                   warn=_warn_repaired, **executors)
         else:
             spec = sw.load_sweep(file)
             out = out or Path("catfish-output") / \
                 f"{spec.name}-{dt.datetime.now():%Y%m%d-%H%M%S}"
+            check_output(out, overwrite=overwrite, resume_hint=f", resume it (--resume {out})")
+            click.echo(f"Sweep {spec.name}: {spec.point_count:,} design points x "
+                       f"{spec.replicates} replicates = {sw.count_runs(spec):,} runs; checking "
+                       "every point and timing a few runs first", err=True)
             bar = click.progressbar(length=sw.count_runs(spec), label="runs", file=sys.stderr,
                                     show_eta=True)
             with bar:
-                handle = sw.sweep(spec, out, overwrite=overwrite, confirm=_confirm("Sweep", yes),
-                                  progress=bar.update, **executors)
+                handle = sw.sweep(spec, out, overwrite=overwrite,
+                                  confirm=_confirm("Sweep", yes, out), progress=bar.update,
+                                  **executors)
     _report_status(handle)
     click.echo(f"Results in {handle.folder}/ (outcomes.parquet, timeseries/, ledger.parquet, "
                f"manifest.json)")
@@ -491,10 +541,16 @@ def _executors(workers: int, dask_local: int | None, scheduler: str | None) -> d
     return {"workers": workers, "dask_local": dask_local, "scheduler": scheduler}
 
 
-def _confirm(what: str, yes: bool) -> Callable[[Any], bool]:
-    """Show a sweep's estimate; ask above 30 minutes or 5 GB unless --yes."""
+def _confirm(what: str, yes: bool, out: Path) -> Callable[[Any], bool]:
+    """Show a sweep's estimate; refuse one bigger than the machine, ask above 30 min or 5 GB.
+
+    With --yes it does neither.
+    """
+    from experiments.resources import check
+
     def confirm(estimate: Any) -> bool:
         click.echo(f"{what}: {estimate.describe()}", err=True)
+        check(estimate.job(), out, yes=yes)
         if yes or (estimate.seconds < CONFIRM_SECONDS and estimate.bytes < CONFIRM_BYTES):
             return True
         if not sys.stdin.isatty():
@@ -505,23 +561,43 @@ def _confirm(what: str, yes: bool) -> Callable[[Any], bool]:
 
 
 @contextlib.contextmanager
-def _sweep_errors() -> Iterator[None]:
-    """Errors of a sweep (or an analysis running one) as one line for the user."""
+def _sweep_errors(folder: Callable[[], Path | None] | None = None,
+                  resumable: Callable[[Path], str | None] | None = None) -> Iterator[None]:
+    """Errors of a sweep (or an analysis running one) as one line for the user.
+
+    Args:
+        folder: Gives the result folder when an error happens (None: there is none yet).
+        resumable: Why ``--resume`` cannot finish that folder, or None if it can
+            (``experiments.sweep.resumable``); only then is the user told to resume it.
+    """
+    from experiments.resources import ResourceError
     from experiments.store import StoreError
 
     try:
         yield
-    except (ParameterError, ScenarioError, OutputExistsError, StoreError) as exc:
+    except (ParameterError, ScenarioError, OutputError, StoreError, ResourceError) as exc:
         raise UserError(str(exc)) from None
-    except OSError as exc:  # e.g. a Dask scheduler that cannot be reached
-        raise UserError(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-                        f" (finished batches are kept: --resume the folder)") from None
+    except OSError as exc:  # e.g. a Dask scheduler that cannot be reached, a full disk
+        message = str(exc) if isinstance(exc, WriteError) else \
+            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        place = folder() if folder is not None else None
+        if place is not None and resumable is not None and resumable(place) is None:
+            message += f" (finished batches are kept: --resume {place})"
+        raise UserError(message) from None
+
+
+def _warn_repaired(repaired: Any) -> None:
+    """A part of a damaged batch that resuming moved aside (experiments.store.Repair)."""
+    click.echo(f"catfish: warning: {repaired.describe()}", err=True)
 
 
 @contextlib.contextmanager
-def _resume_bar(folder: Path, retry_failed: bool) -> Iterator[Any]:
+def _resume_bar(folder: Path, retry_failed: bool,
+                repair: Callable[[Path], list[Any]]) -> Iterator[Any]:
     from experiments import sweep as sw
 
+    for repaired in repair(folder):  # damaged batches first: until then it cannot be read
+        _warn_repaired(repaired)
     status = sw.open_results(folder).status()
     todo = status["pending"] + (status["failed"] if retry_failed else 0)
     click.echo(f"Resuming {folder}: {status['done']:,} done, {status['failed']:,} failed, "
@@ -574,22 +650,24 @@ def sensitivity_cmd(file: str | None, out: Path | None, method: str | None, n: i
         raise UserError("--method, --n and --replicates cannot change an analysis already "
                         "started; --resume runs it as it was")
     executors = _executors(workers, dask_local, scheduler)
-    with _sweep_errors():
+    with _sweep_errors(lambda: resume_dir or out, sa.resumable):
         if resume_dir is not None:
-            with _resume_bar(resume_dir, False) as bar:
-                result = sa.resume(resume_dir, progress=bar.update, **executors)
+            with _resume_bar(resume_dir, False, sa.repair) as bar:
+                result = sa.resume(resume_dir, progress=bar.update, warn=_warn_repaired,
+                                   **executors)
         else:
             spec, _ = load_sensitivity(file)
             spec = spec.with_options(method=method, n=n, replicates=replicates)
             out = out or Path("catfish-output") / \
                 f"{spec.name}-{spec.method}-{dt.datetime.now():%Y%m%d-%H%M%S}"
+            check_output(out, overwrite=overwrite, resume_hint=f", resume it (--resume {out})")
             click.echo(f"{spec.method}: {len(spec.factors)} factors and a dummy, "
                        f"{spec.design_points:,} design points x {spec.replicates} replicates",
                        err=True)
             with click.progressbar(length=spec.runs, label="runs", file=sys.stderr,
                                    show_eta=True) as bar:
                 result = sa.sensitivity(file, out, method=method, n=n, replicates=replicates,
-                                        overwrite=overwrite, confirm=_confirm("Analysis", yes),
+                                        overwrite=overwrite, confirm=_confirm("Analysis", yes, out),
                                         progress=bar.update, **executors)
     if result.indices.empty and not result.skipped:
         return  # not confirmed
@@ -599,71 +677,124 @@ def sensitivity_cmd(file: str | None, out: Path | None, method: str | None, n: i
                "summary.md)")
 
 
+CALIBRATION_FILES = ["abc.db", "abc.db-journal", "abc.db-wal", "abc.db-shm",
+                     "posterior.parquet", "posterior_summary.csv", "ppc.csv",
+                     "ppc_simulations.parquet", "pairplot.png"]
+
+
 @main.command("calibrate")
 @click.option("--quick", is_flag=True, help="A small calibration (24 particles, 2 generations) "
                                            "that finishes in a few minutes.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Result folder (default: catfish-output/calibration[-quick]); running again "
-                   "on the same folder carries on from its database.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Result folder (default: catfish-output/calibration[-quick], or "
+                   "catfish-output/calibration-screen with --screen; with --ship, the "
+                   "finished calibration to ship).")
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
               help="Processes that simulate particles.")
+@click.option("--resume", is_flag=True, help="Carry on with the calibration in --out from its "
+                                            "last finished generation.")
+@click.option("--overwrite", is_flag=True,
+              help="Replace the results of an earlier catfish command in --out (only the "
+                   "files catfish wrote there).")
 @click.option("--screen", is_flag=True, help="Instead: a Morris screen of every prior on every "
                                             "target (which parameters are worth calibrating).")
-@click.option("--ship", is_flag=True, help="Instead: install the finished calibration in --out "
-                                          "as the shipped posterior and the `calibrated` "
-                                          "parameter set the shipped scenarios use.")
-def calibrate_cmd(quick: bool, out: Path | None, workers: int, screen: bool,
-                  ship: bool) -> None:
+@click.option("--ship", "ship_to", type=click.Path(path_type=Path), default=None,
+              metavar="DEST",
+              help="Instead: install the finished calibration in --out into DEST, laid out as "
+                   "the shipped posterior and `calibrated` parameter set; DEST is a folder of "
+                   "yours, or the root of a Catfish source checkout (a developer step, "
+                   "docs/calibration.md); never an installed package.")
+def calibrate_cmd(quick: bool, out: Path | None, workers: int, resume: bool, overwrite: bool,
+                  screen: bool, ship_to: Path | None) -> None:
     """Fit the behavioural parameters to the pilot data (ABC-SMC with pyabc).
 
     Writes the posterior sample (posterior.parquet), its summary, the posterior predictive
     check (ppc.csv) and a pair plot; pyabc's history (abc.db) lets a stopped calibration
-    carry on where it stopped.
+    carry on where it stopped (--resume).
     """
     from calibration.abc import calibrate, write_results
-    from calibration.data import DataError
 
+    if sum(map(bool, (screen, ship_to, resume))) > 1:
+        raise UserError("--screen, --ship and --resume exclude each other")
     if screen:
         from experiments.calibration_screen import influential
         from experiments.calibration_screen import screen as run_screen
 
         out = out or Path("catfish-output") / "calibration-screen"
         with _sweep_errors():
-            result = run_screen(out, workers=workers, overwrite=True)
+            result = run_screen(out, workers=workers, overwrite=overwrite)
         click.echo(influential(result).to_string(index=False))
         click.echo(f"Indices in {out}/indices.csv")
         return
     out = out or Path("catfish-output") / ("calibration-quick" if quick else "calibration")
-    if ship:
-        _ship(out)
+    if ship_to is not None:
+        _ship(out, ship_to, overwrite)
         return
-    try:
-        run = calibrate(out, quick=quick, workers=workers)
-        paths = write_results(run, workers=workers)
-    except (DataError, ScenarioError, ValueError) as exc:
-        raise UserError(str(exc)) from None
+    with _user_errors():
+        if resume:
+            record = read_manifest(out)
+            if record is None or not (out / "abc.db").is_file():
+                raise UserError(f"--out {out}: holds no calibration to carry on with (no "
+                                "abc.db written by catfish calibrate)")
+        elif (out / "abc.db").is_file() and not overwrite and read_manifest(out) is not None:
+            raise UserError(f"--out {out}: holds a calibration; pass --resume to carry on "
+                            "with it, --overwrite to start again, or choose another folder")
+        else:
+            out = prepare(out, command="catfish calibrate", files=CALIBRATION_FILES,
+                          overwrite=overwrite, resume_hint=", carry on with it (--resume)")
+        try:
+            run = calibrate(out, quick=quick, workers=workers)
+            paths = write_results(run, workers=workers)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
     click.echo(f"{run.generations} generations, {run.simulations:,} simulations, last "
                f"acceptance rate {run.acceptance_rate:.1%}, epsilon {run.epsilon:.2f}")
     click.echo((out / "posterior_summary.csv").read_text(encoding="utf-8").strip())
     click.echo(f"Results in {out}/ ({', '.join(p.name for p in paths.values())})")
 
 
-def _ship(folder: Path) -> None:
-    from calibration.data import DataError
-    from calibration.ship import CALIBRATED_SET, ship
+def _ship(folder: Path, dest: Path, overwrite: bool) -> None:
+    from calibration.ship import COPIED, check_finished, ship
+    from experiments.manifest import is_source_checkout, repository
     from scenarios.schema import PARAM_OF
 
-    try:
-        local = ship(folder)
-    except (DataError, FileNotFoundError) as exc:
-        raise UserError(str(exc)) from None
-    click.echo(f"Shipped {folder}/posterior.parquet as calibration/posteriors/default.parquet; "
-               f"its medians are the parameter set {CALIBRATED_SET}")
+    dest = dest.expanduser()
+    with _user_errors():
+        try:
+            check_finished(folder)  # before anything is written anywhere
+        except FileNotFoundError as exc:
+            raise UserError(f"--out {exc}") from None
+        if is_source_checkout(dest.resolve()):  # a developer ships into the repository
+            posteriors = dest / "calibration" / "posteriors"
+            parameter_set = dest / "scenarios" / "parameter_sets" / "calibrated.yaml"
+        elif _installed_package(dest, repository()):
+            raise UserError(f"--ship {dest}: is inside an installed package; ship into a "
+                            "folder of yours, or into a source checkout of Catfish "
+                            "(docs/calibration.md)")
+        else:
+            posteriors, parameter_set = dest, dest / "calibrated.yaml"
+            prepare(dest, command="catfish calibrate --ship", option="--ship",
+                    files=[*COPIED.values(), parameter_set.name], overwrite=overwrite)
+        try:
+            local = ship(folder, posteriors=posteriors, parameter_set=parameter_set)
+        except FileNotFoundError as exc:
+            raise UserError(str(exc)) from None
+    click.echo(f"Shipped {folder}/posterior.parquet as {posteriors}/{COPIED['posterior.parquet']}"
+               f"; its medians are the parameter set {parameter_set}")
     path_of = {param: path for path, param in PARAM_OF.items()}
     for scenario, values in local.items():
         for name, value in values.items():
             click.echo(f"{scenario}: set {path_of.get(name, name)} to {value:.2f} in its "
                        "scenario file (the posterior median; the tests check it)")
+
+
+def _installed_package(dest: Path, code_root: Path) -> bool:
+    """Whether ``dest`` lies in site-packages, or in the folder Catfish is installed in."""
+    where = dest.resolve()
+    if {"site-packages", "dist-packages"} & set(where.parts):
+        return True
+    installed = code_root.resolve()
+    return where == installed or installed in where.parents
 
 
 @main.command("policies")

@@ -1,7 +1,8 @@
 """One self-contained HTML report of a policy comparison, for officials (Chinese by default).
 
 ``write_report(results_dir)`` reads what ``catfish compare`` wrote (summary, time series,
-manifest) and writes one HTML file: the headline (which mix reaches the target with what
+manifest, and the copies of its inputs in ``inputs/``, see ``experiments.kept_inputs``; nothing
+outside the folder) and writes one HTML file: the headline (which mix reaches the target with what
 probability, at what cost per additional firm), the charts, the main assumptions with their
 sources, how well the model fits the pilot data (the shipped calibration's predictive check)
 and the scenario details. Charts are PNGs embedded as data URIs and the page has no script and
@@ -25,22 +26,17 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-import scenarios
-from calibration.data import targets
-from calibration.posterior import POSTERIORS
-from calibration.priors import load_priors
 from experiments import charts, report_charts
 from experiments.compare import BASE, bands, probability
-from experiments.files import write_atomic
+from experiments.files import check_target, claim, write_atomic
 from experiments.fonts import use_language
+from experiments.kept_inputs import read_assumptions, read_scenario
 from experiments.report_text import TEXT
-from scenarios import parameter_sets
 from scenarios.schema import Scenario
 from sim.codebook import instrument_label, parameter_label
 
 REPORT_FILE = "report.html"
 NEEDED = ("summary.parquet", "timeseries.parquet", "manifest.json")
-PPC_FILE = POSTERIORS / "default_ppc.csv"
 LIKELY = 0.9  # a mix this likely to reach the target is named if it is cheaper per firm
 
 
@@ -87,18 +83,6 @@ def load_results(folder: str | Path) -> Results:
         raise ReportError(f"{folder / 'summary.parquet'}: not a comparison summary (needs "
                           f"columns {', '.join(sorted(required))})")
     return Results(folder, summary, timeseries, manifest)
-
-
-def _base_scenario(results: Results) -> Scenario | None:
-    """The comparison's base scenario, from its recorded path or its shipped name."""
-    base = results.manifest.get("base", {})
-    for candidate in (base.get("path"), base.get("name")):
-        if candidate:
-            try:
-                return scenarios.load(candidate)
-            except (scenarios.ScenarioError, OSError):
-                continue
-    return None
 
 
 # a line break in a YAML folded block becomes a space, which Chinese does not put between
@@ -261,15 +245,15 @@ def assumptions(results: Results, scenario: Scenario | None, lang: str) -> dict[
         "behaviour": text["behaviour_" + ("calibrated" if parameter_set == "calibrated"
                                           else "default")],
         "uncertainty": text["with_posterior"] if posterior else text["without_posterior"],
-        "parameters": parameter_rows(scenario, lang) if scenario else [],
+        "parameters": parameter_rows(read_assumptions(results.folder)["parameters"], lang),
         "sources": [{"document": s.document,
                      "note": _zh_text(s.note_zh or s.note) if lang == "zh" else s.note}
                     for s in scenario.sources] if scenario else [],
     }
 
 
-def parameter_rows(scenario: Scenario, lang: str) -> list[dict[str, str]]:
-    """One row per behavioural parameter with a prior, as the base scenario runs it.
+def parameter_rows(table: list[dict[str, Any]], lang: str) -> list[dict[str, str]]:
+    """The kept parameter table (``experiments.kept_inputs.parameter_table``) for people.
 
     Each row: its label (codebook), the value, where that value comes from, the plausible
     range and the range's source.
@@ -278,51 +262,44 @@ def parameter_rows(scenario: Scenario, lang: str) -> list[dict[str, str]]:
     documented defaults (or the scenario's overrides).
     """
     text = TEXT[lang]
-    params = scenario.model_params()
-    calibrated = parameter_sets.values(scenario.behaviour.parameter_set)
-    priors = load_priors()
     rows = []
-    for name, prior in priors.items():
-        if prior.scenario not in (None, scenario.name):
+    for row in table:
+        origin = str(row.get("origin", "default"))
+        if origin not in ("override", "calibrated", "default"):
             continue
-        # a place's own parameter (Shenzhen's willing share) is a field of its scenario file
-        origin = ("override" if name in scenario.behaviour.overrides or prior.scenario
-                  else "calibrated" if name in calibrated else "default")
+        value, low, high = row.get("value"), row.get("low"), row.get("high")
         rows.append({
-            "name": name, "label": parameter_label(name, lang), "origin_key": origin,
-            "value": f"{float(getattr(params, name)):.3g}", "origin": text["origin_" + origin],
-            "range": f"{prior.low:g}–{prior.high:g}",
-            "source": (prior.source_zh or prior.source) if lang == "zh" else prior.source,
+            "name": row.get("name", ""), "label": parameter_label(str(row.get("name")), lang),
+            "origin_key": origin, "origin": text["origin_" + origin],
+            "value": f"{value:.3g}" if isinstance(value, int | float) else str(value),
+            "range": f"{low:g}–{high:g}" if low is not None and high is not None else "",
+            "source": (row.get("source_zh") or row.get("source", "")) if lang == "zh"
+            else row.get("source", ""),
         })
-    rows += [{"name": name, "label": parameter_label(name, lang), "origin_key": "override",
-              "value": str(value), "origin": text["origin_override"], "range": "", "source": ""}
-             for name, value in sorted(scenario.behaviour.overrides.items())
-             if name not in priors]
     order = {"override": 0, "calibrated": 1, "default": 2}
     return sorted(rows, key=lambda row: order[row["origin_key"]])
 
 
-def model_fit(lang: str) -> list[dict[str, Any]]:
-    """The shipped calibration's predictive check, one row per pilot figure."""
-    if not PPC_FILE.is_file():
-        return []
-    table = pd.read_csv(PPC_FILE)
-    facts = {f.name: f for f in targets()}
+def model_fit(results: Results, lang: str) -> list[dict[str, Any]]:
+    """The calibration's predictive check the run's parameters came from, one row per figure."""
     rows = []
-    for row in table.itertuples(index=False):
-        fact = facts.get(row.target)
-        if fact is None:
+    for row in read_assumptions(results.folder)["fit"]:
+        try:
+            low, high = float(row["low"]), float(row["high"])
+            lo90, hi90 = float(row["lo90"]), float(row["hi90"])
+        except (KeyError, TypeError, ValueError):
             continue
-        low, high = fact.bounds
-        observed = f"{low:g}" if low == high else f"{low:g}–{high:g}"
+        tolerance = row.get("tolerance")
         rows.append({
-            "figure": fact.source.quote if lang == "zh" else
-            f"{fact.place}, {fact.date}: {fact.name.replace('_', ' ')}",
-            "quote": "" if lang == "zh" else fact.source.quote,
-            "source": fact.source.file, "unit": fact.unit, "observed": observed,
-            "predicted": f"{row.lo90:.3g}–{row.hi90:.3g}",
-            "tolerance": f"±{fact.tolerance:g}" if fact.tolerance else "",
-            "within": bool(row.within_tolerance),
+            "figure": row.get("quote", "") if lang == "zh" else
+            f"{row.get('place', '')}, {row.get('date', '')}: "
+            f"{str(row.get('name', '')).replace('_', ' ')}",
+            "quote": "" if lang == "zh" else row.get("quote", ""),
+            "source": row.get("source", ""), "unit": row.get("unit", ""),
+            "observed": f"{low:g}" if low == high else f"{low:g}–{high:g}",
+            "predicted": f"{lo90:.3g}–{hi90:.3g}",
+            "tolerance": f"±{tolerance:g}" if isinstance(tolerance, int | float) else "",
+            "within": bool(row.get("within_tolerance")),
         })
     return rows
 
@@ -381,13 +358,13 @@ def render(results: Results, lang: str = "zh") -> str:
     a warning) and the page says so; the page's own text stays Chinese (the browser has fonts).
     """
     chart_lang = use_language(lang)
-    scenario = _base_scenario(results)
+    scenario = read_scenario(results.folder)
     text = TEXT[lang]
     return _environment().get_template("report.html.j2").render(
         lang=lang, t=text, title=_comparison_label(results, lang),
         headline=headline(results, lang), mixes=mix_rows(results, lang),
         figures=figures(results, chart_lang), charts_in_english=chart_lang != lang,
-        assumptions=assumptions(results, scenario, lang), fit=model_fit(lang),
+        assumptions=assumptions(results, scenario, lang), fit=model_fit(results, lang),
         details=details(results, scenario, lang))
 
 
@@ -397,17 +374,23 @@ def _comparison_label(results: Results, lang: str) -> str:
 
 
 def write_report(folder: str | Path | Results, *, lang: str = "zh",
-                 out: str | Path | None = None) -> Path:
+                 out: str | Path | None = None, overwrite: bool = False) -> Path:
     """Write the report of the comparison in ``folder`` (default: ``folder/report.html``).
 
-    ``folder`` may also be the :class:`Results` already loaded from it.
+    ``folder`` may also be the :class:`Results` already loaded from it. A report written into
+    the results folder is listed in its manifest as one of Catfish's files.
 
     Raises:
         ReportError: The folder is not a comparison's results folder.
+        OutputError: The report's file exists (and ``overwrite`` is false) or cannot be
+            written there.
     """
     results = folder if isinstance(folder, Results) else load_results(folder)
-    path = Path(out) if out is not None else results.folder / REPORT_FILE
+    path = check_target(out if out is not None else results.folder / REPORT_FILE,
+                        overwrite=overwrite, option="--out" if out is not None else None)
     html = render(results, lang)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.resolve().parent == results.folder.resolve():
+        claim(results.folder, [path.name])
     write_atomic(path, lambda f: f.write_text(html, encoding="utf-8"))
     return path
+

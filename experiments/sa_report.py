@@ -24,7 +24,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from experiments.charts import OKABE_ITO  # noqa: E402
-from experiments.files import write_atomic  # noqa: E402
+from experiments.files import claim, write_atomic  # noqa: E402
 from experiments.fonts import use_language  # noqa: E402
 from experiments.sa_spec import DUMMY  # noqa: E402
 from experiments.sensitivity import SensitivityResult  # noqa: E402
@@ -83,6 +83,7 @@ TEXT = {
 def write_report(result: SensitivityResult) -> None:
     """Write the charts and the summary of an analysis into its folder."""
     summaries = {lang: summary(result, lang) for lang in LANGUAGES}
+    claim(result.folder, ["summary.json", "summary.md"])
     write_atomic(result.folder / "summary.json", lambda p: p.write_text(
         json.dumps(summaries, ensure_ascii=False, indent=2), encoding="utf-8"))
     text = "\n\n".join(f"## {'中文' if lang == 'zh' else 'English'}\n\n{summaries[lang]}"
@@ -96,6 +97,7 @@ def write_report(result: SensitivityResult) -> None:
         {"sobol": sobol_chart, "convergence": convergence_chart}
     if result.convergence.empty:
         figures.pop("convergence", None)
+    claim(result.folder, [f"charts/{name}_{lang}.png" for lang in LANGUAGES for name in figures])
     for lang in LANGUAGES:
         shown = use_language(lang)
         for name, chart in figures.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -43,7 +44,7 @@ class RunResult:
 
 def run_one(params_or_scenario: ModelParams | ModelInputs | None = None, *, seed: int,
             months: int | None = None, policies: list[Instrument] | None = None,
-            **overrides: Any) -> RunResult:
+            progress: Callable[[int], None] | None = None, **overrides: Any) -> RunResult:
     """Run the model once and return its time series and outcomes.
 
     Args:
@@ -52,6 +53,7 @@ def run_one(params_or_scenario: ModelParams | ModelInputs | None = None, *, seed
         seed: Seed; the same seed gives identical results.
         months: Months to run (default: the parameters' ``months``).
         policies: Policy instruments (default: the scenario's, or the built-in mix).
+        progress: Called with 1 after each month (a progress bar for a long run).
         **overrides: ``ModelParams`` fields to change, e.g. ``n_smes=2000``.
 
     Raises:
@@ -71,6 +73,8 @@ def run_one(params_or_scenario: ModelParams | ModelInputs | None = None, *, seed
                          **overrides)
     while model.running:
         model.step()
+        if progress is not None:
+            progress(1)
     _release_from_mesa(model)
     # arrays first: pandas converts ready arrays several times faster than lists
     columns = {name: np.array(values) for name, values in model.datacollector.model_vars.items()}

@@ -49,8 +49,8 @@ def test_seed_months_and_out_options(tmp_path):
 
 
 @pytest.mark.parametrize(("args", "expected"), [
-    (("run", "--months", "0"), "ModelParams.months = 0"),
-    (("run", "--months", "9999"), "ModelParams.months = 9999"),
+    (("run", "--months", "0"), "'--months': 0 is not in the range 1<=x<=600"),
+    (("run", "--months", "9999"), "'--months': 9999 is not in the range 1<=x<=600"),
     (("run", "--seed", "-1"), "--seed"),
 ])
 def test_bad_input_gives_one_line_and_no_traceback(tmp_path, args, expected):
@@ -65,7 +65,7 @@ def test_existing_results_are_never_overwritten_silently(tmp_path):
     assert catfish("run", "--out", "r", "--months", "3", cwd=tmp_path).returncode == 0
     before = (tmp_path / "r" / "timeseries.csv").read_bytes()
     again = catfish("run", "--out", "r", "--seed", "9", cwd=tmp_path)
-    assert again.returncode == 2 and "already exists" in again.stderr, again.stderr
+    assert again.returncode == 2 and "holds results of catfish" in again.stderr, again.stderr
     assert (tmp_path / "r" / "timeseries.csv").read_bytes() == before, "earlier result was lost"
     assert catfish("run", "--out", "r", "--months", "3", "--overwrite",
                    cwd=tmp_path).returncode == 0

@@ -335,7 +335,7 @@ def test_compare_end_to_end_workers_and_overwrite(tmp_path):
     again = catfish("compare", str(path), "--out", "one", cwd=tmp_path)
     assert again.returncode == 2, f"expected exit status 2, got {again.returncode}"
     assert again.stderr.strip().startswith("catfish: error: ") \
-        and "already exists" in again.stderr and len(again.stderr.splitlines()) == 1, \
+        and "holds results of catfish" in again.stderr and len(again.stderr.splitlines()) == 1, \
         again.stderr
     assert (out / "runs.csv").read_bytes() == before, "an earlier result was overwritten"
 

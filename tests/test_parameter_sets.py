@@ -169,8 +169,9 @@ def test_ship_command_on_an_unfinished_calibration_is_one_line(tmp_path):
     from tests.test_cli import catfish
 
     (tmp_path / "empty").mkdir()
-    done = catfish("calibrate", "--ship", "--out", str(tmp_path / "empty"), cwd=tmp_path)
+    done = catfish("calibrate", "--ship", "dest", "--out", str(tmp_path / "empty"), cwd=tmp_path)
     assert done.returncode != 0, "shipping nothing fails"
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "posterior.parquet" in lines[0] and "Traceback" not in done.stderr, \
         f"one line naming the missing file expected: {done.stderr}"
+    assert not (tmp_path / "dest").exists(), "nothing is written before the calibration is checked"

@@ -10,6 +10,7 @@ import pytest
 
 import scenarios
 from calibration.priors import load_priors
+from experiments.kept_inputs import parameter_table
 from experiments.report import (
     Results,
     best_mix,
@@ -132,7 +133,7 @@ def test_chinese_report_gives_scenario_and_instruments_in_chinese(results):
     assert jieyang["description"].startswith("揭阳市于2023年"), jieyang["description"]
     assert not re.search(r"[\u4e00-\u9fff]\s+[\u4e00-\u9fff]", jieyang["description"]), \
         "no space between Chinese characters where the YAML folded a line"
-    rows = parameter_rows(scenarios.load("shenzhen-instruments"), "zh")
+    rows = parameter_rows(parameter_table(scenarios.load("shenzhen-instruments")), "zh")
     willing = [r for r in rows if r["name"] == "initial_willing_share"]
     assert willing and willing[0]["origin_key"] == "override", \
         "Shenzhen's own calibrated starting share is shown as set by its scenario"
