@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 
 import numpy as np
 import pytest
@@ -23,6 +24,14 @@ def run_model(params: ModelParams | None = None, *, seed: int, policies=None,
 def series(model: ClusterModel, name: str) -> np.ndarray:
     """One reporter of a finished model as an array (one value per month)."""
     return np.asarray(model.datacollector.model_vars[name], dtype=float)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """How many adversarial inputs the fuzz suite tried (tests/test_fuzz_inputs.py)."""
+    fuzz = sys.modules.get("tests.test_fuzz_inputs")
+    if fuzz is not None and fuzz.CASES:
+        counts = ", ".join(f"{kind} {n}" for kind, n in sorted(fuzz.CASES.items()))
+        terminalreporter.write_line(f"fuzz: {sum(fuzz.CASES.values()):,} bad inputs ({counts})")
 
 
 @pytest.fixture(scope="session")
