@@ -9,9 +9,12 @@ executor: :func:`dask_executor` gives Dask's, on a local cluster or a running sc
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import math
 import os
+import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -26,6 +29,9 @@ R = TypeVar("R")
 CHUNKS_PER_WORKER = 8  # enough chunks that workers finish together and progress moves
 MAX_CHUNK = 50
 PARENT_CHECK_SECONDS = 1.0
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+STARTTIME = 22 - 3  # field 22 of /proc/<pid>/stat, counted from field 3 (see proc_stat)
+HAS_PROC = os.path.exists("/proc/self/stat")
 
 
 @contextmanager
@@ -36,41 +42,50 @@ def local_executor(workers: int) -> Iterator[Executor | None]:
     rest of the runs. Workers are spawned, not forked: a coordinator has threads (Arrow's,
     Dask's) by the time it starts workers, and forking a threaded process can deadlock the
     child (Mesa 3.3 makes spawn the default when imported; Mesa 3.5 only in batch_run).
+    Workers exit when the coordinator dies (see :func:`exit_with_coordinator`).
     """
     if workers <= 1:
         yield None
         return
+    me = os.getpid()
     executor = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
-                                   initializer=exit_with_coordinator, initargs=(os.getpid(),))
+                                   initializer=exit_with_coordinator,
+                                   initargs=(me, process_start_time(me)))
     try:
         yield executor
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
 
 
-def exit_with_coordinator(coordinator: int) -> None:
-    """Pool initializer: end this worker soon after the coordinating process dies.
+def exit_with_coordinator(coordinator: int, started: int | None = None) -> None:
+    """Pool initializer: end this worker as soon as the coordinating process dies.
 
     A process pool's workers outlive a coordinator killed with SIGKILL (they wait forever
-    for work that will not come), holding memory across every resume of a long sweep.
+    for work that will not come), holding memory across every resume of a long sweep, and
+    holding the coordinator's stdout: a wrapper reading that to the end hangs.
+
+    A worker started by the coordinator asks Linux to kill it with its parent, and watches
+    for being handed to another parent. One started by a fork server, or whose parent died
+    before it got here, watches whether the coordinator is still running.
 
     Args:
-        coordinator: Process id of the process that made the pool. A worker started by it
-            watches for being handed to another parent; one started by a fork server (or
-            after the coordinator died) watches whether the coordinator still exists.
+        coordinator: Process id of the process that made the pool.
+        started: Its :func:`process_start_time`, so that a process given its id later is not
+            taken for it; None if unknown.
     """
     started_by_it = os.getppid() == coordinator
+    if started_by_it:
+        die_with_parent()
 
     def coordinator_alive() -> bool:
-        if started_by_it:
+        if started_by_it:  # the parent id changes as the parent exits, before it is reaped
             return os.getppid() == coordinator
-        try:
-            os.kill(coordinator, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:  # pragma: no cover - exists, owned by someone else
-            return True
-        return True
+        return process_alive(coordinator, started)
+
+    # checked now, not only by the thread: the parent may have died just before prctl, and
+    # a worker of a dead coordinator should not take a task
+    if not coordinator_alive():
+        os._exit(1)
 
     def watch() -> None:
         while coordinator_alive():
@@ -78,6 +93,74 @@ def exit_with_coordinator(coordinator: int) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="exit-with-coordinator", daemon=True).start()
+
+
+def die_with_parent() -> None:
+    """On Linux, have the kernel SIGKILL this process when its parent thread ends.
+
+    Immediate, where the polling in :func:`exit_with_coordinator` takes up to a second; that
+    stays as the backstop elsewhere or if prctl fails. The signal comes when the *thread* that
+    started this process ends: a pool's workers are started by the thread that submits work,
+    which in :func:`local_executor` is the thread in its ``with`` block, so outlives them.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
+    except (OSError, AttributeError):  # pragma: no cover - no usable libc: the thread still polls
+        pass
+
+
+def process_start_time(pid: int) -> int | None:
+    """When process ``pid`` started (clock ticks after boot), or None: no such process or no /proc.
+
+    With its id, this names a process: ids are reused, start times (of one id) are not.
+    """
+    fields = proc_stat(pid)
+    return None if fields is None else int(fields[STARTTIME])
+
+
+def process_alive(pid: int, started: int | None = None) -> bool:
+    """Whether process ``pid`` is running: it exists, is not a zombie, and started at ``started``.
+
+    ``os.kill(pid, 0)`` is not enough: it succeeds for a zombie, a process that has exited but
+    whose parent has not collected its exit status yet. A wrapper that reads a killed
+    coordinator's output to the end before waiting for it keeps the coordinator a zombie
+    until the workers holding that output exit. On Linux this reads ``/proc``; elsewhere it
+    falls back to ``os.kill`` (zombies pass for alive there).
+
+    Args:
+        pid: Process id.
+        started: Its :func:`process_start_time`, to tell it from a later process given the
+            same id; None: not checked.
+    """
+    if not HAS_PROC:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # pragma: no cover - exists, owned by someone else
+            return True
+        return True
+    fields = proc_stat(pid)
+    if fields is None or fields[0] in ("Z", "X"):  # X: dead, being removed
+        return False
+    return started is None or int(fields[STARTTIME]) == started
+
+
+def proc_stat(pid: int) -> list[str] | None:
+    """Fields 3 onwards of ``/proc/<pid>/stat`` (state first), or None if it cannot be read.
+
+    Field 2 is the command name in parentheses, and may itself hold spaces and parentheses
+    (a program can call itself anything), so the fields after it start after the last ')'.
+    """
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as file:
+            stat = file.read()
+    except OSError:
+        return None
+    return stat[stat.rindex(b")") + 1:].decode("ascii").split()
 
 
 @contextmanager

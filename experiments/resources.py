@@ -22,7 +22,8 @@ from sim.params import ModelParams
 INTERPRETER_BYTES = 250e6    # a worker process with numpy, pandas, pyarrow and Mesa loaded
 SERIES_BYTES_HELD = 6_000    # coordinator memory per run and month held by compare (measured:
                              # 1.15 GB for 6,000 runs of 31 months, bench_compare --posterior)
-SERIES_BYTES_WRITTEN = 1_500  # disk per run and month of compare's tables (CSV and Parquet)
+SERIES_BYTES_WRITTEN = 500    # disk per run and month of compare's tables (CSV and Parquet;
+                             # measured: 64 MB for 6,000 runs of 31 months, make demo)
 TELL_SECONDS = 10.0          # jobs estimated to take longer say so before they start
 
 
