@@ -713,6 +713,7 @@ def calibrate_cmd(quick: bool, out: Path | None, workers: int, resume: bool, ove
     carry on where it stopped (--resume).
     """
     from calibration.abc import calibrate, write_results
+    from experiments.manifest import environment
 
     if sum(map(bool, (screen, ship_to, resume))) > 1:
         raise UserError("--screen, --ship and --resume exclude each other")
@@ -742,11 +743,16 @@ def calibrate_cmd(quick: bool, out: Path | None, workers: int, resume: bool, ove
         else:
             out = prepare(out, command="catfish calibrate", files=CALIBRATION_FILES,
                           overwrite=overwrite, resume_hint=", carry on with it (--resume)")
+        started = dt.datetime.now().astimezone()
         try:
             run = calibrate(out, quick=quick, workers=workers)
             paths = write_results(run, workers=workers)
         except ValueError as exc:
             raise UserError(str(exc)) from None
+        finish(out, {"command": "catfish calibrate", "quick": quick, "resumed": resume,
+                     "started": started.isoformat(timespec="seconds"),
+                     "generations": run.generations, "simulations": run.simulations,
+                     "epsilon": run.epsilon, **environment()})
     click.echo(f"{run.generations} generations, {run.simulations:,} simulations, last "
                f"acceptance rate {run.acceptance_rate:.1%}, epsilon {run.epsilon:.2f}")
     click.echo((out / "posterior_summary.csv").read_text(encoding="utf-8").strip())
@@ -755,7 +761,7 @@ def calibrate_cmd(quick: bool, out: Path | None, workers: int, resume: bool, ove
 
 def _ship(folder: Path, dest: Path, overwrite: bool) -> None:
     from calibration.ship import COPIED, check_finished, ship
-    from experiments.manifest import is_source_checkout, repository
+    from experiments.manifest import environment, is_source_checkout, repository
     from scenarios.schema import PARAM_OF
 
     dest = dest.expanduser()
@@ -779,6 +785,9 @@ def _ship(folder: Path, dest: Path, overwrite: bool) -> None:
             local = ship(folder, posteriors=posteriors, parameter_set=parameter_set)
         except FileNotFoundError as exc:
             raise UserError(str(exc)) from None
+        if posteriors == dest:  # a folder of the user's: say what it holds
+            finish(dest, {"command": "catfish calibrate --ship", "from": str(folder.resolve()),
+                          **environment()})
     click.echo(f"Shipped {folder}/posterior.parquet as {posteriors}/{COPIED['posterior.parquet']}"
                f"; its medians are the parameter set {parameter_set}")
     path_of = {param: path for path, param in PARAM_OF.items()}

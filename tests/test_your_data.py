@@ -197,6 +197,34 @@ def test_report_out_under_a_file_is_one_line(small):
     assert made.exit_code == 0 and (small / "elsewhere" / "en.html").is_file(), made.stderr
 
 
+def test_an_unwritable_out_is_refused_before_anything_runs(small, monkeypatch):
+    real = files.os.access
+    monkeypatch.setattr(files.os, "access",  # root may write anywhere: pretend it may not
+                        lambda path, mode: False if "locked" in str(path) else real(path, mode))
+    (small / "locked").mkdir()
+    for args in (("run", "./small.yaml"), ("compare", "./compare-small.yaml"),
+                 ("sweep", "./sweep-small.yaml", "--yes")):
+        one_line_error(invoke(*args, "--out", "locked/results"), "not writable")
+    assert not any((small / "locked").iterdir()), "nothing written"
+
+
+def test_a_huge_grid_says_what_it_is_before_building_its_points(small, monkeypatch):
+    grid = {**SMALL_SWEEP, "factors": [
+        {"name": "grant_share", "path": "policies.grant.share", "low": 0.1, "high": 0.5},
+        {"name": "talent", "path": "cluster.smes.talent_mean", "low": 0.2, "high": 0.5}],
+        "design": {"kind": "grid", "points_per_factor": 1000}}
+    (small / "huge.yaml").write_text(yaml.safe_dump(grid), encoding="utf-8")
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("experiments.sweep.design_points", stop)
+    done = invoke("sweep", "./huge.yaml", "--out", "big")
+    assert done.stderr.startswith("Sweep sweep-small: 1,000,000 design points x 1 "
+                                  "replicates = 1,000,000 runs"), \
+        f"the size is said before a point is built: {done.stderr!r}"
+
+
 # --- resources ---------------------------------------------------------------------------------
 
 def test_a_run_too_big_for_the_machine_is_refused_with_its_estimate(small, monkeypatch):
@@ -324,6 +352,8 @@ def test_ship_writes_into_a_folder_the_user_names(small, finished_calibration):
     assert done.exit_code == 0, done.stderr
     for name in [*COPIED.values(), "calibrated.yaml", "manifest.json"]:
         assert (small / "mine" / name).is_file(), f"{name} shipped into the folder"
+    record = json.loads((small / "mine" / "manifest.json").read_text(encoding="utf-8"))
+    assert record["complete"] is True and "calibrated.yaml" in record["written"], record
     again = invoke("calibrate", "--ship", "mine", "--out", finished_calibration)
     one_line_error(again, "--overwrite")
 
