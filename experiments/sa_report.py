@@ -2,10 +2,14 @@
 
 Charts (``charts/``, one file per language): the Morris mu*-sigma plot, Sobol' S1/ST bars with
 their intervals, and the convergence of the Sobol' indices over N/4, N/2 and N. Every panel's
-title states its finding; the dummy factor's noise floor is drawn in every chart.
+title states its finding; the dummy factor's noise floor is drawn in every chart, and factors
+whose index is above it but whose interval overlaps it (``unclear``) are marked in orange.
 
-The summary (``summary.md`` and ``summary.json``) says per outcome which factors carry most of
-the effect and which do not matter within their bounds, in one or two sentences.
+The summary (``summary.md`` and ``summary.json``) says per outcome, in a few sentences, which
+factors carry most of the effect, which may matter but cannot yet be told from noise, and which
+do not matter within their bounds. Only drivers (``verdict`` ``driver``: the lower end of their
+interval clears the dummy's noise floor) are named as carrying the effect; when none does, the
+summary says the analysis cannot tell, at its N and replicates, which inputs drive the outcome.
 """
 
 from __future__ import annotations
@@ -27,7 +31,13 @@ from experiments.charts import OKABE_ITO  # noqa: E402
 from experiments.files import claim, write_atomic  # noqa: E402
 from experiments.fonts import use_language  # noqa: E402
 from experiments.sa_spec import DUMMY  # noqa: E402
-from experiments.sensitivity import SensitivityResult  # noqa: E402
+from experiments.sensitivity import (  # noqa: E402
+    DRIVER,
+    MAIN_INDEX,
+    NOT_A_DRIVER,
+    UNCLEAR,
+    SensitivityResult,
+)
 from sim import codebook  # noqa: E402
 
 LANGUAGES = ("zh", "en")
@@ -40,8 +50,12 @@ TEXT = {
     "en": {
         "sobol": "Under these bounds, most of the variance in {outcome} comes from {top}",
         "morris": "Under these bounds, the largest effects on {outcome} come from {top}",
-        "none": "Under these bounds, no factor moves {outcome} beyond the noise of "
-                "{replicates} replicates",
+        "none": "No input clears the noise floor for {outcome}: with {design} and {replicates} "
+                "the analysis cannot tell which inputs drive it",
+        "design_sobol": "N = {n}", "design_morris": "{n} trajectories",
+        "replicates": "{n} replicates", "replicate": "1 replicate",
+        "unclear": "{names} may matter, but {their} interval{s} overlap{verb} the noise floor: "
+                   "more design points or replicates would tell",
         "idle": "{names} {verb} not matter within {their} range{s} (no more than the noise floor)",
         "unstable": "The indices have not yet stabilised (they moved by up to {change:.2f} "
                     "between N/2 and N base samples): use a larger N",
@@ -50,18 +64,24 @@ TEXT = {
         "st": "total index {value}", "mu": "μ* {value}",
         "sobol_title": "Most of the variance in {outcome} comes from {top}",
         "morris_title": "Largest effects on {outcome}: {top}",
-        "quiet_title": "{outcome}: no factor above the noise floor",
+        "quiet_title": "{outcome}: no input clears the noise floor",
         "conv_title": "{outcome}: indices {state} (largest change N/2→N {change:.2f})",
         "stable": "stable", "moving": "still moving",
         "idle_list": "Not above the noise floor: ",
         "floor": "noise floor (dummy)", "index": "Sobol' index", "n": "Base samples N",
+        "unclear_mark": "may matter: interval overlaps the floor",
         "mu_star": "μ* (mean absolute elementary effect{unit})", "sigma": "σ{unit}",
         "s1": "first order S1", "st_bar": "total ST",
     },
     "zh": {
         "sobol": "在这些取值范围内，{outcome}的方差主要来自{top}",
         "morris": "在这些取值范围内，{outcome}对{top}最敏感",
-        "none": "在这些取值范围内，没有一个因子对{outcome}的影响超过{replicates}次重复运行的噪声",
+        "none": "没有一个输入对{outcome}的影响超过噪声基线：在{design}、{replicates}下，"
+                "分析无法判断哪些输入在起作用",
+        "design_sobol": "N = {n}", "design_morris": "{n}条轨迹",
+        "replicates": "{n}次重复运行", "replicate": "1次重复运行",
+        "unclear": "{names}可能有影响，但其置信区间与噪声基线重叠："
+                   "增加设计点或重复运行次数才能判断",
         "idle": "{names}在其取值范围内不起作用（不超过噪声基线）",
         "unstable": "指数尚未稳定（N/2与N个基样本之间最多变化{change:.2f}）：请增大N",
         "skipped": "{outcome}未分析：{why}",
@@ -69,11 +89,12 @@ TEXT = {
         "st": "总效应指数{value}", "mu": "μ* {value}",
         "sobol_title": "{outcome}的方差主要来自{top}",
         "morris_title": "{outcome}对{top}最敏感",
-        "quiet_title": "{outcome}：没有因子超过噪声基线",
+        "quiet_title": "{outcome}：没有输入超过噪声基线",
         "conv_title": "{outcome}：指数{state}（N/2→N最大变化{change:.2f}）",
         "stable": "已稳定", "moving": "仍在变化",
         "idle_list": "未超过噪声基线：",
         "floor": "噪声基线（虚拟因子）", "index": "Sobol指数", "n": "基样本数 N",
+        "unclear_mark": "可能有影响：区间与基线重叠",
         "mu_star": "μ*（基本效应绝对值均值{unit}）", "sigma": "σ{unit}",
         "s1": "一阶效应 S1", "st_bar": "总效应 ST",
     },
@@ -138,7 +159,15 @@ def outcome_unit(name: str) -> str:
 
 
 def summary(result: SensitivityResult, lang: str) -> str:
-    """One paragraph per outcome: what carries the effect, what does not matter, caveats."""
+    """One paragraph per outcome: what drives it, what may, what does not matter, caveats.
+
+    Args:
+        result: A finished analysis (its ``indices`` judged by ``verdict``).
+        lang: ``zh`` or ``en``.
+
+    Returns:
+        The paragraphs, separated by blank lines.
+    """
     text, spec = TEXT[lang], result.spec
     paragraphs = []
     for outcome in spec.outcomes:
@@ -151,17 +180,30 @@ def summary(result: SensitivityResult, lang: str) -> str:
         rows = result.indices[result.indices["outcome"] == outcome]
         if rows.empty:
             continue
-        paragraphs.append(_sentence(rows, spec.method, label, spec.replicates, lang))
+        paragraphs.append(_sentence(rows, spec.method, label, _design(result, lang), lang))
     return "\n\n".join(paragraphs)
 
 
-def _sentence(rows: pd.DataFrame, method: str, label: str, replicates: int, lang: str) -> str:
+def _design(result: SensitivityResult, lang: str) -> dict[str, str]:
+    """The design's size in words: N (Sobol') or trajectories (Morris), and replicates."""
+    text, spec = TEXT[lang], result.spec
+    return {"design": text[f"design_{spec.method}"].format(n=f"{spec.n:,}"),
+            "replicates": text["replicate"] if spec.replicates == 1
+            else text["replicates"].format(n=f"{spec.replicates:,}")}
+
+
+def _sentence(rows: pd.DataFrame, method: str, label: str, design: dict[str, str],
+              lang: str) -> str:
     text = TEXT[lang]
-    column = "ST" if method == "sobol" else "mu_star"
-    strong = rows[rows["influential"]].sort_values(column, ascending=False)
-    idle = rows[(~rows["influential"]) & (rows["factor"] != DUMMY)]
+    column = MAIN_INDEX[method][0]
+    strong = rows[rows["verdict"] == DRIVER].sort_values(column, ascending=False)
+    unclear = rows[rows["verdict"] == UNCLEAR].sort_values(column, ascending=False)
+    idle = rows[(rows["verdict"] == NOT_A_DRIVER) & (rows["factor"] != DUMMY)]
     if strong.empty:
-        parts = [text["none"].format(outcome=label, replicates=replicates)]
+        # an index above the floor whose interval overlaps it is not evidence of a driver, so
+        # with no driver the honest finding is that this design cannot tell, not that nothing
+        # matters; the factors below the floor are not listed as idle for the same reason
+        sentences = [text["none"].format(outcome=label, **design) + text["end"]]
     else:
         named = _top(strong, column, method)
         # the first value says what it is; the rest are bare numbers
@@ -170,19 +212,28 @@ def _sentence(rows: pd.DataFrame, method: str, label: str, replicates: int, lang
         top = _join([f"{name}（{v}）" if lang == "zh" else f"{_in_sentence(name, lang)} ({v})"
                      for name, v in zip(named[f"label_{lang}"], values, strict=True)], lang)
         parts = [text[method].format(outcome=label, top=top)]
-    if len(idle) and not strong.empty:  # with nothing above the floor, the first part said it
-        n = len(idle)
-        names = _join([_in_sentence(name, lang) for name in idle[f"label_{lang}"]], lang)
-        parts.append(text["idle"].format(names=names, verb="do" if n > 1 else "does",
-                                         their="their" if n > 1 else "its",
-                                         s="s" if n > 1 else ""))
-    sentence = text["clause"].join(parts) + text["end"]
-    # when nothing beats the noise floor the indices are noise, and a larger N will not help
-    if method == "sobol" and not strong.empty and "converged" in rows \
+        if len(idle):
+            n = len(idle)
+            names = _join([_in_sentence(name, lang) for name in idle[f"label_{lang}"]], lang)
+            parts.append(text["idle"].format(names=names, verb="do" if n > 1 else "does",
+                                             their="their" if n > 1 else "its",
+                                             s="s" if n > 1 else ""))
+        sentences = [text["clause"].join(parts) + text["end"]]
+    if len(unclear):
+        n = len(unclear)
+        names = _join([_in_sentence(name, lang) for name in unclear[f"label_{lang}"]], lang)
+        # an English sentence starts with a capital, whatever the label's case in a clause
+        names = names[:1].upper() + names[1:] if lang == "en" else names
+        sentences.append(text["unclear"].format(names=names, their="their" if n > 1 else "its",
+                                                s="s" if n > 1 else "",
+                                                verb="" if n > 1 else "s") + text["end"])
+    # unsettled indices matter when something stands out from the floor: a larger N firms up
+    # the ranking; with every index at the floor the first sentence has already said it
+    if method == "sobol" and not (strong.empty and unclear.empty) and "converged" in rows \
             and not bool(rows["converged"].iloc[0]):
-        sentence += (" " if lang == "en" else "") + text["unstable"].format(
-            change=float(rows["max_change"].iloc[0])) + text["end"]
-    return sentence
+        sentences.append(text["unstable"].format(
+            change=float(rows["max_change"].iloc[0])) + text["end"])
+    return ("" if lang == "zh" else " ").join(sentences)
 
 
 def _number(value: float) -> str:
@@ -251,14 +302,21 @@ def morris_chart(result: SensitivityResult, lang: str) -> Figure:
         unit_text = f", {unit}" if unit and lang == "en" else (f"，{unit}" if unit else "")
         floor = float(rows["noise_floor"].iloc[0])
         ax.axvspan(0, floor, color=OKABE_ITO["grey"], alpha=0.2, label=text["floor"])
+        marked = False  # the legend names the unclear marker once
         for row in rows.itertuples(index=False):
-            colour = OKABE_ITO["blue"] if row.influential else OKABE_ITO["grey"]
-            ax.errorbar(row.mu_star, row.sigma, xerr=row.mu_star_conf, fmt="o", color=colour,
-                        ecolor=colour, capsize=3, markersize=6)
-            if row.influential or row.factor == DUMMY:  # the rest crowd the floor: listed below
+            unclear = row.verdict == UNCLEAR
+            colour = OKABE_ITO["blue"] if row.verdict == DRIVER else \
+                OKABE_ITO["orange"] if unclear else OKABE_ITO["grey"]
+            ax.errorbar(row.mu_star, row.sigma, xerr=row.mu_star_conf,
+                        fmt="D" if unclear else "o", color=colour, ecolor=colour, capsize=3,
+                        markersize=6, label=text["unclear_mark"] if unclear and not marked
+                        else None)
+            marked = marked or unclear
+            if row.verdict != NOT_A_DRIVER or row.factor == DUMMY:  # the rest: listed below
                 ax.annotate(getattr(row, f"label_{lang}"), (row.mu_star, row.sigma),
                             textcoords="offset points", xytext=(5, 4), fontsize=8)
-        idle = rows[~rows["influential"] & (rows["factor"] != DUMMY)][f"label_{lang}"]
+        idle = rows[(rows["verdict"] == NOT_A_DRIVER) & (rows["factor"] != DUMMY)][
+            f"label_{lang}"]
         if len(idle):
             ax.text(0.99, 0.02, "\n".join(textwrap.wrap(text["idle_list"] + _join(list(idle),
                                                                                  lang), 45)),
@@ -285,8 +343,15 @@ def sobol_chart(result: SensitivityResult, lang: str) -> Figure:
     for ax, outcome in zip(axes, outcomes, strict=True):
         rows = result.indices[result.indices["outcome"] == outcome].sort_values("ST")
         y = np.arange(len(rows))
-        ax.barh(y + 0.2, rows["ST"], height=0.38, xerr=rows["ST_conf"], capsize=2,
-                color=OKABE_ITO["sky"], label=text["st_bar"])
+        unclear = (rows["verdict"] == UNCLEAR).to_numpy()
+        ax.barh(y[~unclear] + 0.2, rows["ST"][~unclear], height=0.38,
+                xerr=rows["ST_conf"][~unclear], capsize=2, color=OKABE_ITO["sky"],
+                label=text["st_bar"])
+        if unclear.any():  # hatched as well as orange: told apart without colour too
+            ax.barh(y[unclear] + 0.2, rows["ST"][unclear], height=0.38,
+                    xerr=rows["ST_conf"][unclear], capsize=2, color=OKABE_ITO["orange"],
+                    hatch="//", edgecolor=OKABE_ITO["black"], linewidth=0.5,
+                    label=f'{text["st_bar"]}: {text["unclear_mark"]}')
         ax.barh(y - 0.2, rows["S1"], height=0.38, xerr=rows["S1_conf"], capsize=2,
                 color=OKABE_ITO["blue"], label=text["s1"])
         ax.axvline(float(rows["noise_floor"].iloc[0]), color=OKABE_ITO["vermillion"],

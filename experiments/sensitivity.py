@@ -10,9 +10,11 @@ store), averages each design point's replicates, and analyses the means with SAL
 - ``morris``: mu*, its bootstrap interval, sigma (and mu).
 
 Every run has its own seed, so the dummy factor's index is what replicate noise alone
-produces; a factor whose index does not exceed the dummy's (plus its interval) is marked not
-influential. The same code path analyses a plain Python function (``evaluate=``) instead of
-the model, which is how it is tested on the Ishigami function.
+produces, and the dummy's index plus its interval is the noise floor. A factor is a driver
+(``influential``) only when its index minus its own interval clears the floor; one whose index
+is above the floor but whose interval overlaps it is ``unclear``. The same code path analyses a
+plain Python function (``evaluate=``) instead of the model, which is how it is tested on the
+Ishigami function.
 
 The result folder holds the sweep store, ``indices.parquet`` / ``.csv`` (one row per outcome
 and factor), ``convergence`` tables (Sobol'), ``point_means.parquet`` (the analysed means),
@@ -75,6 +77,8 @@ CONVERGENCE_TOLERANCE = 0.05
 COLUMNS = {"sobol": ("S1", "S1_conf", "ST", "ST_conf"),
            "morris": ("mu_star", "mu_star_conf", "sigma", "mu")}
 MAIN_INDEX = {"sobol": ("ST", "ST_conf"), "morris": ("mu_star", "mu_star_conf")}
+# a factor's verdict against the noise floor (``_judge``)
+DRIVER, UNCLEAR, NOT_A_DRIVER = "driver", "unclear", "not a driver"
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,9 @@ class SensitivityResult:
         spec: The analysis as run (bounds filled in, command-line options applied).
         indices: One row per (outcome, factor), the dummy included: the method's indices
             with intervals, ``noise_floor`` (the dummy's index plus its interval),
-            ``influential``, ``rank`` and, for Sobol', ``converged``.
+            ``lower_bound`` (the factor's index minus its interval), ``verdict`` (``driver``,
+            ``unclear`` or ``not a driver``), ``influential`` (a driver), ``rank`` and, for
+            Sobol', ``converged``.
         convergence: Sobol' indices on N/4, N/2 and N base samples (empty for Morris).
         skipped: Outcomes that could not be analysed, and why (``{"en": ..., "zh": ...}``).
     """
@@ -386,13 +392,35 @@ def _converged(conv: pd.DataFrame) -> pd.DataFrame:
 
 
 def _judge(table: pd.DataFrame, method: str) -> pd.DataFrame:
-    """Mark factors whose index exceeds the dummy's index plus its interval; rank them."""
+    """Judge each factor against the dummy's noise floor, and rank the factors.
+
+    The noise floor is the dummy's index plus its interval's half-width. A factor is a
+    ``driver`` (``influential``) only when its own interval lies wholly above the floor, that
+    is when its index minus its half-width (``lower_bound``) exceeds it; ``unclear`` when its
+    index is above the floor but its interval reaches down to it; ``not a driver`` otherwise
+    (the dummy included). A half-width SALib could not estimate (NaN) counts as zero.
+
+    Args:
+        table: One row per factor, the dummy included, with the method's columns.
+        method: ``sobol`` (judged on ``ST``) or ``morris`` (on ``mu_star``).
+
+    Returns:
+        The table with ``noise_floor``, ``lower_bound``, ``verdict``, ``influential`` and
+        ``rank`` added.
+    """
     index, conf = MAIN_INDEX[method]
-    dummy = table[table["factor"] == DUMMY]
-    floor = float(dummy[index].iloc[0] + np.nan_to_num(dummy[conf].iloc[0])) if len(dummy) \
-        else 0.0
-    table = table.assign(noise_floor=floor)
-    table["influential"] = (table[index] > floor) & (table["factor"] != DUMMY)
+    # a NaN half-width (e.g. too few trajectories to bootstrap) would make every comparison
+    # false and hide a clear effect; zero keeps the index itself as the bound (documented)
+    half = table[conf].fillna(0.0)
+    is_dummy = table["factor"] == DUMMY
+    floor = float((table[index] + half)[is_dummy].iloc[0]) if is_dummy.any() else 0.0
+    lower = table[index] - half
+    # an index that sits above the floor only while its interval overlaps it could be noise:
+    # naming it a driver is what the small Sobol' run of issue 15 got wrong
+    verdict = np.select([~is_dummy & (lower > floor), ~is_dummy & (table[index] > floor)],
+                        [DRIVER, UNCLEAR], NOT_A_DRIVER)
+    table = table.assign(noise_floor=floor, lower_bound=lower, verdict=verdict)
+    table["influential"] = table["verdict"] == DRIVER
     table["rank"] = table[index].rank(ascending=False, method="first").astype(int)
     return table
 

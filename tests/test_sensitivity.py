@@ -12,7 +12,14 @@ import pytest
 
 from calibration.priors import PriorsError, load_priors
 from experiments.sa_spec import DUMMY, SensitivitySpec, load_sensitivity, parse_sensitivity
-from experiments.sensitivity import analyse, resume, sensitivity
+from experiments.sensitivity import (
+    SensitivityResult,
+    _judge,
+    _ordered,
+    analyse,
+    resume,
+    sensitivity,
+)
 from experiments.sweep import open_results
 from scenarios import ScenarioError
 from sim import ModelParams
@@ -77,6 +84,118 @@ def test_sobol_writes_tables_charts_summary_and_convergence(ishigami_result):
     assert "方差主要来自" in summary["zh"], summary["zh"]
 
 
+def test_ishigami_drivers_clear_the_noise_floor_with_their_whole_interval(ishigami_result):
+    rows = ishigami_result.indices.set_index("factor")
+    # x3 acts only through its interaction with x1 (S1 = 0), so only its total index clears
+    for name in ("x1", "x2", "x3"):
+        row = rows.loc[name]
+        assert row["verdict"] == "driver" and bool(row["influential"]), \
+            f"{name} is a driver at N = 1024: {row.to_dict()}"
+        assert row["lower_bound"] == pytest.approx(row["ST"] - row["ST_conf"]), \
+            f"{name}'s lower bound is ST minus its half-width: {row.to_dict()}"
+        assert row["lower_bound"] > row["noise_floor"], \
+            f"{name}'s whole interval is above the floor: {row.to_dict()}"
+    assert rows.loc[DUMMY, "verdict"] == "not a driver", "the dummy is the floor, not a driver"
+    summary = json.loads((ishigami_result.folder / "summary.json").read_text(encoding="utf-8"))
+    for lang, words in (("en", ("may matter", "cannot tell")), ("zh", ("可能有影响", "无法判断"))):
+        assert "x1" in summary[lang] and "x2" in summary[lang], \
+            f"x1 and x2 named as carrying the variance: {summary[lang]}"
+        assert not any(w in summary[lang] for w in words), \
+            f"nothing unclear and nothing to doubt on Ishigami at N = 1024: {summary[lang]}"
+
+
+def judged(method: str, rows: dict[str, tuple[float, float]], *, n: int = 128,
+           replicates: int = 2) -> SensitivityResult:
+    """A hand-made analysis of outcome ``y``: each factor's main index and its half-width."""
+    index, conf = ("ST", "ST_conf") if method == "sobol" else ("mu_star", "mu_star_conf")
+    spec = SensitivitySpec.model_validate({
+        "name": "hand-made", "labels": {"zh": "手工", "en": "hand-made"},
+        "factors": [{"name": name, "low": 0, "high": 1,
+                     "labels": {"zh": LABELS[name][0], "en": LABELS[name][1]}}
+                    for name in rows if name != DUMMY],
+        "method": method, "n": n, "replicates": replicates})
+    spec = spec.model_copy(update={"outcomes": ("y",)})  # as analyse() does for a function
+    table = pd.DataFrame({"factor": list(rows), index: [v for v, _ in rows.values()],
+                          conf: [c for _, c in rows.values()]}).assign(outcome="y")
+    indices = _ordered(_judge(table, method), spec)
+    return SensitivityResult(folder=None, spec=spec, indices=indices,
+                             convergence=pd.DataFrame(), skipped={})
+
+
+LABELS = {"talent": ("数字人才", "Digital talent"), "grant": ("补贴比例", "Grant share"),
+          "peer": ("同行效应", "Peer effect"), "capacity": ("服务商产能", "Provider capacity")}
+
+
+def test_a_factor_whose_interval_overlaps_the_floor_is_unclear_not_a_driver():
+    from experiments.sa_report import summary
+
+    # issue 15: in a Sobol' run with N = 128, digital talent had ST 1.16 ± 0.36 against a
+    # floor of 1.13 (here the dummy's 0.90 + 0.23) and was named a driver
+    result = judged("sobol", {"talent": (1.16, 0.36), "grant": (2.0, 0.2),
+                              "peer": (0.5, 0.1), DUMMY: (0.90, 0.23)})
+    rows = result.indices.set_index("factor")
+    assert list(rows["noise_floor"]) == pytest.approx([1.13] * 4), \
+        f"the floor is the dummy's ST plus its half-width, 1.13: {rows['noise_floor']}"
+    assert rows.loc["talent", "lower_bound"] == pytest.approx(0.80), \
+        f"digital talent's lower bound is 1.16 - 0.36: {rows.loc['talent'].to_dict()}"
+    assert rows.loc["talent", "verdict"] == "unclear" and not rows.loc["talent", "influential"], \
+        f"1.16 ± 0.36 overlaps the floor 1.13: unclear, not a driver: {rows.loc['talent']}"
+    assert rows.loc["grant", "verdict"] == "driver" and rows.loc["grant", "influential"], \
+        f"2.0 ± 0.2 clears the floor 1.13: a driver: {rows.loc['grant'].to_dict()}"
+    assert rows.loc["peer", "verdict"] == "not a driver" and not rows.loc["peer", "influential"], \
+        f"0.5 is below the floor: not a driver: {rows.loc['peer'].to_dict()}"
+    en, zh = summary(result, "en"), summary(result, "zh")
+    assert en.startswith("Under these bounds, most of the variance in y comes from grant share "
+                         "(total index 2.00); peer effect does not matter"), \
+        f"only grant share named as the driver, peer effect as idle: {en}"
+    assert "Digital talent may matter, but its interval overlaps the noise floor: more design " \
+        "points or replicates would tell." in en, f"digital talent named as unclear: {en}"
+    assert en.count("igital talent") == 1, f"digital talent named once, as unclear: {en}"
+    assert zh.startswith("在这些取值范围内，y的方差主要来自补贴比例（总效应指数2.00）"), \
+        f"only the grant share named as the driver: {zh}"
+    assert "数字人才可能有影响，但其置信区间与噪声基线重叠" in zh and zh.count("数字人才") == 1, \
+        f"digital talent named once, as unclear: {zh}"
+
+
+@pytest.mark.parametrize(("method", "n", "replicates", "design_en", "design_zh"), [
+    ("sobol", 128, 2, "with N = 128 and 2 replicates", "在N = 128、2次重复运行下"),
+    ("morris", 20, 1, "with 20 trajectories and 1 replicate", "在20条轨迹、1次重复运行下"),
+])
+def test_when_nothing_clears_the_floor_the_summary_says_it_cannot_tell(method, n, replicates,
+                                                                      design_en, design_zh):
+    from experiments.sa_report import summary
+
+    result = judged(method, {"talent": (1.16, 0.36), "capacity": (1.20, 0.30),
+                             "peer": (0.5, 0.1), DUMMY: (0.90, 0.23)}, n=n,
+                    replicates=replicates)
+    assert not result.indices["influential"].any(), \
+        f"no interval lies wholly above the floor: {result.indices}"
+    en, zh = summary(result, "en"), summary(result, "zh")
+    assert en.startswith(f"No input clears the noise floor for y: {design_en} the analysis "
+                         "cannot tell which inputs drive it."), f"the plain 'cannot tell': {en}"
+    assert "Provider capacity and digital talent may matter, but their intervals overlap the " \
+        "noise floor" in en, f"both unclear factors named, largest first: {en}"
+    assert "most of the variance" not in en and "largest effects" not in en \
+        and "does not matter" not in en, f"no driver and nothing called idle: {en}"
+    assert zh.startswith(f"没有一个输入对y的影响超过噪声基线：{design_zh}，"
+                         "分析无法判断哪些输入在起作用。"), \
+        f"the plain 'cannot tell' in Chinese: {zh}"
+    assert "服务商产能和数字人才可能有影响" in zh, f"both unclear factors named: {zh}"
+    assert "主要来自" not in zh and "最敏感" not in zh, f"no driver named: {zh}"
+
+
+def test_a_missing_interval_counts_as_zero_width():
+    # SALib returns NaN half-widths when it cannot bootstrap (e.g. too few trajectories)
+    result = judged("morris", {"grant": (3.0, math.nan), "peer": (0.9, math.nan),
+                               DUMMY: (1.0, math.nan)})
+    rows = result.indices.set_index("factor")
+    assert list(rows["noise_floor"]) == [1.0] * 3, f"the floor is the dummy's index alone: {rows}"
+    assert rows.loc["grant", "lower_bound"] == 3.0 and rows.loc["grant", "verdict"] == "driver", \
+        f"3.0 with no interval is above the floor 1.0: {rows.loc['grant'].to_dict()}"
+    assert rows.loc["peer", "verdict"] == "not a driver", \
+        f"0.9 is below the floor 1.0: {rows.loc['peer'].to_dict()}"
+
+
 def test_dummy_measures_the_noise_and_flags_ignored_factors(tmp_path):
     spec = spec_of([("a", 0, 1), ("b", 0, 1), ("c", 0, 1)], method="morris", n=30,
                    replicates=2, seed=3)
@@ -86,6 +205,8 @@ def test_dummy_measures_the_noise_and_flags_ignored_factors(tmp_path):
     assert bool(rows.loc["a", "influential"]), f"a (slope 10) is influential: {rows.loc['a']}"
     assert not bool(rows.loc["c", "influential"]), \
         f"c is ignored by the function, so not above the noise floor: {rows.loc['c']}"
+    assert rows.loc["a", "verdict"] == "driver" and rows.loc["c", "verdict"] != "driver", \
+        f"a's interval clears the floor, c's does not: {rows[['mu_star', 'verdict']]}"
     assert rows.loc["a", "rank"] == 1, "the steepest factor ranks first"
     assert {"mu_star", "mu_star_conf", "sigma"} <= set(rows.columns), "Morris columns"
 
