@@ -223,19 +223,24 @@ def _summary(o: dict, p, ts, title: str) -> str:
                    "files catfish wrote there).")
 @click.option("--posterior", "posterior", type=str, is_flag=False, flag_value=SHIPPED,
               default=None, metavar="[FILE]",
-              help="Replicate r runs parameter set r drawn from a calibrated posterior (the "
-                   "same draw and seed in every mix); FILE defaults to the shipped one.")
+              help="The posterior the worlds draw the calibrated parameters from (default: "
+                   "the shipped one).")
+@click.option("--fixed", is_flag=True,
+              help="No worlds: every replicate runs the files' point values, so the spread "
+                   "is run-to-run noise only.")
 @yes_option
 def compare(comparison: str, replicates: int | None, workers: int, seed: int | None,
-            out: Path | None, lang: str, overwrite: bool, posterior: str | None,
+            out: Path | None, lang: str, overwrite: bool, posterior: str | None, fixed: bool,
             yes: bool) -> None:
-    """Compare policy mixes on the same replicates (common random numbers).
+    """Compare policy mixes across plausible worlds, on the same worlds and seeds.
 
     FILE_OR_NAME is a comparison file (a path) or the name of a shipped one
-    (compare-jieyang-2023). Every mix, and the base scenario's own mix as "base", runs the
-    same replicates with the same seeds. Writes runs, summary and time-series tables (CSV,
-    Parquet), charts (PNG), copies of its inputs (inputs/), a manifest and the report
-    (report.html, see catfish report) to the output folder, and prints a headline table.
+    (compare-jieyang-2023). Replicate r of every mix, and of the base scenario's own mix as
+    "base", runs world r (one joint draw of every uncertain parameter: the calibrated
+    posterior and the priors, docs/compare.md) with seed + r. Writes runs, summary,
+    time-series and worlds tables (CSV, Parquet), the robustness analysis, charts (PNG),
+    copies of its inputs (inputs/), a manifest and the report (report.html, see catfish
+    report) to the output folder, and prints a headline table.
     """
     from experiments import compare_job
     from experiments import report as rep
@@ -245,8 +250,8 @@ def compare(comparison: str, replicates: int | None, workers: int, seed: int | N
 
     with _user_errors():
         job = compare_job.plan_comparison(comparison, out=out, replicates=replicates,
-                                          seed=seed, posterior=posterior, workers=workers,
-                                          overwrite=overwrite)
+                                          seed=seed, posterior=posterior, fixed=fixed,
+                                          workers=workers, overwrite=overwrite)
         check(job.estimate, job.out, yes=yes)
         label = (f"{len(job.comparison.mixes)} mixes x {job.replicates} replicates = "
                  f"{len(job.tasks)} runs on {workers} worker{'s' if workers > 1 else ''}")

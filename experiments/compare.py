@@ -10,7 +10,7 @@ functions are pure functions of those, and :func:`summarise` of the runs table.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from calibration.priors import for_scenario
+from calibration.worlds import Uncertainty, world_values
 from experiments import stats
 from experiments.executor import map_in_order
 from scenarios.comparison import BASE, Comparison
@@ -29,19 +29,29 @@ SPREAD = 0.90      # percentile interval of single runs (5th to 95th percentile)
 CONFIDENCE = 0.95  # confidence intervals of probabilities and mean differences
 KEYS = ["mix", "replicate", "seed"]
 SPENT = "spent_by_deadline_"  # prefix of the runs table's spending by instrument
-THETA = "theta_"               # prefix of the runs table's posterior draw, one per parameter
 FIXED_COLUMNS = frozenset(c.name for c in codebook.TIMESERIES)
 
 
 @dataclass(frozen=True)
 class Task:
-    """One run to make: a mix's scenario with one replicate's seed (and parameter draw)."""
+    """One run to make: a mix's scenario with one replicate's seed (and its world).
+
+    Attributes:
+        mix: The mix's name.
+        replicate: Replicate r, which runs world r (if there are worlds) with seed + r.
+        seed: The run's seed.
+        scenario: The mix's scenario.
+        parameters: Model parameters the world sets (name, value).
+        instruments: Instrument assumptions the world sets: (instrument, parameter, value),
+            applied to every instrument of that kind in the mix.
+    """
 
     mix: str
     replicate: int
     seed: int
     scenario: Scenario
-    parameters: tuple[tuple[str, float], ...] = ()  # a posterior draw replacing behaviour
+    parameters: tuple[tuple[str, float], ...] = ()
+    instruments: tuple[tuple[str, str, float], ...] = ()
 
 
 @dataclass
@@ -53,20 +63,32 @@ class Replicate:
 
 
 def plan(comparison: Comparison, replicates: int, seed: int,
-         draws: list[dict[str, float]] | None = None) -> list[Task]:
+         worlds: pd.DataFrame | None = None,
+         uncertainties: Sequence[Uncertainty] = ()) -> list[Task]:
     """Every run, in (mix, replicate) order; replicate r has seed ``seed + r`` in every mix.
 
-    With ``draws`` (parameter sets from a posterior), replicate r also runs with draw r in
-    every mix, so comparisons carry parameter uncertainty as well as noise, and the paired
-    differences stay paired. A parameter calibrated for one scenario only (its prior names
-    it) is left out of the others.
+    With ``worlds`` (``calibration.worlds.draw_worlds``: one row per world, a column per
+    uncertainty), replicate r also runs in world r in every mix, so the mixes meet the same
+    worlds and the same luck, and their differences stay paired. A parameter calibrated for
+    one scenario only (its prior names it) is left out of the others; an instrument
+    assumption applies to the mixes that use the instrument.
+
+    Raises:
+        ValueError: Fewer worlds than replicates.
     """
-    draws = draws or [{}] * replicates
-    if len(draws) < replicates:
-        raise ValueError(f"draws: {len(draws)} parameter sets for {replicates} replicates")
-    return [Task(mix.name, r, seed + r, mix.scenario,
-                 tuple(sorted(for_scenario(draws[r], mix.scenario.name).items())))
-            for mix in comparison.mixes for r in range(replicates)]
+    if worlds is None:
+        return [Task(mix.name, r, seed + r, mix.scenario)
+                for mix in comparison.mixes for r in range(replicates)]
+    if len(worlds) < replicates:
+        raise ValueError(f"worlds: {len(worlds)} worlds for {replicates} replicates")
+    rows = worlds.to_dict("records")
+    tasks = []
+    for mix in comparison.mixes:
+        for r in range(replicates):
+            params, instruments = world_values(rows[r], uncertainties, mix.scenario)
+            tasks.append(Task(mix.name, r, seed + r, mix.scenario,
+                              tuple(sorted(params.items())), instruments))
+    return tasks
 
 
 def account_columns(ts: pd.DataFrame) -> list[str]:
@@ -77,14 +99,18 @@ def account_columns(ts: pd.DataFrame) -> list[str]:
 
 def run_task(task: Task) -> Replicate:
     """Run one task (module level, so that worker processes can receive it)."""
-    result = run_one(task.scenario, seed=task.seed, **dict(task.parameters))
+    params, policies = task.scenario.model_inputs()
+    for instrument in policies:  # the world's assumptions, in every instrument of the kind
+        for name, parameter, value in task.instruments:
+            if instrument.name == name:
+                setattr(instrument, parameter, value)
+    result = run_one(params, seed=task.seed, policies=policies, **dict(task.parameters))
     ts = result.timeseries
     deadline_row = min(result.params.deadline_month, len(ts)) - 1
     outcomes = {k: v for k, v in result.outcomes.items() if k != "seed"}
     spent = {f"{SPENT}{c.removeprefix('spent_')}": float(ts[c].iloc[deadline_row])
              for c in account_columns(ts)}
-    drawn = {f"{THETA}{name}": value for name, value in task.parameters}
-    row = {"mix": task.mix, "replicate": task.replicate, "seed": task.seed, **drawn, **outcomes,
+    row = {"mix": task.mix, "replicate": task.replicate, "seed": task.seed, **outcomes,
            **spent}
     keys = pd.DataFrame({"mix": task.mix, "replicate": task.replicate, "seed": task.seed},
                         index=ts.index)
@@ -282,7 +308,8 @@ def headline(summary: pd.DataFrame, comparison: Comparison, replicates: int, see
              posterior: Path | None = None) -> str:
     """What the terminal shows: what was compared, then one line per mix."""
     base = comparison.base
-    drawn = f" and posterior draws from {posterior.name}" if posterior else ""
+    drawn = f", each in its own world (calibrated values from {posterior.name})" if posterior \
+        else ", fixed values (no worlds)"
     first = (f"{comparison.spec.labels.en}: {len(comparison.mixes)} mixes x {replicates} "
              f"replicates (seeds {seed}-{seed + replicates - 1}{drawn}, the same in every mix)")
     second = (f"  base {base.name}: {base.cluster.smes.count:,} SMEs, target "
@@ -305,8 +332,8 @@ def manifest(comparison: Comparison, *, replicates: int, seed: int, workers: int
     from experiments.manifest import environment, sha256_file, sha256_model
 
     drawn = {"posterior": {"path": str(posterior.resolve()), "sha256": sha256_file(posterior),
-                           "rule": f"replicate r runs posterior draw r (drawn by weight with "
-                                   f"seed {seed}) in every mix"}} if posterior else {}
+                           "rule": f"world r takes posterior row r, drawn by weight with "
+                                   f"seed {seed}, in every mix"}} if posterior else {}
     return {
         "command": "catfish compare",
         "comparison": {"name": comparison.name, "labels": comparison.spec.labels.model_dump(),

@@ -21,6 +21,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from calibration.priors import PRIORS_FILE
+from calibration.worlds import (
+    INSTRUMENT_PRIORS_FILE,
+    Uncertainty,
+    comparison_uncertainties,
+    draw_worlds,
+)
 from experiments import compare as cmp
 from experiments import kept_inputs as inputs
 from experiments.files import check_output, claim_output, finish, write_atomic
@@ -32,6 +39,7 @@ CHARTS = ["transformed_over_time.png", "target_probability.png", "paired_differe
           "cost_effectiveness.png"]
 RESULT_FILES = [f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")] \
     + CHARTS + ["manifest.json", "report.html"]
+WORLD_FILES = ["worlds.csv", "worlds.parquet"]
 SHIPPED = "<shipped>"  # posterior: the shipped one
 
 
@@ -43,10 +51,12 @@ class ComparisonJob:
         comparison: The loaded comparison (its base and every mix).
         out: The output folder (checked; nothing written yet).
         replicates: Runs per mix.
-        seed: Replicate r runs seed + r in every mix.
-        posterior: The posterior file the replicates draw from, or None.
+        seed: Replicate r runs seed + r (and world r) in every mix.
+        posterior: The posterior file the worlds draw calibrated parameters from, or None.
         tasks: Every run, in (mix, replicate) order.
         estimate: What the job needs.
+        worlds: One row per world (``calibration.worlds.draw_worlds``); None with ``--fixed``.
+        uncertainties: What each world draws, and where each distribution comes from.
     """
 
     comparison: comparisons.Comparison
@@ -56,25 +66,31 @@ class ComparisonJob:
     posterior: Path | None
     tasks: list[cmp.Task]
     estimate: JobEstimate
+    worlds: pd.DataFrame | None = None
+    uncertainties: tuple[Uncertainty, ...] = ()
 
 
 def plan_comparison(comparison: str | Path, *, out: str | Path | None = None,
                     replicates: int | None = None, seed: int | None = None,
-                    posterior: str | Path | None = None, workers: int = 1,
-                    overwrite: bool = False) -> ComparisonJob:
-    """Load, check and estimate a comparison; nothing is written.
+                    posterior: str | Path | None = None, fixed: bool = False,
+                    workers: int = 1, overwrite: bool = False) -> ComparisonJob:
+    """Load, check and estimate a comparison, and draw its worlds; nothing is written.
 
     Args:
         comparison: A comparison file (an explicit path) or a shipped comparison's name.
         out: Output folder (default: ``catfish-output/compare-<name>-<timestamp>``).
-        replicates: Runs per mix (default: the file's).
+        replicates: Runs per mix, one world each (default: the file's).
         seed: First seed (default: the file's).
-        posterior: A posterior file, ``"<shipped>"`` for the shipped one, or None.
+        posterior: The posterior file the worlds draw calibrated parameters from (None or
+            ``"<shipped>"``: the shipped one).
+        fixed: Run the files' point values in every replicate: no worlds, only run-to-run
+            noise (what ``catfish compare`` did before it had worlds).
         workers: Processes the runs will use (for the estimate).
         overwrite: Allow replacing the results of an earlier Catfish command in ``out``.
 
     Raises:
-        ScenarioError: The comparison, its base scenario or the posterior is not valid.
+        ScenarioError: The comparison, its base scenario, a prior or the posterior is not
+            valid, or ``fixed`` is asked for with a posterior.
         OutputError: ``out`` cannot be used.
     """
     chosen = comparisons.load(comparison)
@@ -87,16 +103,24 @@ def plan_comparison(comparison: str | Path, *, out: str | Path | None = None,
         name = chosen.name.removeprefix(comparisons.PREFIX)
         out = Path("catfish-output") / f"compare-{name}-{dt.datetime.now():%Y%m%d-%H%M%S}"
     folder = check_output(out, overwrite=overwrite)
-    draws, posterior_file = None, None
-    if posterior is not None:
-        from calibration.posterior import DEFAULT_POSTERIOR, draw, load_posterior
+    if fixed and posterior is not None:
+        raise comparisons.ScenarioError("--fixed runs the files' point values: it draws "
+                                        "nothing from a posterior (leave out --posterior)")
+    worlds, posterior_file, uncertain = None, None, ()
+    if not fixed:
+        from calibration.posterior import DEFAULT_POSTERIOR, load_posterior
 
-        posterior_file = DEFAULT_POSTERIOR if posterior == SHIPPED else Path(posterior)
-        draws = draw(load_posterior(posterior_file), replicates, seed)
-    tasks = cmp.plan(chosen, replicates, seed, draws)
+        posterior_file = DEFAULT_POSTERIOR if posterior in (None, SHIPPED) else Path(posterior)
+        sample = load_posterior(posterior_file)
+        uncertain = tuple(comparison_uncertainties(
+            chosen.base, [m.scenario for m in chosen.mixes], posterior=sample,
+            extra=chosen.priors))
+        worlds = draw_worlds(uncertain, replicates, seed, sample)
+    tasks = cmp.plan(chosen, replicates, seed, worlds, uncertain)
     estimate = estimate_runs([m.scenario.model_params() for m in chosen.mixes],
                              replicates=replicates, workers=workers, held_in_memory=True)
-    return ComparisonJob(chosen, folder, replicates, seed, posterior_file, tasks, estimate)
+    return ComparisonJob(chosen, folder, replicates, seed, posterior_file, tasks, estimate,
+                         worlds, uncertain)
 
 
 def run_comparison(job: ComparisonJob, *, executor: Executor | None = None, workers: int = 1,
@@ -111,28 +135,49 @@ def run_comparison(job: ComparisonJob, *, executor: Executor | None = None, work
 
     started, clock = dt.datetime.now().astimezone(), time.perf_counter()
     chosen, out = job.comparison, job.out
-    kept = inputs.comparison_inputs(chosen, job.posterior)
-    claim_output(out, command="catfish compare", files=[*kept, *RESULT_FILES])
+    kept = inputs.comparison_inputs(chosen, job.posterior, worlds=job.worlds is not None)
+    results = [*RESULT_FILES, *(WORLD_FILES if job.worlds is not None else [])]
+    claim_output(out, command="catfish compare", files=[*kept, *results])
     for name, content in kept.items():  # before the first run: the folder describes its run
         write_atomic(out / name, lambda f, c=content: f.write_bytes(c))
     done = cmp.run(job.tasks, executor=executor, workers=workers, progress=progress)
     runs, timeseries = cmp.runs_table(done), cmp.timeseries_table(done)
     del done
+    if job.worlds is not None:
+        write_table(out, "worlds", job.worlds)
     summary = cmp.mix_table(chosen).merge(cmp.summarise(runs), on="mix", how="right")
     for table_name, table in zip(TABLES, (runs, summary, timeseries), strict=True):
-        write_atomic(out / f"{table_name}.csv", lambda f, t=table: t.to_csv(f, index=False))
-        write_atomic(out / f"{table_name}.parquet",
-                     lambda f, t=table: t.to_parquet(f, index=False))
+        write_table(out, table_name, table)
     write_charts(out, chosen, summary, timeseries, job.replicates, lang)
     record = cmp.manifest(chosen, replicates=job.replicates, seed=job.seed, workers=workers,
                           started=started.isoformat(timespec="seconds"),
                           wall_seconds=time.perf_counter() - clock,
-                          files=[*RESULT_FILES, *kept], posterior=job.posterior)
+                          files=[*results, *kept], posterior=job.posterior)
+    record["worlds"] = worlds_record(job)
     record["inputs"] = inputs.record(kept, {inputs.COMPARISON: chosen.path,
                                             inputs.BASE: chosen.base_path,
-                                            inputs.POSTERIOR: job.posterior})
+                                            inputs.POSTERIOR: job.posterior,
+                                            inputs.PRIORS: PRIORS_FILE,
+                                            inputs.INSTRUMENT_PRIORS: INSTRUMENT_PRIORS_FILE})
     finish(out, record)
     return rep.write_report(rep.load_results(out), lang=lang)
+
+
+def write_table(out: Path, name: str, table: pd.DataFrame) -> None:
+    """A table as ``name.csv`` and ``name.parquet`` (the same contents)."""
+    write_atomic(out / f"{name}.csv", lambda f: table.to_csv(f, index=False))
+    write_atomic(out / f"{name}.parquet", lambda f: table.to_parquet(f, index=False))
+
+
+def worlds_record(job: ComparisonJob) -> dict[str, object]:
+    """The manifest's account of the worlds: how many, the rule, every distribution's source."""
+    if job.worlds is None:
+        return {"fixed": True, "rule": "every replicate runs the files' point values (--fixed)"}
+    return {"fixed": False, "count": len(job.worlds),
+            "rule": f"replicate r runs world r and seed {job.seed} + r in every mix; "
+                    "calibrated parameters drawn jointly from the posterior by weight (seed "
+                    f"{job.seed}), the others from a Latin hypercube over their priors",
+            "distributions": [u.record() for u in job.uncertainties]}
 
 
 def write_charts(out: Path, chosen: comparisons.Comparison, summary: pd.DataFrame,

@@ -7,7 +7,9 @@ run, byte for byte, with their SHA-256 in the manifest:
 
 - ``inputs/comparison.yaml`` and ``inputs/base-scenario.yaml`` (``inputs/scenario.yaml`` for
   a single run): the files as they were;
-- ``inputs/posterior.parquet``: the posterior the replicates drew from, if any;
+- ``inputs/posterior.parquet``: the posterior the worlds drew from, if any, and
+  ``inputs/priors.yaml`` and ``inputs/instrument_priors.yaml``, the priors they drew the rest
+  from;
 - ``inputs/assumptions.json``: what the installed Catfish added to them, in no language: the
   behavioural parameters the base scenario ran on (value, origin, prior range and source) and
   the calibration's predictive check against the pilot figures.
@@ -27,7 +29,8 @@ import pandas as pd
 import scenarios
 from calibration.data import targets
 from calibration.posterior import POSTERIORS
-from calibration.priors import load_priors
+from calibration.priors import PRIORS_FILE, load_priors
+from calibration.worlds import INSTRUMENT_PRIORS_FILE
 from scenarios import parameter_sets
 from scenarios.loader import read_yaml
 from scenarios.schema import Scenario
@@ -37,16 +40,25 @@ COMPARISON = f"{INPUTS}/comparison.yaml"
 BASE = f"{INPUTS}/base-scenario.yaml"
 SCENARIO = f"{INPUTS}/scenario.yaml"
 POSTERIOR = f"{INPUTS}/posterior.parquet"
+PRIORS = f"{INPUTS}/priors.yaml"
+INSTRUMENT_PRIORS = f"{INPUTS}/instrument_priors.yaml"
 ASSUMPTIONS = f"{INPUTS}/assumptions.json"
 PPC_FILE = POSTERIORS / "default_ppc.csv"
 
 
-def comparison_inputs(comparison: Any, posterior: Path | None) -> dict[str, bytes]:
-    """The files a comparison folder keeps (name relative to the folder -> bytes)."""
+def comparison_inputs(comparison: Any, posterior: Path | None, *,
+                      worlds: bool = False) -> dict[str, bytes]:
+    """The files a comparison folder keeps (name relative to the folder -> bytes).
+
+    With ``worlds``, also the priors the worlds were drawn from.
+    """
     kept = {COMPARISON: Path(comparison.path).read_bytes(),
             BASE: Path(comparison.base_path).read_bytes()}
     if posterior is not None:
         kept[POSTERIOR] = Path(posterior).read_bytes()
+    if worlds:
+        kept[PRIORS] = PRIORS_FILE.read_bytes()
+        kept[INSTRUMENT_PRIORS] = INSTRUMENT_PRIORS_FILE.read_bytes()
     kept[ASSUMPTIONS] = _json({"parameters": parameter_table(comparison.base),
                                "fit": fit_table()})
     return kept
@@ -63,7 +75,8 @@ def record(kept: dict[str, bytes], origins: dict[str, Path | None]) -> dict[str,
 
     A shipped file is named by its file name only: install paths say nothing to the reader.
     """
-    shipped = Path(scenarios.__file__).parent.resolve(), POSTERIORS.resolve()
+    shipped = (Path(scenarios.__file__).parent.resolve(), POSTERIORS.resolve(),
+               PRIORS_FILE.parent.resolve())
 
     def origin(path: Path | None) -> str | None:
         if path is None:

@@ -17,8 +17,9 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, model_validator
 
 from scenarios import loader
-from scenarios.loader import ScenarioError, check_instrument, describe, read_yaml
+from scenarios.loader import ScenarioError, check_instrument, describe, read_list, read_yaml
 from scenarios.schema import Labels, PolicySpec, Scenario, Section
+from scenarios.uncertain import PriorSpec, prior_problem
 from sim.params import ParameterError
 
 PREFIX = "compare-"
@@ -62,6 +63,15 @@ class ComparisonSpec(Section):
     same_budget: bool = Field(False, description="every mix gets the base scenario's budget")
     mixes: tuple[MixSpec, ...] = Field(min_length=1, max_length=26,
                                        description="the mixes compared with the base")
+    objective: Literal["transformed", "p_target", "cost_per_firm"] = Field(
+        "transformed", description="what makes a mix best in a world: firms transformed by the "
+                                   "deadline (transformed), reaching the target (p_target), or "
+                                   "the least public money per transformed firm "
+                                   "(cost_per_firm); regret is in its unit")
+    priors: tuple[PriorSpec, ...] | str = Field(
+        (), description="the comparison's own uncertain parameters: a list of {parameter, low, "
+                        "high, source}, or a YAML file of such a list (relative to this file); "
+                        "they add to or replace the shipped priors (docs/compare.md)")
 
     @model_validator(mode="after")
     def _consistent(self) -> ComparisonSpec:
@@ -101,6 +111,7 @@ class Comparison:
     path: Path
     base_path: Path
     mixes: tuple[Mix, ...]
+    priors: tuple[PriorSpec, ...] = ()  # the file's own, checked (from ``priors:``)
 
     @property
     def name(self) -> str:
@@ -164,7 +175,35 @@ def parse(data: Any, source: Path) -> Comparison:
     mixes = [Mix(BASE, spec.base_labels or base.labels, "base", base)]
     mixes += [Mix(m.name, m.labels, m.mode, _mix_scenario(base, m, spec, f"{source}: mixes[{i}]"))
               for i, m in enumerate(spec.mixes)]
-    return Comparison(spec=spec, path=source, base_path=base_path, mixes=tuple(mixes))
+    priors = _priors(spec, source, [m.scenario for m in mixes])
+    return Comparison(spec=spec, path=source, base_path=base_path, mixes=tuple(mixes),
+                      priors=priors)
+
+
+def _priors(spec: ComparisonSpec, source: Path, mixes: list[Scenario]) -> tuple[PriorSpec, ...]:
+    """The file's own priors (inline, or from the file it names), each checked against the mixes.
+
+    Raises:
+        ScenarioError: One line naming the file, the prior, the value and the rule.
+    """
+    if isinstance(spec.priors, str):
+        path = Path(source).parent / spec.priors
+        if not path.is_file():
+            raise ScenarioError(f"{source}: priors = {spec.priors!r}: no such file (relative to "
+                                f"{Path(source).parent})")
+        priors, where = tuple(read_list(path, PriorSpec, "priors (parameter, low, high, "
+                                        "source)")), f"{path}: "
+    else:
+        priors, where = spec.priors, f"{source}: priors"
+    seen: set[str] = set()
+    for i, prior in enumerate(priors):
+        problem = prior_problem(prior, mixes)
+        if prior.parameter in seen:
+            problem = f"parameter = {prior.parameter!r}: has a prior already"
+        if problem:
+            raise ScenarioError(f"{where}[{i}].{problem}")
+        seen.add(prior.parameter)
+    return priors
 
 
 def combine_policies(base: list[dict[str, Any]], mix: list[dict[str, Any]], mode: str,

@@ -347,7 +347,7 @@ def test_compare_end_to_end_workers_and_overwrite(tmp_path):
     assert not math.isnan(rerun["transformed_by_deadline"].mean())
 
 
-def test_compare_with_a_posterior_draws_one_parameter_set_per_replicate(tmp_path):
+def test_worlds_draw_calibrated_values_from_the_posterior_given(tmp_path):
     path = write_files(tmp_path)
     posterior = tmp_path / "posterior.parquet"
     pd.DataFrame({"peer_effect_per_year": [0.2, 0.4, 0.6, 0.8],
@@ -356,13 +356,18 @@ def test_compare_with_a_posterior_draws_one_parameter_set_per_replicate(tmp_path
     done = catfish("compare", str(path), "--out", "post", "--posterior", str(posterior),
                    cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    runs = pd.read_parquet(tmp_path / "post" / "runs.parquet")
-    drawn = runs.pivot(index="replicate", columns="mix", values="theta_peer_effect_per_year")
-    assert (drawn.nunique(axis=1) == 1).all(), "replicate r runs the same draw in every mix"
-    assert set(runs["theta_peer_effect_per_year"]) <= {0.2, 0.4, 0.6, 0.8}, "draws come from it"
+    worlds = pd.read_parquet(tmp_path / "post" / "worlds.parquet")
+    assert len(worlds) == 3 and worlds["world"].tolist() == [0, 1, 2], "a world per replicate"
+    assert set(worlds["peer_effect_per_year"]) <= {0.2, 0.4, 0.6, 0.8}, "draws come from it"
+    rows = worlds["posterior_draw"].to_numpy()
+    assert (worlds["competition_per_year"].to_numpy() == [0.5, 1.0, 1.5, 2.0][0] + 0.5 * rows
+            ).all(), "a posterior row is drawn whole: its values stay together"
     manifest = json.loads((tmp_path / "post" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["posterior"]["sha256"] == hashlib.sha256(posterior.read_bytes()).hexdigest()
-    assert "posterior draws from posterior.parquet" in done.stdout, done.stdout
+    origins = {d["parameter"]: d["origin"] for d in manifest["worlds"]["distributions"]}
+    assert origins["peer_effect_per_year"] == "posterior" \
+        and origins["visit_conversion_prob"] == "prior", origins
+    assert "calibrated values from posterior.parquet" in done.stdout, done.stdout
 
     pd.DataFrame({"not_a_parameter": [1.0]}).to_parquet(tmp_path / "bad.parquet")
     bad = catfish("compare", str(path), "--out", "bad", "--posterior", "bad.parquet",

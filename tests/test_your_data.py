@@ -292,8 +292,12 @@ def test_report_reads_only_the_results_folder(small):
     gone = invoke("report", "res", "--lang", "en", "--out", "after-delete.html")
     assert gone.exit_code == 0, f"the originals are not needed: {gone.stderr}"
     record = json.loads((small / "res" / "manifest.json").read_text(encoding="utf-8"))
-    assert set(record["inputs"]) == {"inputs/comparison.yaml", "inputs/base-scenario.yaml",
-                                     "inputs/assumptions.json"}, record["inputs"]
+    assert set(record["inputs"]) == {
+        "inputs/comparison.yaml", "inputs/base-scenario.yaml", "inputs/assumptions.json",
+        "inputs/posterior.parquet", "inputs/priors.yaml", "inputs/instrument_priors.yaml"}, \
+        f"the inputs and what the worlds were drawn from: {record['inputs']}"
+    assert record["inputs"]["inputs/priors.yaml"]["from"] == "shipped: priors.yaml", \
+        "a shipped file is named, not its install path"
     assert all(len(v["sha256"]) == 64 for v in record["inputs"].values()), record["inputs"]
 
 
