@@ -1,4 +1,12 @@
-"""Chinese labels need a CJK font; find one, or fall back to English with a clear warning."""
+"""Chinese labels need a CJK font: the machine's own, else the one Catfish ships.
+
+Catfish ships "Catfish Sans SC" (``experiments/fonts_data/``, a subset of Noto Sans CJK SC under
+the SIL Open Font License, made by ``tools/make_cjk_font.py``), so a machine with only Python
+draws Chinese charts too. A CJK font installed on the machine is preferred: it covers every
+character, where the shipped one covers GB2312 and Catfish's own text. Only if neither can be
+used (the shipped file missing from a broken install) do charts fall back to English, with a
+warning.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +21,18 @@ CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "Not
 # file names of those fonts (lower case), to find them when matplotlib's cache predates them
 CJK_FILE_KEYS = ("notosanscjk", "notoserifcjk", "notosanssc", "sourcehansans", "wqy",
                  "simhei", "msyh", "pingfang")
+BUNDLED_FONT = Path(__file__).parent / "fonts_data" / "CatfishSansSC-Regular.otf"
 
 
 def cjk_family() -> str | None:
+    """Name of a font family that covers Chinese, the machine's or the shipped one, or None.
+
+    None means no usable CJK font at all: none installed and the shipped file missing.
+    """
+    return system_cjk_family() or bundled_cjk_family()
+
+
+def system_cjk_family() -> str | None:
     """Name of an installed font family that covers Chinese, or None.
 
     matplotlib caches the fonts it found when it first ran; a CJK font installed later (as CI
@@ -33,6 +50,29 @@ def cjk_family() -> str | None:
     return family
 
 
+def bundled_cjk_family() -> str | None:
+    """Register the font Catfish ships with matplotlib and return its family name.
+
+    Returns:
+        The family name ("Catfish Sans SC"), or None if the file is missing or unreadable.
+    """
+    if not BUNDLED_FONT.is_file():
+        return None
+    family = _registered_family(BUNDLED_FONT)
+    if family is None:  # not yet: addfont would add it a second time
+        try:
+            font_manager.fontManager.addfont(BUNDLED_FONT)
+        except (OSError, RuntimeError, ValueError):
+            return None  # a damaged file: as if it were missing
+        family = _registered_family(BUNDLED_FONT)
+    return family
+
+
+def _registered_family(path: Path) -> str | None:
+    return next((entry.name for entry in font_manager.fontManager.ttflist
+                 if Path(entry.fname) == path), None)
+
+
 def _known_cjk_family() -> str | None:
     installed = {f.name for f in font_manager.fontManager.ttflist}
     return next((family for family in CJK_FAMILIES if family in installed), None)
@@ -41,17 +81,21 @@ def _known_cjk_family() -> str | None:
 def use_language(lang: str) -> str:
     """Prepare matplotlib for ``lang`` and return the language charts will actually use.
 
-    For ``"zh"`` without a CJK font, warn once and return ``"en"`` so that charts never show
-    boxes in place of characters. Install Debian's ``fonts-noto-cjk`` to get Chinese charts.
+    For ``"zh"`` the charts use an installed CJK font or else the shipped one. Only when
+    neither is usable (a broken install) does it warn and return ``"en"``, so that charts never
+    show boxes in place of characters.
     """
     if lang != "zh":
         return "en"
     family = cjk_family()
     if family is None:
-        warnings.warn("no CJK font found (install fonts-noto-cjk): charts use English labels",
-                      stacklevel=2)
+        warnings.warn(f"no CJK font found (none installed, and {BUNDLED_FONT.name} is missing "
+                      "from this installation of Catfish: reinstall it, or install "
+                      "fonts-noto-cjk): charts use English labels", stacklevel=2)
         return "en"
     rcParams["font.family"] = "sans-serif"
-    rcParams["font.sans-serif"] = [family, *rcParams["font.sans-serif"]]
+    # first, and only once however often charts are drawn in this process
+    rcParams["font.sans-serif"] = [family, *(f for f in rcParams["font.sans-serif"]
+                                             if f != family)]
     rcParams["axes.unicode_minus"] = False
     return "zh"

@@ -31,7 +31,8 @@ TEXT: dict[str, dict[str, str]] = {
         "cost_title": "成本效益：额外支出与额外转型企业",
         "failures_title": "各阶段失败的项目",
         "budget_title": "预算使用进度",
-        "charts_in_english": "本机未找到中文字体（请安装 fonts-noto-cjk），图表使用英文标注。",
+        "charts_in_english": "未找到可用的中文字体（Catfish自带的字体缺失，请重新安装Catfish），"
+                             "图表使用英文标注。",
         "assumptions_title": "主要假设及来源",
         "behaviour_calibrated": "企业行为参数取自依据试点数据校准的后验分布的中位数"
                                 "（见 docs/calibration.md）。",
@@ -97,8 +98,8 @@ TEXT: dict[str, dict[str, str]] = {
         "cost_title": "Cost-effectiveness: extra money against extra firms",
         "failures_title": "Failed projects by stage",
         "budget_title": "Budget use over time",
-        "charts_in_english": "No Chinese font was found (install fonts-noto-cjk): the charts "
-                             "use English labels.",
+        "charts_in_english": "No usable Chinese font was found (the font Catfish ships is "
+                             "missing: reinstall Catfish): the charts use English labels.",
         "assumptions_title": "Main assumptions and their sources",
         "behaviour_calibrated": "Firms' behavioural parameters are the medians of the posterior "
                                 "calibrated against the pilot data (docs/calibration.md).",

@@ -175,11 +175,28 @@ def test_bad_results_folder_is_one_line(tmp_path):
 
 
 def test_without_a_cjk_font_the_chinese_report_says_its_charts_are_english(results,
-                                                                           monkeypatch):
+                                                                           monkeypatch,
+                                                                           tmp_path):
+    import warnings
+
+    from matplotlib import rc_context, rcParamsDefault
+
     from experiments import fonts
 
-    monkeypatch.setattr(fonts, "cjk_family", lambda: None)
+    # no CJK font on the machine: the charts use the font Catfish ships, and stay Chinese; the
+    # default font list, not one an earlier Chinese chart put the machine's CJK font in
+    monkeypatch.setattr(fonts, "system_cjk_family", lambda: None)
+    default_fonts = {"font.sans-serif": rcParamsDefault["font.sans-serif"]}
+    with rc_context(default_fonts), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        html = render(load_results(results), "zh")
+    font_warnings = [str(w.message) for w in caught
+                     if "missing from" in str(w.message) or "CJK" in str(w.message)]
+    assert not font_warnings, f"the shipped font draws every chart label: {font_warnings[:3]}"
+    assert "未找到可用的中文字体" not in html, "with the shipped font the charts are Chinese"
+    # nor the shipped font (a broken install): no usable CJK font at all
+    monkeypatch.setattr(fonts, "BUNDLED_FONT", tmp_path / "CatfishSansSC-Regular.otf")
     with pytest.warns(UserWarning, match="no CJK font"):
         html = render(load_results(results), "zh")
-    assert "本机未找到中文字体" in html, "the page says why its charts are in English"
+    assert "未找到可用的中文字体" in html, "the page says why its charts are in English"
     assert '<html lang="zh-CN">' in html and "结论" in html, "the page's own text stays Chinese"
