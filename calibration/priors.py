@@ -35,6 +35,9 @@ class Prior(Section):
     source: str = Field(min_length=1, max_length=1000, description="where the range comes from")
     source_zh: str = Field("", max_length=1000,
                            description="the source in Chinese (the Chinese report shows it)")
+    measure: str = Field("", max_length=1000,
+                         description="what could pin the parameter down: the data to collect")
+    measure_zh: str = Field("", max_length=1000, description="the same in Chinese")
     scenario: str | None = Field(None, min_length=1, max_length=80,
                                  description="the one shipped scenario the parameter is "
                                              "calibrated in (a fact of that place, such as its "

@@ -56,6 +56,9 @@ class InstrumentPrior(Section):
     unit: str = Field(min_length=1, max_length=40)
     source: str = Field(min_length=1, max_length=1000, description="where the range comes from")
     source_zh: str = Field("", max_length=1000, description="the source in Chinese")
+    measure: str = Field("", max_length=1000,
+                         description="what could pin it down: the data to collect")
+    measure_zh: str = Field("", max_length=1000, description="the same in Chinese")
 
     @model_validator(mode="after")
     def _ordered(self) -> InstrumentPrior:
@@ -113,6 +116,8 @@ class Uncertainty:
         unit: Unit, for people.
         source: Where the range comes from (English).
         source_zh: The same in Chinese (empty: use ``source``).
+        measure: What could pin it down: the data to collect (English; may be empty).
+        measure_zh: The same in Chinese.
     """
 
     key: str
@@ -124,6 +129,8 @@ class Uncertainty:
     unit: str
     source: str
     source_zh: str = ""
+    measure: str = ""
+    measure_zh: str = ""
 
     @property
     def instrument(self) -> str | None:
@@ -163,7 +170,8 @@ def comparison_uncertainties(base: Scenario, mixes: Iterable[Scenario], *,
             key=name, origin="posterior" if name in calibrated else "prior", low=prior.low,
             high=prior.high, integer=False,
             labels={lang: parameter_label(name, lang) for lang in ("zh", "en")},
-            unit=_unit(name), source=prior.source, source_zh=prior.source_zh)
+            unit=_unit(name), source=prior.source, source_zh=prior.source_zh,
+            measure=prior.measure, measure_zh=prior.measure_zh)
     used = {p.instrument for s in mixes for p in s.policies}
     for key, prior in load_instrument_priors().items():
         if prior.instrument in used:
@@ -171,7 +179,7 @@ def comparison_uncertainties(base: Scenario, mixes: Iterable[Scenario], *,
                 key=key, origin="instrument prior", low=prior.low, high=prior.high,
                 integer=is_whole(prior.instrument, prior.parameter),
                 labels=prior.labels.model_dump(), unit=prior.unit, source=prior.source,
-                source_zh=prior.source_zh)
+                source_zh=prior.source_zh, measure=prior.measure, measure_zh=prior.measure_zh)
     for given in extra:
         found[given.parameter] = _from_spec(given, found.get(given.parameter))
     return list(found.values())
@@ -190,9 +198,11 @@ def _from_spec(spec: PriorSpec, shipped: Uncertainty | None) -> Uncertainty:
         dict(shipped.labels) if shipped is not None else default_labels
     unit = spec.unit or (shipped.unit if shipped is not None else
                          "" if "." in spec.parameter else _unit(spec.parameter))
-    return Uncertainty(key=spec.parameter, origin="comparison", low=spec.low, high=spec.high,
-                       integer=integer, labels=labels, unit=unit, source=spec.source,
-                       source_zh=spec.source_zh)
+    return Uncertainty(
+        key=spec.parameter, origin="comparison", low=spec.low, high=spec.high, integer=integer,
+        labels=labels, unit=unit, source=spec.source, source_zh=spec.source_zh,
+        measure=spec.measure or (shipped.measure if shipped is not None else ""),
+        measure_zh=spec.measure_zh or (shipped.measure_zh if shipped is not None else ""))
 
 
 def _unit(name: str) -> str:

@@ -49,6 +49,9 @@ class PriorSpec(Section):
     labels: Labels | None = Field(None, description="names for people (default: the "
                                                     "codebook's, or the shipped prior's)")
     unit: str = Field("", max_length=40, description="unit, for people")
+    measure: str = Field("", max_length=1000,
+                         description="what could pin it down (default: the shipped prior's)")
+    measure_zh: str = Field("", max_length=1000, description="the same in Chinese")
 
     @model_validator(mode="after")
     def _ordered(self) -> PriorSpec:
