@@ -11,8 +11,8 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 	touch $@
 
-demo: $(BIN)/.installed          ## set up, compare the shipped Jieyang policy mixes, write the report
-	$(BIN)/catfish compare compare-jieyang-2023 --replicates 1000 --workers 2 --posterior
+demo: $(BIN)/.installed          ## set up, compare the shipped Jieyang policy mixes across 1,000 worlds, write the report
+	$(BIN)/catfish compare compare-jieyang-2023 --replicates 1000 --workers 2
 
 test: $(BIN)/.installed lint     ## set up, lint, then run the whole test suite
 	$(BIN)/python -m pytest -q

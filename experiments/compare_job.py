@@ -30,6 +30,7 @@ from calibration.worlds import (
 )
 from experiments import compare as cmp
 from experiments import kept_inputs as inputs
+from experiments import robust
 from experiments.files import check_output, claim_output, finish, write_atomic
 from experiments.resources import JobEstimate, estimate_runs
 from scenarios import comparison as comparisons
@@ -39,7 +40,8 @@ CHARTS = ["transformed_over_time.png", "target_probability.png", "paired_differe
           "cost_effectiveness.png"]
 RESULT_FILES = [f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")] \
     + CHARTS + ["manifest.json", "report.html"]
-WORLD_FILES = ["worlds.csv", "worlds.parquet"]
+ROBUST_CHARTS = ["spread_over_worlds.png", "flip_map.png"]
+WORLD_FILES = ["worlds.csv", "worlds.parquet", *robust.FILES, *ROBUST_CHARTS]
 SHIPPED = "<shipped>"  # posterior: the shipped one
 
 
@@ -143,12 +145,18 @@ def run_comparison(job: ComparisonJob, *, executor: Executor | None = None, work
     done = cmp.run(job.tasks, executor=executor, workers=workers, progress=progress)
     runs, timeseries = cmp.runs_table(done), cmp.timeseries_table(done)
     del done
+    analysis = None
     if job.worlds is not None:
         write_table(out, "worlds", job.worlds)
+        analysis = robust.analyse(runs, job.worlds, job.uncertainties, chosen.spec.objective)
+        for name, table in analysis.tables().items():
+            write_table(out, name, table)
     summary = cmp.mix_table(chosen).merge(cmp.summarise(runs), on="mix", how="right")
     for table_name, table in zip(TABLES, (runs, summary, timeseries), strict=True):
         write_table(out, table_name, table)
     write_charts(out, chosen, summary, timeseries, job.replicates, lang)
+    if analysis is not None:
+        write_robust_charts(out, chosen, summary, analysis, job, lang)
     record = cmp.manifest(chosen, replicates=job.replicates, seed=job.seed, workers=workers,
                           started=started.isoformat(timespec="seconds"),
                           wall_seconds=time.perf_counter() - clock,
@@ -174,10 +182,31 @@ def worlds_record(job: ComparisonJob) -> dict[str, object]:
     if job.worlds is None:
         return {"fixed": True, "rule": "every replicate runs the files' point values (--fixed)"}
     return {"fixed": False, "count": len(job.worlds),
+            "objective": job.comparison.spec.objective,
             "rule": f"replicate r runs world r and seed {job.seed} + r in every mix; "
                     "calibrated parameters drawn jointly from the posterior by weight (seed "
                     f"{job.seed}), the others from a Latin hypercube over their priors",
             "distributions": [u.record() for u in job.uncertainties]}
+
+
+def write_robust_charts(out: Path, chosen: comparisons.Comparison, summary: pd.DataFrame,
+                        analysis: robust.RobustResult, job: ComparisonJob, lang: str) -> None:
+    """The spread of each mix over the worlds, and where the lead flips, as PNG files."""
+    import matplotlib.pyplot as plt
+
+    from experiments import robust_charts
+    from experiments.fonts import use_language
+
+    lang = use_language(lang)
+    figures = robust_charts.comparison_figures(
+        analysis, job.worlds,
+        mix_labels=dict(zip(summary["mix"], summary[f"label_{lang}"], strict=True)),
+        parameter_labels={u.key: robust_charts.labelled(u.labels.get(lang, u.key), u.unit, lang)
+                          for u in job.uncertainties},
+        target=chosen.base.target.firms, lang=lang)
+    for file_name, fig in figures.items():
+        write_atomic(out / file_name, lambda f, fig=fig: fig.savefig(f, dpi=120, format="png"))
+        plt.close(fig)
 
 
 def write_charts(out: Path, chosen: comparisons.Comparison, summary: pd.DataFrame,

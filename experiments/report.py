@@ -26,11 +26,12 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from experiments import charts, report_charts
+from experiments import charts, report_charts, report_robust, robust_charts
 from experiments.compare import BASE, bands, probability
 from experiments.files import check_target, claim, write_atomic
 from experiments.fonts import use_language
 from experiments.kept_inputs import read_assumptions, read_scenario
+from experiments.report_robust_text import ROBUST_TEXT
 from experiments.report_text import TEXT
 from scenarios.schema import Scenario
 from sim.codebook import instrument_label, parameter_label
@@ -52,6 +53,7 @@ class Results:
     summary: pd.DataFrame
     timeseries: pd.DataFrame
     manifest: dict[str, Any]
+    robust: report_robust.RobustView | None = None  # the analysis across worlds, if any
 
     @property
     def reference(self) -> str:
@@ -82,7 +84,12 @@ def load_results(folder: str | Path) -> Results:
     if summary.empty or not required <= set(summary.columns):
         raise ReportError(f"{folder / 'summary.parquet'}: not a comparison summary (needs "
                           f"columns {', '.join(sorted(required))})")
-    return Results(folder, summary, timeseries, manifest)
+    try:
+        robust = report_robust.load(folder, manifest)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ReportError(f"{folder}: the analysis across worlds cannot be read "
+                          f"({type(exc).__name__}: {str(exc)[:120]})") from None
+    return Results(folder, summary, timeseries, manifest, robust)
 
 
 # a line break in a YAML folded block becomes a space, which Chinese does not put between
@@ -145,14 +152,32 @@ def best_mix(results: Results) -> pd.Series:
 
 
 def headline(results: Results, lang: str) -> str:
-    """The headline: the surest mix, its cost per firm, and a cheaper mix almost as sure.
+    """The headline, led by the robust finding when the comparison ran across worlds.
 
-    The mix most likely to reach the target, how likely, at what cost per firm and per
-    additional firm; then the cheapest mix that is almost as sure, if there is one.
+    Across worlds (``report_robust.headline``): which mix holds up in how many worlds, its
+    regret, its chance of the target, when another wins, what to measure first. With
+    ``--fixed``: the mix most likely to reach the target, how likely, at what cost per firm
+    and per additional firm, then the cheapest mix that is almost as sure, if there is one,
+    after a warning that the intervals hold chance only.
 
     A difference from the reference whose 95 % interval includes 0 is said to be within
     chance, and no cost per additional firm is quoted for it.
     """
+    first = results.summary.iloc[0]
+    if results.robust is not None:
+        return report_robust.headline(
+            results.robust, _labels(results, lang), target=int(first.target_firms),
+            deadline=str(first.deadline), lang=lang)
+    return ROBUST_TEXT[lang]["fixed_warning"] + (" " if lang == "en" else "") + \
+        fixed_headline(results, lang)
+
+
+def _labels(results: Results, lang: str) -> dict[str, str]:
+    return dict(zip(results.summary["mix"], results.summary[f"label_{lang}"], strict=True))
+
+
+def fixed_headline(results: Results, lang: str) -> str:
+    """The headline of a comparison without worlds (see :func:`headline`)."""
     text = TEXT[lang]
     summary = results.summary
     best = best_mix(results)
@@ -212,6 +237,21 @@ def _png(figure: Any) -> str:
 
 def figures(results: Results, lang: str) -> dict[str, str]:
     """Every chart of the report as a PNG data URI, labelled in ``lang``."""
+    found = _figures(results, lang)
+    if results.robust is not None:
+        view = results.robust
+        about = view.result.value_of_information.set_index("parameter")
+        robust = robust_charts.comparison_figures(
+            view.result, view.worlds, mix_labels=_labels(results, lang),
+            parameter_labels={p: robust_charts.labelled(str(a[f"label_{lang}"]), str(a["unit"]),
+                                                        lang) for p, a in about.iterrows()},
+            target=int(results.summary.iloc[0].target_firms), lang=lang)
+        found.update(spread=_png(robust["spread_over_worlds.png"]),
+                     flip_map=_png(robust["flip_map.png"]))
+    return found
+
+
+def _figures(results: Results, lang: str) -> dict[str, str]:
     summary, timeseries = results.summary, results.timeseries
     labels = dict(zip(summary["mix"], summary[f"label_{lang}"], strict=True))
     first = summary.iloc[0]
@@ -239,12 +279,12 @@ def figures(results: Results, lang: str) -> dict[str, str]:
 def assumptions(results: Results, scenario: Scenario | None, lang: str) -> dict[str, Any]:
     """The main assumptions: the behaviour's origin, its parameters, the scenario's sources."""
     text = TEXT[lang]
-    posterior = results.manifest.get("posterior")
+    worlds = results.robust is not None
     parameter_set = scenario.behaviour.parameter_set if scenario else "?"
     return {
         "behaviour": text["behaviour_" + ("calibrated" if parameter_set == "calibrated"
                                           else "default")],
-        "uncertainty": text["with_posterior"] if posterior else text["without_posterior"],
+        "uncertainty": text["with_worlds"] if worlds else text["without_worlds"],
         "parameters": parameter_rows(read_assumptions(results.folder)["parameters"], lang),
         "sources": [{"document": s.document,
                      "note": _zh_text(s.note_zh or s.note) if lang == "zh" else s.note}
@@ -361,11 +401,27 @@ def render(results: Results, lang: str = "zh") -> str:
     scenario = read_scenario(results.folder)
     text = TEXT[lang]
     return _environment().get_template("report.html.j2").render(
-        lang=lang, t=text, title=_comparison_label(results, lang),
+        lang=lang, t=text, r=ROBUST_TEXT[lang], title=_comparison_label(results, lang),
         headline=headline(results, lang), mixes=mix_rows(results, lang),
         figures=figures(results, chart_lang), charts_in_english=chart_lang != lang,
+        robust=robust_context(results, lang),
         assumptions=assumptions(results, scenario, lang), fit=model_fit(results, lang),
         details=details(results, scenario, lang))
+
+
+def robust_context(results: Results, lang: str) -> dict[str, Any] | None:
+    """The report's sections on the worlds: tables, flips, what to measure, what is known."""
+    view = results.robust
+    if view is None:
+        return None
+    labels = _labels(results, lang)
+    return {"n": view.n, "words": report_robust.objective_words(view, lang),
+            "rows": report_robust.robust_rows(view, labels),
+            "flips": report_robust.flip_rows(view, labels, lang),
+            "measure": report_robust.measure_rows(view, lang),
+            "drivers": report_robust.driver_rows(view, lang),
+            "best": labels.get(view.result.best, view.result.best),
+            "pinned": report_robust.pinned(view, lang)}
 
 
 def _comparison_label(results: Results, lang: str) -> str:

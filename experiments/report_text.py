@@ -37,9 +37,11 @@ TEXT: dict[str, dict[str, str]] = {
         "behaviour_calibrated": "企业行为参数取自依据试点数据校准的后验分布的中位数"
                                 "（见 docs/calibration.md）。",
         "behaviour_default": "企业行为参数为文档中的默认假设值，未经校准。",
-        "with_posterior": "每次重复模拟抽取一组后验参数，结果区间同时反映参数不确定性和随机性。",
-        "without_posterior": "结果区间只反映随机性，不含参数不确定性"
-                             "（使用 --posterior 可纳入参数不确定性）。",
+        "with_worlds": "表中取值是校准后验的中位数和默认假设；比较中的每次重复模拟则运行一个"
+                       "可能情景（校准参数按后验分布联合抽样，其余参数在其合理范围内抽样），"
+                       "因此结果区间同时反映模型不知道的东西和随机性。",
+        "without_worlds": "比较固定了这些取值（--fixed）：结果区间只反映随机性，"
+                          "不含参数的不确定性。",
         "parameters_intro": "模型运行所用的企业行为参数（先列经校准的参数）：",
         "col_parameter": "参数", "col_value": "取值", "col_origin": "取值依据",
         "col_range": "合理范围（先验）", "col_range_source": "范围依据",
@@ -105,10 +107,13 @@ TEXT: dict[str, dict[str, str]] = {
                                 "calibrated against the pilot data (docs/calibration.md).",
         "behaviour_default": "Firms' behavioural parameters are the documented default "
                              "assumptions, not calibrated.",
-        "with_posterior": "Each replicate runs one draw from the calibrated posterior: the "
-                          "intervals carry parameter uncertainty as well as chance.",
-        "without_posterior": "The intervals carry chance only, not parameter uncertainty "
-                             "(--posterior adds it).",
+        "with_worlds": "The values below are the calibrated posterior's medians and the "
+                       "default assumptions; each replicate of the comparison runs one "
+                       "plausible world instead (calibrated parameters drawn jointly from the "
+                       "posterior, the others across their plausible ranges), so the intervals "
+                       "carry what the model does not know as well as chance.",
+        "without_worlds": "The comparison held these values fixed (--fixed): its intervals "
+                          "carry chance only, not parameter uncertainty.",
         "parameters_intro": "The behavioural parameters the model runs on (calibrated ones "
                             "first):",
         "col_parameter": "Parameter", "col_value": "Value", "col_origin": "Value from",

@@ -31,12 +31,22 @@ HOSTILE = "<script>alert(1)</script>"
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    """A small comparison's results folder, as catfish compare writes it."""
+    """A small comparison's results folder, as catfish compare writes it (across worlds)."""
     folder = tmp_path_factory.mktemp("report")
     path = write_files(folder)
-    done = catfish("compare", str(path), "--out", "out", cwd=folder)
+    done = catfish("compare", str(path), "--out", "out", "--replicates", "8", cwd=folder)
     assert done.returncode == 0, f"catfish compare failed: {done.stderr}"
     assert "Report: " in done.stdout, f"compare should print the report's path:\n{done.stdout}"
+    return folder / "out"
+
+
+@pytest.fixture(scope="module")
+def fixed(tmp_path_factory):
+    """The same comparison with --fixed: point values, no worlds."""
+    folder = tmp_path_factory.mktemp("report-fixed")
+    path = write_files(folder)
+    done = catfish("compare", str(path), "--out", "out", "--fixed", cwd=folder)
+    assert done.returncode == 0, f"catfish compare --fixed failed: {done.stderr}"
     return folder / "out"
 
 
@@ -53,13 +63,41 @@ def test_compare_writes_a_self_contained_chinese_report(results):
     assert external_references(html) == [], f"nothing may be fetched: {external_references(html)}"
     assert "<script" not in html.lower(), "the report runs no script"
     images = re.findall(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]{1000,}"', html)
-    assert len(images) == 5, f"five embedded charts expected, found {len(images)}"
-    for section in ("headline", "mixes", "over-time", "probability", "cost", "failures",
-                    "budget", "assumptions", "fit", "details"):
+    assert len(images) == 7, f"seven embedded charts expected (two across worlds), found " \
+                             f"{len(images)}"
+    for section in ("headline", "robust", "flips", "measure", "pinned", "mixes", "over-time",
+                    "probability", "cost", "failures", "budget", "assumptions", "fit",
+                    "details"):
         assert f'id="{section}"' in html, f"section {section} missing"
+    headline = re.search(r'<p class="headline">(.*?)</p>', html, re.S).group(1)
+    assert headline.startswith("在8个可能情景中"), f"the headline leads with the worlds: {headline}"
 
 
-def test_headline_numbers_are_in_the_page_as_text(results):
+def test_the_robust_headline_says_who_holds_up_when_it_flips_and_what_to_measure(results):
+    loaded = load_results(results)
+    table = loaded.robust.result.robustness.set_index("mix")
+    best = loaded.robust.result.best
+    label = loaded.summary.set_index("mix").loc[best, "label_en"]
+    sentence = headline(loaded, "en")
+    assert sentence.startswith("Across 8 plausible worlds") and label in sentence, sentence
+    assert f"in {table.loc[best, 'p_best']:.0%} of them" in sentence, \
+        f"P(best) {table.loc[best, 'p_best']:.0%} in: {sentence}"
+    assert "beats it" in sentence or "No mix beats it" in sentence, "who else wins, or none"
+    assert "worth" in sentence or "Worth finding out first" in sentence, "what to measure"
+
+
+def test_a_fixed_comparison_says_its_intervals_hold_chance_only(fixed):
+    html = render(load_results(fixed), "en")
+    images = re.findall(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]{1000,}"', html)
+    assert len(images) == 5, f"five charts without worlds, found {len(images)}"
+    assert 'id="robust"' not in html, "no robustness section without worlds"
+    headline = re.search(r'<p class="headline">(.*?)</p>', html, re.S).group(1)
+    assert headline.startswith("This comparison holds every unknown of the model fixed"), \
+        f"the warning leads: {headline}"
+
+
+def test_headline_numbers_are_in_the_page_as_text(fixed):
+    results = fixed
     summary = pd.read_parquet(results / "summary.parquet")
     html = render(load_results(results), "en")
     best = best_mix(load_results(results))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiments.report import best_mix, load_results
+from experiments.report import load_results
 from tests.test_report import results  # noqa: F401 - the module's fixture, reused
 
 
@@ -46,14 +46,19 @@ def test_report_in_headless_chromium(browser, results, tmp_path):  # noqa: F811
 
     images = browser.execute_script(
         "return Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
-    assert len(images) == 5 and all(done and width > 0 for done, width in images), \
+    assert len(images) == 7 and all(done and width > 0 for done, width in images), \
         f"every chart loaded: {images}"
 
     summary = pd.read_parquet(results / "summary.parquet")
     headline = browser.find_element("css selector", "#headline").text
-    best = best_mix(load_results(results))
-    assert f"{best.target_met_prob:.0%}" in headline and best.label_zh in headline, \
+    loaded = load_results(results)
+    best = loaded.robust.result.best
+    p_best = loaded.robust.result.robustness.set_index("mix").loc[best, "p_best"]
+    label = summary.set_index("mix").loc[best, "label_zh"]
+    assert f"{p_best:.0%}" in headline and label in headline, \
         f"the headline's numbers as text: {headline}"
+    robust = browser.find_element("css selector", "#robust").text
+    assert label in robust, f"the robustness table as text: {robust[:200]}"
     table = browser.find_element("css selector", "#mixes").text
     for value in summary["transformed_by_deadline_mean"]:
         assert f"{value:,.0f}" in table, f"{value:,.0f} in the table as text"

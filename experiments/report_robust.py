@@ -1,0 +1,275 @@
+"""The report's account of a comparison across plausible worlds: headline, tables and charts.
+
+Everything here is read from the results folder (``robustness``, ``flips``,
+``value_of_information``, ``worlds`` and ``runs`` tables, and the manifest's account of where
+each distribution came from) and formatted for people in Chinese or English. The headline says,
+in this order: which mix holds up in how many worlds and at what regret, how likely it is to
+reach the target, when another mix wins, and what to find out before choosing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from experiments import robust
+from experiments.analysis import get_objective
+from experiments.compare import probability
+from experiments.report_robust_text import ROBUST_TEXT
+
+SIGNIFICANT = 1.96  # a value of information counts when it clears 1.96 standard errors
+CONCENTRATED = 2.0  # a rule is worth saying when its region holds the event twice as often
+DRIVER_SHARE = 0.05  # a parameter explaining less of a result than this is not named
+
+
+@dataclass(frozen=True)
+class RobustView:
+    """A comparison's analysis across worlds, as the report reads it."""
+
+    result: robust.RobustResult
+    worlds: pd.DataFrame
+    distributions: list[dict[str, Any]]
+
+    @property
+    def n(self) -> int:
+        """How many worlds."""
+        return len(self.worlds)
+
+
+def load(folder: Path, manifest: dict[str, Any]) -> RobustView | None:
+    """The analysis in a results folder (None for a comparison run with ``--fixed``)."""
+    worlds = manifest.get("worlds") or {}
+    if worlds.get("fixed", True):
+        return None
+    loaded = robust.load(folder, worlds.get("objective", "transformed"))
+    if loaded is None:
+        return None
+    result, table = loaded
+    return RobustView(result, table, list(worlds.get("distributions", [])))
+
+
+def _pct(x: float) -> str:
+    return "–" if not math.isfinite(x) else probability(x, 0, percent=True)
+
+
+def _amount(value: float, objective: str) -> str:
+    """A difference in the objective's unit, for a sentence."""
+    if not math.isfinite(value):
+        return "–"
+    if objective == "p_target":
+        value *= 100
+    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:.1f}"
+
+
+def _label(labels: dict[str, str], mix: str) -> str:
+    return labels.get(mix, mix)
+
+
+def headline(view: RobustView, mix_labels: dict[str, str], *, target: int, deadline: str,
+             lang: str) -> str:
+    """The robust finding in a few sentences (see the module docstring)."""
+    text = ROBUST_TEXT[lang]
+    result, objective = view.result, view.result.objective
+    best = result.robustness.set_index("mix").loc[result.best]
+    sentence = text["headline"].format(
+        n=view.n, best=_label(mix_labels, result.best), p_best=_pct(best["p_best"]),
+        best_at=text[f"best_at_{objective}"],
+        regret=text[f"regret_{objective}"].format(
+            value=_amount(best["expected_regret"], objective)),
+        p_target=_pct(best["p_target"]), lo=_pct(best["p_target_lo"]),
+        hi=_pct(best["p_target_hi"]), target=target, deadline=deadline)
+    return (sentence + _flip_sentence(view, mix_labels, lang) + _miss_sentence(view, lang)
+            + _measure_sentence(view, lang))
+
+
+def telling(row: pd.Series, worlds: int, lang: str) -> str | None:
+    """A flip rule worth saying in words, or None.
+
+    A rule is told when PRIM's box reached its density, or when the box at least doubles how
+    often the event happens (a region where a rival wins in 40 % of worlds, against 12 %
+    overall, is worth knowing even if it is no sure thing).
+    """
+    rule = row.get(f"rule_{lang}")
+    if not isinstance(rule, str) or not rule or not worlds:
+        return None
+    rate = int(row["worlds"]) / worlds
+    if row.get("note") == "weak" and not float(row["density"]) >= CONCENTRATED * rate:
+        return None
+    return rule
+
+
+def _flip_sentence(view: RobustView, mix_labels: dict[str, str], lang: str) -> str:
+    text = ROBUST_TEXT[lang]
+    flips = view.result.flips
+    rivals = flips[(flips["mix"] == view.result.best) & (flips["rival"] != "target")]
+    if rivals.empty or int(rivals["worlds"].max()) == 0:
+        return text["flip_never"]
+    row = rivals.sort_values("worlds", ascending=False).iloc[0]
+    rival = _label(mix_labels, str(row["rival"]))
+    share = _pct(int(row["worlds"]) / view.n)
+    rule = telling(row, view.n, lang)
+    if rule is not None:
+        return text["flip_rule"].format(rival=rival, share=share, rule=rule,
+                                        mass=_pct(row["mass"]), density=_pct(row["density"]))
+    return text["flip_no_rule"].format(rival=rival, share=share)
+
+
+def _miss_sentence(view: RobustView, lang: str) -> str:
+    flips = view.result.flips
+    misses = flips[(flips["mix"] == view.result.best) & (flips["rival"] == "target")]
+    if misses.empty:
+        return ""
+    row = misses.iloc[0]
+    rule = telling(row, view.n, lang)
+    if rule is None:
+        return ""
+    return ROBUST_TEXT[lang]["miss_rule"].format(rule=rule, mass=_pct(row["mass"]),
+                                                 density=_pct(row["density"]))
+
+
+def worth_measuring(view: RobustView) -> pd.DataFrame:
+    """The parameters whose value of information clears its noise, the most valuable first."""
+    info = view.result.value_of_information
+    se = info["value_se"].fillna(0.0)
+    return info[(info["value"] > 0) & (info["value"] > SIGNIFICANT * se)]
+
+
+def _measure_sentence(view: RobustView, lang: str) -> str:
+    text = ROBUST_TEXT[lang]
+    worth = worth_measuring(view)
+    if worth.empty:
+        return text["measure_none"] + _drivers_sentence(view, lang)
+    top = worth.iloc[0]
+    measure = top.get("measure_zh" if lang == "zh" else "measure") or \
+        top.get("source_zh" if lang == "zh" else "source", "")
+    objective = view.result.objective
+    return text["measure_first"].format(
+        label=top.get(f"label_{lang}", top["parameter"]), measure=measure,
+        gain=text[f"gain_{objective}"].format(value=_amount(top["value"], objective)))
+
+
+def drivers(view: RobustView, limit: int = 2) -> pd.DataFrame:
+    """The parameters that explain most of the best mix's own result, largest share first."""
+    shares = view.result.variance_shares
+    own = shares[(shares["mix"] == view.result.best) & (shares["quantity"] == robust.OUTCOME)]
+    return own[own["share"] >= DRIVER_SHARE].sort_values("share", ascending=False).head(limit)
+
+
+def _drivers_sentence(view: RobustView, lang: str) -> str:
+    text = ROBUST_TEXT[lang]
+    named = [text["driver"].format(label=r.get(f"label_{lang}") or r["parameter"],
+                                   share=_pct(r["share"]))
+             for r in drivers(view).to_dict("records")]
+    if not named:
+        return ""
+    return text["drivers"].format(drivers=("和" if lang == "zh" else " and ").join(named))
+
+
+def robust_rows(view: RobustView, mix_labels: dict[str, str]) -> list[dict[str, str]]:
+    """The robustness table, one row per mix, formatted."""
+    objective = view.result.objective
+    rows = []
+    for r in view.result.robustness.itertuples(index=False):
+        rows.append({
+            "mix": r.mix, "label": _label(mix_labels, r.mix), "best": r.mix == view.result.best,
+            "p_best": f"{_pct(r.p_best)} ({_pct(r.p_best_lo)}–{_pct(r.p_best_hi)})",
+            "regret": f"{_amount(r.expected_regret, objective)} ± "
+                      f"{_amount(1.96 * r.expected_regret_se, objective)}",
+            "p_target": f"{_pct(r.p_target)} ({_pct(r.p_target_lo)}–{_pct(r.p_target_hi)})",
+            "mean": _shown(r.objective_mean, objective),
+            "bad_case": _shown(r.objective_bad_case, objective),
+        })
+    return rows
+
+
+def _shown(value: float, objective: str) -> str:
+    if objective == "p_target":
+        return _pct(value)
+    return "–" if not math.isfinite(value) else f"{value:,.0f}"
+
+
+def flip_rows(view: RobustView, mix_labels: dict[str, str], lang: str) -> list[dict[str, str]]:
+    """The flips table: each event, where it concentrates, and how well the rule captures it."""
+    text = ROBUST_TEXT[lang]
+    rows = []
+    for r in view.result.flips.itertuples(index=False):
+        event = text["event_misses"].format(mix=_label(mix_labels, r.mix)) \
+            if r.rival == "target" else \
+            text["event_beats"].format(rival=_label(mix_labels, r.rival),
+                                       mix=_label(mix_labels, r.mix))
+        rule = getattr(r, f"rule_{lang}")
+        if not isinstance(rule, str) or not rule:
+            rule = text[{"never": "rule_never", "always": "rule_always"}.get(r.note,
+                                                                              "rule_none")]
+        elif r.note == "weak":
+            rule += text["rule_weak"]
+        rows.append({"event": event, "rule": rule, "coverage": _pct(r.coverage),
+                     "density": _pct(r.density), "mass": _pct(r.mass),
+                     "worlds": f"{int(r.worlds):,}", "target": r.rival == "target"})
+    return rows
+
+
+def measure_rows(view: RobustView, lang: str, limit: int = 10) -> list[dict[str, str]]:
+    """What to measure next: the parameters worth learning, ranked, with how to learn them."""
+    text = ROBUST_TEXT[lang]
+    objective = view.result.objective
+    rows = []
+    for r in worth_measuring(view).head(limit).to_dict("records"):
+        zh = lang == "zh"
+        rows.append({"parameter": r["parameter"], "label": r.get(f"label_{lang}"),
+                     "kind": text.get(f"origin_{r.get('origin')}", str(r.get("origin"))),
+                     "value": _amount(r["value"], objective),
+                     "measure": r.get("measure_zh" if zh else "measure") or "",
+                     "now": r.get("source_zh" if zh else "source") or ""})
+    return rows
+
+
+def driver_rows(view: RobustView, lang: str, limit: int = 5) -> list[dict[str, str]]:
+    """What decides the best mix's own result: parameters, their share, how to measure them."""
+    info = view.result.value_of_information.set_index("parameter")
+    rows = []
+    for r in drivers(view, limit).to_dict("records"):
+        about = info.loc[r["parameter"]] if r["parameter"] in info.index else {}
+        zh = lang == "zh"
+        rows.append({"parameter": r["parameter"],
+                     "label": r.get(f"label_{lang}") or r["parameter"],
+                     "share": _pct(r["share"]),
+                     "kind": ROBUST_TEXT[lang].get(f"origin_{about.get('origin')}", ""),
+                     "measure": about.get("measure_zh" if zh else "measure", "") or "",
+                     "now": about.get("source_zh" if zh else "source", "") or ""})
+    return rows
+
+
+def pinned(view: RobustView, lang: str) -> str:
+    """Which parameters the data pin down and which are assumptions, in one paragraph."""
+    text = ROBUST_TEXT[lang]
+    info = view.result.value_of_information.set_index("parameter")
+    sep = "、" if lang == "zh" else ", "
+
+    def names(origin: str) -> list[str]:
+        return [str(info.loc[d["parameter"], f"label_{lang}"]) if d["parameter"] in info.index
+                else d["parameter"] for d in view.distributions if d.get("origin") == origin]
+
+    groups = {origin: names(origin) for origin in
+              ("posterior", "prior", "instrument prior", "comparison")}
+    comparison = text["pinned_comparison"].format(
+        n=len(groups["comparison"]), names=sep.join(groups["comparison"])) \
+        if groups["comparison"] else ""
+    return text["pinned"].format(
+        n_posterior=len(groups["posterior"]), posterior=sep.join(groups["posterior"]) or "–",
+        n_prior=len(groups["prior"]), prior=sep.join(groups["prior"]) or "–",
+        n_instrument=len(groups["instrument prior"]),
+        instrument=sep.join(groups["instrument prior"]) or "–", comparison=comparison)
+
+
+def objective_words(view: RobustView, lang: str) -> dict[str, str]:
+    """The objective's name and unit in ``lang``, for headings."""
+    objective = get_objective(view.result.objective)
+    unit = {"firms": "家", "probability": "百分点", "RMB per firm": "元/家"}.get(
+        objective.unit, objective.unit) if lang == "zh" else \
+        {"probability": "percentage points"}.get(objective.unit, objective.unit)
+    return {"objective": getattr(objective, f"label_{lang}"), "unit": unit}
