@@ -1,15 +1,19 @@
-"""Speed and memory of ``catfish compare`` (issue: 5 mixes x 100 replicates under 2 minutes on
-2 cores).
+"""Speed and memory of ``catfish compare`` (targets: ``make demo``, 6 mixes x 1,000 worlds with
+the analysis, at most 3 minutes wall on 2 cores and 1.5 GB in the coordinator; the analysis
+alone at most 30 s).
 
-Run: ``python benchmarks/bench_compare.py [--replicates R] [--workers 2 1] [--posterior]``
-(``--replicates 1000 --workers 2 --posterior`` is what ``make demo`` runs). Runs the
-shipped comparison (``scenarios/compare-jieyang-2023.yaml``) through the command line, as an
-analyst would, once per worker count, and writes ``benchmarks/results/bench_compare.json``.
+Run: ``python benchmarks/bench_compare.py [--replicates R] [--workers 2 1] [--fixed]``
+(``--replicates 1000 --workers 2`` is what ``make demo`` runs). Runs the shipped comparison
+(``scenarios/compare-jieyang-2023.yaml``) through the command line, as an analyst would, once
+per worker count, then times the analysis across worlds alone (``experiments.robust.analyse``
+on the runs and worlds just written, in a fresh interpreter, imports included), and writes
+``benchmarks/results/bench_compare.json``.
 
-Wall time is the whole command (interpreter start, imports, runs, tables, charts, files).
-Memory: *peak total* is the largest sum of resident memory over the command and its worker
-processes, sampled every 50 ms; *peak single* is the largest peak of any one of them
-(``ru_maxrss`` from ``wait4``, which Linux takes over the process and its reaped children).
+Wall time is the whole command (interpreter start, imports, runs, analysis, tables, charts,
+report). Memory: *peak coordinator* is the largest resident memory of the command's own
+process, *peak total* the largest sum over it and its worker processes (both sampled every
+50 ms); *peak single* is the largest peak of any one of them (``ru_maxrss`` from ``wait4``,
+which Linux takes over the process and its reaped children).
 """
 
 from __future__ import annotations
@@ -56,13 +60,40 @@ def _rss_mb(pid: int) -> float:
     return int(match.group(1)) / 1024 if match else 0.0
 
 
+ANALYSIS_SCRIPT = """
+import time
+t = time.perf_counter()
+from pathlib import Path
+import pandas as pd
+from calibration.posterior import load_posterior
+from calibration.worlds import comparison_uncertainties
+from experiments import robust
+from scenarios import comparison
+out = Path({out!r})
+chosen = comparison.load({comparison!r})
+uncertain = comparison_uncertainties(chosen.base, [m.scenario for m in chosen.mixes],
+                                     posterior=load_posterior(), extra=chosen.priors)
+robust.analyse(pd.read_parquet(out / "runs.parquet"), pd.read_parquet(out / "worlds.parquet"),
+               uncertain, chosen.spec.objective)
+print(time.perf_counter() - t)
+"""
+
+
+def time_analysis(out: Path) -> float:
+    """Seconds the analysis across worlds takes alone, imports included (a fresh interpreter)."""
+    done = subprocess.run([sys.executable, "-c", ANALYSIS_SCRIPT.format(
+        out=str(out), comparison=str(COMPARISON))], cwd=ROOT, check=True, capture_output=True,
+        text=True)
+    return float(done.stdout.split()[-1])
+
+
 def run_compare(workers: int, replicates: int, out: Path,
-                posterior: bool = False) -> dict[str, float]:
+                fixed: bool = False) -> dict[str, float]:
     """Run the comparison once through the CLI; wall time and peak memory."""
     command = [sys.executable, "-m", "experiments.cli", "compare", str(COMPARISON),
                "--replicates", str(replicates), "--workers", str(workers), "--out", str(out),
-               "--overwrite", *(["--posterior"] if posterior else [])]
-    peak_total = 0.0
+               *(["--fixed"] if fixed else [])]
+    peak_total = peak_coordinator = 0.0
     started = time.perf_counter()
     errors = tempfile.TemporaryFile(mode="w+")  # a file, not a pipe: nothing can block on it
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=errors,
@@ -70,9 +101,10 @@ def run_compare(workers: int, replicates: int, out: Path,
     finished = threading.Event()
 
     def sample() -> None:
-        nonlocal peak_total
+        nonlocal peak_total, peak_coordinator
         while not finished.is_set():
             peak_total = max(peak_total, sum(_rss_mb(p) for p in _descendants(process.pid)))
+            peak_coordinator = max(peak_coordinator, _rss_mb(process.pid))
             time.sleep(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -88,10 +120,12 @@ def run_compare(workers: int, replicates: int, out: Path,
         raise SystemExit(f"catfish compare failed ({process.returncode}): {errors.read()}")
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     runs = len(manifest["mixes"]) * replicates
-    return {"workers": workers, "replicates": replicates, "posterior": posterior,
+    return {"workers": workers, "replicates": replicates, "worlds": not fixed,
             "mixes": len(manifest["mixes"]),
             "runs": runs, "wall_s": wall, "inside_command_s": manifest["wall_seconds"],
             "ms_per_run": manifest["wall_seconds"] / runs * 1e3,
+            "analysis_alone_s": None if fixed else time_analysis(out),
+            "peak_coordinator_mb": peak_coordinator,
             "peak_total_mb": peak_total, "peak_single_mb": usage.ru_maxrss / 1024,
             "headline": stdout}
 
@@ -101,15 +135,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--replicates", type=int, default=100)
     parser.add_argument("--workers", type=int, nargs="+", default=[2, 1])
-    parser.add_argument("--posterior", action="store_true",
-                        help="each replicate draws calibrated parameters (as make demo does: "
-                             "--replicates 1000 --workers 2 --posterior)")
+    parser.add_argument("--fixed", action="store_true",
+                        help="point values, no worlds (make demo runs worlds: --replicates "
+                             "1000 --workers 2)")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for workers in args.workers:
             rows.append(run_compare(workers, args.replicates, Path(tmp) / f"w{workers}",
-                                    args.posterior))
+                                    args.fixed))
     result = {
         "machine": {"python": platform.python_version(), "mesa": mesa.__version__,
                     "numpy": np.__version__, "processor": platform.machine(),
@@ -123,11 +157,12 @@ def main() -> None:
     print(f"Python {result['machine']['python']}, Mesa {result['machine']['mesa']}, "
           f"{result['machine']['cpus']} CPUs; {COMPARISON.name}")
     print(f"{'workers':>7} {'runs':>5} {'wall s':>7} {'in command s':>13} {'ms/run':>7} "
-          f"{'peak total MB':>14} {'peak single MB':>15}")
+          f"{'analysis s':>11} {'coordinator MB':>15} {'peak total MB':>14}")
     for row in rows:
+        analysis = "-" if row["analysis_alone_s"] is None else f"{row['analysis_alone_s']:.1f}"
         print(f"{row['workers']:>7} {row['runs']:>5} {row['wall_s']:>7.1f} "
-              f"{row['inside_command_s']:>13.1f} {row['ms_per_run']:>7.1f} "
-              f"{row['peak_total_mb']:>14.0f} {row['peak_single_mb']:>15.0f}")
+              f"{row['inside_command_s']:>13.1f} {row['ms_per_run']:>7.1f} {analysis:>11} "
+              f"{row['peak_coordinator_mb']:>15.0f} {row['peak_total_mb']:>14.0f}")
 
 
 if __name__ == "__main__":

@@ -225,13 +225,17 @@ def _summary(o: dict, p, ts, title: str) -> str:
               default=None, metavar="[FILE]",
               help="The posterior the worlds draw the calibrated parameters from (default: "
                    "the shipped one).")
+@click.option("--objective", type=click.Choice(["transformed", "p_target", "cost_per_firm"]),
+              default=None, help="What makes a mix best in a world (default: the file's, "
+                                 "transformed): firms transformed, reaching the target, or "
+                                 "the least money per transformed firm.")
 @click.option("--fixed", is_flag=True,
               help="No worlds: every replicate runs the files' point values, so the spread "
                    "is run-to-run noise only.")
 @yes_option
 def compare(comparison: str, replicates: int | None, workers: int, seed: int | None,
-            out: Path | None, lang: str, overwrite: bool, posterior: str | None, fixed: bool,
-            yes: bool) -> None:
+            out: Path | None, lang: str, overwrite: bool, posterior: str | None,
+            objective: str | None, fixed: bool, yes: bool) -> None:
     """Compare policy mixes across plausible worlds, on the same worlds and seeds.
 
     FILE_OR_NAME is a comparison file (a path) or the name of a shipped one
@@ -251,7 +255,8 @@ def compare(comparison: str, replicates: int | None, workers: int, seed: int | N
     with _user_errors():
         job = compare_job.plan_comparison(comparison, out=out, replicates=replicates,
                                           seed=seed, posterior=posterior, fixed=fixed,
-                                          workers=workers, overwrite=overwrite)
+                                          objective=objective, workers=workers,
+                                          overwrite=overwrite)
         check(job.estimate, job.out, yes=yes)
         label = (f"{len(job.comparison.mixes)} mixes x {job.replicates} replicates = "
                  f"{len(job.tasks)} runs on {workers} worker{'s' if workers > 1 else ''}")
@@ -264,8 +269,9 @@ def compare(comparison: str, replicates: int | None, workers: int, seed: int | N
         results = rep.load_results(job.out)
     click.echo(headline(results.summary, job.comparison, job.replicates, job.seed,
                         job.posterior))
-    click.echo(f"\nResults written to {job.out}/ "
-               f"({', '.join(compare_job.RESULT_FILES)}, inputs/)")
+    written = [*compare_job.RESULT_FILES,
+               *(compare_job.WORLD_FILES if job.worlds is not None else [])]
+    click.echo(f"\nResults written to {job.out}/ ({', '.join(written)}, inputs/)")
     click.echo(f"\n{rep.headline(results, lang)}")
     click.echo(f"Report: {report.resolve()}")
 

@@ -59,6 +59,7 @@ class ComparisonJob:
         estimate: What the job needs.
         worlds: One row per world (``calibration.worlds.draw_worlds``); None with ``--fixed``.
         uncertainties: What each world draws, and where each distribution comes from.
+        objective: What makes a mix best in a world (the file's, or ``--objective``).
     """
 
     comparison: comparisons.Comparison
@@ -70,12 +71,14 @@ class ComparisonJob:
     estimate: JobEstimate
     worlds: pd.DataFrame | None = None
     uncertainties: tuple[Uncertainty, ...] = ()
+    objective: str = "transformed"
 
 
 def plan_comparison(comparison: str | Path, *, out: str | Path | None = None,
                     replicates: int | None = None, seed: int | None = None,
                     posterior: str | Path | None = None, fixed: bool = False,
-                    workers: int = 1, overwrite: bool = False) -> ComparisonJob:
+                    objective: str | None = None, workers: int = 1,
+                    overwrite: bool = False) -> ComparisonJob:
     """Load, check and estimate a comparison, and draw its worlds; nothing is written.
 
     Args:
@@ -87,6 +90,7 @@ def plan_comparison(comparison: str | Path, *, out: str | Path | None = None,
             ``"<shipped>"``: the shipped one).
         fixed: Run the files' point values in every replicate: no worlds, only run-to-run
             noise (what ``catfish compare`` did before it had worlds).
+        objective: What makes a mix best in a world (default: the file's ``objective``).
         workers: Processes the runs will use (for the estimate).
         overwrite: Allow replacing the results of an earlier Catfish command in ``out``.
 
@@ -122,7 +126,7 @@ def plan_comparison(comparison: str | Path, *, out: str | Path | None = None,
     estimate = estimate_runs([m.scenario.model_params() for m in chosen.mixes],
                              replicates=replicates, workers=workers, held_in_memory=True)
     return ComparisonJob(chosen, folder, replicates, seed, posterior_file, tasks, estimate,
-                         worlds, uncertain)
+                         worlds, uncertain, objective or chosen.spec.objective)
 
 
 def run_comparison(job: ComparisonJob, *, executor: Executor | None = None, workers: int = 1,
@@ -148,7 +152,7 @@ def run_comparison(job: ComparisonJob, *, executor: Executor | None = None, work
     analysis = None
     if job.worlds is not None:
         write_table(out, "worlds", job.worlds)
-        analysis = robust.analyse(runs, job.worlds, job.uncertainties, chosen.spec.objective)
+        analysis = robust.analyse(runs, job.worlds, job.uncertainties, job.objective)
         for name, table in analysis.tables().items():
             write_table(out, name, table)
     summary = cmp.mix_table(chosen).merge(cmp.summarise(runs), on="mix", how="right")
@@ -182,7 +186,7 @@ def worlds_record(job: ComparisonJob) -> dict[str, object]:
     if job.worlds is None:
         return {"fixed": True, "rule": "every replicate runs the files' point values (--fixed)"}
     return {"fixed": False, "count": len(job.worlds),
-            "objective": job.comparison.spec.objective,
+            "objective": job.objective,
             "rule": f"replicate r runs world r and seed {job.seed} + r in every mix; "
                     "calibrated parameters drawn jointly from the posterior by weight (seed "
                     f"{job.seed}), the others from a Latin hypercube over their priors",
