@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from scenarios.loader import ScenarioError, read_list, shipped_names
-from scenarios.schema import Section
+from scenarios.uncertain import UniformPrior
 from sim.params import ModelParams, ParameterError
 
 PRIORS_FILE = Path(__file__).with_name("priors.yaml")
@@ -26,28 +26,14 @@ class PriorsError(ScenarioError):
     """A priors file that cannot be used; the message is one line."""
 
 
-class Prior(Section):
+class Prior(UniformPrior):
     """A parameter's prior: uniform on [low, high], with its source."""
 
     parameter: str = Field(min_length=1, max_length=80, description="a ModelParams field")
-    low: float = Field(strict=False, description="lower end of the uniform range")
-    high: float = Field(strict=False, description="upper end of the uniform range")
-    source: str = Field(min_length=1, max_length=1000, description="where the range comes from")
-    source_zh: str = Field("", max_length=1000,
-                           description="the source in Chinese (the Chinese report shows it)")
-    measure: str = Field("", max_length=1000,
-                         description="what could pin the parameter down: the data to collect")
-    measure_zh: str = Field("", max_length=1000, description="the same in Chinese")
     scenario: str | None = Field(None, min_length=1, max_length=80,
                                  description="the one shipped scenario the parameter is "
                                              "calibrated in (a fact of that place, such as its "
                                              "starting state); absent: every scenario")
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Prior:
-        if not self.low < self.high:
-            raise ValueError(f"low = {self.low!r}: must be less than high ({self.high!r})")
-        return self
 
     @property
     def bounds(self) -> tuple[float, float]:

@@ -27,14 +27,14 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, model_validator
+from pydantic import Field
 from scipy.stats import qmc
 
 from calibration.posterior import WEIGHT
 from calibration.priors import PriorsError, load_priors
 from scenarios.loader import read_list
-from scenarios.schema import Labels, Scenario, Section
-from scenarios.uncertain import PriorSpec, instrument_range_problem, is_whole
+from scenarios.schema import Labels, Scenario
+from scenarios.uncertain import PriorSpec, UniformPrior, instrument_range_problem, is_whole
 from sim.codebook import parameter_label
 from sim.params import ModelParams
 
@@ -45,26 +45,13 @@ STREAM = 0x776F726C64  # "world": prior draws never share a generator with the r
 Origin = Literal["posterior", "prior", "instrument prior", "comparison"]
 
 
-class InstrumentPrior(Section):
+class InstrumentPrior(UniformPrior):
     """The range of one instrument assumption, with what it means and where it comes from."""
 
     instrument: str = Field(min_length=1, max_length=60, description="a registered instrument")
     parameter: str = Field(min_length=1, max_length=60, description="one of its parameters")
-    low: float = Field(description="lower end of the uniform range")
-    high: float = Field(description="upper end of the uniform range")
     labels: Labels = Field(description="what it is, for people (zh, en)")
     unit: str = Field(min_length=1, max_length=40)
-    source: str = Field(min_length=1, max_length=1000, description="where the range comes from")
-    source_zh: str = Field("", max_length=1000, description="the source in Chinese")
-    measure: str = Field("", max_length=1000,
-                         description="what could pin it down: the data to collect")
-    measure_zh: str = Field("", max_length=1000, description="the same in Chinese")
-
-    @model_validator(mode="after")
-    def _ordered(self) -> InstrumentPrior:
-        if not self.low < self.high:
-            raise ValueError(f"low = {self.low!r}: must be less than high ({self.high!r})")
-        return self
 
     @property
     def key(self) -> str:

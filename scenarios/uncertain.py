@@ -35,29 +35,39 @@ NOT_UNCERTAIN = frozenset({
     "competition_on", "economic_gate_on", "stages_on", "provider_capacity_on", "market_on"})
 
 
-class PriorSpec(Section):
+class UniformPrior(Section):
+    """A uniform range, where it comes from, and what could pin the parameter down.
+
+    The shipped priors of behavioural parameters and of instrument assumptions, and a
+    comparison's own, all say this much.
+    """
+
+    low: float = Field(description="lower end of the uniform range")
+    high: float = Field(description="upper end of the uniform range")
+    source: str = Field(min_length=1, max_length=1000,
+                        description="where the range comes from, or `assumption`")
+    source_zh: str = Field("", max_length=1000,
+                           description="the source in Chinese (the Chinese report shows it)")
+    measure: str = Field("", max_length=1000,
+                         description="what could pin the parameter down: the data to collect")
+    measure_zh: str = Field("", max_length=1000, description="the same in Chinese")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UniformPrior:
+        if not self.low < self.high:
+            raise ValueError(f"low = {self.low!r}: must be less than high ({self.high!r})")
+        return self
+
+
+class PriorSpec(UniformPrior):
     """One uncertain parameter of a comparison: a uniform range and where it comes from."""
 
     parameter: str = Field(min_length=1, max_length=120,
                            pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$",
                            description="a model parameter, or instrument.parameter")
-    low: float = Field(description="lower end of the uniform range")
-    high: float = Field(description="upper end of the uniform range")
-    source: str = Field(min_length=1, max_length=1000,
-                        description="where the range comes from, or `assumption`")
-    source_zh: str = Field("", max_length=1000, description="the source in Chinese")
     labels: Labels | None = Field(None, description="names for people (default: the "
                                                     "codebook's, or the shipped prior's)")
     unit: str = Field("", max_length=40, description="unit, for people")
-    measure: str = Field("", max_length=1000,
-                         description="what could pin it down (default: the shipped prior's)")
-    measure_zh: str = Field("", max_length=1000, description="the same in Chinese")
-
-    @model_validator(mode="after")
-    def _ordered(self) -> PriorSpec:
-        if not self.low < self.high:
-            raise ValueError(f"low = {self.low!r}: must be less than high ({self.high!r})")
-        return self
 
 
 def prior_problem(prior: PriorSpec, mixes: Iterable[Scenario]) -> str | None:
