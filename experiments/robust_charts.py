@@ -99,11 +99,7 @@ def spread_over_worlds(values: pd.DataFrame, *, labels: dict[str, str], objectiv
         data = data[np.isfinite(data)]
         if not len(data):
             continue
-        ax.boxplot(data, positions=[row], vert=False, widths=0.5, whis=(10, 90),
-                   showfliers=False, patch_artist=True,
-                   boxprops={"facecolor": "white", "edgecolor": colours[mix], "linewidth": 1.5},
-                   medianprops={"color": colours[mix], "linewidth": 2},
-                   whiskerprops={"color": colours[mix]}, capprops={"color": colours[mix]})
+        _box(ax, data, row, colours[mix])
         ax.scatter(data, row + rng.uniform(-0.18, 0.18, len(data)), s=4, alpha=0.25,
                    color=colours[mix], linewidths=0)
     ax.set_yticks(range(len(mixes)), [labels.get(m, m) for m in mixes[::-1]])
@@ -117,6 +113,21 @@ def spread_over_worlds(values: pd.DataFrame, *, labels: dict[str, str], objectiv
                                              share=_percent(p_best, lang), n=len(values)),
                  fontsize=11)
     return fig
+
+
+def _box(ax, data: np.ndarray, row: float, colour: str) -> None:
+    """A horizontal box: the middle half, the median, 10th-90th percentile whiskers.
+
+    Drawn by hand: matplotlib's boxplot renamed its orientation argument between versions.
+    """
+    p10, p25, p50, p75, p90 = np.percentile(data, [10, 25, 50, 75, 90])
+    ax.add_patch(Rectangle((p25, row - 0.25), p75 - p25, 0.5, facecolor="white",
+                           edgecolor=colour, linewidth=1.5, zorder=3))
+    ax.plot([p50, p50], [row - 0.25, row + 0.25], color=colour, linewidth=2, zorder=4)
+    for low, high in ((p10, p25), (p75, p90)):
+        ax.plot([low, high], [row, row], color=colour, linewidth=1, zorder=2)
+    ax.plot([p10, p10], [row - 0.12, row + 0.12], color=colour, linewidth=1, zorder=2)
+    ax.plot([p90, p90], [row - 0.12, row + 0.12], color=colour, linewidth=1, zorder=2)
 
 
 def flip_map(worlds: pd.DataFrame, winner: pd.Series, *, x: str, y: str,
