@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pandas as pd
@@ -185,3 +186,14 @@ def test_a_comparison_prior_replaces_the_shipped_one(small):
     assert worlds["exchange_sessions.visitors_per_session"].between(30, 32).all()
     assert list(worlds[WORLD]) == list(range(50))
     assert dataclasses.replace(by_key["talent_mean"], low=0.0).low == 0.0  # frozen, not shared
+
+
+def test_the_objective_option_changes_what_counts_as_best(small):
+    done = CliRunner().invoke(main, ["compare", str(small), "--out", "cost", "--replicates", "4",
+                                     "--objective", "cost_per_firm"])
+    assert done.exit_code == 0, done.stderr
+    record = json.loads((small.parent / "cost" / "manifest.json").read_text(encoding="utf-8"))
+    assert record["worlds"]["objective"] == "cost_per_firm", "--objective replaces the file's"
+    assert "public money per transformed firm" in done.stdout \
+        or "每家转型企业的财政支出最少" in done.stdout, f"the headline says what best means: " \
+                                                     f"{done.stdout[-600:]}"
