@@ -140,9 +140,8 @@ class ClusterModel(mesa.Model):
         self.stage_months[1, 1:] = p.light_stage_months
         self.stage_months[2, 1:] = p.deep_stage_months
         self.stage_ends = np.cumsum(self.stage_months[:, 1:], axis=1)  # months from start
-        self.stage_base_prob = np.array([0.0, *p.stage_failure_prob])
-        self.cost_after = np.array([1.0, 1 - p.light_cost_cut, 1 - p.deep_cost_cut])
-        self.quality_after = np.array([1.0, 1 + p.light_quality_gain, 1 + p.deep_quality_gain])
+        self.stage_base_prob = np.array([0.0, p.early_failure_prob, p.middle_failure_prob,
+                                         p.late_failure_prob])
         self.lost_share = np.zeros(p.n_smes)
         self._provider_orders: dict[tuple[int, bool], np.ndarray] = {}
         self._market_changed = True  # market shares must be (re)computed this month

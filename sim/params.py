@@ -98,10 +98,10 @@ class ModelParams(BaseModel):
     light_cost_rmb: float = _field(0.3e6, "RMB", "Cost of a light (small-fast-light-precise) project for a median firm.", "001/004: light solutions; value assumed", gt=0)
     deep_cost_rmb: float = _field(1.5e6, "RMB", "Cost of a deep project for a median firm.", "004: a deeper project costs about 1.5 M RMB", gt=0)
     cost_size_elasticity: float = _field(0.5, "-", "Project cost scales with (revenue / median revenue) to this power.", ge=0, le=1)
-    light_payback_years: float = _field(3.0, "years", "Payback of a light project without support for a median firm.", gt=0)
-    deep_payback_years: float = _field(4.2, "years", "Payback of a deep project without support for a median firm.", "001: average payback 4.2 years", gt=0)
-    light_cost_cut: float = _field(0.05, "share", "Unit-cost reduction after an accepted light project.", ge=0, lt=1)
-    deep_cost_cut: float = _field(0.18, "share", "Unit-cost reduction after an accepted deep project.", "001: production cost -20 % (Deyang), processing cost -18 % (Yinci)", ge=0, lt=1)
+    light_cost_cut: float = _field(0.15, "share", "Cut in the unit cost of the processes a light project changes (at the expected gain).", "001: Sichuan's funded SMEs' production efficiency +29 %", ge=0, lt=1)
+    deep_cost_cut: float = _field(0.20, "share", "Cut in the unit cost of the processes a deep project changes (at the expected gain).", "001: production cost -20 % (Deyang), processing cost -18 % (Yinci)", ge=0, lt=1)
+    light_process_share: float = _field(0.12, "share", "Share of a firm's variable costs in the processes a light project changes.", "004: MVP approach, 1-2 key processes first", gt=0, le=1)
+    deep_process_share: float = _field(0.35, "share", "Share of a firm's variable costs in the processes a deep project changes.", gt=0, le=1)
     light_quality_gain: float = _field(0.03, "share", "Quality gain after an accepted light project.", ge=0, le=2)
     deep_quality_gain: float = _field(0.10, "share", "Quality gain after an accepted deep project.", "000: quality +15 % (central factory)", ge=0, le=2)
     horizon_years: float = _field(7.0, "years", "Horizon over which a firm values the benefit.", gt=0, le=30)
@@ -119,12 +119,14 @@ class ModelParams(BaseModel):
     # --- projects, stages, failure ----------------------------------------------------
     light_stage_months: tuple[int, int, int] = _field((1, 2, 1), "months", "Duration of the early, middle and late stages of a light project.")
     deep_stage_months: tuple[int, int, int] = _field((3, 6, 3), "months", "Duration of the early, middle and late stages of a deep project.")
-    stage_failure_prob: tuple[float, float, float] = _field((0.12, 0.18, 0.03), "probability", "Failure probability over each stage for an average deep project.", "001: 90 % of failures in early and middle stages")
+    early_failure_prob: float = _field(0.12, "probability", "Failure probability over the early stage for an average deep project.", "001: 90 % of failures in early and middle stages", ge=0, lt=1)
+    middle_failure_prob: float = _field(0.18, "probability", "Failure probability over the middle stage for an average deep project.", "001: the middle stage is the watershed", ge=0, lt=1)
+    late_failure_prob: float = _field(0.02, "probability", "Failure probability over the late stage for an average deep project.", "001: 90 % of failures in early and middle stages", ge=0, lt=1)
     light_failure_factor: float = _field(0.5, "-", "Light projects' failure odds relative to deep ones.", gt=0, le=5)
     talent_effect: float = _field(1.5, "log-odds per unit", "Lower failure odds per unit of digital talent above the mean.", ge=0)
     provider_quality_effect: float = _field(1.5, "log-odds per unit", "Lower failure odds per unit of provider quality above 0.5.", ge=0)
     fit_effect: float = _field(1.0, "log-odds per unit", "Lower failure odds when the provider specialises in the firm's sector.", ge=0)
-    hardware_only_share: float = _field(0.15, "share", "Share of projects that are hardware-only purchases (no verified gains).", "001: hardware-only purchases must not count", ge=0, le=1)
+    hardware_only_share: float = _field(0.03, "share", "Share of projects that are hardware-only purchases (no verified gains; rejected at acceptance).", "001: hardware-only purchases must not count", ge=0, le=1)
     realised_gain_sd: float = _field(0.4, "-", "Dispersion of a project's realised gain around its expected value (lognormal sigma).", ge=0, le=3)
     verified_gain_min: float = _field(0.3, "share of expected gain", "Realised gain below which acceptance finds no verified gain.", "001: judge by data", ge=0, le=5)
 
@@ -170,8 +172,6 @@ class ModelParams(BaseModel):
         for name in ("light_stage_months", "deep_stage_months"):
             if any(m < 1 for m in getattr(self, name)):
                 raise ValueError(f"{name} = {list(getattr(self, name))}: each stage lasts >= 1 month")
-        if any(not 0 <= p < 1 for p in self.stage_failure_prob):
-            raise ValueError(f"stage_failure_prob = {list(self.stage_failure_prob)}: each in [0, 1)")
         if self.max_providers < self.n_providers:
             raise ValueError(f"max_providers = {self.max_providers}: must be >= n_providers ({self.n_providers})")
         unknown = [x for x in self.central_factory_sectors if x not in self.sector_names]

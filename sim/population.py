@@ -43,6 +43,7 @@ class SMEArrays:
     failures: np.ndarray         # failed or rejected projects so far
     unit_cost: np.ndarray
     quality: np.ndarray
+    process_cut: np.ndarray      # realised cost cut in the processes of the accepted project
     weight: np.ndarray           # market weight (see sim.market.competitiveness)
     outlay: np.ndarray           # own money in the running project, RMB
     loan: np.ndarray             # borrowed for the latest project (outlay beyond cash), RMB
@@ -75,16 +76,27 @@ def build_smes(p: ModelParams, rng: np.random.Generator) -> SMEArrays:
         provider=np.full(n, -1, np.int32), queued_since=np.zeros(n, np.int32),
         started_month=np.zeros(n, np.int32), since=np.zeros(n, np.int32),
         successes=np.zeros(n, np.int32), failures=np.zeros(n, np.int32),
-        unit_cost=np.ones(n), quality=np.ones(n), weight=revenue.copy(), outlay=np.zeros(n),
+        unit_cost=np.ones(n), quality=np.ones(n), process_cut=np.zeros(n),
+        weight=revenue.copy(), outlay=np.zeros(n),
         loan=np.zeros(n),
     )
 
 
 def project_economics(p: ModelParams, revenue: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Cost and annual benefit of a light and a deep project for firms of annual ``revenue``.
+    """Cost and expected annual benefit of a light and a deep project for firms of ``revenue``.
 
-    The cost scales with size as (revenue / median)^``cost_size_elasticity``; the benefit is a
-    share of revenue fixed so that the median firm's payback is the sourced one.
+    One account of what a project changes for the firm, the same the market then applies:
+
+    - it cuts the unit cost of the processes it changes by ``*_cost_cut``; those processes hold
+      ``*_process_share`` of the firm's variable costs (1 - ``contribution_margin`` of its
+      revenue), so the firm's unit cost falls by c = cut x share, and at its current output it
+      saves R (1 - m) c a year;
+    - its lower cost and its quality gain q win orders: with rivals unchanged the firm's market
+      weight grows by (1 - c)^-``cost_sensitivity`` (1 + q)^``quality_sensitivity``, and the
+      extra revenue R (weight factor - 1) earns the contribution margin m.
+
+    The payback, cost / benefit, is therefore an output of the model (source 001 reports 4.2
+    years on average, which the calibration compares with it), not an input.
 
     Returns:
         ``(cost, benefit)`` in RMB and RMB a year, each of shape (3, n): row 1 light, row 2
@@ -94,12 +106,29 @@ def project_economics(p: ModelParams, revenue: np.ndarray) -> tuple[np.ndarray, 
     size = revenue / p.revenue_median_rmb
     cost = np.zeros((3, n))
     benefit = np.zeros((3, n))
-    for kind, median_cost, payback in ((1, p.light_cost_rmb, p.light_payback_years),
-                                       (2, p.deep_cost_rmb, p.deep_payback_years)):
+    for kind, median_cost in ((1, p.light_cost_rmb), (2, p.deep_cost_rmb)):
         cost[kind] = median_cost * size ** p.cost_size_elasticity
-        # benefit is a share of revenue fixed so that the median firm's payback is as sourced
-        benefit[kind] = median_cost / payback * size
+        benefit[kind] = revenue * annual_benefit_share(p, kind)
     return cost, benefit
+
+
+def unit_cost_cut(p: ModelParams, kind: int | np.ndarray) -> np.ndarray:
+    """The firm-level unit-cost cut of a project of ``kind`` at the expected gain (cut x share)."""
+    cut = np.array([0.0, p.light_cost_cut * p.light_process_share,
+                    p.deep_cost_cut * p.deep_process_share])
+    return cut[kind]
+
+
+def quality_gain(p: ModelParams, kind: int | np.ndarray) -> np.ndarray:
+    """The firm's quality gain from a project of ``kind`` at the expected gain."""
+    return np.array([0.0, p.light_quality_gain, p.deep_quality_gain])[kind]
+
+
+def annual_benefit_share(p: ModelParams, kind: int) -> float:
+    """A project's expected annual benefit as a share of the firm's revenue (see above)."""
+    c, q, m = float(unit_cost_cut(p, kind)), float(quality_gain(p, kind)), p.contribution_margin
+    orders = (1 - c) ** -p.cost_sensitivity * (1 + q) ** p.quality_sensitivity - 1
+    return (1 - m) * c + m * orders
 
 
 @dataclass(eq=False)

@@ -33,9 +33,12 @@ from agents.sme import (
     project_value,
     stage_failure_prob,
 )
+from sim.population import quality_gain
 
 if TYPE_CHECKING:
     from sim.model import ClusterModel
+
+MAX_CUT = 0.95  # a lucky project cuts its processes' costs by at most 95 %
 
 
 def adopt_willing(model: ClusterModel) -> None:
@@ -368,7 +371,13 @@ def _complete(model: ClusterModel, firms: np.ndarray, draws: dict[str, np.ndarra
     s.state[good] = TRANSFORMED
     s.successes[good] += 1
     s.since[good] = t
-    model.set_cost_quality(good, model.cost_after[kind], model.quality_after[kind])
+    # the realised gain sets what the project really does: its processes' cost cut (what
+    # pilots report as efficiency), and through them the firm's unit cost and quality
+    process_cut = np.minimum(np.where(kind == DEEP, p.deep_cost_cut, p.light_cost_cut) * gain,
+                             MAX_CUT)
+    s.process_cut[good] = process_cut
+    share = np.where(kind == DEEP, p.deep_process_share, p.light_process_share)
+    model.set_cost_quality(good, 1.0 - process_cut * share, 1.0 + quality_gain(p, kind) * gain)
     for on_acceptance in model.hooks["on_acceptance"]:
         on_acceptance(model, good)
     _release(model, good)
@@ -386,6 +395,7 @@ def lapse_and_retry(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
             s.talent[idle], lapse_per_month=p.lapse_per_year / 12)]
         s.state[lapsing] = LAPSED
         s.level[lapsing] = 0
+        s.process_cut[lapsing] = 0.0
         model.set_cost_quality(lapsing, 1.0, 1.0)
         s.since[lapsing] = t
         model.tally.new_lapsed += len(lapsing)

@@ -39,7 +39,8 @@ def test_higher_grant_share_gives_no_fewer_transformed_firms():
 
 
 def test_higher_stage_failure_gives_fewer_transformed_firms():
-    mean, se = paired(transformed_at(36), {}, {"stage_failure_prob": (0.4, 0.5, 0.2)})
+    riskier = {"early_failure_prob": 0.4, "middle_failure_prob": 0.5, "late_failure_prob": 0.2}
+    mean, se = paired(transformed_at(36), {}, riskier)
     assert mean < -2 * se, f"expected fewer firms with riskier stages, got {mean:.1f} (SE {se:.1f})"
 
 

@@ -28,6 +28,7 @@ from agents.sme import (
 from experiments.firm import COLUMNS, Firm, FirmError, chosen_kind, evaluate, firm_model, table
 from scenarios.factors import apply_factors
 from sim import projects
+from sim.population import annual_benefit_share
 
 SCENARIO = "jieyang-city-2023"
 FIRMS = {  # one firm per outcome of the decision under the scenario's support
@@ -101,8 +102,7 @@ def test_numbers_are_project_value_and_stage_failure_prob(scenario, support):
     p = scenario.model_params()
     size = 1.2e7 / p.revenue_median_rmb
     cost = np.array([p.light_cost_rmb, p.deep_cost_rmb]) * size ** p.cost_size_elasticity
-    benefit = np.array([p.light_cost_rmb / p.light_payback_years,
-                        p.deep_cost_rmb / p.deep_payback_years]) * size
+    benefit = 1.2e7 * np.array([annual_benefit_share(p, LIGHT), annual_benefit_share(p, DEEP)])
     # the scenario's only start support for a deciding firm: a 30 % grant capped at 0.2 M
     grant = np.minimum(0.3 * cost, 200_000) if support == "scenario" else np.zeros(2)
     fail, belief = beliefs(0, 0, prior_failure=p.prior_failure_belief,
@@ -119,7 +119,8 @@ def test_numbers_are_project_value_and_stage_failure_prob(scenario, support):
     value, affordable = project_value(cost, benefit, risk_aversion=p.risk_aversion, **common)
     expected, _ = project_value(cost, benefit, risk_aversion=0.0, **common)
     stages = stage_failure_prob(
-        np.asarray(p.stage_failure_prob), 0.6, p.provider_quality_mean, 0.5,
+        np.array([p.early_failure_prob, p.middle_failure_prob, p.late_failure_prob]), 0.6,
+        p.provider_quality_mean, 0.5,
         talent_mean=p.talent_mean, talent_effect=p.talent_effect,
         quality_effect=p.provider_quality_effect, fit_effect=p.fit_effect,
         extra_log_odds=np.array([[np.log(p.light_failure_factor)], [0.0]]))
@@ -208,8 +209,10 @@ def test_bad_inputs_raise_one_line(scenario, firm, month, message):
 
 def test_printed_table_in_both_languages(scenario, typical):
     english, chinese = table(typical, scenario, lang="en"), table(typical, scenario, lang="zh")
-    assert "Light, with support" in english and "33,874" in english, \
-        f"expected the English column headers and the light NPV in:\n{english}"
+    npv = typical.loc[(typical["kind"] == "light") & (typical["support"] == "scenario"),
+                      "risk_adjusted_npv_rmb"].iloc[0]
+    assert "Light, with support" in english and f"{npv:,.0f}" in english, \
+        f"expected the English column headers and the light NPV {npv:,.0f} in:\n{english}"
     assert "小快轻准（有政策支持）" in chinese and "验收前失败概率" in chinese, \
         f"expected Chinese labels in:\n{chinese}"
 

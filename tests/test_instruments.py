@@ -189,7 +189,7 @@ def test_yearly_budget_limits_spending_in_each_calendar_year():
 
 
 def test_deep_only_rule_counts_fewer_firms_than_are_transformed():
-    r = run([AcceptanceRule(counts="deep_only")], seed=1, deep_payback_years=2.0)
+    r = run([AcceptanceRule(counts="deep_only")], seed=1, deep_process_share=0.9)
     ts = r.timeseries
     assert (ts["n_counted"] <= ts["n_transformed"]).all(), "counted firms are transformed firms"
     assert (ts["n_counted"] == ts["n_deep"]).all(), "under deep_only, only deep firms count"

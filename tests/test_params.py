@@ -47,9 +47,9 @@ def test_every_field_has_unit_description_and_the_sourced_ones_say_where_from():
     rows = {row["name"]: row for row in ModelParams.field_table()}
     missing = [name for name, row in rows.items() if not row["unit"] or not row["description"]]
     assert not missing, f"fields without unit or description: {missing}"
-    for name, source in {"deep_cost_rmb": "004", "deep_payback_years": "001",
-                         "stage_failure_prob": "90 %", "central_factory_cost_cut": "000",
+    for name, source in {"deep_cost_rmb": "004", "deep_cost_cut": "001",
+                         "early_failure_prob": "90 %", "central_factory_cost_cut": "000",
                          "promotion_per_year": "Bass", "budget_rmb": "002"}.items():
         assert source in rows[name]["source"], f"{name} should cite {source!r}"
     assert rows["deep_cost_rmb"]["default"] == 1.5e6
-    assert rows["deep_payback_years"]["default"] == 4.2
+    assert "payback" not in " ".join(rows), "the payback is an output, never an input"

@@ -111,7 +111,7 @@ def _factor(i: int, **fields):
      ": factors[0].path = 'behaviour.overrides.n_smes': 'n_smes' is set by the scenario's "
      "cluster.smes.count"),
     (_factor(0, path="behaviour.overrides.q"), "'q' is not a model parameter"),
-    (_factor(0, path="behaviour.overrides.stage_failure_prob"), "holds several values"),
+    (_factor(0, path="behaviour.overrides.light_stage_months"), "holds several values"),
     (_factor(0, path="Cluster.smes.count"), ": factors[0].path = 'Cluster.smes.count': not a "
                                             "path"),
     (_factor(0, low=0.6, high=0.2), ": factors[0].low = 0.6: must be less than high (0.2)"),
