@@ -17,7 +17,7 @@ class LeadFirm(ArrayAgent):
     capacity = ArrayField("Market weight at baseline (its starting revenue), RMB/year.")
     operating = ArrayField("Whether its central factory is operating.")
     opening = ArrayField("Step its central factory opens (0: none).")
-    visits = ArrayField("Firm visits its central factory hosts per month when operating.")
+    visits = ArrayField("Visitors (people) its central factory hosts per month when operating.")
 
 
 def central_factory_effect(
@@ -40,10 +40,10 @@ def central_factory_effect(
 
 
 def visit_prob(visits: np.ndarray | float, n_eligible: np.ndarray | float) -> np.ndarray:
-    """Chance that a given eligible firm of a sector visits a central factory this month.
+    """Chance that a given eligible firm of a sector visits this month.
 
     Args:
-        visits: Firm visits the sector's central factories host per month.
+        visits: Firm visits the sector hosts this month (visitors / people per visiting firm).
         n_eligible: Firms of the sector that could visit (not yet transformed).
     """
     visits = np.asarray(visits, dtype=float)

@@ -58,7 +58,7 @@ def willingness_prob(
     promotion_per_month: float,
     peer_per_month: float,
     competition_per_month: float,
-    visit_conversion: float,
+    visit_conversion: np.ndarray | float,
 ) -> np.ndarray:
     """Probability that an unwilling firm becomes willing this month.
 
@@ -73,7 +73,8 @@ def willingness_prob(
         promotion_per_month: p, per month.
         peer_per_month: q, per month per unit exposure.
         competition_per_month: c, per month per unit lost-order share.
-        visit_conversion: Chance that a visit converts the firm.
+        visit_conversion: Chance that this month's visit converts the firm (per firm: a firm
+            that has visited before is persuaded less).
 
     Returns:
         Probabilities in [0, 1].

@@ -317,20 +317,26 @@ class ClusterModel(mesa.Model):
         p, s = self.params, self.smes
         unaware = s.state == UNAWARE
         visited = np.zeros(p.n_smes, bool)
+        conversion: np.ndarray | float = p.visit_conversion_prob
         n_sectors = len(p.sector_names)
-        # visits hosted by operating central factories, plus showcases and exchange sessions
-        visits = np.bincount(self.leads.sector, weights=self.leads.visits * self.leads.operating,
+        # visitors (people, as the sources count them) at operating central factories, plus
+        # showcases and exchange sessions; a visiting firm sends several
+        people = np.bincount(self.leads.sector, weights=self.leads.visits * self.leads.operating,
                              minlength=n_sectors) + self.levers.extra_visits
-        if p.demonstration_on and (visits > 0).any():
-            eligible = (visits[s.sector] > 0) & (s.state != TRANSFORMED)
+        if p.demonstration_on and (people > 0).any():
+            eligible = (people[s.sector] > 0) & (s.state != TRANSFORMED)
             n_eligible = np.bincount(s.sector[eligible], minlength=n_sectors)
-            chance = visit_prob(visits, n_eligible)
+            chance = visit_prob(people / p.people_per_visiting_firm, n_eligible)
             visited = eligible & (draws["visit"] < chance[s.sector])
+            # a firm that has seen it before is persuaded less by the next visit
+            conversion = p.visit_conversion_prob \
+                * p.revisit_conviction ** s.visits_made.astype(float)
+            s.visits_made[visited] += 1
         self.tally.visits = int(visited.sum())
         prob = willingness_prob(
             peer_share, self.lost_share, visited, promotion_per_month=self.rate_promotion,
             peer_per_month=self.rate_peer, competition_per_month=self.rate_competition,
-            visit_conversion=p.visit_conversion_prob)
+            visit_conversion=conversion)
         newly = unaware & (draws["willingness"] < prob)
         s.state[newly] = WILLING
         self.tally.new_willing += int(newly.sum())  # instruments may have added some

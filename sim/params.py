@@ -71,7 +71,7 @@ class ModelParams(BaseModel):
     central_factory_month: int = _field(7, "months", "Step at which the central factory starts operating (0: never).", "000: in production Nov 2020", ge=0, le=600)
     central_factory_cost_cut: float = _field(0.25, "share", "Unit-cost reduction of the central factory.", "000: production cost -25 %", ge=0, lt=1)
     central_factory_quality_gain: float = _field(0.15, "share", "Quality gain of the central factory.", "000: quality +15 %", ge=0, le=2)
-    visits_per_month: float = _field(0.0, "firm visits/month", "Walk-in visits to each central factory (firms of its sector), besides organised exchange sessions (the exchange_sessions instrument).", "000: visitors came through 10 exchange sessions (500+ in 3 months), modelled as the instrument", ge=0)
+    visits_per_month: float = _field(0.0, "visitors/month", "Walk-in visitors (people) to each central factory from its sector, besides organised exchange sessions (the exchange_sessions instrument).", "000: visitors came through 10 exchange sessions (500+ in 3 months), modelled as the instrument", ge=0)
 
     # --- mechanism switches (docking and ablation) ------------------------------------
     promotion_on: bool = _field(True, "-", "Outside promotion drives willingness.")
@@ -91,7 +91,9 @@ class ModelParams(BaseModel):
     # --- willingness hazard ------------------------------------------------------------
     promotion_per_year: float = _field(0.03, "1/year", "Bass innovation coefficient p (outside promotion).", "Bass meta-analysis (Sultan et al. 1990): p ~ 0.03", ge=0, le=5)
     peer_effect_per_year: float = _field(0.38, "1/year", "Bass imitation coefficient q (per unit share of successful peers).", "Bass meta-analysis: q ~ 0.38", ge=0, le=20)
-    visit_conversion_prob: float = _field(0.03, "probability", "Chance that a visit makes an unwilling firm willing.", ge=0, le=1)
+    visit_conversion_prob: float = _field(0.03, "probability", "Chance that a firm's first visit makes it willing.", ge=0, le=1)
+    people_per_visiting_firm: float = _field(2.0, "people", "Visitors a visiting firm sends on average: visits are counted in people, as the sources count them.", "000: more than 500 industry visitors (行业人士) in 3 months; several may come from one firm", ge=1, le=50)
+    revisit_conviction: float = _field(0.5, "share", "How much a firm's next visit persuades it, relative to its previous one (1: every visit a fresh chance; 0: only the first can).", ge=0, le=1)
     competition_per_year: float = _field(1.0, "1/year", "Hazard per unit share of orders lost since the start.", ge=0, le=50)
 
     # --- the economic decision ---------------------------------------------------------

@@ -44,6 +44,7 @@ class SMEArrays:
     unit_cost: np.ndarray
     quality: np.ndarray
     process_cut: np.ndarray      # realised cost cut in the processes of the accepted project
+    visits_made: np.ndarray      # visits the firm has made (each persuades it less)
     weight: np.ndarray           # market weight (see sim.market.competitiveness)
     outlay: np.ndarray           # own money in the running project, RMB
     loan: np.ndarray             # borrowed for the latest project (outlay beyond cash), RMB
@@ -77,6 +78,7 @@ def build_smes(p: ModelParams, rng: np.random.Generator) -> SMEArrays:
         started_month=np.zeros(n, np.int32), since=np.zeros(n, np.int32),
         successes=np.zeros(n, np.int32), failures=np.zeros(n, np.int32),
         unit_cost=np.ones(n), quality=np.ones(n), process_cut=np.zeros(n),
+        visits_made=np.zeros(n, np.int16),
         weight=revenue.copy(), outlay=np.zeros(n),
         loan=np.zeros(n),
     )

@@ -41,7 +41,7 @@ class Levers:
     providers_rated: bool = False             # firms can see provider quality
     min_provider_quality: float = 0.0         # providers below this take no new projects
     stage_log_odds: np.ndarray = field(default_factory=lambda: np.zeros(4))  # by stage 1-3
-    extra_visits: np.ndarray | float = 0.0    # firm visits hosted this month, by sector
+    extra_visits: np.ndarray | float = 0.0    # visitors (people) hosted this month, by sector
     verified_gain_min: float | None = None    # acceptance threshold (None: the parameter's)
     counted_min_level: int = LIGHT            # lowest accepted level counted as transformed
 

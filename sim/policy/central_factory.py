@@ -20,17 +20,19 @@ class CentralFactory(Instrument):
 
     From ``opening`` the plant produces for real orders at ``cost_cut`` lower unit cost and
     ``quality_gain`` higher quality, so it wins orders from the sector's SMEs (the competitive
-    side of the catfish effect), hosts ``visits_per_month`` firm visits, and its suppliers see
-    it (the demonstration side). The government pays ``cost_rmb`` (plant, equipment, rent-free
-    space) in the opening month; if the budget cannot pay it in full then, the plant does not
-    open. It is run by the first lead firm of the sector that has no central factory yet.
+    side of the catfish effect), hosts ``visits_per_month`` walk-in visitors (people), and its
+    suppliers see it (the demonstration side). The government pays ``cost_rmb`` (plant,
+    equipment, rent-free space) in the opening month; if the budget cannot pay it in full then,
+    the plant does not open. It is run by the first lead firm of the sector that has no central
+    factory yet.
 
     Args:
         sector: Sector of the lead firm (default: the first sector).
         opening: Month it starts operating, YYYY-MM (default: the scenario's start).
         cost_cut: Unit-cost reduction, share.
         quality_gain: Quality gain, share.
-        visits_per_month: Firm visits it hosts per month.
+        visits_per_month: Walk-in visitors (people) it hosts per month, besides exchange
+            sessions (source 000 counts its 500 visitors through the sessions).
         cost_rmb: Public money paid when it opens, RMB.
 
     Source: 000 (central factory in production Nov 2020: cost -25 %, quality +15 %; idle plant
@@ -41,7 +43,7 @@ class CentralFactory(Instrument):
     opening: str | None = None
     cost_cut: float = 0.25
     quality_gain: float = 0.15
-    visits_per_month: float = 167.0
+    visits_per_month: float = 0.0
     cost_rmb: float = 5_000_000.0
     name: ClassVar[str] = "central_factory"
     pays_for: ClassVar[str] = "cost_rmb once, in the opening month (all or nothing)"

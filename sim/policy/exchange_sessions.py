@@ -29,17 +29,18 @@ if TYPE_CHECKING:
 class ExchangeSessions(Instrument):
     """Peer exchange sessions at a central factory or a transformed firm.
 
-    ``sessions_per_quarter`` sessions are held, each with ``visitors_per_session`` visiting
-    firms.
+    ``sessions_per_quarter`` sessions are held, each with ``visitors_per_session`` visitors
+    (people, as source 000 counts them; ``people_per_visiting_firm`` of them come from one firm).
 
     Sessions go, in equal numbers, to the chosen sectors that have something to show (an
     operating central factory or a transformed firm). Visitors convert as visits to a central
-    factory do (``visit_conversion_prob``). The government pays ``cost_per_session_rmb`` per
-    session; sessions stop when the budget runs out.
+    factory do (``visit_conversion_prob``, less for a firm that has visited before). The
+    government pays ``cost_per_session_rmb`` per session; sessions stop when the budget runs
+    out.
 
     Args:
         sessions_per_quarter: Sessions held per quarter (whole sessions fall in each month).
-        visitors_per_session: Firms visiting per session.
+        visitors_per_session: Visitors (people) per session.
         cost_per_session_rmb: Cost of one session, RMB.
         sectors: Sectors that hold sessions (empty: all).
         start: First month, YYYY-MM (default: the scenario's start).

@@ -27,23 +27,28 @@ class Showcase(Instrument):
     """Funds showcase projects that, once accepted, host visits from their sector.
 
     ``projects`` showcases get ``grant_rmb`` each; an accepted one hosts ``visits_per_month``
-    firm visits.
+    visitors (people).
 
     Showcases are picked among projects as they start (first in queue order) from firms whose
     talent is at least ``min_talent`` (expert review picks capable firms); the grant lowers
     their outlay. A showcase that fails hosts nobody. Visits convert unwilling firms as visits
-    to a central factory do (``visit_conversion_prob``).
+    to a central factory do (``visit_conversion_prob``), weighted by ``conviction``: source 000
+    found that large firms' showcases are too far from SMEs' reality to move them, so a showcase
+    of that kind should say ``conviction: 0``.
 
     Args:
         projects: Showcase projects funded over the run.
         grant_rmb: Grant per showcase, RMB (at most the project's cost).
-        visits_per_month: Firm visits an accepted showcase hosts per month.
+        visits_per_month: Visitors (people) an accepted showcase hosts per month.
         min_talent: Least digital talent of a firm picked as a showcase, 0-1.
         kinds: Projects that can be showcases: light, deep or both.
+        conviction: How much a visit to it persuades, relative to a visit to a central factory
+            (1: as much; 0: not at all, as source 000 says of large firms' showcases).
 
-    Source: 001 (little lighthouses; "the digitalised first lead the later ones"), 002
-    ("small-fast-light-precise" showcases funded first; one showcase should pull a batch of
-    firms; 7 benchmark projects with almost 20 M RMB).
+    Source: 000 (large firms' showcases are too far from SMEs to move them; the central
+    factory competes on real orders instead); 001 (little lighthouses; "the digitalised first
+    lead the later ones"); 002 ("small-fast-light-precise" showcases funded first; one showcase
+    should pull a batch of firms; 7 benchmark projects with almost 20 M RMB).
     """
 
     projects: int = 10
@@ -51,6 +56,7 @@ class Showcase(Instrument):
     visits_per_month: float = 20.0
     min_talent: float = 0.4
     kinds: Literal["light", "deep", "both"] = "both"
+    conviction: float = 1.0
     name: ClassVar[str] = "showcase"
     pays_for: ClassVar[str] = "grant_rmb (at most the project cost) per showcase, when it starts"
 
@@ -61,6 +67,7 @@ class Showcase(Instrument):
         check_at_least("visits_per_month", self.visits_per_month)
         check_share("min_talent", self.min_talent)
         check_choice("kinds", self.kinds, KIND_CHOICES)
+        check_share("conviction", self.conviction)
 
     def setup(self, model: ClusterModel) -> None:
         """Open the account; no showcase is chosen yet."""
@@ -73,7 +80,7 @@ class Showcase(Instrument):
         s = model.smes
         hosts = self.showcase & (s.state == TRANSFORMED)
         if hosts.any():
-            model.levers.extra_visits += self.visits_per_month * np.bincount(
+            model.levers.extra_visits += self.visits_per_month * self.conviction * np.bincount(
                 s.sector[hosts], minlength=len(model.params.sector_names))
 
     def on_start(self, model: ClusterModel, firms: np.ndarray) -> None:
