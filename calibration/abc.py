@@ -5,9 +5,11 @@ Which parameters: those that the Morris screen of every prior on every target fo
 Their priors are the uniform ranges of ``calibration/priors.yaml``.
 
 What is compared: every target of the pilot dataset (``calibration/data/pilot_facts.yaml``),
-computed from one run of each scenario it needs (``calibration.targets.simulate``). The distance
-is the root of the summed squares of each target's miss divided by its tolerance, where a target
-given as a range is missed only outside the range.
+computed from one run of each scenario it needs (``calibration.targets.simulate``; the pilot
+cities' targets from an ensemble of 36 cities). The distance is the root of the summed squares
+of each target's miss divided by its observation error (``error_sd``), where a target given as
+a range is missed only outside the range. The hold-outs (role ``holdout``) are never compared:
+they are predicted from the posterior afterwards (``write_results``).
 
 pyabc keeps its whole history in an SQLite database in the output folder, so a calibration that
 stops (Ctrl-C, kill) carries on from its last finished generation when run again.
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,16 +27,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from calibration.data import Fact, targets
+from calibration.data import Fact, holdouts, targets
 from calibration.priors import Prior, load_priors
 from calibration.targets import check_targets, simulate
 
-# The parameters whose Morris mu* is at least 4 times the dummy factor's for some target in
-# the screen of every prior on every target (catfish calibrate --screen; docs/calibration.md).
-# The others keep their documented defaults.
+# The parameters the targets inform: the ten whose Morris mu* was at least 4 times the dummy
+# factor's for some target in the screen of every prior on every target (catfish calibrate
+# --screen, run on the model before its economic account changed; docs/calibration.md), and
+# the parameters the new account made targets depend on directly: the light project's
+# process share (payback, efficiency) and the early and middle stages' failure probabilities
+# (the failure share, which they once echoed as fixed inputs). The others keep their defaults.
 CALIBRATED = ("initial_willing_share", "light_cost_cut", "cost_sensitivity",
               "prior_benefit_belief", "prior_failure_belief", "horizon_years",
-              "quality_sensitivity", "competition_per_year", "promotion_per_year", "hurdle_sd")
+              "quality_sensitivity", "competition_per_year", "promotion_per_year", "hurdle_sd",
+              "light_process_share", "early_failure_prob", "middle_failure_prob")
 DATABASE = "abc.db"
 
 
@@ -50,22 +56,24 @@ class Settings:
     kernel_scaling: float = 2.5  # width of SMC's proposal kernel against pyabc's default
 
 
-# about 0.6 s of CPU per simulation: 8,000 simulations on 2 cores take about 40 minutes
-DEFAULT = Settings(population=150, generations=10, min_epsilon=0.5, ppc_draws=200,
-                   max_simulations=8000)
-QUICK = Settings(population=24, generations=2, min_epsilon=0.5, ppc_draws=24)
+# about 1.4 s of CPU per simulation (the 36 pilot cities, Chengdu and Shenzhen): 3,200
+# simulations, plus the generation that passes them (up to population / acceptance rate more),
+# and the predictive check's 200 draws take 40-55 minutes on 2 cores
+DEFAULT = Settings(population=120, generations=10, min_epsilon=0.5, ppc_draws=200,
+                   max_simulations=3200)
+QUICK = Settings(population=20, generations=2, min_epsilon=0.5, ppc_draws=20)
 
 
 def scaled_miss(value: float, fact: Fact) -> float:
-    """How far a statistic is outside its target's range, in tolerances (0 inside)."""
+    """How far a statistic is outside its target's range, in observation errors (0 inside)."""
     if not math.isfinite(value):
         return math.inf
     low, high = fact.bounds
-    return max(low - value, value - high, 0.0) / fact.tolerance
+    return max(low - value, value - high, 0.0) / fact.error_sd
 
 
 class Distance:
-    """Root of the summed squared misses of every target, each scaled by its tolerance."""
+    """Root of the summed squared misses of every target, each scaled by its observation error."""
 
     def __init__(self, facts: Sequence[Fact]) -> None:
         self.facts = list(facts)
@@ -115,6 +123,100 @@ def transition(settings: Settings) -> Any:
     return pyabc.MultivariateNormalTransition(scaling=settings.kernel_scaling)
 
 
+# Seconds a Dask scheduler has to answer before --scheduler is taken to name none.
+CONNECT_SECONDS = 10.0
+# Particles per Dask task. One: a simulation takes half a second of CPU or more, hundreds of
+# times Dask's overhead per task (a millisecond or so), so batching saves nothing; pyabc keeps one
+# task per worker thread running, so when a generation has its particles, up to batch size x
+# threads simulations are wasted (with 64 threads and batches of 10, more than a generation of
+# 150 particles at 20 % acceptance needs).
+DASK_BATCH = 1
+EXPECTED_SCHEDULER = "give the address a `dask scheduler` printed (tcp://HOST:PORT)"
+
+
+def check_scheduler(address: str, timeout: float | None = None) -> None:
+    """Check that a Dask scheduler answers at ``address`` within ``timeout`` seconds.
+
+    It is asked who it is, over Dask's protocol and with a deadline: Dask's client would wait
+    forever at an address where something else listens (the scheduler's dashboard, say), and
+    would take a worker's address for a scheduler's.
+
+    Args:
+        address: ``tcp://HOST:PORT``, as ``dask scheduler`` prints it.
+        timeout: Seconds (default ``CONNECT_SECONDS``); a refused connection is retried until
+            then, for a scheduler that is still starting.
+
+    Raises:
+        ValueError: No Dask scheduler answered; one line naming ``--scheduler``.
+    """
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from distributed.comm import connect, get_address_host_port
+
+    seconds = CONNECT_SECONDS if timeout is None else timeout
+    try:
+        get_address_host_port(address)
+    except ValueError as exc:
+        raise ValueError(f"--scheduler {address}: is not a Dask address ({exc}); "
+                         f"{EXPECTED_SCHEDULER}") from None
+
+    async def identity() -> Any:
+        comm = await connect(address, timeout=seconds)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    async def bounded() -> Any:
+        return await asyncio.wait_for(identity(), seconds)
+
+    try:
+        # a thread of its own: asyncio.run needs one without a running event loop (Jupyter)
+        with ThreadPoolExecutor(1) as pool:
+            reply = pool.submit(asyncio.run, bounded()).result()
+    except Exception:  # nothing answered, or something that does not speak Dask's protocol
+        raise ValueError(f"--scheduler {address}: no Dask scheduler answered within "
+                         f"{seconds:g} s; {EXPECTED_SCHEDULER}") from None
+    kind = reply.get("type") if isinstance(reply, dict) else None
+    if kind != "Scheduler":
+        raise ValueError(f"--scheduler {address}: a Dask {kind or 'server'} answered, not a "
+                         f"scheduler; {EXPECTED_SCHEDULER}")
+
+
+def make_sampler(workers: int, scheduler: str | None = None) -> tuple[Any, Callable[[], None]]:
+    """The pyabc sampler, and what to call once the calibration is done with it.
+
+    Args:
+        workers: Local processes that simulate particles (1: this process); ignored with
+            ``scheduler``.
+        scheduler: Address of a running Dask scheduler (``tcp://HOST:PORT``) whose workers
+            simulate the particles: they unpickle :class:`Simulator`, so they need Catfish
+            installed at the version this process runs. Until a worker joins, pyabc waits.
+            The function returned closes the client.
+
+    Raises:
+        ValueError: No Dask scheduler answered at ``scheduler`` (see :func:`check_scheduler`).
+    """
+    import pyabc
+
+    if scheduler is None:
+        sampler = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers) if workers > 1 \
+            else pyabc.sampler.SingleCoreSampler()
+        return sampler, lambda: None
+    from distributed import Client
+
+    check_scheduler(scheduler)
+    try:
+        client = Client(scheduler, timeout=CONNECT_SECONDS, set_as_default=False)
+    except OSError:  # it went away since it answered
+        raise ValueError(f"--scheduler {scheduler}: no Dask scheduler answered within "
+                         f"{CONNECT_SECONDS:g} s; {EXPECTED_SCHEDULER}") from None
+    sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client, batch_size=DASK_BATCH)
+    return sampler, client.close
+
+
 @dataclass(frozen=True)
 class CalibrationRun:
     """What a calibration produced."""
@@ -130,28 +232,32 @@ class CalibrationRun:
 
 def calibrate(out: str | Path, *, quick: bool = False, workers: int = 2,
               parameters: Sequence[str] = CALIBRATED, facts: Sequence[Fact] | None = None,
-              settings: Settings | None = None, seed: int | None = None) -> CalibrationRun:
+              settings: Settings | None = None, seed: int | None = None,
+              scheduler: str | None = None) -> CalibrationRun:
     """Run (or carry on with) the ABC-SMC calibration in ``out``.
 
     Args:
         out: Folder for the database and results; if it holds a database of an earlier run,
             that run continues from its last finished generation.
-        quick: A small version (24 particles, 2 generations) that finishes in minutes.
-        workers: Processes that simulate particles.
+        quick: A small version (20 particles, 2 generations) that finishes in about two
+            minutes.
+        workers: Processes that simulate particles (ignored with ``scheduler``).
         parameters: The parameters to calibrate (each needs a prior).
         facts: The targets (default: the pilot dataset's).
         settings: Overrides ``quick``'s choice of population and generations.
         seed: Seeds numpy's global generator, which pyabc and the runs' seeds draw from: with
             one worker the same seed gives the same calibration (pyabc's parallel samplers
-            reseed their processes, so with more workers it does not).
+            reseed their processes, so with more workers, or on Dask, it does not).
+        scheduler: Address of a running Dask scheduler whose workers simulate the particles
+            instead (see :func:`make_sampler`); the client is closed at the end.
 
     Raises:
-        ValueError: A parameter without a prior, or a target without a statistic.
+        ValueError: A parameter without a prior, a target without a statistic, or no Dask
+            scheduler answering at ``scheduler`` (before anything is written).
     """
     import pyabc
 
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     facts = list(facts if facts is not None else targets())
     check_targets(facts)
     priors = load_priors()
@@ -162,26 +268,29 @@ def calibrate(out: str | Path, *, quick: bool = False, workers: int = 2,
     if seed is not None:
         np.random.seed(seed)  # noqa: NPY002 - pyabc samples from numpy's global generator
     logging.getLogger("ABC").setLevel(logging.INFO)
-    sampler = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers) if workers > 1 \
-        else pyabc.sampler.SingleCoreSampler()
-    abc = pyabc.ABCSMC(Simulator(facts, parameters),
-                       prior_distribution(priors, parameters),
-                       Distance(facts), population_size=settings.population, sampler=sampler,
-                       transitions=transition(settings))
-    database = out / DATABASE
-    url = f"sqlite:///{database}"
-    observed = {f.name: f.observed for f in facts}
-    if database.exists():
-        history = abc.load(url, 1)
-        done = history.max_t + 1
-    else:
-        history = abc.new(url, observed)
-        done = 0
-    remaining = settings.generations - done
-    if remaining > 0:
-        history = abc.run(minimum_epsilon=settings.min_epsilon, max_nr_populations=remaining,
-                          max_total_nr_simulations=settings.max_simulations)
-    return _result(out, history, settings)
+    sampler, close = make_sampler(workers, scheduler)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        abc = pyabc.ABCSMC(Simulator(facts, parameters),
+                           prior_distribution(priors, parameters),
+                           Distance(facts), population_size=settings.population, sampler=sampler,
+                           transitions=transition(settings))
+        database = out / DATABASE
+        url = f"sqlite:///{database}"
+        observed = {f.name: f.observed for f in facts}
+        if database.exists():
+            history = abc.load(url, 1)
+            done = history.max_t + 1
+        else:
+            history = abc.new(url, observed)
+            done = 0
+        remaining = settings.generations - done
+        if remaining > 0:
+            history = abc.run(minimum_epsilon=settings.min_epsilon, max_nr_populations=remaining,
+                              max_total_nr_simulations=settings.max_simulations)
+        return _result(out, history, settings)
+    finally:
+        close()
 
 
 def _result(out: Path, history: Any, settings: Settings) -> CalibrationRun:
@@ -197,25 +306,33 @@ def _result(out: Path, history: Any, settings: Settings) -> CalibrationRun:
 
 
 def write_results(run: CalibrationRun, *, facts: Sequence[Fact] | None = None,
-                  workers: int = 1, seed: int = 1) -> dict[str, Path]:
-    """Write the posterior, its summary, the predictive check and the pair plot into the folder.
+                  held_out: Sequence[Fact] | None = None, workers: int = 1,
+                  seed: int = 1) -> dict[str, Path]:
+    """Write the posterior, its summary, the predictive checks and the pair plot into the folder.
 
     Files: ``posterior.parquet`` (one row per particle, one column per parameter, ``weight``),
-    ``posterior_summary.csv``, ``ppc.csv`` (target, observed, lo90, hi90, percentile,
-    within_tolerance), ``ppc_simulations.parquet`` and ``pairplot.png``.
+    ``posterior_summary.csv``, ``ppc.csv`` (per target: observed, observation error, predictive
+    50 % and 90 % intervals, percentile, in50, in90), ``holdout.csv`` (the figures the fit never
+    saw, predicted from the same draws: figure, source, observed, 90 % interval, hit or miss),
+    ``ppc_simulations.parquet`` and ``pairplot.png``.
     """
-    from calibration.report import pair_plot, posterior_summary, predictive_check
+    from calibration.report import holdout_table, pair_plot, posterior_summary, predictive_check
 
     facts = list(facts if facts is not None else targets())
+    held_out = list(held_out if held_out is not None else holdouts())
     priors = load_priors()
-    table, simulations = predictive_check(run.posterior, facts, draws=run.settings.ppc_draws,
-                                          seed=seed, workers=workers)
+    table, simulations = predictive_check(run.posterior, facts + held_out,
+                                          draws=run.settings.ppc_draws, seed=seed,
+                                          workers=workers)
+    fitted = table[table["target"].isin([f.name for f in facts])].reset_index(drop=True)
+    checked = table[table["target"].isin([f.name for f in held_out])].reset_index(drop=True)
     paths = {name: run.folder / name for name in (
-        "posterior.parquet", "posterior_summary.csv", "ppc.csv", "ppc_simulations.parquet",
-        "pairplot.png")}
+        "posterior.parquet", "posterior_summary.csv", "ppc.csv", "holdout.csv",
+        "ppc_simulations.parquet", "pairplot.png")}
     run.posterior.to_parquet(paths["posterior.parquet"], index=False)
     posterior_summary(run.posterior, priors).to_csv(paths["posterior_summary.csv"], index=False)
-    table.to_csv(paths["ppc.csv"], index=False)
+    fitted.to_csv(paths["ppc.csv"], index=False)
+    holdout_table(checked, held_out).to_csv(paths["holdout.csv"], index=False)
     simulations.to_parquet(paths["ppc_simulations.parquet"], index=False)
     figure = pair_plot(run.posterior, priors)
     figure.savefig(paths["pairplot.png"], dpi=110)

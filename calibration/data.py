@@ -2,9 +2,11 @@
 
 ``calibration/data/pilot_facts.yaml`` holds one entry per figure: its value (or a range, where
 the source gives one or can be read two ways), unit, date, place, the shipped scenario it
-belongs to, its role (``target``: the model is fitted to it; ``input``: it sets a parameter or
-scenario field; ``context``: recorded, not used), how it is computed from model output (or
-where it goes), the tolerance it deserves, and the source (file and Chinese phrase).
+belongs to, its role (``target``: the model is fitted to it; ``holdout``: kept from the fit
+and predicted from its posterior, to test it; ``input``: it sets a parameter or scenario
+field; ``context``: recorded, not used), how it is computed from model output (or where it
+goes), its observation-error model (targets and hold-outs), and the source (file and Chinese
+phrase).
 :func:`load_facts` validates the file and raises one line naming the file, entry, field, value
 and what is allowed.
 """
@@ -50,11 +52,16 @@ class Fact(Section):
     date: str = Field(pattern=DATE, description="when the figure held: YYYY, YYYY-MM or a day")
     place: str = Field(min_length=1, max_length=200)
     scenario: str | None = Field(description="the shipped scenario it belongs to, or null")
-    role: Literal["target", "input", "context"]
+    role: Literal["target", "holdout", "input", "context"]
     computed_as: str = Field(min_length=1, max_length=600,
                              description="target: the summary statistic; input: where it "
                                          "goes; context: why it is not used")
-    tolerance: float | None = Field(None, gt=0, description="targets: distance scale, in unit")
+    error_sd: float | None = Field(
+        None, gt=0, description="targets and hold-outs: standard deviation of the observation "
+                                "error, in unit (how far the reported figure may lie from what "
+                                "it measures); the distance's scale")
+    error_model: str | None = Field(None, min_length=10, max_length=1000,
+                                    description="targets and hold-outs: why that error")
     source: Source
     note: str | None = Field(None, max_length=1000)
 
@@ -83,15 +90,17 @@ class Fact(Section):
                              f"{self.high!r})")
         if isinstance(self.value, str) and not re.match(r"^\d{4}-\d{2}(-\d{2})?$", self.value):
             raise ValueError(f"value = {self.value!r}: a number, or a month YYYY-MM")
-        if self.role == "target":
-            if self.tolerance is None:
-                raise ValueError("tolerance = None: a target needs the tolerance it deserves "
-                                 "(in its unit)")
+        if self.role in ("target", "holdout"):
+            if self.error_sd is None or self.error_model is None:
+                raise ValueError(f"error_sd = {self.error_sd!r}: a {self.role} needs its "
+                                 "observation error (error_sd, in its unit) and why "
+                                 "(error_model)")
             if self.scenario is None:
-                raise ValueError("scenario = None: a target is computed from a shipped "
+                raise ValueError(f"scenario = None: a {self.role} is computed from a shipped "
                                  "scenario's runs")
             if isinstance(self.value, str):
-                raise ValueError(f"value = {self.value!r}: a target is a number or a range")
+                raise ValueError(f"value = {self.value!r}: a {self.role} is a number or a "
+                                 "range")
         return self
 
     @property
@@ -121,6 +130,11 @@ def load_facts(path: str | Path | None = None) -> list[Fact]:
 def targets(path: str | Path | None = None) -> list[Fact]:
     """The figures the model is fitted to."""
     return [f for f in load_facts(path) if f.role == "target"]
+
+
+def holdouts(path: str | Path | None = None) -> list[Fact]:
+    """The figures kept from the fit, to test the fitted model on figures it never saw."""
+    return [f for f in load_facts(path) if f.role == "holdout"]
 
 
 @cache

@@ -4,9 +4,12 @@
   against the prior (1 - posterior variance / prior variance: 0 learned nothing, 1 pinned
   down).
 - :func:`predictive_check`: parameter sets drawn from the posterior (by weight), each simulated
-  with a fresh seed; per target the observed value, the predictive 90 % interval, where the
-  observation falls among the simulations (percentile), and whether the predictive median is
-  within the target's tolerance (of its range).
+  with a fresh seed, plus each figure's observation error (normal, ``error_sd``): what the
+  source would report if the model were right. Per figure the observed value (or range), the
+  predictive 50 % and 90 % intervals, where the observation falls among the predictions
+  (percentile) and whether it lies inside each interval (coverage; a range is inside when
+  it overlaps the interval).
+- :func:`holdout_table`: the same check for the figures the fit never saw, with their source.
 - :func:`pair_plot`: the weighted posterior sample, pair by pair, with the prior ranges.
 """
 
@@ -25,7 +28,11 @@ from calibration.posterior import draw
 from calibration.priors import Prior
 from calibration.targets import simulate
 
-PPC_COLUMNS = ["target", "observed", "lo90", "hi90", "percentile", "within_tolerance"]
+PPC_COLUMNS = ["target", "observed", "low", "high", "error_sd", "median", "lo50", "hi50",
+               "lo90", "hi90", "percentile", "in50", "in90"]
+HOLDOUT_COLUMNS = ["figure", "source", "quote", "observed", "low", "high", "error_sd", "median",
+                   "lo90", "hi90", "percentile", "result"]
+OBSERVATION_SALT = 17  # the observation errors' stream, apart from the runs' seeds
 
 
 def weighted_quantiles(values: np.ndarray, weights: np.ndarray,
@@ -71,21 +78,47 @@ def predictive_check(posterior: pd.DataFrame, facts: Sequence[Fact], *, draws: i
     else:
         results = [_simulate(job) for job in jobs]
     simulations = pd.DataFrame(results)
+    return coverage_table(simulations, facts, seed=seed), simulations
+
+
+def coverage_table(simulations: pd.DataFrame, facts: Sequence[Fact], *,
+                   seed: int = 1) -> pd.DataFrame:
+    """Per figure: the predictive intervals (simulation plus observation error) and coverage."""
+    rng = np.random.default_rng([seed, OBSERVATION_SALT])
     rows = []
     for fact in facts:
+        low, high = fact.bounds
+        row = {"target": fact.name, "observed": fact.observed, "low": low, "high": high,
+               "error_sd": fact.error_sd}
         values = simulations[fact.name].to_numpy(float)
         values = values[np.isfinite(values)]
         if len(values) == 0:
-            rows.append({"target": fact.name, "observed": fact.observed, "lo90": math.nan,
-                         "hi90": math.nan, "percentile": math.nan, "within_tolerance": False})
+            rows.append({**row, **dict.fromkeys(("median", "lo50", "hi50", "lo90", "hi90",
+                                                 "percentile"), math.nan),
+                         "in50": False, "in90": False})
             continue
-        lo, median, hi = np.quantile(values, [0.05, 0.5, 0.95])
-        low, high = fact.bounds
-        miss = max(low - median, median - high, 0.0) / fact.tolerance
-        rows.append({"target": fact.name, "observed": fact.observed, "lo90": lo, "hi90": hi,
-                     "percentile": 100 * float(np.mean(values <= fact.observed)),
-                     "within_tolerance": bool(miss <= 1.0)})
-    return pd.DataFrame(rows, columns=PPC_COLUMNS), simulations
+        predicted = values + rng.normal(0.0, fact.error_sd, len(values))
+        lo90, lo50, median, hi50, hi90 = np.quantile(predicted, [0.05, 0.25, 0.5, 0.75, 0.95])
+        rows.append({**row, "median": median, "lo50": lo50, "hi50": hi50, "lo90": lo90,
+                     "hi90": hi90,
+                     "percentile": 100 * float(np.mean(predicted <= fact.observed)),
+                     "in50": bool(low <= hi50 and high >= lo50),
+                     "in90": bool(low <= hi90 and high >= lo90)})
+    return pd.DataFrame(rows, columns=PPC_COLUMNS)
+
+
+def holdout_table(coverage: pd.DataFrame, facts: Sequence[Fact]) -> pd.DataFrame:
+    """The hold-outs' check as shipped: figure, source, observed, 90 % interval, hit or miss."""
+    by_name = {f.name: f for f in facts}
+    rows = []
+    for row in coverage.itertuples(index=False):
+        fact = by_name[row.target]
+        rows.append({"figure": fact.name, "source": fact.source.file, "quote": fact.source.quote,
+                     "observed": row.observed, "low": row.low, "high": row.high,
+                     "error_sd": row.error_sd, "median": row.median, "lo90": row.lo90,
+                     "hi90": row.hi90, "percentile": row.percentile,
+                     "result": "hit" if row.in90 else "miss"})
+    return pd.DataFrame(rows, columns=HOLDOUT_COLUMNS)
 
 
 def _simulate(job: tuple[dict[str, float], int, list[Fact]]) -> dict[str, float]:

@@ -1,8 +1,9 @@
 """Ship a calibration: make its posterior the one the shipped scenarios use.
 
-``ship(folder, posteriors=..., parameter_set=...)`` copies a finished calibration's posterior and
-predictive check to ``default.parquet`` and ``default_ppc.csv`` (with its summary and pair plot
-beside them) in ``posteriors``, and writes the parameter set (in the source tree,
+``ship(folder, posteriors=..., parameter_set=...)`` copies a finished calibration's posterior
+and predictive check to ``default.parquet`` and ``default_ppc.csv`` (with the hold-outs'
+check ``default_holdout.csv``, its summary and pair plot beside them) in ``posteriors``, and
+writes the parameter set (in the source tree,
 ``scenarios/parameter_sets/calibrated.yaml``):
 the posterior's weighted median of every parameter that applies in every scenario. The shipped
 scenarios name that set (``behaviour.parameter_set: calibrated``), so a single run uses the
@@ -28,8 +29,10 @@ from scenarios.parameter_sets import SETS
 
 CALIBRATED_SET = SETS / "calibrated.yaml"
 DEFAULT_PPC = POSTERIORS / "default_ppc.csv"
+DEFAULT_HOLDOUT = POSTERIORS / "default_holdout.csv"
 COPIED = {"posterior.parquet": DEFAULT_POSTERIOR.name, "ppc.csv": DEFAULT_PPC.name,
-          "posterior_summary.csv": "default_summary.csv", "pairplot.png": "default_pairplot.png"}
+          "holdout.csv": DEFAULT_HOLDOUT.name, "posterior_summary.csv": "default_summary.csv",
+          "pairplot.png": "default_pairplot.png"}
 
 
 def medians(path: Path = DEFAULT_POSTERIOR) -> dict[str, float]:

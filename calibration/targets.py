@@ -18,18 +18,26 @@ import numpy as np
 import scenarios
 from calibration.data import Fact
 from calibration.priors import for_scenario
+from scenarios.cities import PILOT_ENSEMBLE, as_city, ensemble_traits
 from sim import RunResult, run_one
 from sim.calendar import month_index
 
-PILOT_CITIES = ("pilot-city-east", "pilot-city-central", "pilot-city-west")
 EXPLORING = ("n_willing", "n_queued", "n_in_project")
+# the pilot cities as the calibration simulates them: 12 cities of each region, each with its
+# own traits drawn from its region scenario's `cities` section (scenarios/cities.py)
+PILOT_CITIES = "pilot-cities"
+ENSEMBLE_SEED_SALT = 7  # the traits' stream, apart from the runs' seeds
 
 
 @dataclass(frozen=True)
 class Statistic:
-    """How a target is computed: from the runs of these scenarios (None: the target's own)."""
+    """How a target is computed: from the runs of these scenarios (None: the target's own).
 
-    compute: Callable[[Mapping[str, RunResult], str], float]
+    ``PILOT_CITIES`` among the scenarios stands for the ensemble of pilot cities; its runs are
+    ``runs[PILOT_CITIES]``, a list of (region scenario, run).
+    """
+
+    compute: Callable[[Mapping[str, Any], str], float]
     scenarios: tuple[str, ...] | None = None
     description: str = ""
 
@@ -45,44 +53,58 @@ def _row(result: RunResult, month: str) -> int:
     return min(max(step, 1), len(result.timeseries)) - 1
 
 
-def _share_at(columns: Sequence[str], month: str) -> Callable[[Mapping[str, RunResult], str],
-                                                              float]:
-    def compute(runs: Mapping[str, RunResult], own: str) -> float:
+def _share_at(columns: Sequence[str], month: str) -> Callable[[Mapping[str, Any], str], float]:
+    def compute(runs: Mapping[str, Any], own: str) -> float:
         result = runs[own]
         row = result.timeseries.iloc[_row(result, month)]
         return float(sum(row[c] for c in columns)) / result.params.n_smes
     return compute
 
 
-def _visits_after_central_factory(runs: Mapping[str, RunResult], own: str) -> float:
-    result = runs[own]
-    opening = result.params.central_factory_month
-    if opening <= 0:
-        return float("nan")
-    visits = result.timeseries["new_visits"].to_numpy()
-    return float(visits[opening - 1: opening + 2].sum())
+def _column_at(column: str, month: str) -> Callable[[Mapping[str, Any], str], float]:
+    def compute(runs: Mapping[str, Any], own: str) -> float:
+        result = runs[own]
+        return float(result.timeseries[column].iloc[_row(result, month)])
+    return compute
 
 
-def _cities_below(share: float, month: str) -> Callable[[Mapping[str, RunResult], str], float]:
-    def compute(runs: Mapping[str, RunResult], own: str) -> float:
-        below = []
-        for name in PILOT_CITIES:
-            result = runs[name]
-            counted = result.timeseries["n_counted"].to_numpy()[_row(result, month)]
-            below.append(counted < share * result.params.target_firms)
+def _cities_below(share: float, month: str) -> Callable[[Mapping[str, Any], str], float]:
+    def compute(runs: Mapping[str, Any], own: str) -> float:
+        below = [result.timeseries["n_counted"].iloc[_row(result, month)]
+                 < share * result.params.target_firms for _, result in runs[PILOT_CITIES]]
         return float(np.mean(below))
+    return compute
+
+
+def _cities_failures_early_middle(runs: Mapping[str, Any], own: str) -> float:
+    """Early and middle failures as a share of all failures, pooled over the cities."""
+    totals = np.zeros(4)
+    for _, result in runs[PILOT_CITIES]:
+        o = result.outcomes
+        totals += [o["failed_early"], o["failed_middle"], o["failed_late"], o["rejected"]]
+    failures = totals.sum()
+    return float((totals[0] + totals[1]) / failures) if failures > 0 else float("nan")
+
+
+def _cities_mean(name: str) -> Callable[[Mapping[str, Any], str], float]:
+    def compute(runs: Mapping[str, Any], own: str) -> float:
+        values = np.array([result.outcomes[name] for _, result in runs[PILOT_CITIES]], float)
+        values = values[np.isfinite(values)]
+        return float(values.mean()) if len(values) else float("nan")
     return compute
 
 
 STATISTICS: dict[str, Statistic] = {
     "transformed_by_deadline": _outcome("transformed_by_deadline"),
-    "share_failures_early_middle": _outcome("share_failures_early_middle"),
-    "mean_payback_years": _outcome("mean_payback_years"),
+    "deep_by_deadline": Statistic(
+        lambda runs, own: float(runs[own].timeseries["n_deep"].iloc[
+            runs[own].params.deadline_month - 1]),
+        description="firms at the deep level at the deadline (n_deep)"),
     "mean_efficiency_gain_transformed": _outcome("mean_efficiency_gain_transformed"),
     "mean_revenue_gain_transformed": _outcome("mean_revenue_gain_transformed"),
-    "visits_3_months_after_central_factory": Statistic(
-        _visits_after_central_factory,
-        description="firm visits in the central factory's first three months (new_visits)"),
+    "transformed_2024_12": Statistic(
+        _column_at("n_transformed", "2024-12"),
+        description="firms transformed (n_transformed) in 2024-12"),
     "share_unaware_2025_08": Statistic(
         _share_at(("n_unaware",), "2025-08"),
         description="share of firms not (yet) willing in 2025-08 (n_unaware / SMEs)"),
@@ -90,9 +112,21 @@ STATISTICS: dict[str, Statistic] = {
         _share_at(EXPLORING, "2025-08"),
         description="share of firms willing, queued or in a first project in 2025-08"),
     "share_of_cities_below_15pct_of_target_2025_10": Statistic(
-        _cities_below(0.15, "2025-10"), scenarios=PILOT_CITIES,
-        description="share of the three pilot-city scenarios (east, central, west) below 15 % "
-                    "of their target in 2025-10"),
+        _cities_below(0.15, "2025-10"), scenarios=(PILOT_CITIES,),
+        description="share of the 36 simulated pilot cities below 15 % of their target "
+                    "(n_counted) in 2025-10"),
+    "share_of_cities_below_30pct_of_target_2025_12": Statistic(
+        _cities_below(0.30, "2025-12"), scenarios=(PILOT_CITIES,),
+        description="share of the 36 simulated pilot cities below 30 % of their target "
+                    "(n_counted) in 2025-12"),
+    "cities_share_failures_early_middle": Statistic(
+        _cities_failures_early_middle, scenarios=(PILOT_CITIES,),
+        description="early and middle failures as a share of all failures (a rejection at "
+                    "acceptance is a late failure), pooled over the 36 pilot cities"),
+    "cities_mean_payback_years": Statistic(
+        _cities_mean("mean_payback_years"), scenarios=(PILOT_CITIES,),
+        description="mean payback of accepted projects (cost / realised annual benefit), "
+                    "averaged over the 36 pilot cities"),
 }
 
 
@@ -103,9 +137,9 @@ def check_targets(facts: Sequence[Fact]) -> None:
         ValueError: One line naming the target and the statistics that exist.
     """
     for fact in facts:
-        if fact.role == "target" and fact.computed_as not in STATISTICS:
-            raise ValueError(f"target {fact.name}: computed_as = {fact.computed_as!r} is not a "
-                             f"statistic (one of {', '.join(STATISTICS)})")
+        if fact.role in ("target", "holdout") and fact.computed_as not in STATISTICS:
+            raise ValueError(f"{fact.role} {fact.name}: computed_as = {fact.computed_as!r} is "
+                             f"not a statistic (one of {', '.join(STATISTICS)})")
 
 
 def needed_scenarios(facts: Sequence[Fact]) -> tuple[str, ...]:
@@ -133,9 +167,29 @@ def simulate(theta: Mapping[str, float], seed: int, facts: Sequence[Fact]) -> di
         seed: The runs' seed (the same for every scenario).
         facts: The targets.
     """
-    runs = {}
+    runs: dict[str, Any] = {}
     for name in needed_scenarios(facts):
+        if name == PILOT_CITIES:
+            runs[name] = pilot_cities(theta, seed)
+            continue
         params, mix = _scenario(name).model_inputs()
         runs[name] = run_one(params.replace(**for_scenario(theta, name)), seed=seed,
                              policies=mix)
     return {f.name: STATISTICS[f.computed_as].compute(runs, f.scenario) for f in facts}
+
+
+def pilot_cities(theta: Mapping[str, float], seed: int) -> list[tuple[str, RunResult]]:
+    """One run of each city of the pilot ensemble, with traits and seeds drawn from ``seed``.
+
+    Fresh traits in every simulation: the 36 real cities are one draw of cities, so the
+    simulated share of lagging cities varies as much as the observed one could.
+    """
+    rng = np.random.default_rng([seed, ENSEMBLE_SEED_SALT])
+    regions = {name: _scenario(name) for name in PILOT_ENSEMBLE}
+    runs = []
+    for name, traits in ensemble_traits({n: s.cities for n, s in regions.items()},
+                                        PILOT_ENSEMBLE, rng):
+        params, mix = regions[name].model_inputs()
+        params, mix = as_city(params.replace(**for_scenario(theta, name)), mix, traits)
+        runs.append((name, run_one(params, seed=int(rng.integers(2**31)), policies=mix)))
+    return runs

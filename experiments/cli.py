@@ -689,19 +689,24 @@ def sensitivity_cmd(file: str | None, out: Path | None, method: str | None, n: i
 
 
 CALIBRATION_FILES = ["abc.db", "abc.db-journal", "abc.db-wal", "abc.db-shm",
-                     "posterior.parquet", "posterior_summary.csv", "ppc.csv",
+                     "posterior.parquet", "posterior_summary.csv", "ppc.csv", "holdout.csv",
                      "ppc_simulations.parquet", "pairplot.png"]
 
 
 @main.command("calibrate")
-@click.option("--quick", is_flag=True, help="A small calibration (24 particles, 2 generations) "
-                                           "that finishes in a few minutes.")
+@click.option("--quick", is_flag=True, help="A small calibration (20 particles, 2 generations) "
+                                           "that finishes in about two minutes.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Result folder (default: catfish-output/calibration[-quick], or "
                    "catfish-output/calibration-screen with --screen; with --ship, the "
                    "finished calibration to ship).")
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
               help="Processes that simulate particles.")
+@click.option("--scheduler", default=None, metavar="ADDR",
+              help="Simulate the particles on the workers of a running Dask scheduler "
+                   "(tcp://HOST:PORT, as `dask scheduler` prints it) instead; --workers is then "
+                   "ignored, except by the predictive check, which runs here. Every worker "
+                   "needs Catfish installed, at this version (docs/calibration.md).")
 @click.option("--resume", is_flag=True, help="Carry on with the calibration in --out from its "
                                             "last finished generation.")
 @click.option("--overwrite", is_flag=True,
@@ -715,19 +720,22 @@ CALIBRATION_FILES = ["abc.db", "abc.db-journal", "abc.db-wal", "abc.db-shm",
                    "the shipped posterior and `calibrated` parameter set; DEST is a folder of "
                    "yours, or the root of a Catfish source checkout (a developer step, "
                    "docs/calibration.md); never an installed package.")
-def calibrate_cmd(quick: bool, out: Path | None, workers: int, resume: bool, overwrite: bool,
-                  screen: bool, ship_to: Path | None) -> None:
+def calibrate_cmd(quick: bool, out: Path | None, workers: int, scheduler: str | None,
+                  resume: bool, overwrite: bool, screen: bool, ship_to: Path | None) -> None:
     """Fit the behavioural parameters to the pilot data (ABC-SMC with pyabc).
 
     Writes the posterior sample (posterior.parquet), its summary, the posterior predictive
-    check (ppc.csv) and a pair plot; pyabc's history (abc.db) lets a stopped calibration
-    carry on where it stopped (--resume).
+    check with its coverage (ppc.csv), the hold-outs' check (holdout.csv: figures the fit
+    never saw) and a pair plot; pyabc's history (abc.db) lets a stopped calibration carry on
+    where it stopped (--resume).
     """
-    from calibration.abc import calibrate, write_results
+    from calibration.abc import calibrate, check_scheduler, write_results
     from experiments.manifest import environment
 
     if sum(map(bool, (screen, ship_to, resume))) > 1:
         raise UserError("--screen, --ship and --resume exclude each other")
+    if scheduler is not None and (screen or ship_to is not None):
+        raise UserError("--scheduler goes with a calibration, not with --screen or --ship")
     if screen:
         from experiments.calibration_screen import influential
         from experiments.calibration_screen import screen as run_screen
@@ -743,6 +751,11 @@ def calibrate_cmd(quick: bool, out: Path | None, workers: int, resume: bool, ove
         _ship(out, ship_to, overwrite)
         return
     with _user_errors():
+        if scheduler is not None:  # before --out is claimed: a mistyped address writes nothing
+            try:
+                check_scheduler(scheduler)
+            except ValueError as exc:
+                raise UserError(str(exc)) from None
         if resume:
             record = read_manifest(out)
             if record is None or not (out / "abc.db").is_file():
@@ -756,18 +769,35 @@ def calibrate_cmd(quick: bool, out: Path | None, workers: int, resume: bool, ove
                           overwrite=overwrite, resume_hint=", carry on with it (--resume)")
         started = dt.datetime.now().astimezone()
         try:
-            run = calibrate(out, quick=quick, workers=workers)
+            run = calibrate(out, quick=quick, workers=workers, scheduler=scheduler)
             paths = write_results(run, workers=workers)
         except ValueError as exc:
             raise UserError(str(exc)) from None
         finish(out, {"command": "catfish calibrate", "quick": quick, "resumed": resume,
+                     "scheduler": scheduler,
                      "started": started.isoformat(timespec="seconds"),
                      "generations": run.generations, "simulations": run.simulations,
                      "epsilon": run.epsilon, **environment()})
     click.echo(f"{run.generations} generations, {run.simulations:,} simulations, last "
                f"acceptance rate {run.acceptance_rate:.1%}, epsilon {run.epsilon:.2f}")
     click.echo((out / "posterior_summary.csv").read_text(encoding="utf-8").strip())
+    click.echo(_coverage_lines(out))
     click.echo(f"Results in {out}/ ({', '.join(p.name for p in paths.values())})")
+
+
+def _coverage_lines(folder: Path) -> str:
+    """How many figures lie inside the predictive intervals, fitted and held out."""
+    import pandas as pd
+
+    ppc = pd.read_csv(folder / "ppc.csv")
+    lines = [f"Fit: {int(ppc['in90'].sum())} of {len(ppc)} targets inside their 90 % "
+             f"predictive interval, {int(ppc['in50'].sum())} inside the 50 % one (ppc.csv)"]
+    holdout = pd.read_csv(folder / "holdout.csv")
+    if len(holdout):
+        hits = int((holdout["result"] == "hit").sum())
+        lines.append(f"Hold-outs: {hits} of {len(holdout)} inside their 90 % predictive "
+                     "interval (holdout.csv)")
+    return "\n".join(lines)
 
 
 def _ship(folder: Path, dest: Path, overwrite: bool) -> None:

@@ -27,7 +27,7 @@ from typing import Any
 import pandas as pd
 
 import scenarios
-from calibration.data import targets
+from calibration.data import holdouts, targets
 from calibration.posterior import POSTERIORS
 from calibration.priors import PRIORS_FILE, load_priors
 from calibration.worlds import INSTRUMENT_PRIORS_FILE
@@ -44,6 +44,7 @@ PRIORS = f"{INPUTS}/priors.yaml"
 INSTRUMENT_PRIORS = f"{INPUTS}/instrument_priors.yaml"
 ASSUMPTIONS = f"{INPUTS}/assumptions.json"
 PPC_FILE = POSTERIORS / "default_ppc.csv"
+HOLDOUT_FILE = POSTERIORS / "default_holdout.csv"
 
 
 def comparison_inputs(comparison: Any, posterior: Path | None, *,
@@ -114,22 +115,42 @@ def parameter_table(scenario: Scenario) -> list[dict[str, Any]]:
 
 
 def fit_table() -> list[dict[str, Any]]:
-    """The shipped calibration's predictive check, one row per pilot figure it was fitted to."""
-    if not PPC_FILE.is_file():
-        return []
-    facts = {f.name: f for f in targets()}
+    """The shipped calibration's checks: every figure it was fitted to, then every hold-out.
+
+    Each row: the figure and its source, the observed value or range, the predictive 50 % and
+    90 % intervals (simulation plus observation error), the observation's percentile among the
+    predictions, and whether it lies inside each interval.
+    """
     rows = []
-    for row in pd.read_csv(PPC_FILE).itertuples(index=False):
-        fact = facts.get(row.target)
-        if fact is None:
+    for role, path, facts in (("fitted", PPC_FILE, targets()),
+                              ("holdout", HOLDOUT_FILE, holdouts())):
+        if not path.is_file():
             continue
-        low, high = fact.bounds
-        rows.append({"name": fact.name, "place": fact.place, "date": fact.date,
-                     "quote": fact.source.quote, "source": fact.source.file, "unit": fact.unit,
-                     "low": low, "high": high, "lo90": float(row.lo90),
-                     "hi90": float(row.hi90), "tolerance": fact.tolerance,
-                     "within_tolerance": bool(row.within_tolerance)})
+        by_name = {f.name: f for f in facts}
+        table = pd.read_csv(path).rename(columns={"figure": "target"})
+        for row in table.to_dict("records"):
+            fact = by_name.get(row.get("target"))
+            if fact is None:
+                continue
+            low, high = fact.bounds
+            inside90 = row["in90"] if "in90" in row else row.get("result") == "hit"
+            rows.append({"name": fact.name, "role": role, "place": fact.place,
+                         "date": fact.date, "quote": fact.source.quote,
+                         "source": fact.source.file, "unit": fact.unit, "low": low,
+                         "high": high, "error_sd": fact.error_sd,
+                         "lo50": _number(row.get("lo50")), "hi50": _number(row.get("hi50")),
+                         "lo90": _number(row.get("lo90")), "hi90": _number(row.get("hi90")),
+                         "percentile": _number(row.get("percentile")),
+                         "in50": bool(row.get("in50", False)), "in90": bool(inside90)})
     return rows
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number == number else None  # NaN: unknown
 
 
 def read_assumptions(folder: Path) -> dict[str, list[dict[str, Any]]]:

@@ -320,28 +320,31 @@ def parameter_rows(table: list[dict[str, Any]], lang: str) -> list[dict[str, str
     return sorted(rows, key=lambda row: order[row["origin_key"]])
 
 
-def model_fit(results: Results, lang: str) -> list[dict[str, Any]]:
-    """The calibration's predictive check the run's parameters came from, one row per figure."""
-    rows = []
+def model_fit(results: Results, lang: str) -> dict[str, list[dict[str, Any]]]:
+    """The calibration's checks the run's parameters came from: fitted figures and hold-outs."""
+    rows: dict[str, list[dict[str, Any]]] = {"fitted": [], "holdout": []}
     for row in read_assumptions(results.folder)["fit"]:
         try:
             low, high = float(row["low"]), float(row["high"])
             lo90, hi90 = float(row["lo90"]), float(row["hi90"])
         except (KeyError, TypeError, ValueError):
             continue
-        tolerance = row.get("tolerance")
-        rows.append({
+        lo50, hi50, percentile = row.get("lo50"), row.get("hi50"), row.get("percentile")
+        rows.setdefault(str(row.get("role", "fitted")), []).append({
             "figure": row.get("quote", "") if lang == "zh" else
             f"{row.get('place', '')}, {row.get('date', '')}: "
             f"{str(row.get('name', '')).replace('_', ' ')}",
             "quote": "" if lang == "zh" else row.get("quote", ""),
             "source": row.get("source", ""), "unit": row.get("unit", ""),
             "observed": f"{low:g}" if low == high else f"{low:g}–{high:g}",
+            "predicted50": f"{lo50:.3g}–{hi50:.3g}"
+            if isinstance(lo50, int | float) and isinstance(hi50, int | float) else "",
             "predicted": f"{lo90:.3g}–{hi90:.3g}",
-            "tolerance": f"±{tolerance:g}" if isinstance(tolerance, int | float) else "",
-            "within": bool(row.get("within_tolerance")),
+            "percentile": f"{percentile:.0f}" if isinstance(percentile, int | float) else "",
+            "in50": bool(row.get("in50")),
+            "within": bool(row.get("in90")),
         })
-    return rows
+    return rows if any(rows.values()) else {}
 
 
 def details(results: Results, scenario: Scenario | None, lang: str) -> dict[str, Any]:

@@ -49,13 +49,15 @@ TEXT: dict[str, dict[str, str]] = {
         "origin_override": "情景设定",
         "sources": "情景数据来源",
         "fit_title": "模型与试点数据的吻合程度",
-        "fit_intro": "下表列出校准所用的每项试点数据、模型后验预测的90%区间，"
-                     "以及预测中位数是否在容差（校准允许的偏差）之内。"
+        "fit_intro": "下表列出每项试点数据、模型后验预测（含观测误差）的50%和90%区间、"
+                     "观测值在预测中的百分位，以及观测值是否落在90%区间内。"
+                     "第一张表是校准所用的数据；第二张表是校准从未使用、事后用后验预测来检验模型的数据（留出检验）。"
                      "观测值落在90%区间之外的，说明模型在这一项上与试点数据仍有差距。",
+        "fit_fitted": "校准所用的数据", "fit_holdout": "留出检验：校准从未使用的数据",
         "fit_none": "未找到校准结果（calibration/posteriors/default_ppc.csv）。",
         "col_figure": "试点数据（原文）", "col_source": "来源文件", "col_observed": "观测值",
-        "col_predicted": "模型预测（90%区间）", "col_tolerance": "容差",
-        "col_within": "预测中位数在容差内",
+        "col_predicted": "模型预测（90%区间）", "col_predicted50": "模型预测（50%区间）",
+        "col_percentile": "观测值的百分位", "col_within": "在90%区间内",
         "yes": "是", "no": "否",
         "details_title": "情景详情",
         "scenario": "基准情景", "smes": "中小企业数", "period": "模拟期", "target": "目标",
@@ -123,14 +125,19 @@ TEXT: dict[str, dict[str, str]] = {
         "origin_override": "set by the scenario",
         "sources": "Where the scenario's numbers come from",
         "fit_title": "How well the model fits the pilot data",
-        "fit_intro": "Each pilot figure the calibration used, the model's posterior predictive "
-                     "90 % interval, and whether the predictive median is within tolerance (the "
-                     "distance the calibration allows). Where the observed value lies outside "
-                     "the 90 % interval, the model still misses that figure.",
+        "fit_intro": "Each pilot figure, the model's posterior predictive 50 % and 90 % "
+                     "intervals (simulations plus the figure's observation error), where the "
+                     "observed value falls among the predictions (percentile), and whether it "
+                     "lies inside the 90 % interval. The first table holds the figures the "
+                     "calibration was fitted to; the second the hold-outs, figures the fit never "
+                     "saw, predicted from the posterior to test it. Where the observed value "
+                     "lies outside the 90 % interval, the model misses that figure.",
+        "fit_fitted": "Figures the calibration was fitted to",
+        "fit_holdout": "Hold-outs: figures the calibration never saw",
         "fit_none": "No calibration found (calibration/posteriors/default_ppc.csv).",
         "col_figure": "Pilot figure", "col_source": "Source file", "col_observed": "Observed",
-        "col_predicted": "Model (90 % interval)", "col_tolerance": "Tolerance",
-        "col_within": "Median within tolerance",
+        "col_predicted": "Model (90 % interval)", "col_predicted50": "Model (50 % interval)",
+        "col_percentile": "Percentile of the observation", "col_within": "Inside the 90 % interval",
         "yes": "yes", "no": "no",
         "details_title": "Scenario details",
         "scenario": "Base scenario", "smes": "SMEs", "period": "Period", "target": "Target",

@@ -20,10 +20,12 @@ from pydantic import (
 )
 
 from scenarios import parameter_sets
+from scenarios import start_state as starting
 from scenarios.inputs import check_raw
 from sim.calendar import MONTH_PATTERN, month_index
 from sim.params import ModelParams, ParameterError
 from sim.policy import REGISTRY, Instrument, parameter_problem
+from sim.start_state import RESTING_NAMES, share_problem
 
 MONTH = MONTH_PATTERN
 
@@ -178,7 +180,8 @@ class CentralFactory(Section):
                                                      "(empty: every sector)")
     cost_cut: float = Field(0.25, ge=0, lt=1)
     quality_gain: float = Field(0.15, ge=0, le=2)
-    visits_per_month: float = Field(167.0, ge=0, le=1e6)
+    visits_per_month: float = Field(0.0, ge=0, le=1e6, description=(
+        "walk-in visitors (people) a month besides organised exchange sessions"))
 
 
 class LeadFirms(Section):
@@ -198,6 +201,62 @@ class Network(Section):
     type: Literal["small_world", "complete"] = "small_world"
     mean_degree: int = Field(8, ge=0, le=200)
     rewire_prob: float = Field(0.1, ge=0, le=1)
+
+
+class Span(Section):
+    """A uniform range a city-level trait is drawn from."""
+
+    low: float = Field(ge=-1e6, le=1e6)
+    high: float = Field(ge=-1e6, le=1e6)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Span:
+        if self.low > self.high:
+            raise ValueError(f"low = {self.low!r}: must not be above high ({self.high!r})")
+        return self
+
+
+class Cities(Section):
+    """How the cities a scenario stands for differ from it (scenarios/cities.py).
+
+    A scenario describes one typical city; its ``cities`` section says how far other cities of
+    the same kind may lie from it. ``catfish calibrate`` draws an ensemble of cities from these
+    ranges (every trait uniform, independently), so that a statistic over many cities (how
+    many lag behind) can be computed. Each neutral value (factor 1, shift 0, delay 0) must lie
+    inside its range: the scenario itself is one of its cities.
+    """
+
+    promotion_factor: Span = Field(Span(low=1, high=1), description=(
+        "multiplies promotion_per_year: how hard the city promotes the pilot"),
+        json_schema_extra={"unit": "factor"})
+    providers_factor: Span = Field(Span(low=1, high=1), description=(
+        "multiplies the providers at the start and their limit: the city's provider market"),
+        json_schema_extra={"unit": "factor"})
+    start_delay_months: Span = Field(Span(low=0, high=0), description=(
+        "whole months by which every instrument's start (or opening) is later: how long "
+        "plans, provider pools and the first money took"), json_schema_extra={"unit": "months"})
+    readiness_shift: Span = Field(Span(low=0, high=0), description=(
+        "added to the firms' mean talent and infrastructure: how ready the city's firms are"),
+        json_schema_extra={"unit": "index 0-1"})
+    note: str = Field("", max_length=2000, description="where the ranges come from")
+
+    @model_validator(mode="after")
+    def _neutral_inside(self) -> Cities:
+        for name, neutral in (("promotion_factor", 1.0), ("providers_factor", 1.0),
+                              ("start_delay_months", 0.0), ("readiness_shift", 0.0)):
+            span = getattr(self, name)
+            if not span.low <= neutral <= span.high:
+                raise ValueError(f"{name} = [{span.low:g}, {span.high:g}]: must contain "
+                                 f"{neutral:g} (the scenario's own city)")
+        if self.promotion_factor.low < 0 or self.providers_factor.low <= 0:
+            raise ValueError("promotion_factor and providers_factor: factors must be above 0")
+        if self.start_delay_months.low < 0 or self.start_delay_months.high > 120:
+            raise ValueError(f"start_delay_months = [{self.start_delay_months.low:g}, "
+                             f"{self.start_delay_months.high:g}]: must lie in 0-120 months")
+        if not -0.5 <= self.readiness_shift.low <= self.readiness_shift.high <= 0.5:
+            raise ValueError(f"readiness_shift = [{self.readiness_shift.low:g}, "
+                             f"{self.readiness_shift.high:g}]: must lie in -0.5 to 0.5")
+        return self
 
 
 class Cluster(Section):
@@ -278,6 +337,60 @@ class PolicySpec(Section):
         return dict(self.model_extra or {})
 
 
+class StartState(Section):
+    """Where one sector's firms start: another scenario's end state, or stated shares.
+
+    Without an entry a sector's firms start unaware (or willing: ``initial_willing_share``).
+    """
+
+    sector: str = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_\-]+$",
+                        description="a sector of cluster.smes.sectors")
+    from_scenario: str | None = Field(
+        None, min_length=1, max_length=80,
+        description="a shipped scenario whose end state the sector starts from: run as shipped "
+                    "(its own parameters and policy mix) with `seed` to its last month; its "
+                    "queued firms and firms in a first project start willing")
+    from_sector: str | None = Field(None, min_length=1, max_length=60,
+                                    description="its sector whose end state is taken "
+                                                "(default: `sector`)")
+    seed: int = Field(starting.SEED, ge=0, le=10**9,
+                      description="seed of that run: fixed, so every replicate and policy mix "
+                                  "starts from the same state")
+    shares: dict[str, float] | None = Field(
+        None, json_schema_extra={"unit": "share",
+                                 "rule": "from_scenario or shares; shares sum to at most 1"},
+        description="instead of from_scenario: share of the sector's firms in each state "
+                    "(unaware, willing, transformed, failed, lapsed); the rest start unaware")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> StartState:
+        if self.shares is None:
+            if self.from_scenario is None:
+                raise ValueError("from_scenario = None: give from_scenario (a shipped scenario) "
+                                 "or shares (state -> share of the sector's firms)")
+            return self
+        if self.from_scenario is not None or self.from_sector is not None:
+            raise ValueError(f"shares = {self.shares}: give shares or from_scenario "
+                             f"(with from_sector), not both")
+        for state in self.shares:
+            if state not in RESTING_NAMES:
+                raise ValueError(f"shares = {self.shares}: {state!r} is not a starting state "
+                                 f"(allowed: {', '.join(RESTING_NAMES)}; running projects and "
+                                 f"queues would need a provider)")
+        problem = share_problem(self.shares)
+        if problem is not None:
+            raise ValueError(f"shares = {self.shares}: {problem}")
+        return self
+
+    def starting_shares(self) -> dict[str, float]:
+        """The sector's starting shares (``ModelParams.start_shares`` of one sector)."""
+        if self.shares is not None:
+            return dict(self.shares)
+        assert self.from_scenario is not None  # _one_source
+        return starting.start_shares(self.from_scenario, self.from_sector or self.sector,
+                                     self.seed)
+
+
 class Scenario(Section):
     """A whole scenario: cluster, behaviour, calendar, target, budget and policy mix."""
 
@@ -293,8 +406,13 @@ class Scenario(Section):
     target: Target = Field(description="the government's target")
     budget: Budget = Field(description="public money for the policy mix")
     cluster: Cluster = Field(description="the cluster (uncertain, not a policy lever)")
+    start_state: tuple[StartState, ...] = Field(
+        (), max_length=50, description="where sectors start (one entry per sector at most): "
+                                       "another scenario's end state or stated shares")
     behaviour: Behaviour = Field(Behaviour(), description="behavioural parameters")
     policies: tuple[PolicySpec, ...] = Field((), description="the policy mix, in order")
+    cities: Cities | None = Field(None, description="how the cities this scenario stands for "
+                                                   "differ from it (calibration's ensemble)")
 
     @model_validator(mode="after")
     def _factory_sectors_exist(self) -> Scenario:
@@ -303,6 +421,26 @@ class Scenario(Section):
             if name not in names:
                 raise ValueError(f"cluster.lead_firms.central_factory.sectors = {name!r}: not a "
                                  f"sector of cluster.smes.sectors ({', '.join(names)})")
+        return self
+
+    @model_validator(mode="after")
+    def _start_state_sectors(self) -> Scenario:
+        names = [x.name for x in self.cluster.smes.sectors]
+        named: set[str] = set()
+        for i, entry in enumerate(self.start_state):
+            where = f"start_state[{i}]"
+            if entry.sector not in names:
+                raise ValueError(f"{where}.sector = {entry.sector!r}: not a sector of "
+                                 f"cluster.smes.sectors ({', '.join(names)})")
+            if entry.sector in named:
+                raise ValueError(f"{where}.sector = {entry.sector!r}: named twice; a sector "
+                                 f"has one starting state")
+            named.add(entry.sector)
+            if entry.from_scenario is not None:
+                problem = starting.source_problem(self.name, entry.from_scenario,
+                                                  entry.from_sector or entry.sector)
+                if problem is not None:
+                    raise ValueError(f"{where}.{problem}")
         return self
 
     def model_params(self) -> ModelParams:
@@ -322,6 +460,8 @@ class Scenario(Section):
             "central_factory_month": max(opening_month, 1) if 0 < opening_month <= cal.months
             or (opening and opening_month < 1) else 0,
             "max_providers": self.cluster.providers.limit,
+            # another scenario's end state runs once per process (scenarios/start_state.py)
+            "start_shares": {x.sector: x.starting_shares() for x in self.start_state},
         })
         behaviour = {**parameter_sets.values(self.behaviour.parameter_set),
                      **self.behaviour.overrides}
@@ -385,4 +525,5 @@ SCENARIO_OWNED = {
     "central_factory_month": "cluster.lead_firms.central_factory",
     "central_factory_sectors": "cluster.lead_firms.central_factory",
     "budget_per_year_rmb": "budget",
+    "start_shares": "start_state",
 }

@@ -30,7 +30,8 @@ from sim.policy import REGISTRY
 # the shape of the run: they are never uncertain in a comparison
 NOT_UNCERTAIN = frozenset({
     "months", "deadline_month", "start_month", "target_firms", "budget_rmb",
-    "budget_per_year_rmb", "sector_names", "sector_shares", "central_factory_sectors",
+    "budget_per_year_rmb", "sector_names", "sector_shares", "start_shares",
+    "central_factory_sectors",
     "central_factory_month", "network", "promotion_on", "peer_effect_on", "demonstration_on",
     "competition_on", "economic_gate_on", "stages_on", "provider_capacity_on", "market_on"})
 

@@ -57,7 +57,7 @@ TIMESERIES: tuple[Column, ...] = (
     _ts("new_failed_middle", "projects/month", "Failed in middle stage", "中期失败", "Projects that failed in the middle stage this month."),
     _ts("new_failed_late", "projects/month", "Failed in late stage", "后期失败", "Projects that failed in the late stage this month."),
     _ts("new_lapsed", "firms/month", "Newly lapsed", "新增闲置", "Transformed firms that lapsed this month."),
-    _ts("new_visits", "firm visits/month", "Central-factory visits", "中央工厂参观", "Firm visits to central factories this month."),
+    _ts("new_visits", "firm visits/month", "Demonstration visits", "示范参观", "Firm visits this month to central factories, exchange sessions and showcases (visitors are people; a visiting firm sends people_per_visiting_firm)."),
     _ts("cum_transformed", "firms", "Accepted first projects so far", "累计完成转型", "First projects accepted since the start (lapsed firms included)."),
     _ts("cum_failed", "projects", "Failed projects so far", "累计失败项目", "Projects failed in any stage since the start (rejections excluded)."),
     _ts("spent_total_rmb", "RMB", "Public money spent", "财政资金支出", "Paid by all policy instruments since the start."),

@@ -87,7 +87,8 @@ def monthly(model: ClusterModel) -> dict[str, float]:
     values: dict[str, float] = dict(zip(STATE_COUNT_NAMES, counts, strict=True))
     values.update({
         # what counts toward the target under the acceptance rule in force
-        "n_counted": count(transformed & (s.level >= model.levers.counted_min_level)),
+        "n_counted": count(transformed & s.counted
+                           & (s.level >= model.levers.counted_min_level)),
         "n_upgrading": count(transformed & (s.project_kind > 0)),
         "n_deep": count(transformed & (s.level == DEEP)),
         "n_transformed_above_size": count(

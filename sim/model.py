@@ -26,6 +26,7 @@ from sim.networks import PeerSums, small_world, supply_chain
 from sim.params import ModelParams, ParameterError
 from sim.policy import Instrument, Levers, bound_hooks, check_mix, default_policy_mix
 from sim.population import build_leads, build_providers, build_smes
+from sim.start_state import apply_start_shares
 from sim.streams import MonthlyDraws, RandomStreams, resolve_seed
 
 # Streams drawn for every firm every month (common random numbers), in this order.
@@ -82,6 +83,8 @@ class ClusterModel(mesa.Model):
         self.month = 0
 
         self.smes = build_smes(p, self.streams["population"])
+        if p.start_shares:  # its own stream, drawn only when asked: other runs' draws stay
+            apply_start_shares(p, self.smes, self.streams["start_state"])
         self.providers = build_providers(p, self.streams["providers"])
         self.leads = build_leads(p, self.smes)
         self._build_networks()

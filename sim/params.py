@@ -55,6 +55,7 @@ class ModelParams(BaseModel):
     trait_concentration: float = _field(6.0, "-", "Beta concentration (a+b) of talent, infrastructure and credit access.", gt=0)
     cash_months: float = _field(1.5, "months of revenue", "Free cash a firm can put into a project.", ge=0)
     initial_willing_share: float = _field(0.0, "share", "Share of SMEs already willing to transform when the run starts (a cluster with years of exposure before it).", "scenario", ge=0, le=1)
+    start_shares: dict[str, dict[str, float]] = Field(default_factory=dict, description="Starting state of named sectors (sector -> state -> share of its firms): the resting states unaware, willing, transformed, failed, lapsed, and deep (the part of transformed holding a deep project); the rest start unaware. Empty: every firm starts unaware (or willing, initial_willing_share). See sim/start_state.py.", json_schema_extra={"unit": "share", "source": "scenario"})
     credit_limit_share: float = _field(0.15, "share of revenue", "Credit limit of a firm with full credit access.", ge=0, le=2)
 
     # --- networks ----------------------------------------------------------------------
@@ -184,6 +185,15 @@ class ModelParams(BaseModel):
                      if not (1900 <= y <= 2200 and v >= 0)}
         if bad_years:
             raise ValueError(f"budget_per_year_rmb = {bad_years}: years 1900-2200, amounts >= 0")
+        if self.start_shares:
+            from sim.start_state import share_problem  # it needs the rules of projects
+            for sector, shares in self.start_shares.items():
+                if sector not in self.sector_names:
+                    raise ValueError(f"start_shares = {self.start_shares}: {sector!r} is not a "
+                                     f"sector (sectors: {list(self.sector_names)})")
+                problem = share_problem(shares)
+                if problem is not None:
+                    raise ValueError(f"start_shares = {self.start_shares}: {sector}: {problem}")
         if self.deadline_month > self.months:
             raise ValueError(f"deadline_month = {self.deadline_month}: must be <= months ({self.months})")
         return self
@@ -204,7 +214,9 @@ class ModelParams(BaseModel):
         rows = []
         for name, info in cls.model_fields.items():
             extra = info.json_schema_extra or {}
-            rows.append({"name": name, "default": info.default, "unit": extra.get("unit", ""),
+            # fields with a default factory (mappings) show what it makes, not a placeholder
+            rows.append({"name": name, "default": info.get_default(call_default_factory=True),
+                         "unit": extra.get("unit", ""),
                          "description": info.description or "", "source": extra.get("source", "")})
         return rows
 

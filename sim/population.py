@@ -48,6 +48,7 @@ class SMEArrays:
     weight: np.ndarray           # market weight (see sim.market.competitiveness)
     outlay: np.ndarray           # own money in the running project, RMB
     loan: np.ndarray             # borrowed for the latest project (outlay beyond cash), RMB
+    counted: np.ndarray          # its transformation was accepted while the city counted
 
 
 def build_smes(p: ModelParams, rng: np.random.Generator) -> SMEArrays:
@@ -80,7 +81,7 @@ def build_smes(p: ModelParams, rng: np.random.Generator) -> SMEArrays:
         unit_cost=np.ones(n), quality=np.ones(n), process_cut=np.zeros(n),
         visits_made=np.zeros(n, np.int16),
         weight=revenue.copy(), outlay=np.zeros(n),
-        loan=np.zeros(n),
+        loan=np.zeros(n), counted=np.zeros(n, bool),
     )
 
 

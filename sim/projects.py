@@ -37,6 +37,7 @@ from sim.population import quality_gain
 
 if TYPE_CHECKING:
     from sim.model import ClusterModel
+    from sim.params import ModelParams
 
 MAX_CUT = 0.95  # a lucky project cuts its processes' costs by at most 95 %
 
@@ -371,16 +372,33 @@ def _complete(model: ClusterModel, firms: np.ndarray, draws: dict[str, np.ndarra
     s.state[good] = TRANSFORMED
     s.successes[good] += 1
     s.since[good] = t
-    # the realised gain sets what the project really does: its processes' cost cut (what
-    # pilots report as efficiency), and through them the firm's unit cost and quality
-    process_cut = np.minimum(np.where(kind == DEEP, p.deep_cost_cut, p.light_cost_cut) * gain,
-                             MAX_CUT)
+    # the city counts an acceptance made while its acceptance process is in force (an upgrade
+    # keeps a firm counted that was counted before)
+    s.counted[good] |= model.levers.counting
+    process_cut, unit_cost, quality = realised_effects(p, kind, gain)
     s.process_cut[good] = process_cut
-    share = np.where(kind == DEEP, p.deep_process_share, p.light_process_share)
-    model.set_cost_quality(good, 1.0 - process_cut * share, 1.0 + quality_gain(p, kind) * gain)
+    model.set_cost_quality(good, unit_cost, quality)
     for on_acceptance in model.hooks["on_acceptance"]:
         on_acceptance(model, good)
     _release(model, good)
+
+
+def realised_effects(p: ModelParams, kind: np.ndarray,
+                     gain: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What accepted projects of ``kind`` with realised ``gain`` do to their firms.
+
+    The realised gain sets what the project really does: its processes' cost cut (what pilots
+    report as efficiency, at most ``MAX_CUT``), and through them the firm's unit cost and
+    quality. Acceptance (:func:`_complete`) and a starting state (``sim.start_state``) use it.
+
+    Returns:
+        ``(process_cut, unit_cost, quality)``: the cut in the changed processes' cost (share),
+        the firm's unit-cost index and its quality index.
+    """
+    process_cut = np.minimum(np.where(kind == DEEP, p.deep_cost_cut, p.light_cost_cut) * gain,
+                             MAX_CUT)
+    share = np.where(kind == DEEP, p.deep_process_share, p.light_process_share)
+    return process_cut, 1.0 - process_cut * share, 1.0 + quality_gain(p, kind) * gain
 
 
 def lapse_and_retry(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:

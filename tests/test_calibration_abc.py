@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from calibration.abc import Distance, Settings, calibrate, scaled_miss
 from calibration.data import targets
@@ -12,15 +13,16 @@ def chengdu_only():
     return [f for f in targets() if f.name == "chengdu_pilot_firms_transformed"]
 
 
-def test_distance_is_zero_inside_a_range_and_scaled_by_tolerance():
+def test_distance_is_zero_inside_a_range_and_scaled_by_the_observation_error():
     facts = [f for f in targets() if f.name in ("pilot_cities_below_15pct", "payback_years")]
     ranged = next(f for f in facts if f.low is not None)
     assert scaled_miss((ranged.low + ranged.high) / 2, ranged) == 0.0, "inside the range"
     point = next(f for f in facts if f.value is not None)
-    assert scaled_miss(point.observed + 2 * point.tolerance, point) == 2.0, "two tolerances off"
+    assert scaled_miss(point.observed + 2 * point.error_sd, point) == pytest.approx(2.0), \
+        "two observation errors off"
     distance = Distance(facts)
-    assert distance({ranged.name: ranged.low, point.name: point.observed + point.tolerance},
-                    {}) == 1.0, "root of summed squares"
+    assert distance({ranged.name: ranged.low, point.name: point.observed + point.error_sd},
+                    {}) == pytest.approx(1.0), "root of summed squares"
     assert distance({ranged.name: float("nan"), point.name: 4.2}, {}) == float("inf"), \
         "a statistic the run could not compute never matches"
 
@@ -93,3 +95,34 @@ def test_small_recovery_moves_the_posterior_toward_the_truth(tmp_path):
     assert bool(row["moved_toward"]), f"posterior median {row['median']:.2f} is no closer to " \
         f"the truth {row['truth']} than the prior's middle"
     assert row["contraction"] > 0, "the data narrow the prior"
+
+
+def test_coverage_says_whether_each_figure_lies_inside_its_predictive_intervals():
+    import pandas as pd
+
+    from calibration.report import coverage_table, holdout_table
+
+    facts = {f.name: f for f in targets()}
+    point, ranged = facts["payback_years"], facts["pilot_cities_below_15pct"]
+    rng = np.random.default_rng(1)
+    near = pd.DataFrame({point.name: 4.2 + rng.normal(0, 0.1, 400),
+                         ranged.name: 0.17 + rng.normal(0, 0.01, 400)})
+    table = coverage_table(near, [point, ranged]).set_index("target")
+    assert table.loc[point.name, "in50"] and table.loc[point.name, "in90"], \
+        "an observation at the predictions' centre lies inside both intervals"
+    assert 30 < table.loc[point.name, "percentile"] < 70, "near the 50th percentile"
+    width = table.loc[point.name, "hi90"] - table.loc[point.name, "lo90"]
+    assert width > 3 * 0.8, \
+        f"the observation error (sd {point.error_sd}) widens the interval, got {width:.2f}"
+    far = pd.DataFrame({point.name: np.full(400, 9.0), ranged.name: np.full(400, 0.6)})
+    table = coverage_table(far, [point, ranged]).set_index("target")
+    assert not table.loc[point.name, "in90"] and table.loc[point.name, "percentile"] == 0, \
+        "an observation below every prediction is outside, at percentile 0"
+    assert not table.loc[ranged.name, "in90"], "a range far below the predictions is outside"
+    edge = pd.DataFrame({ranged.name: np.full(400, 0.22), point.name: np.full(400, 4.2)})
+    table = coverage_table(edge, [ranged, point]).set_index("target")
+    assert table.loc[ranged.name, "in90"], \
+        "a range (0.14-0.20) that overlaps the 90 % interval around 0.22 counts as inside"
+    shipped = holdout_table(coverage_table(far, [point]), [point])
+    assert list(shipped["result"]) == ["miss"], "the hold-out table says hit or miss"
+    assert shipped["source"].iloc[0] == point.source.file, "and names the source"

@@ -14,7 +14,7 @@ import scenarios
 from agents.sme import UNAWARE, WILLING
 from calibration.posterior import DEFAULT_POSTERIOR, POSTERIORS, load_posterior
 from calibration.priors import for_scenario, load_priors
-from calibration.report import PPC_COLUMNS
+from calibration.report import HOLDOUT_COLUMNS, PPC_COLUMNS
 from calibration.ship import CALIBRATED_SET, COPIED, medians, ship
 from scenarios import parameter_sets
 from scenarios.loader import ScenarioError, parse, read_yaml, resolve
@@ -104,6 +104,7 @@ def _fake_calibration(folder) -> None:
     pd.DataFrame({"cost_sensitivity": [1.0, 2.0, 3.0], "initial_willing_share": [0.2, 0.4, 0.6],
                   "weight": [0.2, 0.6, 0.2]}).to_parquet(folder / "posterior.parquet")
     pd.DataFrame(columns=PPC_COLUMNS).to_csv(folder / "ppc.csv", index=False)
+    pd.DataFrame(columns=HOLDOUT_COLUMNS).to_csv(folder / "holdout.csv", index=False)
     (folder / "posterior_summary.csv").write_text("parameter\n", encoding="utf-8")
     (folder / "pairplot.png").write_bytes(b"png")
 
@@ -136,8 +137,13 @@ def test_shipped_posterior_and_predictive_check_exist_and_are_valid():
     assert len(posterior) >= 100, f"a posterior sample of at least 100 draws, got {len(posterior)}"
     ppc = pd.read_csv(POSTERIORS / "default_ppc.csv")
     assert list(ppc.columns) == PPC_COLUMNS, f"columns {PPC_COLUMNS}, got {list(ppc.columns)}"
-    from calibration.data import targets
+    from calibration.data import holdouts, targets
     assert set(ppc["target"]) == {f.name for f in targets()}, "one row per target"
+    holdout = pd.read_csv(POSTERIORS / "default_holdout.csv")
+    assert list(holdout.columns) == HOLDOUT_COLUMNS, \
+        f"columns {HOLDOUT_COLUMNS}, got {list(holdout.columns)}"
+    assert set(holdout["figure"]) == {f.name for f in holdouts()}, "one row per hold-out"
+    assert set(holdout["result"]) <= {"hit", "miss"}, "each a hit or a miss"
 
 
 def test_calibrated_set_is_the_shipped_posteriors_medians():

@@ -82,7 +82,7 @@ def default_policy_mix() -> list[Instrument]:
 
     A 30 % grant on project cost capped at 0.3 M RMB per firm; the process think tank's
     full-course accompaniment of 8 projects a month; 10 exchange sessions a quarter with 50
-    visiting firms each from November 2020, when the central factory opened.
+    visitors (people) each from November 2020, when the central factory opened.
     """
     return [Grant(share=0.3, cap_rmb=300_000.0, paid_on="start", kinds="both"),
             Accompaniment(projects_per_month=8, cost_per_project_rmb=50_000.0),

@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 import numpy as np
 
 from agents.sme import DEEP, LIGHT
-from sim.policy.base import Instrument, check_at_least, check_choice, check_numbers
+from sim.policy.base import (
+    Instrument,
+    check_at_least,
+    check_choice,
+    check_month,
+    check_numbers,
+    in_window,
+)
 
 if TYPE_CHECKING:
     from sim.model import ClusterModel
@@ -24,10 +31,17 @@ class AcceptanceRule(Instrument):
     rejected. ``counts`` says whether light projects count toward the target or only deep
     ones. A third-party check costs ``check_cost_rmb`` per completed project.
 
+    The target counts the firms the city has accepted (source 001 reports each city's
+    "acceptance completion ratio", 验收完成比例): a project accepted before ``start``, when the
+    city's acceptance process was not yet in force, does not count toward the target (the
+    firm is still transformed, and peers still see it).
+
     Args:
         min_verified_gain: Least verified gain for acceptance, share of the expected gain.
         counts: ``"light_or_deep"`` or ``"deep_only"``.
         check_cost_rmb: Public money per acceptance check, RMB.
+        start: First month whose acceptances count toward the target, YYYY-MM (default: the
+            scenario's start).
 
     Source: 001 (hardware-only purchases must not count; judge by data), 003 (the lead unit
     answers for acceptance).
@@ -36,6 +50,7 @@ class AcceptanceRule(Instrument):
     min_verified_gain: float = 0.3
     counts: Literal["light_or_deep", "deep_only"] = "light_or_deep"
     check_cost_rmb: float = 5_000.0
+    start: str | None = None
     name: ClassVar[str] = "acceptance_rule"
     pays_for: ClassVar[str] = "check_cost_rmb per project that reaches acceptance"
 
@@ -46,11 +61,13 @@ class AcceptanceRule(Instrument):
                              f"0 and 5")
         check_choice("counts", self.counts, ("light_or_deep", "deep_only"))
         check_at_least("check_cost_rmb", self.check_cost_rmb)
+        check_month("start", self.start)
 
     def apply(self, model: ClusterModel) -> None:
         """Put the rule in force for this month's acceptances and count."""
         model.levers.verified_gain_min = self.min_verified_gain
         model.levers.counted_min_level = DEEP if self.counts == "deep_only" else LIGHT
+        model.levers.counting = in_window(model, self.start, None)
 
     def on_completion(self, model: ClusterModel, firms: np.ndarray) -> None:
         """Pay for the checks of projects that reached acceptance."""

@@ -44,6 +44,7 @@ class Levers:
     extra_visits: np.ndarray | float = 0.0    # visitors (people) hosted this month, by sector
     verified_gain_min: float | None = None    # acceptance threshold (None: the parameter's)
     counted_min_level: int = LIGHT            # lowest accepted level counted as transformed
+    counting: bool = True                     # this month's acceptances count toward the target
 
 
 class Instrument:

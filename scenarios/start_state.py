@@ -1,0 +1,135 @@
+"""Where a scenario's sectors start: another shipped scenario's end state, run once and kept.
+
+An entry of a scenario's ``start_state`` that names ``from_scenario`` starts its sector where
+that shipped scenario left one of its sectors (``from_sector``). The other scenario runs as
+it is shipped (its own cluster, behaviour and policy mix, not this scenario's) with a fixed
+seed (``seed``, 0 unless the entry says otherwise), to its last month; the shares of its
+firms in each state there become the sector's starting shares (``sim.start_state``: queued
+firms and firms in a first project start willing). The seed is fixed because a world's
+starting state is an input, not noise: every replicate, world and policy mix of a comparison
+starts from the same state, so comparisons stay paired. Each (scenario, seed) runs once per
+process.
+
+Only shipped scenarios can be named, so a scenario file means the same wherever it is read;
+a chain of starting states must not return to where it began.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from sim.model import ClusterModel
+from sim.start_state import end_shares
+
+SEED = 0  # the default seed of the run whose end state a sector starts from
+
+
+def source_problem(name: str, from_scenario: str, from_sector: str) -> str | None:
+    """What is wrong with starting from ``from_scenario``'s ``from_sector`` (one line), or None.
+
+    Args:
+        name: The scenario that starts from it.
+        from_scenario: The shipped scenario named.
+        from_sector: The sector of it whose end state is taken.
+
+    Returns:
+        ``field = value: rule``, or None.
+    """
+    from scenarios.loader import ScenarioError, shipped_names  # the loader validates with us
+
+    shipped = shipped_names()
+    if from_scenario == name:
+        return (f"from_scenario = {from_scenario!r}: a scenario cannot start from its own end "
+                f"state")
+    if from_scenario not in shipped:
+        return (f"from_scenario = {from_scenario!r}: not a shipped scenario (shipped: "
+                f"{', '.join(shipped)})")
+    chain = _cycle(name, from_scenario)
+    if chain is not None:
+        return (f"from_scenario = {from_scenario!r}: starting states run in a cycle "
+                f"({' -> '.join([name, *chain])})")
+    try:
+        sectors = _sectors(from_scenario)
+    except ScenarioError as exc:
+        return f"from_scenario = {from_scenario!r}: cannot be loaded ({exc})"
+    if from_sector not in sectors:
+        return (f"from_sector = {from_sector!r}: not a sector of {from_scenario} (sectors: "
+                f"{', '.join(sectors)})")
+    return None
+
+
+def start_shares(from_scenario: str, from_sector: str, seed: int) -> dict[str, float]:
+    """Starting shares from a shipped scenario's end state in ``from_sector`` (a fresh dict)."""
+    return dict(_end_state(from_scenario, seed)[from_sector])
+
+
+@functools.cache
+def _end_state(name: str, seed: int) -> dict[str, dict[str, float]]:
+    """Run a shipped scenario to its last month: sector -> starting shares at its end.
+
+    Kept per process (callers get copies): a comparison asks for it in every replicate.
+    """
+    from scenarios.loader import load
+
+    params, mix = load(name).model_inputs()
+    model = ClusterModel(params, rng=seed, policies=mix)
+    while model.running:
+        model.step()
+    s = model.smes
+    return {sector: end_shares(s.state, s.level, s.sector, k)
+            for k, sector in enumerate(params.sector_names)}
+
+
+@functools.cache
+def _sectors(name: str) -> tuple[str, ...]:
+    from scenarios.loader import load
+
+    return tuple(x.name for x in load(name).cluster.smes.sectors)
+
+
+def _references(name: str) -> tuple[str, ...]:
+    """The scenarios a shipped scenario's ``start_state`` names, read from its file as written.
+
+    Read without validating, so that a cycle is found before any scenario of it is loaded
+    (loading one would load the next, and so on); a file that cannot be read names none here
+    and reports its own problem when it is loaded.
+    """
+    from scenarios.loader import SHIPPED, ScenarioError, read_yaml
+
+    try:
+        data: Any = read_yaml(SHIPPED / f"{name}.yaml")
+    except ScenarioError:
+        return ()
+    entries = data.get("start_state") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        return ()
+    return tuple(e["from_scenario"] for e in entries
+                 if isinstance(e, dict) and isinstance(e.get("from_scenario"), str))
+
+
+def _cycle(name: str, first: str) -> list[str] | None:
+    """Where following starting states from ``first`` runs in a cycle, or None.
+
+    Returns:
+        The chain ``first -> ... -> name`` if it returns to ``name``, or the chain into a
+        cycle of its own; None if it ends.
+    """
+    path: list[str] = []
+    done: set[str] = set()
+
+    def visit(current: str) -> list[str] | None:
+        if current == name or current in path:
+            return [*path, current]
+        if current in done:
+            return None
+        path.append(current)
+        for following in _references(current):
+            found = visit(following)
+            if found is not None:
+                return found
+        path.pop()
+        done.add(current)
+        return None
+
+    return visit(first)
