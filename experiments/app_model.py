@@ -64,7 +64,7 @@ SEED_LABEL = {"en": "Seed", "zh": "随机种子"}
 # the app's own words; every column and instrument label comes from the codebook
 TEXT: dict[str, dict[str, str]] = {
     "en": {
-        "state_done": "Firms by state: {done:,} of {smes:,} transformed by {date}",
+        "state_done": "{date}: {done:,} of {smes:,} firms transformed, {counted:,} counted",
         "state_waiting": "Firms by state ({smes:,} SMEs)",
         "target": "Target {target:,}", "month": "Month", "firms": "Firms",
         "waiting": "Press Step or ▶ to run the model",
@@ -77,7 +77,7 @@ TEXT: dict[str, dict[str, str]] = {
         "lead_firms": "Lead firms and central factories",
     },
     "zh": {
-        "state_done": "各状态企业数：截至{date}，{smes:,}家中{done:,}家完成转型",
+        "state_done": "截至{date}：{smes:,}家中{done:,}家完成转型，{counted:,}家计入目标",
         "state_waiting": "各状态企业数（{smes:,}家中小企业）",
         "target": "目标 {target:,}", "month": "月份", "firms": "企业数（家）",
         "waiting": "点击 Step 或 ▶ 运行模型",
@@ -295,8 +295,13 @@ def state_figure(model: ClusterModel, lang: str = "en") -> Figure:
         ax.stackplot(months, *[data[col] for col, _ in STATE_COLUMNS],
                      labels=[codebook.label(col, lang) for col, _ in STATE_COLUMNS],
                      colors=[colour for _, colour in STATE_COLUMNS], alpha=0.9)
+        # the target is judged on the firms the city counted, not on every transformed firm
+        # (those transformed before the pilot or before its acceptance started do not count)
+        ax.plot(months, data["n_counted"], color=OKABE_ITO["black"], linewidth=1.5,
+                label=codebook.label("n_counted", lang))
         title = words["state_done"].format(
             done=int(data["n_transformed"][-1]), smes=p.n_smes,
+            counted=int(data["n_counted"][-1]),
             date=calendar(p.start_month, p.months)[len(months) - 1])
     else:
         _waiting(ax, words)

@@ -189,7 +189,12 @@ def test_the_model_steps_and_the_charts_draw(city):
         f"one stacked area per state, got {len(ax.collections)}"
     labels = [text.get_text() for text in ax.get_legend().get_texts()]
     assert "Transformed (accepted)" in labels, f"codebook labels in the legend: {labels}"
-    assert "transformed by 2023-11" in ax.get_title(), f"the month in the title: {ax.get_title()}"
+    assert ax.get_title().startswith("2023-11:"), f"the month in the title: {ax.get_title()}"
+    counted = int(table["n_counted"].iloc[-1])
+    assert f"{counted:,} counted" in ax.get_title(), \
+        f"the firms counted toward the target in the title: {ax.get_title()}"
+    assert "Counted toward the target" in labels, \
+        f"a line of the counted firms, the ones the target is judged on: {labels}"
 
     ax = am.budget_figure(model).axes[0]
     spent = table["spent_total_rmb"].iloc[-1]
@@ -221,7 +226,7 @@ def test_the_page_in_chinese_labels_from_the_codebook(city):
     ax = am.state_figure(model, "zh").axes[0]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     title = ax.get_title()
-    assert "完成转型(已验收)" in legend and title.startswith("各状态企业数：截至2023-08"), \
+    assert "完成转型(已验收)" in legend and title.startswith("截至2023-08："), \
         f"codebook labels and a Chinese title: {title} {legend}"
     ax = am.budget_figure(model, "zh").axes[0]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]

@@ -126,3 +126,33 @@ def test_coverage_says_whether_each_figure_lies_inside_its_predictive_intervals(
     shipped = holdout_table(coverage_table(far, [point]), [point])
     assert list(shipped["result"]) == ["miss"], "the hold-out table says hit or miss"
     assert shipped["source"].iloc[0] == point.source.file, "and names the source"
+
+
+def test_write_results_writes_the_fit_check_and_the_holdouts(tmp_path):
+    import pandas as pd
+
+    from calibration.abc import CalibrationRun, write_results
+    from calibration.data import holdouts
+    from calibration.report import HOLDOUT_COLUMNS, PPC_COLUMNS
+    from experiments.cli import _coverage_lines
+
+    posterior = pd.DataFrame({"promotion_per_year": [0.02, 0.03], "light_cost_cut": [0.2, 0.3],
+                              "weight": [0.5, 0.5]})
+    run = CalibrationRun(tmp_path, Settings(population=2, generations=1, min_epsilon=0,
+                                            ppc_draws=3), posterior, generations=1,
+                         simulations=2, acceptance_rate=1.0, epsilon=1.0)
+    held = [f for f in holdouts() if f.scenario == "chengdu-chain-led"]
+    paths = write_results(run, facts=chengdu_only(), held_out=held)
+    for name in ("ppc.csv", "holdout.csv", "posterior_summary.csv", "pairplot.png"):
+        assert paths[name].is_file(), f"{name} written"
+    ppc = pd.read_csv(paths["ppc.csv"])
+    assert list(ppc.columns) == PPC_COLUMNS and list(ppc["target"]) == \
+        ["chengdu_pilot_firms_transformed"], "the fitted figures only, with their coverage"
+    holdout = pd.read_csv(paths["holdout.csv"])
+    assert list(holdout.columns) == HOLDOUT_COLUMNS, "the hold-outs' own columns"
+    assert list(holdout["figure"]) == [f.name for f in held], "every hold-out, none fitted"
+    simulations = pd.read_parquet(paths["ppc_simulations.parquet"])
+    assert len(simulations) == 3, "one row per posterior draw"
+    lines = _coverage_lines(tmp_path)
+    assert "of 1 targets inside their 90 % predictive interval" in lines, lines
+    assert f"of {len(held)} inside their 90 % predictive interval" in lines, lines
