@@ -61,7 +61,7 @@ class Settings:
 # and the predictive check's 200 draws take 40-55 minutes on 2 cores
 DEFAULT = Settings(population=120, generations=10, min_epsilon=0.5, ppc_draws=200,
                    max_simulations=3200)
-QUICK = Settings(population=20, generations=2, min_epsilon=0.5, ppc_draws=20)
+QUICK = Settings(population=16, generations=2, min_epsilon=0.5, ppc_draws=16)
 
 
 def scaled_miss(value: float, fact: Fact) -> float:
@@ -239,7 +239,7 @@ def calibrate(out: str | Path, *, quick: bool = False, workers: int = 2,
     Args:
         out: Folder for the database and results; if it holds a database of an earlier run,
             that run continues from its last finished generation.
-        quick: A small version (20 particles, 2 generations) that finishes in about two
+        quick: A small version (16 particles, 2 generations) that finishes in about two
             minutes.
         workers: Processes that simulate particles (ignored with ``scheduler``).
         parameters: The parameters to calibrate (each needs a prior).

@@ -694,7 +694,7 @@ CALIBRATION_FILES = ["abc.db", "abc.db-journal", "abc.db-wal", "abc.db-shm",
 
 
 @main.command("calibrate")
-@click.option("--quick", is_flag=True, help="A small calibration (20 particles, 2 generations) "
+@click.option("--quick", is_flag=True, help="A small calibration (16 particles, 2 generations) "
                                            "that finishes in about two minutes.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Result folder (default: catfish-output/calibration[-quick], or "
