@@ -83,9 +83,8 @@ def distances(table: pd.DataFrame, facts: Sequence[Fact],
 def nearest(table: pd.DataFrame, facts: Sequence[Fact], keep: float = KEEP,
             observed: dict[str, tuple[float, float]] | None = None) -> pd.DataFrame:
     """The ``keep`` share of rows nearest the data (ABC rejection), at least 10."""
-    count = max(10, math.ceil(keep * len(table)))
     order = np.argsort(distances(table, facts, observed), kind="stable")
-    return table.iloc[order[:count]]
+    return table.iloc[order[:count_kept(table, keep)]]
 
 
 def leave_one_out(table: pd.DataFrame, facts: Sequence[Fact] | None = None, *,
