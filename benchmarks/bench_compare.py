@@ -5,9 +5,9 @@ alone at most 30 s).
 Run: ``python benchmarks/bench_compare.py [--replicates R] [--workers 2 1] [--fixed]``
 (``--replicates 1000 --workers 2`` is what ``make demo`` runs). Runs the shipped comparison
 (``scenarios/compare-jieyang-2023.yaml``) through the command line, as an analyst would, once
-per worker count, then times the analysis across worlds alone (``experiments.robust.analyse``
-on the runs and worlds just written, in a fresh interpreter, imports included), and writes
-``benchmarks/results/bench_compare.json``.
+per worker count, then times the analysis across worlds alone
+(``experiments.analysis.robust.analyse`` on the runs and worlds just written, in a fresh
+interpreter, imports included), and writes ``benchmarks/results/bench_compare.json``.
 
 Wall time is the whole command (interpreter start, imports, runs, analysis, tables, charts,
 report). Memory: *peak coordinator* is the largest resident memory of the command's own
@@ -67,7 +67,7 @@ from pathlib import Path
 import pandas as pd
 from calibration.posterior import load_posterior
 from calibration.worlds import comparison_uncertainties
-from experiments import robust
+from experiments.analysis import robust
 from scenarios import comparison
 out = Path({out!r})
 chosen = comparison.load({comparison!r})

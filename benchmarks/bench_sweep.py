@@ -6,7 +6,7 @@ Run: ``python benchmarks/bench_sweep.py [--runs R] [--big N] [--quick] [--repeat
 Every run is the default cluster (``sim.ModelParams()``: 1,000 SMEs x 36 months) on a grid of
 three budgets x R/3 replicates. Measured:
 
-- runs per minute of ``experiments.sweep_runner.run_tasks`` into a fresh store (storage
+- runs per minute of ``experiments.runs.runner.run_tasks`` into a fresh store (storage
   included) in this process (1 worker), on a local process pool of 2 workers, and on a Dask
   LocalCluster of 2 workers; executor start-up is timed apart;
 - the same grid through ``mesa.batch_run(..., number_processes=1)``, which keeps every
@@ -45,9 +45,9 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from experiments.executor import dask_executor, local_executor
-from experiments.store import ResultStore
-from experiments.sweep_runner import pack_outcomes, pack_timeseries, run_batch, run_tasks
+from experiments.runs.executors import dask_executor, local_executor
+from experiments.runs.runner import pack_outcomes, pack_timeseries, run_batch, run_tasks
+from experiments.runs.store import ResultStore
 from sim import ModelParams, run_one
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,7 +60,7 @@ TARGETS = {"runs_per_min_2_workers": 3000, "speedup_2_vs_1": 1.7, "dask_vs_local
 
 @dataclass(frozen=True)
 class Task:
-    """A run of the benchmark grid (what ``experiments.designs.SweepTask`` carries)."""
+    """A run of the benchmark grid (what ``experiments.runs.designs.SweepTask`` carries)."""
 
     run_id: str
     seed: int

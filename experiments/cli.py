@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 import scenarios
-from experiments.files import (
+from experiments.runs.files import (
     OutputError,
     WriteError,
     check_output,
@@ -124,11 +124,11 @@ def run(scenario: str | None, seed: int, months: int | None, out: Path | None, l
     (JSON), a chart of firms by state (PNG), a copy of the scenario (inputs/) and a manifest
     to the output folder, and prints a summary.
     """
-    from experiments import kept_inputs as inputs
-    from experiments.charts import firms_by_state
-    from experiments.fonts import use_language
-    from experiments.manifest import environment
-    from experiments.resources import TELL_SECONDS, check, estimate_runs
+    from experiments.outputs.charts import firms_by_state
+    from experiments.outputs.fonts import use_language
+    from experiments.runs import kept_inputs as inputs
+    from experiments.runs.manifest import environment
+    from experiments.runs.resources import TELL_SECONDS, check, estimate_runs
 
     started, clock = dt.datetime.now().astimezone(), time.perf_counter()
     out = out or Path("catfish-output") / f"run-{started:%Y%m%d-%H%M%S}"
@@ -172,8 +172,8 @@ def run(scenario: str | None, seed: int, months: int | None, out: Path | None, l
 def _user_errors() -> Iterator[None]:
     """Errors in what the user gave, or in writing results, as one line (exit status 2)."""
     from calibration.data import DataError
-    from experiments.report import ReportError
-    from experiments.resources import ResourceError
+    from experiments.outputs.report import ReportError
+    from experiments.runs.resources import ResourceError
 
     try:
         yield
@@ -246,11 +246,11 @@ def compare(comparison: str, replicates: int | None, workers: int, seed: int | N
     copies of its inputs (inputs/), a manifest and the report (report.html, see catfish
     report) to the output folder, and prints a headline table.
     """
-    from experiments import compare_job
-    from experiments import report as rep
-    from experiments.compare import headline
-    from experiments.executor import local_executor
-    from experiments.resources import TELL_SECONDS, check
+    from experiments.analysis.comparison import headline
+    from experiments.jobs import compare as compare_job
+    from experiments.outputs import report as rep
+    from experiments.runs.executors import local_executor
+    from experiments.runs.resources import TELL_SECONDS, check
 
     with _user_errors():
         job = compare_job.plan_comparison(comparison, out=out, replicates=replicates,
@@ -292,7 +292,7 @@ def report_cmd(results: Path, lang: str, out: Path | None, overwrite: bool) -> N
     sources, how well the model fits the pilot data, and the scenario details. It reads only
     RESULTS_DIR (its results and the copies of its inputs), so it describes the run as made.
     """
-    from experiments.report import write_report
+    from experiments.outputs.report import write_report
 
     with _user_errors():
         path = write_report(results, lang=lang, out=out, overwrite=overwrite)
@@ -342,7 +342,7 @@ def firm_cmd(scenario_name: str, sector: str | None, month: str | None, lang: st
     scenario's policy mix and under none. The numbers come from the model's own decision and
     failure rules (docs/firm.md).
     """
-    from experiments.firm import Firm, FirmError, evaluate, table
+    from experiments.explore.firm import Firm, FirmError, evaluate, table
 
     option_of = {field: option for option, (field, _, _) in FIRM_NUMBERS.items()}
     values: dict[str, float] = {}
@@ -393,7 +393,7 @@ def app_cmd(scenario: str, host: str, port: int, lang: str) -> None:
     import subprocess
 
     import experiments
-    from experiments.app_model import LANG_ENV, SCENARIO_ENV
+    from experiments.explore.app_model import LANG_ENV, SCENARIO_ENV
     from scenarios.loader import resolve
 
     missing = [name for name in ("solara", "altair") if importlib.util.find_spec(name) is None]
@@ -409,7 +409,7 @@ def app_cmd(scenario: str, host: str, port: int, lang: str) -> None:
     env = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # solara reports usage unless told
            **os.environ, SCENARIO_ENV: str(path.resolve()), LANG_ENV: lang,
            "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
-    command = [sys.executable, "-m", "solara", "run", "experiments.app", "--host", host,
+    command = [sys.executable, "-m", "solara", "run", "experiments.explore.app", "--host", host,
                "--port", str(port), "--production", "--no-open", "--no-check-version"]
     url_host = f"[{host}]" if ":" in host else host
     click.echo(f"Catfish app: {chosen.labels.en} at http://{url_host}:{port}/ "
@@ -515,7 +515,7 @@ def sweep_cmd(file: str | None, out: Path | None, workers: int, dask_local: int 
     (outcomes.parquet, timeseries/, ledger.parquet, manifest.json); after an interruption,
     even kill -9, `catfish sweep --resume DIR` finishes with no run lost or repeated.
     """
-    from experiments import sweep as sw
+    from experiments.jobs import sweep as sw
 
     if (file is None) == (resume_dir is None):
         raise UserError("give a sweep file, or --resume DIR (not both)")
@@ -557,7 +557,7 @@ def _confirm(what: str, yes: bool, out: Path) -> Callable[[Any], bool]:
 
     With --yes it does neither.
     """
-    from experiments.resources import check
+    from experiments.runs.resources import check
 
     def confirm(estimate: Any) -> bool:
         click.echo(f"{what}: {estimate.describe()}", err=True)
@@ -579,10 +579,10 @@ def _sweep_errors(folder: Callable[[], Path | None] | None = None,
     Args:
         folder: Gives the result folder when an error happens (None: there is none yet).
         resumable: Why ``--resume`` cannot finish that folder, or None if it can
-            (``experiments.sweep.resumable``); only then is the user told to resume it.
+            (``experiments.jobs.sweep.resumable``); only then is the user told to resume it.
     """
-    from experiments.resources import ResourceError
-    from experiments.store import StoreError
+    from experiments.runs.resources import ResourceError
+    from experiments.runs.store import StoreError
 
     try:
         yield
@@ -598,14 +598,14 @@ def _sweep_errors(folder: Callable[[], Path | None] | None = None,
 
 
 def _warn_repaired(repaired: Any) -> None:
-    """A part of a damaged batch that resuming moved aside (experiments.store.Repair)."""
+    """A part of a damaged batch that resuming moved aside (experiments.runs.store.Repair)."""
     click.echo(f"catfish: warning: {repaired.describe()}", err=True)
 
 
 @contextlib.contextmanager
 def _resume_bar(folder: Path, retry_failed: bool,
                 repair: Callable[[Path], list[Any]]) -> Iterator[Any]:
-    from experiments import sweep as sw
+    from experiments.jobs import sweep as sw
 
     for repaired in repair(folder):  # damaged batches first: until then it cannot be read
         _warn_repaired(repaired)
@@ -652,8 +652,8 @@ def sensitivity_cmd(file: str | None, out: Path | None, method: str | None, n: i
     indices.parquet/.csv (one row per outcome and factor), charts and a summary in Chinese and
     English. Flags override the file.
     """
-    from experiments import sensitivity as sa
-    from experiments.sa_spec import load_sensitivity
+    from experiments.analysis import sensitivity as sa
+    from experiments.runs.sensitivity_spec import load_sensitivity
 
     if (file is None) == (resume_dir is None):
         raise UserError("give a sensitivity file, or --resume DIR (not both)")
@@ -730,15 +730,15 @@ def calibrate_cmd(quick: bool, out: Path | None, workers: int, scheduler: str | 
     where it stopped (--resume).
     """
     from calibration.abc import calibrate, check_scheduler, write_results
-    from experiments.manifest import environment
+    from experiments.runs.manifest import environment
 
     if sum(map(bool, (screen, ship_to, resume))) > 1:
         raise UserError("--screen, --ship and --resume exclude each other")
     if scheduler is not None and (screen or ship_to is not None):
         raise UserError("--scheduler goes with a calibration, not with --screen or --ship")
     if screen:
-        from experiments.calibration_screen import influential
-        from experiments.calibration_screen import screen as run_screen
+        from experiments.jobs.screen import influential
+        from experiments.jobs.screen import screen as run_screen
 
         out = out or Path("catfish-output") / "calibration-screen"
         with _sweep_errors():
@@ -802,7 +802,7 @@ def _coverage_lines(folder: Path) -> str:
 
 def _ship(folder: Path, dest: Path, overwrite: bool) -> None:
     from calibration.ship import COPIED, check_finished, ship
-    from experiments.manifest import environment, is_source_checkout, repository
+    from experiments.runs.manifest import environment, is_source_checkout, repository
     from scenarios.schema import PARAM_OF
 
     dest = dest.expanduser()

@@ -4,7 +4,7 @@ A sweep file names a base scenario and *factors*: uncertain parameters and polic
 each a path into the scenario (``cluster.smes.talent_mean``,
 ``behaviour.overrides.peer_effect_per_year``, ``policies.grant.share``) with a range or a
 list of levels. A *design* (grid, list, Latin hypercube, Sobol, Morris) picks the values
-(``experiments.designs``); every design point runs ``replicates`` times with seeds
+(``experiments.runs.designs``); every design point runs ``replicates`` times with seeds
 ``seed + 0 .. seed + replicates - 1``. :func:`apply_factors` turns the base scenario and one
 point's values into a full scenario, validated like a file.
 

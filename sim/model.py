@@ -271,7 +271,7 @@ class ClusterModel(mesa.Model):
         """Start the next month: neutral levers, a new year's budget, the instruments' ``apply``.
 
         Step 1 of :meth:`step`. After it, ``levers`` and the instruments' support hooks say
-        what firms can count on this month (``experiments/firm.py`` reads them).
+        what firms can count on this month (``experiments/explore/firm.py`` reads them).
         """
         self.month += 1
         self.tally.reset_month()

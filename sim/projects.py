@@ -114,7 +114,7 @@ def value_projects(model: ClusterModel, firms: np.ndarray, is_upgrade: np.ndarra
     Beliefs from the peers' outcomes seen, costs and benefits, this month's levers (interest
     subsidy, failure reimbursement, instalments), the support the instruments offer
     (``support_at_start`` and ``support_on_acceptance`` hooks), the credit limit, and
-    ``agents.sme.project_value``. :func:`decide` acts on the result; ``experiments.firm``
+    ``agents.sme.project_value``. :func:`decide` acts on the result; ``experiments.explore.firm``
     reports it for one firm.
 
     Args:

@@ -29,8 +29,8 @@ import pytest
 from click.testing import CliRunner
 
 import scenarios
-from experiments import app_model as am
 from experiments.cli import main
+from experiments.explore import app_model as am
 from scenarios import ScenarioError
 from sim import run_one
 from sim.policy import Diagnosis, ExchangeSessions, Grant
@@ -272,7 +272,7 @@ def test_the_page_renders_and_its_controls_work():
     import ipyvuetify as v
     import ipywidgets
 
-    from experiments import app
+    from experiments.explore import app
 
     _, rc = solara.render(solara.AppLayout(children=[app.Page()]), handle_error=False)
     images = rc.find(ipywidgets.Image).widgets
@@ -303,7 +303,7 @@ def test_catfish_app_runs_solara_on_localhost(monkeypatch):
     done = CliRunner().invoke(main, ["app", "pilot-city-west", "--port", "9001"])
     assert done.exit_code == 0, f"exit status 0, got {done.exit_code}: {done.output}"
     (command, env), = calls
-    assert command[1:4] == ["-m", "solara", "run"] and "experiments.app" in command, \
+    assert command[1:4] == ["-m", "solara", "run"] and "experiments.explore.app" in command, \
         f"solara runs the app module: {command}"
     assert command[command.index("--host") + 1] == "127.0.0.1" \
         and command[command.index("--port") + 1] == "9001", f"on 127.0.0.1:9001: {command}"

@@ -69,7 +69,7 @@ def test_posterior_summary_and_predictive_check_tables():
 
 
 def test_screen_of_the_priors_on_the_targets(tmp_path):
-    from experiments.calibration_screen import influential, screen
+    from experiments.jobs.screen import influential, screen
 
     result = screen(tmp_path / "screen", trajectories=2, replicates=1, workers=1)
     factors = set(result.indices["factor"])

@@ -20,9 +20,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from experiments import compare, stats
+from experiments.analysis import comparison as compare
+from experiments.analysis import stats
 from experiments.cli import main
-from experiments.executor import chunk_size, map_in_order
+from experiments.runs.executors import chunk_size, map_in_order
 from scenarios import ScenarioError
 from scenarios import comparison as comparisons
 
@@ -378,7 +379,7 @@ def test_worlds_draw_calibrated_values_from_the_posterior_given(tmp_path):
 
 
 def test_probabilities_short_of_certainty_never_print_as_certain():
-    from experiments.compare import probability
+    from experiments.analysis.comparison import probability
 
     assert probability(0.996) == "0.996" and probability(1.0) == "1.00", "0.996 is not 1.00"
     assert probability(0.004) == "0.004" and probability(0.0) == "0.00", "0.004 is not 0.00"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-import experiments.executor as ex
+import experiments.runs.executors as ex
 
 ROOT = Path(__file__).resolve().parents[1]
 HAS_PROC = Path("/proc/self/stat").exists()
@@ -46,7 +46,7 @@ if "--multiprocessing-fork" in sys.orig_argv:
 POOL_COORDINATOR = """
 import time
 
-from experiments.executor import local_executor
+from experiments.runs.executors import local_executor
 from tests.test_executor_orphans import say_and_sleep
 
 with local_executor(2) as executor:
@@ -60,7 +60,7 @@ with local_executor(2) as executor:
 DASK_COORDINATOR = """
 import time
 
-from experiments.executor import dask_executor
+from experiments.runs.executors import dask_executor
 from tests.test_executor_orphans import say_and_sleep
 
 print("making cluster", flush=True)
@@ -78,7 +78,7 @@ import os
 import subprocess
 import sys
 
-CHILD = ("import time; from experiments.executor import die_with_parent; die_with_parent(); "
+CHILD = ("import time; from experiments.runs.executors import die_with_parent; die_with_parent(); "
          "print('ready', flush=True); time.sleep(600)")
 child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE)
 assert child.stdout.readline() == b"ready\\n"

@@ -1,4 +1,4 @@
-"""The firm-level benefit calculator (experiments/firm.py, catfish firm).
+"""The firm-level benefit calculator (experiments/explore/firm.py, catfish firm).
 
 It must be the model's own economic decision and stage failure rule applied to one firm, so
 the tests tie its numbers to ``agents.sme.project_value`` and ``stage_failure_prob`` and to
@@ -25,7 +25,15 @@ from agents.sme import (
     project_value,
     stage_failure_prob,
 )
-from experiments.firm import COLUMNS, Firm, FirmError, chosen_kind, evaluate, firm_model, table
+from experiments.explore.firm import (
+    COLUMNS,
+    Firm,
+    FirmError,
+    chosen_kind,
+    evaluate,
+    firm_model,
+    table,
+)
 from scenarios.factors import apply_factors
 from sim import projects
 from sim.population import annual_benefit_share

@@ -10,8 +10,7 @@ import pytest
 
 import scenarios
 from calibration.priors import load_priors
-from experiments.kept_inputs import parameter_table
-from experiments.report import (
+from experiments.outputs.report import (
     Results,
     best_mix,
     cheapest_likely_mix,
@@ -21,6 +20,7 @@ from experiments.report import (
     parameter_rows,
     render,
 )
+from experiments.runs.kept_inputs import parameter_table
 from scenarios import parameter_sets
 from sim.codebook import instrument_label, parameter_label
 from tests.test_cli import catfish
@@ -219,7 +219,7 @@ def test_without_a_cjk_font_the_chinese_report_says_its_charts_are_english(resul
 
     from matplotlib import rc_context, rcParamsDefault
 
-    from experiments import fonts
+    from experiments.outputs import fonts
 
     # no CJK font on the machine: the charts use the font Catfish ships, and stay Chinese; the
     # default font list, not one an earlier Chinese chart put the machine's CJK font in

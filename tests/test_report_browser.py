@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiments.report import load_results
+from experiments.outputs.report import load_results
 from tests.test_report import results  # noqa: F401 - the module's fixture, reused
 
 

@@ -26,7 +26,7 @@ from experiments.analysis import (
     variance_share_table,
     variance_shares,
 )
-from experiments.stats import wilson_interval
+from experiments.analysis.stats import wilson_interval
 
 MIXES = ["base", "A", "B"]
 # 4 worlds x 3 mixes: firms transformed and money spent (RMB); the target is 9 firms

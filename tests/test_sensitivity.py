@@ -11,8 +11,7 @@ import pandas as pd
 import pytest
 
 from calibration.priors import PriorsError, load_priors
-from experiments.sa_spec import DUMMY, SensitivitySpec, load_sensitivity, parse_sensitivity
-from experiments.sensitivity import (
+from experiments.analysis.sensitivity import (
     SensitivityResult,
     _judge,
     _ordered,
@@ -20,7 +19,13 @@ from experiments.sensitivity import (
     resume,
     sensitivity,
 )
-from experiments.sweep import open_results
+from experiments.jobs.sweep import open_results
+from experiments.runs.sensitivity_spec import (
+    DUMMY,
+    SensitivitySpec,
+    load_sensitivity,
+    parse_sensitivity,
+)
 from scenarios import ScenarioError
 from sim import ModelParams
 from tests.test_cli import catfish
@@ -127,7 +132,7 @@ LABELS = {"talent": ("数字人才", "Digital talent"), "grant": ("补贴比例"
 
 
 def test_a_factor_whose_interval_overlaps_the_floor_is_unclear_not_a_driver():
-    from experiments.sa_report import summary
+    from experiments.outputs.sa_report import summary
 
     # issue 15: in a Sobol' run with N = 128, digital talent had ST 1.16 ± 0.36 against a
     # floor of 1.13 (here the dummy's 0.90 + 0.23) and was named a driver
@@ -163,7 +168,7 @@ def test_a_factor_whose_interval_overlaps_the_floor_is_unclear_not_a_driver():
 ])
 def test_when_nothing_clears_the_floor_the_summary_says_it_cannot_tell(method, n, replicates,
                                                                       design_en, design_zh):
-    from experiments.sa_report import summary
+    from experiments.outputs.sa_report import summary
 
     result = judged(method, {"talent": (1.16, 0.36), "capacity": (1.20, 0.30),
                              "peer": (0.5, 0.1), DUMMY: (0.90, 0.23)}, n=n,
@@ -273,7 +278,7 @@ def test_bad_files_get_one_line_errors(tmp_path, change, expected):
     data.update(change)
     from scenarios.loader import SHIPPED
     with pytest.raises(ScenarioError) as err:
-        from experiments.sa_spec import sweep_spec
+        from experiments.runs.sensitivity_spec import sweep_spec
         spec = parse_sensitivity(data, SHIPPED / "sa-bad.yaml")
         sweep_spec(spec, SHIPPED / "sa-bad.yaml")
     message = str(err.value)

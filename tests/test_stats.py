@@ -7,8 +7,8 @@ import math
 import pandas as pd
 import pytest
 
-from experiments import stats
-from experiments.compare import summarise
+from experiments.analysis import stats
+from experiments.analysis.comparison import summarise
 
 
 def close(actual, expected, tol=1e-4):

@@ -20,10 +20,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import experiments.sensitivity as sa
-import experiments.sweep as sw
-from experiments.files import written
-from experiments.store import (
+import experiments.analysis.sensitivity as sa
+import experiments.jobs.sweep as sw
+from experiments.runs.files import written
+from experiments.runs.runner import run_tasks
+from experiments.runs.store import (
     FAILURES,
     OUTCOMES,
     TIMESERIES,
@@ -32,7 +33,6 @@ from experiments.store import (
     part_ids,
     part_name,
 )
-from experiments.sweep_runner import run_tasks
 from tests.test_sweep_cli import BASE
 from tests.test_sweep_runner import Exploding, new_store, sweep_tasks
 

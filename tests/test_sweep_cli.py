@@ -1,11 +1,11 @@
-"""`catfish sweep` and the `experiments.sweep` API, end to end on a tiny sweep."""
+"""`catfish sweep` and the `experiments.jobs.sweep` API, end to end on a tiny sweep."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-import experiments.sweep as sw
+import experiments.jobs.sweep as sw
 from scenarios import ScenarioError
 from tests.test_cli import catfish
 

@@ -19,9 +19,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from experiments.executor import dask_executor, local_executor, worker_count
-from experiments.store import OUTCOMES, TIMESERIES, ResultStore, StoreError, part_ids
-from experiments.sweep_runner import run_tasks
+from experiments.runs.executors import dask_executor, local_executor, worker_count
+from experiments.runs.runner import run_tasks
+from experiments.runs.store import OUTCOMES, TIMESERIES, ResultStore, StoreError, part_ids
 from sim import ModelParams
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +32,7 @@ MANIFEST = {"sweep": {"name": "test", "sha256": "0" * 64}, "design": "grid"}
 
 @dataclass(frozen=True)
 class Task:
-    """What ``experiments.designs.SweepTask`` gives the runner."""
+    """What ``experiments.runs.designs.SweepTask`` gives the runner."""
 
     run_id: str
     seed: int
@@ -88,9 +88,9 @@ DRIVER = """
 import sys
 import time
 
-from experiments.executor import local_executor
-from experiments.store import ResultStore
-from experiments.sweep_runner import run_tasks
+from experiments.runs.executors import local_executor
+from experiments.runs.store import ResultStore
+from experiments.runs.runner import run_tasks
 from tests.test_sweep_runner import sweep_tasks
 
 

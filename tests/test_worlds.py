@@ -19,7 +19,7 @@ from calibration.worlds import (
     draw_worlds,
     load_instrument_priors,
 )
-from experiments import compare
+from experiments.analysis import comparison as compare
 from experiments.cli import main
 from scenarios import comparison as comparisons
 from sim import run_one

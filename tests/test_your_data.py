@@ -16,8 +16,8 @@ from click.testing import CliRunner
 
 from calibration.posterior import POSTERIORS
 from calibration.ship import COPIED
-from experiments import files, manifest, resources
 from experiments.cli import main
+from experiments.runs import files, manifest, resources
 from tests.test_compare import SMALL_SCENARIO, write_files
 
 SMALL_SWEEP = {
@@ -218,7 +218,7 @@ def test_a_huge_grid_says_what_it_is_before_building_its_points(small, monkeypat
     def stop(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("experiments.sweep.design_points", stop)
+    monkeypatch.setattr("experiments.jobs.sweep.design_points", stop)
     done = invoke("sweep", "./huge.yaml", "--out", "big")
     assert done.stderr.startswith("Sweep sweep-small: 1,000,000 design points x 1 "
                                   "replicates = 1,000,000 runs"), \

@@ -2,9 +2,9 @@
 
 The font is a subset of Noto Sans CJK SC Regular (SIL Open Font License 1.1) taken from Debian's
 ``fonts-noto-cjk``, renamed "Catfish Sans SC" and written, with its licence, to
-``experiments/fonts_data/``. It covers ASCII and Latin-1, general punctuation, CJK symbols and
-punctuation, full-width forms, all of GB2312 (its 6763 Chinese characters and its symbols) and
-every non-ASCII character of Catfish's own ``.py``, ``.yaml`` and ``.j2`` files.
+``experiments/outputs/fonts_data/``. It covers ASCII and Latin-1, general punctuation, CJK
+symbols and punctuation, full-width forms, all of GB2312 (its 6763 Chinese characters and its
+symbols) and every non-ASCII character of Catfish's own ``.py``, ``.yaml`` and ``.j2`` files.
 
 Run it from the repository, on a machine with ``fonts-noto-cjk`` (Debian: ``apt-get install
 fonts-noto-cjk``), after adding Chinese text that uses a character outside GB2312
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCE = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 SOURCE_FACE = "Noto Sans CJK SC"  # one face of the collection: the Simplified Chinese one
 DEBIAN_COPYRIGHT = Path("/usr/share/doc/fonts-noto-cjk/copyright")
-OUT_DIR = ROOT / "experiments" / "fonts_data"
+OUT_DIR = ROOT / "experiments" / "outputs" / "fonts_data"
 FONT_FILE = "CatfishSansSC-Regular.otf"
 
 # OFL 1.1 condition 3: a Modified Version may not use a Reserved Font Name. Upstream's LICENSE
@@ -233,7 +233,7 @@ def make_font(source: Path = SOURCE, out_dir: Path = OUT_DIR) -> Path:
         f"of Noto Sans CJK SC\nRegular {font['name'].getDebugName(5)} (Debian's "
         "`fonts-noto-cjk`), renamed so as not to use the\nReserved Font Name or the Noto "
         "trademark, and licensed under the SIL Open Font License 1.1\n(`OFL.txt`). "
-        "`experiments/fonts.py` uses it for Chinese charts where the machine has no\n"
+        "`experiments/outputs/fonts.py` uses it for Chinese charts where the machine has no\n"
         "CJK font of its own. It covers ASCII, Latin-1, general punctuation, CJK symbols and\n"
         "punctuation, full-width forms, GB2312 and every character of Catfish's own text.\n\n"
         "Made on a machine with Debian's `fonts-noto-cjk` by\n"
@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--source", type=Path, default=SOURCE,
                         help=f"Noto Sans CJK Regular collection (default {SOURCE})")
     parser.add_argument("--out", type=Path, default=OUT_DIR,
-                        help="output folder (default experiments/fonts_data)")
+                        help="output folder (default experiments/outputs/fonts_data)")
     args = parser.parse_args(argv)
     if not args.source.is_file():
         parser.error(f"{args.source}: not found (Debian: apt-get install fonts-noto-cjk)")

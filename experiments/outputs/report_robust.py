@@ -16,10 +16,9 @@ from typing import Any
 
 import pandas as pd
 
-from experiments import robust
-from experiments.analysis import get_objective
-from experiments.compare import probability
-from experiments.report_robust_text import ROBUST_TEXT
+from experiments.analysis import get_objective, robust
+from experiments.analysis.comparison import probability
+from experiments.outputs.report_robust_text import ROBUST_TEXT
 
 SIGNIFICANT = 1.96  # a value of information counts when it clears 1.96 standard errors
 CONCENTRATED = 2.0  # a rule is worth saying when its region holds the event twice as often

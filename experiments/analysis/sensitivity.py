@@ -1,9 +1,9 @@
 """Sensitivity analysis: Morris screening and Sobol' indices over replicated stochastic runs.
 
-``sensitivity(file, out)`` turns a sensitivity file (``experiments.sa_spec``) into a sweep with
-a SALib design (Morris trajectories or Saltelli's scheme, no second order) plus a dummy factor
-the model ignores, runs it on the sweep engine (parallel, Dask, resumable, the same result
-store), averages each design point's replicates, and analyses the means with SALib:
+``sensitivity(file, out)`` turns a sensitivity file (``experiments.runs.sensitivity_spec``) into
+a sweep with a SALib design (Morris trajectories or Saltelli's scheme, no second order) plus a
+dummy factor the model ignores, runs it on the sweep engine (parallel, Dask, resumable, the same
+result store), averages each design point's replicates, and analyses the means with SALib:
 
 - ``sobol``: first-order and total indices with bootstrap intervals, and a convergence check
   that analyses the first N/4, N/2 and N base samples again;
@@ -18,7 +18,7 @@ Ishigami function.
 
 The result folder holds the sweep store, ``indices.parquet`` / ``.csv`` (one row per outcome
 and factor), ``convergence`` tables (Sobol'), ``point_means.parquet`` (the analysed means),
-charts and a plain-language summary in Chinese and English (``experiments.sa_report``).
+charts and a plain-language summary in Chinese and English (``experiments.outputs.sa_report``).
 """
 
 from __future__ import annotations
@@ -36,9 +36,21 @@ from pydantic import ValidationError
 from SALib.analyze import morris as morris_analyze
 from SALib.analyze import sobol as sobol_analyze
 
-from experiments.designs import design_points, salib_problem, sample_matrix, sweep_tasks
-from experiments.files import check_output, claim, write_atomic
-from experiments.sa_spec import (
+from experiments.jobs.sweep import (
+    SWEEP_COPY,
+    Estimate,
+    executor_for,
+    kept_spec,
+    manifest,
+    run_list,
+)
+from experiments.jobs.sweep import repair as repair_sweep
+from experiments.jobs.sweep import resume as resume_sweep
+from experiments.jobs.sweep import sweep as run_sweep
+from experiments.runs.designs import design_points, salib_problem, sample_matrix, sweep_tasks
+from experiments.runs.files import check_output, claim, write_atomic
+from experiments.runs.runner import Evaluate, run_tasks
+from experiments.runs.sensitivity_spec import (
     DUMMY,
     DUMMY_LABELS,
     SensitivitySpec,
@@ -48,19 +60,7 @@ from experiments.sa_spec import (
     sweep_spec,
     with_prior_bounds,
 )
-from experiments.store import Repair, ResultStore, StoreError, check_store
-from experiments.sweep import (
-    SWEEP_COPY,
-    Estimate,
-    executor_for,
-    kept_spec,
-    manifest,
-    run_list,
-)
-from experiments.sweep import repair as repair_sweep
-from experiments.sweep import resume as resume_sweep
-from experiments.sweep import sweep as run_sweep
-from experiments.sweep_runner import Evaluate, run_tasks
+from experiments.runs.store import Repair, ResultStore, StoreError, check_store
 from scenarios.loader import ScenarioError, describe, read_yaml
 from scenarios.sweep import SweepSpec
 
@@ -165,7 +165,7 @@ def resume(out: str | Path, *, workers: int = 1, dask_local: int | None = None,
            warn: Callable[[Repair], None] | None = None) -> SensitivityResult:
     """Finish an interrupted analysis of the model (runs what is pending), then analyse it.
 
-    Damaged batches of its store are moved aside and run again (``experiments.sweep.resume``;
+    Damaged batches of its store are moved aside and run again (``experiments.jobs.sweep.resume``;
     ``warn`` is called with each part moved).
 
     Raises:
@@ -276,7 +276,7 @@ def analyse(out: str | Path, *, report: bool = True) -> SensitivityResult:
     _write(out, indices, convergence, means)
     result = SensitivityResult(out, spec, indices, convergence, skipped)
     if report:
-        from experiments.sa_report import write_report  # charts need matplotlib: load late
+        from experiments.outputs.sa_report import write_report  # charts need matplotlib: load late
         write_report(result)
     return result
 

@@ -1,7 +1,7 @@
 """What ``catfish app`` shows, without a browser: levers, the model factory and the charts.
 
-``experiments/app.py`` puts these into Mesa's SolaraViz; everything here runs (and is tested)
-without solara. A scenario's *levers* are the main parameters of its own instruments (a
+``experiments/explore/app.py`` puts these into Mesa's SolaraViz; everything here runs (and is
+tested) without solara. A scenario's *levers* are the main parameters of its own instruments (a
 grant's share and cap, diagnoses a month, exchange sessions a quarter, ...) and its budget.
 :class:`AppModel` is the scenario's ``ClusterModel`` with lever values applied through
 ``scenarios.factors.apply_factors``, so a value is checked exactly like a scenario file.
@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 
 import scenarios
 from agents.sme import TRANSFORMED
-from experiments.charts import OKABE_ITO, STATE_COLUMNS
+from experiments.outputs.charts import OKABE_ITO, STATE_COLUMNS
 from scenarios import Scenario, ScenarioError
 from scenarios.factors import apply_factors
 from sim import codebook
@@ -407,7 +407,7 @@ def firm_benefit(scenario: Scenario, sector: str | None = None,
     Returns:
         The result as Markdown (a table), or the one-line problem with the inputs.
     """
-    from experiments.firm import Firm, FirmError, evaluate, markdown
+    from experiments.explore.firm import Firm, FirmError, evaluate, markdown
 
     try:
         result = evaluate(scenario, Firm(sector=sector, revenue_rmb=revenue_rmb))

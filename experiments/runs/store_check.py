@@ -1,6 +1,6 @@
 """Checking a store's committed batches and its commit journal, and repairing them.
 
-Opening a store surveys every committed batch (``experiments.store`` says what is checked
+Opening a store surveys every committed batch (``experiments.runs.store`` says what is checked
 and why); this module finds what is damaged or missing, moves a damaged batch's parts to
 ``damaged/`` and journals that, and reads and appends the commit journal.
 """
@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from experiments.files import WriteError, claim, describe_write_error, written
-from experiments.store_files import (
+from experiments.runs.files import WriteError, claim, describe_write_error, written
+from experiments.runs.store_files import (
     DAMAGED,
     FAILURES,
     JOURNAL,

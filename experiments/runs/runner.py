@@ -4,7 +4,7 @@ Tasks are consumed lazily (a generator of 50,000 tasks is fine), skipped if the 
 them done (or failed, unless retried), grouped into batches, and sent to an executor with a
 bounded number of batches in flight, so the coordinating process holds only a few batches
 however long the sweep. Each finished batch is committed to the store as it arrives (see
-``experiments.store`` for why that survives ``kill -9``). A run that raises is recorded as
+``experiments.runs.store`` for why that survives ``kill -9``). A run that raises is recorded as
 failed with its error, and the sweep goes on.
 
 Each run depends only on its scenario and seed, so the stored tables are identical whatever
@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from experiments.store import DONE, FAILED, ResultStore, RunRecord, StoreError
+from experiments.runs.store import DONE, FAILED, ResultStore, RunRecord, StoreError
 from sim import RunResult, codebook, run_one
 
 MAX_BATCH = 100             # runs per batch: ~4 s of work, one part file per table
@@ -40,7 +40,7 @@ Evaluate = Callable[[Mapping[str, Any], int], Mapping[str, Any]]
 
 
 class Task(Protocol):
-    """One run of a sweep (``experiments.designs.SweepTask`` has exactly these attributes)."""
+    """One run of a sweep (``experiments.runs.designs.SweepTask`` has exactly these attributes)."""
 
     run_id: str
     seed: int

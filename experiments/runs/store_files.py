@@ -1,6 +1,6 @@
 """The files of a sweep result store: its layout, and writing, locking and reading them.
 
-This module knows where a store keeps what (see ``experiments.store`` for the layout and the
+This module knows where a store keeps what (see ``experiments.runs.store`` for the layout and the
 commit protocol) and how each file is written crash-safely (temporary file, fsync, atomic
 rename), how the one writer's lock is held, and how a part or the run list is read so that a
 damaged file is a one-line error; it decides nothing about what the files mean.
@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from experiments.files import PARTS, write_atomic
+from experiments.runs.files import PARTS, write_atomic
 
 try:  # POSIX record locks: released by the kernel when the process dies, not inherited by fork
     import fcntl
@@ -33,7 +33,7 @@ OUTCOMES, TIMESERIES, FAILURES = "outcomes.parquet", "timeseries", "failures"
 PART_DIRS = (OUTCOMES, TIMESERIES, FAILURES)
 JOURNAL, DAMAGED = "commits.jsonl", "damaged"
 STORE_ENTRIES = (MANIFEST, RUNS, LEDGER, LOCK, JOURNAL, DAMAGED, *PART_DIRS)
-# what a store writes, as its manifest lists it (experiments.files): parts by their pattern;
+# what a store writes, as its manifest lists it (experiments.runs.files): parts by their pattern;
 # the parts of damaged batches are claimed one by one as they are moved to damaged/
 STORE_FILES = (RUNS, LEDGER, LOCK, JOURNAL, *(f"{name}/{PARTS}" for name in PART_DIRS))
 PART = re.compile(r"^part-(\d+)\.parquet$")
@@ -300,7 +300,7 @@ def clean_up(folder: Path) -> None:
     """Delete the temporary files an interrupted session left.
 
     Time-series parts of batches that never committed go once the committed batches are
-    known (``experiments.store.ResultStore._load_status``).
+    known (``experiments.runs.store.ResultStore._load_status``).
     """
     for place in (folder, *(folder / name for name in PART_DIRS)):
         place.mkdir(exist_ok=True)

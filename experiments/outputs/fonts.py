@@ -1,10 +1,10 @@
 """Chinese labels need a CJK font: the machine's own, else the one Catfish ships.
 
-Catfish ships "Catfish Sans SC" (``experiments/fonts_data/``, a subset of Noto Sans CJK SC under
-the SIL Open Font License, made by ``tools/make_cjk_font.py``), so a machine with only Python
-draws Chinese charts too. A CJK font installed on the machine is preferred: it covers every
-character, where the shipped one covers GB2312 and Catfish's own text. Only if neither can be
-used (the shipped file missing from a broken install) do charts fall back to English, with a
+Catfish ships "Catfish Sans SC" (``experiments/outputs/fonts_data/``, a subset of Noto Sans CJK
+SC under the SIL Open Font License, made by ``tools/make_cjk_font.py``), so a machine with only
+Python draws Chinese charts too. A CJK font installed on the machine is preferred: it covers
+every character, where the shipped one covers GB2312 and Catfish's own text. Only if neither can
+be used (the shipped file missing from a broken install) do charts fall back to English, with a
 warning.
 """
 

@@ -19,8 +19,8 @@ from typing import Any
 import pandas as pd
 
 from calibration.worlds import Uncertainty, world_values
-from experiments import stats
-from experiments.executor import map_in_order
+from experiments.analysis import stats
+from experiments.runs.executors import map_in_order
 from scenarios.comparison import BASE, Comparison
 from scenarios.schema import Scenario
 from sim import codebook, run_one
@@ -329,7 +329,7 @@ def manifest(comparison: Comparison, *, replicates: int, seed: int, workers: int
              started: str, wall_seconds: float, files: list[str],
              posterior: Path | None = None) -> dict[str, Any]:
     """What a result folder came from: inputs and their digests, seeds, software, timing."""
-    from experiments.manifest import environment, sha256_file, sha256_model
+    from experiments.runs.manifest import environment, sha256_file, sha256_model
 
     drawn = {"posterior": {"path": str(posterior.resolve()), "sha256": sha256_file(posterior),
                            "rule": f"world r takes posterior row r, drawn by weight with "

@@ -50,8 +50,8 @@ and their columns are ordered by rule, not by the order batches happened to fini
 an interrupted and resumed sweep reads back identical to an uninterrupted one.
 
 The store's files (layout, atomic writers, writer lock, reading parts) are in
-``experiments.store_files``; checking committed batches against the run list and the commit
-journal, and setting damaged ones aside, is in ``experiments.store_check``.
+``experiments.runs.store_files``; checking committed batches against the run list and the commit
+journal, and setting damaged ones aside, is in ``experiments.runs.store_check``.
 """
 
 from __future__ import annotations
@@ -69,8 +69,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from experiments.files import WRITTEN, check_output, claim_output, written
-from experiments.store_check import (
+from experiments.runs.files import WRITTEN, check_output, claim_output, written
+from experiments.runs.store_check import (
     Repair,
     append_journal,
     drop_torn_line,
@@ -78,7 +78,7 @@ from experiments.store_check import (
     set_aside,
     survey_batches,
 )
-from experiments.store_files import (
+from experiments.runs.store_files import (
     FAILURES,
     FORMAT,
     JOURNAL,
@@ -113,7 +113,7 @@ from experiments.store_files import (
 from sim import codebook
 
 # what other code imports from here; the rest of the store's files and checks are in
-# experiments.store_files and experiments.store_check
+# experiments.runs.store_files and experiments.runs.store_check
 __all__ = [
     "DONE",
     "FAILED",
@@ -199,7 +199,7 @@ class ResultStore:
             runs: One row per run: ``run_id`` (unique strings), ``point``, ``replicate``,
                 ``seed`` (integers) and one column per factor.
             overwrite: Replace the results of an earlier Catfish command there: only the files
-                its manifest lists are removed (``experiments.files``); a folder holding
+                its manifest lists are removed (``experiments.runs.files``); a folder holding
                 anything else is refused.
             files: Other files to keep in the folder (name -> text or bytes), e.g. copies of
                 the sweep file that a resume reads; written before the manifest, so that a
@@ -207,7 +207,7 @@ class ResultStore:
             option: The command-line option that named the folder, for messages.
 
         Raises:
-            OutputError: The folder cannot be used (see ``experiments.files.check_location``).
+            OutputError: The folder cannot be used (see ``experiments.runs.files.check_location``).
             OutputExistsError: The folder is not empty and ``overwrite`` is false, or it is
                 not a Catfish result folder.
             StoreError: ``runs`` or ``manifest`` is not valid, or another process holds it.

@@ -1,10 +1,10 @@
 """A comparison from start to finish: checked, estimated, run, written, reported.
 
 :func:`plan_comparison` does everything that can fail on bad input before any run: it loads
-the comparison file, checks the output folder (``experiments.files``), draws the posterior
-parameter sets and estimates what the job needs (``experiments.resources``).
+the comparison file, checks the output folder (``experiments.runs.files``), draws the posterior
+parameter sets and estimates what the job needs (``experiments.runs.resources``).
 :func:`run_comparison` then claims the folder, keeps copies of the inputs
-(``experiments.kept_inputs``) before the first run, runs every mix on the same replicates, and
+(``experiments.runs.kept_inputs``) before the first run, runs every mix on the same replicates, and
 writes the tables, charts, manifest and report. A write that fails (a full disk) raises
 ``WriteError`` naming the file; what was written stays, listed in the manifest, which stays
 marked incomplete.
@@ -28,11 +28,11 @@ from calibration.worlds import (
     comparison_uncertainties,
     draw_worlds,
 )
-from experiments import compare as cmp
-from experiments import kept_inputs as inputs
-from experiments import robust
-from experiments.files import check_output, claim_output, finish, write_atomic
-from experiments.resources import JobEstimate, estimate_runs
+from experiments.analysis import comparison as cmp
+from experiments.analysis import robust
+from experiments.runs import kept_inputs as inputs
+from experiments.runs.files import check_output, claim_output, finish, write_atomic
+from experiments.runs.resources import JobEstimate, estimate_runs
 from scenarios import comparison as comparisons
 
 TABLES = ["runs", "summary", "timeseries"]
@@ -137,7 +137,7 @@ def run_comparison(job: ComparisonJob, *, executor: Executor | None = None, work
         OutputError: The folder changed since it was checked and can no longer be used.
         WriteError: A result file could not be written (the folder keeps what was).
     """
-    from experiments import report as rep
+    from experiments.outputs import report as rep
 
     started, clock = dt.datetime.now().astimezone(), time.perf_counter()
     chosen, out = job.comparison, job.out
@@ -198,8 +198,8 @@ def write_robust_charts(out: Path, chosen: comparisons.Comparison, summary: pd.D
     """The spread of each mix over the worlds, and where the lead flips, as PNG files."""
     import matplotlib.pyplot as plt
 
-    from experiments import robust_charts
-    from experiments.fonts import use_language
+    from experiments.outputs import robust_charts
+    from experiments.outputs.fonts import use_language
 
     lang = use_language(lang)
     figures = robust_charts.comparison_figures(
@@ -218,8 +218,8 @@ def write_charts(out: Path, chosen: comparisons.Comparison, summary: pd.DataFram
     """The comparison's four charts as PNG files in ``out``."""
     import matplotlib.pyplot as plt
 
-    from experiments import charts
-    from experiments.fonts import use_language
+    from experiments.outputs import charts
+    from experiments.outputs.fonts import use_language
 
     lang = use_language(lang)
     params = chosen.base.model_params()

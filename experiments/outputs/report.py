@@ -1,7 +1,7 @@
 """One self-contained HTML report of a policy comparison, for officials (Chinese by default).
 
 ``write_report(results_dir)`` reads what ``catfish compare`` wrote (summary, time series,
-manifest, and the copies of its inputs in ``inputs/``, see ``experiments.kept_inputs``; nothing
+manifest, and the copies of its inputs in ``inputs/``, see ``experiments.runs.kept_inputs``; nothing
 outside the folder) and writes one HTML file: the headline (which mix reaches the target with what
 probability, at what cost per additional firm), the charts, the main assumptions with their
 sources, how well the model fits the pilot data (the shipped calibration's predictive check)
@@ -26,13 +26,13 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from experiments import charts, report_charts, report_robust, robust_charts
-from experiments.compare import BASE, bands, probability
-from experiments.files import check_target, claim, write_atomic
-from experiments.fonts import use_language
-from experiments.kept_inputs import read_assumptions, read_scenario
-from experiments.report_robust_text import ROBUST_TEXT
-from experiments.report_text import TEXT
+from experiments.analysis.comparison import BASE, bands, probability
+from experiments.outputs import charts, report_charts, report_robust, robust_charts
+from experiments.outputs.fonts import use_language
+from experiments.outputs.report_robust_text import ROBUST_TEXT
+from experiments.outputs.report_text import TEXT
+from experiments.runs.files import check_target, claim, write_atomic
+from experiments.runs.kept_inputs import read_assumptions, read_scenario
 from scenarios.schema import Scenario
 from sim.codebook import instrument_label, parameter_label
 
@@ -293,7 +293,7 @@ def assumptions(results: Results, scenario: Scenario | None, lang: str) -> dict[
 
 
 def parameter_rows(table: list[dict[str, Any]], lang: str) -> list[dict[str, str]]:
-    """The kept parameter table (``experiments.kept_inputs.parameter_table``) for people.
+    """The kept parameter table (``experiments.runs.kept_inputs.parameter_table``) for people.
 
     Each row: its label (codebook), the value, where that value comes from, the plausible
     range and the range's source.
@@ -390,7 +390,7 @@ def _instruments(mix: dict[str, Any], lang: str) -> list[dict[str, str]]:
 # --- the page -----------------------------------------------------------------------------------
 
 def _environment() -> Environment:
-    return Environment(loader=PackageLoader("experiments", "templates"),
+    return Environment(loader=PackageLoader("experiments.outputs", "templates"),
                        autoescape=select_autoescape(default=True, default_for_string=True))
 
 

@@ -1,6 +1,6 @@
 """Charts of a comparison across plausible worlds: how each mix spreads, and where the lead flips.
 
-Functions of DataFrames returning a matplotlib Figure, as in ``experiments.charts`` (same
+Functions of DataFrames returning a matplotlib Figure, as in ``experiments.outputs.charts`` (same
 colours per mix, Okabe-Ito); the words are in Chinese and English here, numbers formatted by
 the caller's objective. They never run a model.
 """
@@ -15,9 +15,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from experiments import robust
-from experiments.analysis import get_objective
-from experiments.charts import OKABE_ITO, mix_colours, plt
+from experiments.analysis import get_objective, robust
+from experiments.outputs.charts import OKABE_ITO, mix_colours, plt
 
 TEXT = {
     "zh": {
@@ -192,7 +191,7 @@ def comparison_figures(result: robust.RobustResult, worlds: pd.DataFrame, *,
     """The two charts of a comparison across worlds, by file name.
 
     Args:
-        result: The analysis (``experiments.robust``).
+        result: The analysis (``experiments.analysis.robust``).
         worlds: The worlds table (``worlds.parquet``).
         mix_labels: Mix name -> label.
         parameter_labels: Parameter -> label with its unit (``labelled``).

@@ -50,7 +50,7 @@ def firms_by_state(ts: pd.DataFrame, *, target: int | None = None,
         ts: Time series of one run (columns ``month``, ``date`` and the ``n_*`` states).
         target: Target number of transformed firms (drawn as a dashed line), if any.
         deadline_month: Month at which the target is judged (a dotted vertical line), if any.
-        lang: ``"en"`` or ``"zh"`` (needs a CJK font; see ``experiments.fonts``).
+        lang: ``"en"`` or ``"zh"`` (needs a CJK font; see ``experiments.outputs.fonts``).
 
     Returns:
         The figure; the caller saves or shows it.
@@ -156,7 +156,7 @@ def transformed_over_time(bands: pd.DataFrame, *, labels: dict[str, str] | None 
 
     Args:
         bands: Columns ``mix``, ``month``, ``date``, ``mean``, ``lo``, ``hi`` (as
-            ``experiments.compare.bands`` makes them); mixes drawn in their order.
+            ``experiments.analysis.comparison.bands`` makes them); mixes drawn in their order.
         labels: Mix name -> panel title (default: the names).
         target: Target number of transformed firms (a dashed line), if any.
         deadline_month: Month at which the target is judged (a dotted line), if any.

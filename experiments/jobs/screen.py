@@ -17,8 +17,8 @@ import pandas as pd
 from calibration.data import targets
 from calibration.priors import load_priors
 from calibration.targets import simulate
-from experiments.sa_spec import DUMMY, SensitivitySpec
-from experiments.sensitivity import SensitivityResult, sensitivity
+from experiments.analysis.sensitivity import SensitivityResult, sensitivity
+from experiments.runs.sensitivity_spec import DUMMY, SensitivitySpec
 
 
 def simulate_targets(values: Mapping[str, Any], seed: int) -> dict[str, float]:

@@ -5,7 +5,7 @@ run), estimates time and disk from a few runs, writes the store (run list, manif
 copies of the sweep file and its base scenario so that a resume needs nothing but the
 folder), and runs what is pending on the chosen executor. ``resume(out)`` carries on after an
 interruption, even ``kill -9``, and after damage to the folder: a damaged batch is moved to
-``damaged/`` and run again (``experiments.store``); ``open_results(out)`` reads a store. All
+``damaged/`` and run again (``experiments.runs.store``); ``open_results(out)`` reads a store. All
 three return a :class:`SweepHandle` that loads the results as pandas DataFrames.
 ``resumable(out)`` says whether ``--resume`` can succeed, and why not.
 """
@@ -26,18 +26,18 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from experiments.designs import check_points, count_runs, design_points, sweep_tasks
-from experiments.executor import dask_executor, local_executor, worker_count
-from experiments.files import check_output
-from experiments.manifest import environment, sha256_file
-from experiments.resources import (
+from experiments.runs.designs import check_points, count_runs, design_points, sweep_tasks
+from experiments.runs.executors import dask_executor, local_executor, worker_count
+from experiments.runs.files import check_output
+from experiments.runs.manifest import environment, sha256_file
+from experiments.runs.resources import (
     INTERPRETER_BYTES,
     SERIES_BYTES_WRITTEN,
     JobEstimate,
     duration,
 )
-from experiments.store import Repair, ResultStore, StoreError, check_store
-from experiments.sweep_runner import run_tasks
+from experiments.runs.runner import run_tasks
+from experiments.runs.store import Repair, ResultStore, StoreError, check_store
 from scenarios.loader import ScenarioError, read_yaml
 from scenarios.sweep import SweepSpec, load_sweep, parse_sweep
 from sim.cost import RunCost
@@ -87,7 +87,7 @@ class Estimate:
                 f"{self.bytes / 1e6:,.0f} MB of disk")
 
     def job(self) -> JobEstimate:
-        """The same figures as any job's, for ``experiments.resources.check``."""
+        """The same figures as any job's, for ``experiments.runs.resources.check``."""
         return JobEstimate(runs=self.runs, memory_bytes=self.memory_bytes,
                            seconds=self.seconds, disk_bytes=self.bytes, workers=self.workers)
 

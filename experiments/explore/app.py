@@ -1,9 +1,9 @@
 """Mesa's SolaraViz for one scenario: what ``catfish app`` serves (``docs/app.md``).
 
-``solara run experiments.app`` loads this module; the scenario is the one named in
+``solara run experiments.explore.app`` loads this module; the scenario is the one named in
 ``$CATFISH_APP_SCENARIO`` (default ``jieyang-city-2023``), in the language of
 ``$CATFISH_APP_LANG`` (``en``, the default, or ``zh``). The levers, the model factory and
-the charts live in ``experiments/app_model.py`` and work without solara; this module only
+the charts live in ``experiments/explore/app_model.py`` and work without solara; this module only
 puts them on a page. Every browser session gets a model of its own.
 """
 
@@ -15,8 +15,8 @@ import warnings
 import solara
 
 import scenarios
-from experiments import app_model as am
-from experiments.fonts import use_language
+from experiments.explore import app_model as am
+from experiments.outputs.fonts import use_language
 
 with warnings.catch_warnings():  # Mesa 3.3's ComponentsView breaks a rule of hooks harmlessly
     warnings.filterwarnings("ignore", message=".*found despite early return", category=UserWarning)

@@ -1,8 +1,8 @@
 """The report's charts beyond the comparison's own: failures by stage and budget use over time.
 
-Like ``experiments.charts``: functions of tidy DataFrames returning a matplotlib Figure, colours
-from the Okabe-Ito palette, the same mix in the same colour as in every other chart, and a
-title that states what the chart shows rather than what it is.
+Like ``experiments.outputs.charts``: functions of tidy DataFrames returning a matplotlib Figure,
+colours from the Okabe-Ito palette, the same mix in the same colour as in every other chart, and
+a title that states what the chart shows rather than what it is.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from experiments.charts import OKABE_ITO, mix_colours, plt
-from experiments.compare import bands
+from experiments.analysis.comparison import bands
+from experiments.outputs.charts import OKABE_ITO, mix_colours, plt
 from sim import codebook
 
 # a failure's stage (and rejection at acceptance), in the order a project meets them
@@ -46,7 +46,7 @@ def failures_by_stage(summary: pd.DataFrame, *, labels: dict[str, str],
 
     Args:
         summary: One row per mix with ``mix`` and the ``failed_*_mean`` / ``rejected_mean``
-            columns of ``experiments.compare.summarise``.
+            columns of ``experiments.analysis.comparison.summarise``.
         labels: Mix name -> its label.
         lang: ``"en"`` or ``"zh"``.
     """

@@ -1,0 +1,1 @@
+"""Interactive exploration: the firm-level benefit calculator and the browser app."""
