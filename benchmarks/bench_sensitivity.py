@@ -21,7 +21,7 @@ import platform
 import time
 from pathlib import Path
 
-from experiments.analysis.sensitivity import sensitivity
+from experiments.jobs.sensitivity import sensitivity
 
 RESULTS = Path(__file__).parent / "results"
 

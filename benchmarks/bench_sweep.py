@@ -67,6 +67,10 @@ class Task:
     scenario: Any
     values: dict[str, Any]
 
+    @property
+    def subject(self) -> Any:
+        return self.scenario
+
 
 def grid(runs: int):
     """``runs`` tasks, lazily: budget levels fastest, replicate r with seed FIRST_SEED + r."""

@@ -547,9 +547,12 @@ def sweep_cmd(file: str | None, out: Path | None, workers: int, dask_local: int 
 
 
 def _executors(workers: int, dask_local: int | None, scheduler: str | None) -> dict[str, Any]:
-    if scheduler and dask_local:
-        raise UserError("--scheduler and --dask-local exclude each other")
-    return {"workers": workers, "dask_local": dask_local, "scheduler": scheduler}
+    from experiments.runs.executors import Workers
+
+    try:
+        return {"workers": Workers(workers, dask_local=dask_local, scheduler=scheduler)}
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _confirm(what: str, yes: bool, out: Path) -> Callable[[Any], bool]:
@@ -652,7 +655,7 @@ def sensitivity_cmd(file: str | None, out: Path | None, method: str | None, n: i
     indices.parquet/.csv (one row per outcome and factor), charts and a summary in Chinese and
     English. Flags override the file.
     """
-    from experiments.analysis import sensitivity as sa
+    from experiments.jobs import sensitivity as sa
     from experiments.runs.sensitivity_spec import load_sensitivity
 
     if (file is None) == (resume_dir is None):

@@ -26,9 +26,10 @@ import scenarios
 from calibration.data import DataError, load_facts
 from calibration.posterior import DEFAULT_POSTERIOR, load_posterior
 from calibration.priors import PriorsError, load_priors
-from experiments.analysis.sensitivity import SPEC_COPY, analyse
+from experiments.analysis.sensitivity import SPEC_COPY
 from experiments.cli import main
 from experiments.explore.firm import MAX_RMB, Firm, FirmError, evaluate
+from experiments.jobs.sensitivity import analyse
 from experiments.jobs.sweep import SWEEP_COPY
 from experiments.runs.sensitivity_spec import parse_sensitivity
 from scenarios import ScenarioError, parameter_sets

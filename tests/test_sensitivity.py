@@ -11,14 +11,8 @@ import pandas as pd
 import pytest
 
 from calibration.priors import PriorsError, load_priors
-from experiments.analysis.sensitivity import (
-    SensitivityResult,
-    _judge,
-    _ordered,
-    analyse,
-    resume,
-    sensitivity,
-)
+from experiments.analysis.sensitivity import SensitivityResult, _judge, _ordered
+from experiments.jobs.sensitivity import analyse, resume, sensitivity
 from experiments.jobs.sweep import open_results
 from experiments.runs.sensitivity_spec import (
     DUMMY,

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import experiments.analysis.sensitivity as sa
+import experiments.jobs.sensitivity as sa
 import experiments.jobs.sweep as sw
 from experiments.runs.files import written
 from experiments.runs.runner import run_tasks

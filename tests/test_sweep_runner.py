@@ -39,6 +39,10 @@ class Task:
     scenario: Any
     values: dict[str, Any]
 
+    @property
+    def subject(self) -> Any:
+        return self.scenario
+
 
 class Exploding:
     """A scenario that cannot be run."""

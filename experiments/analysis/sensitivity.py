@@ -24,43 +24,27 @@ charts and a plain-language summary in Chinese and English (``experiments.output
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import ValidationError
 from SALib.analyze import morris as morris_analyze
 from SALib.analyze import sobol as sobol_analyze
 
 from experiments.jobs.sweep import (
     SWEEP_COPY,
-    Estimate,
-    executor_for,
-    kept_spec,
-    manifest,
-    run_list,
 )
-from experiments.jobs.sweep import repair as repair_sweep
-from experiments.jobs.sweep import resume as resume_sweep
-from experiments.jobs.sweep import sweep as run_sweep
-from experiments.runs.designs import design_points, salib_problem, sample_matrix, sweep_tasks
-from experiments.runs.files import check_output, claim, write_atomic
-from experiments.runs.runner import Evaluate, run_tasks
+from experiments.runs.designs import salib_problem, sample_matrix
+from experiments.runs.files import claim, write_atomic
 from experiments.runs.sensitivity_spec import (
     DUMMY,
     DUMMY_LABELS,
     SensitivitySpec,
-    dump,
-    function_sweep_spec,
-    load_sensitivity,
-    sweep_spec,
-    with_prior_bounds,
 )
-from experiments.runs.store import Repair, ResultStore, StoreError, check_store
+from experiments.runs.store import ResultStore
 from scenarios.loader import ScenarioError, describe, read_yaml
 from scenarios.sweep import SweepSpec
 
@@ -104,151 +88,13 @@ class SensitivityResult:
     skipped: dict[str, dict[str, str]]
 
 
-def sensitivity(file: str | Path | SensitivitySpec, out: str | Path, *,
-                method: str | None = None, n: int | None = None,
-                replicates: int | None = None, workers: int = 1,
-                dask_local: int | None = None, scheduler: str | None = None,
-                overwrite: bool = False, confirm: Callable[[Estimate], bool] | None = None,
-                progress: Callable[[int], None] | None = None,
-                evaluate: Evaluate | None = None, report: bool = True,
-                command: str = "catfish sensitivity") -> SensitivityResult:
-    """Run a sensitivity analysis into ``out`` and analyse it.
-
-    Args:
-        file: A sensitivity file (path or shipped name) or a ``SensitivitySpec``.
-        out: Result folder (new or empty unless ``overwrite``).
-        method: ``morris`` or ``sobol`` instead of the file's.
-        n: Trajectories (Morris) or base samples (Sobol') instead of the file's.
-        replicates: Runs per design point instead of the file's.
-        workers: Local worker processes.
-        dask_local: Start a Dask ``LocalCluster`` of this many workers instead.
-        scheduler: Address of a running Dask scheduler instead.
-        overwrite: Replace results already in ``out``.
-        confirm: Shown the sweep's estimate before anything is written; False stops.
-        progress: Called with the number of runs in each committed batch.
-        evaluate: Analyse this function of (factor values, seed) -> outcomes by name instead
-            of the model (a module-level function, so that it reaches worker processes).
-        report: Write charts and the plain-language summary too.
-        command: The command the folder's manifest says wrote it.
-
-    Raises:
-        ScenarioError: The file, an option or a factor's bounds are not valid (one line).
-        OutputExistsError: ``out`` holds results and ``overwrite`` is false.
-    """
-    out = Path(out)
-    if isinstance(file, SensitivitySpec):  # built in Python: bounds may still come from priors
-        source = Path.cwd() / f"{file.name}.yaml"
-        spec = with_prior_bounds(file, source)
-    else:
-        spec, source = load_sensitivity(file)
-    spec = spec.with_options(method=method, n=n, replicates=replicates)
-    if evaluate is None:
-        sweep = sweep_spec(spec, source)
-        kept = {SWEEP_COPY: yaml.safe_dump(spec.sweep_data(spec.base), allow_unicode=True,
-                                           sort_keys=False), SPEC_COPY: dump(spec)}
-        run_sweep(sweep, out, workers=workers, dask_local=dask_local, scheduler=scheduler,
-                  overwrite=overwrite, confirm=confirm, progress=progress, kept=kept,
-                  command=command)
-        if not (out / SPEC_COPY).exists():  # not confirmed: nothing was written
-            return SensitivityResult(out, spec, pd.DataFrame(), pd.DataFrame(), {})
-    else:
-        _run_function(spec, out, evaluate, workers=workers, dask_local=dask_local,
-                      scheduler=scheduler, overwrite=overwrite, progress=progress,
-                      command=command)
-    return analyse(out, report=report)
-
-
-def resume(out: str | Path, *, workers: int = 1, dask_local: int | None = None,
-           scheduler: str | None = None, retry_failed: bool = False,
-           progress: Callable[[int], None] | None = None,
-           report: bool = True,
-           warn: Callable[[Repair], None] | None = None) -> SensitivityResult:
-    """Finish an interrupted analysis of the model (runs what is pending), then analyse it.
-
-    Damaged batches of its store are moved aside and run again (``experiments.jobs.sweep.resume``;
-    ``warn`` is called with each part moved).
-
-    Raises:
-        StoreError: The folder cannot be resumed: not a store, or a copy of the sensitivity
-            file, sweep or base scenario is missing or broken (before anything is moved or
-            run).
-    """
-    out = Path(out)
-    _check_resumable(out)
-    resume_sweep(out, workers=workers, dask_local=dask_local, scheduler=scheduler,
-                 retry_failed=retry_failed, progress=progress, warn=warn)
-    return analyse(out, report=report)
-
-
-def repair(out: str | Path) -> list[Repair]:
-    """Check an analysis's store as resuming it does and move damaged batches aside.
-
-    Raises:
-        StoreError: As :func:`resume`.
-    """
-    out = Path(out)
-    _check_resumable(out)
-    return repair_sweep(out)
-
-
-def resumable(out: str | Path) -> str | None:
-    """None if :func:`resume` (``--resume out``) can succeed, else why not, in one line."""
-    try:
-        _check_resumable(Path(out))
-    except StoreError as exc:
-        return str(exc)
-    return None
-
-
-def _check_resumable(out: Path) -> None:
-    check_store(out, run_list=True)
-    if not (out / SPEC_COPY).is_file():
-        raise StoreError(f"{out / SPEC_COPY}: missing; this folder cannot be resumed without "
-                         f"its copy of the sensitivity file; {AGAIN}")
-    kept_spec(out, AGAIN)
-    try:
-        _kept(out)
-    except ScenarioError as exc:
-        raise StoreError(f"{exc} (this folder cannot be resumed with a broken copy; "
-                         f"{AGAIN})") from None
-
-
-def _run_function(spec: SensitivitySpec, out: Path, evaluate: Evaluate, *, workers: int,
-                  dask_local: int | None, scheduler: str | None, overwrite: bool,
-                  progress: Callable[[int], None] | None, command: str) -> None:
-    sweep = function_sweep_spec(spec)
-    out = check_output(out, overwrite=overwrite, resume_hint=f", resume it (--resume {out})")
-    points = design_points(sweep)
-    estimate = Estimate(runs=sweep.point_count * sweep.replicates, seconds_per_run=0.0,
-                        bytes_per_run=0.0, workers=workers)
-    kept = {SWEEP_COPY: yaml.safe_dump(sweep.model_dump(mode="json"), allow_unicode=True),
-            SPEC_COPY: dump(spec)}
-    with ResultStore.create(out, {"command": command, **manifest(sweep, estimate), "evaluate":
-                                  f"{evaluate.__module__}.{evaluate.__qualname__}"},
-                            run_list(sweep, points), overwrite=overwrite, files=kept) as store, \
-            executor_for(workers, dask_local, scheduler) as (executor, n_workers):
-        run_tasks(sweep_tasks(sweep, points, scenarios=False), store, executor=executor,
-                  workers=n_workers, progress=progress, evaluate=WithoutDummy(evaluate))
-
-
-class WithoutDummy:
-    """A function under analysis, called without the dummy factor (it is for the analysis).
-
-    A class rather than a closure, so that it pickles to worker processes.
-    """
-
-    def __init__(self, evaluate: Evaluate) -> None:
-        self.evaluate = evaluate
-
-    def __call__(self, values: Mapping[str, Any], seed: int) -> Mapping[str, Any]:
-        """The function's outcomes for the real factors' values."""
-        return self.evaluate({k: v for k, v in values.items() if k != DUMMY}, seed)
-
-
 # --- analysis ----------------------------------------------------------------------------------
 
-def analyse(out: str | Path, *, report: bool = True) -> SensitivityResult:
-    """Analyse the finished runs of a result folder and write the tables (and report).
+def analyse(out: str | Path) -> SensitivityResult:
+    """Analyse the finished runs of a result folder and write the tables.
+
+    The charts and the summary in words are ``experiments.outputs.sa_report``'s
+    (``experiments.jobs.sensitivity.analyse`` writes both).
 
     Raises:
         ScenarioError: The folder is not an analysis, or runs are missing.
@@ -274,11 +120,7 @@ def analyse(out: str | Path, *, report: bool = True) -> SensitivityResult:
     problem = salib_problem(sweep)
     indices, convergence, skipped = analyse_means(spec, problem, X, means)
     _write(out, indices, convergence, means)
-    result = SensitivityResult(out, spec, indices, convergence, skipped)
-    if report:
-        from experiments.outputs.sa_report import write_report  # charts need matplotlib: load late
-        write_report(result)
-    return result
+    return SensitivityResult(out, spec, indices, convergence, skipped)
 
 
 def point_means(outcomes: pd.DataFrame, names: tuple[str, ...] | list[str],

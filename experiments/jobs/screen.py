@@ -17,7 +17,7 @@ import pandas as pd
 from calibration.data import targets
 from calibration.priors import load_priors
 from calibration.targets import simulate
-from experiments.analysis.sensitivity import SensitivityResult, sensitivity
+from experiments.jobs.sensitivity import SensitivityResult, sensitivity
 from experiments.runs.sensitivity_spec import DUMMY, SensitivitySpec
 
 

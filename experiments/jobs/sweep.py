@@ -15,8 +15,7 @@ from __future__ import annotations
 import contextlib
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -26,8 +25,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from experiments.runs.designs import check_points, count_runs, design_points, sweep_tasks
-from experiments.runs.executors import dask_executor, local_executor, worker_count
+from experiments.runs.designs import SweepTask, check_points, count_runs, design_points, sweep_tasks
+from experiments.runs.engine import Design, run_design
+from experiments.runs.executors import Workers
 from experiments.runs.files import check_output
 from experiments.runs.manifest import environment, sha256_file
 from experiments.runs.resources import (
@@ -144,8 +144,7 @@ class SweepHandle:
             return store.manifest()
 
 
-def sweep(file: str | Path | SweepSpec, out: str | Path, *, workers: int = 1,
-          dask_local: int | None = None, scheduler: str | None = None,
+def sweep(file: str | Path | SweepSpec, out: str | Path, *, workers: Workers | int = 1,
           overwrite: bool = False, confirm: Callable[[Estimate], bool] | None = None,
           progress: Callable[[int], None] | None = None,
           kept: dict[str, str] | None = None, command: str = "catfish sweep") -> SweepHandle:
@@ -154,9 +153,8 @@ def sweep(file: str | Path | SweepSpec, out: str | Path, *, workers: int = 1,
     Args:
         file: A sweep file (path or shipped name) or a loaded ``SweepSpec``.
         out: The store folder (must be new or empty unless ``overwrite``).
-        workers: Local worker processes (ignored with ``dask_local`` or ``scheduler``).
-        dask_local: Start a Dask ``LocalCluster`` of this many workers.
-        scheduler: Address of a running Dask scheduler.
+        workers: Where the runs go (``experiments.runs.executors.Workers``: local processes,
+            a Dask LocalCluster or a scheduler); a number: that many local processes.
         overwrite: Replace a store already in ``out``.
         confirm: Shown the estimate before anything is written; return False to stop
             (default: go ahead).
@@ -175,7 +173,8 @@ def sweep(file: str | Path | SweepSpec, out: str | Path, *, workers: int = 1,
     out = check_output(out, overwrite=overwrite, resume_hint=f", resume it (--resume {out})")
     points = design_points(spec)
     largest = check_points(spec, points)  # a bad point stops the sweep before any write
-    estimate = estimate_sweep(spec, points, workers=dask_local or workers, largest=largest)
+    workers = as_workers(workers)
+    estimate = estimate_sweep(spec, points, workers=workers.planned, largest=largest)
     if confirm is not None and not confirm(estimate):
         return SweepHandle(out)
     # the copies resume needs are written with the store, before its manifest
@@ -183,13 +182,11 @@ def sweep(file: str | Path | SweepSpec, out: str | Path, *, workers: int = 1,
                                run_list(spec, points),
                                overwrite=overwrite, files={**_kept_inputs(spec), **(kept or {})})
     with store:
-        _run(spec, points, store, workers=workers, dask_local=dask_local,
-             scheduler=scheduler, progress=progress, retry_failed=False)
+        _run(spec, points, store, workers=workers, progress=progress, retry_failed=False)
     return SweepHandle(out)
 
 
-def resume(out: str | Path, *, workers: int = 1, dask_local: int | None = None,
-           scheduler: str | None = None, retry_failed: bool = False,
+def resume(out: str | Path, *, workers: Workers | int = 1, retry_failed: bool = False,
            progress: Callable[[int], None] | None = None,
            warn: Callable[[Repair], None] | None = None) -> SweepHandle:
     """Finish an interrupted sweep: run what is pending (and failed runs, if asked).
@@ -200,9 +197,8 @@ def resume(out: str | Path, *, workers: int = 1, dask_local: int | None = None,
 
     Args:
         out: The store folder.
-        workers: Local worker processes (ignored with ``dask_local`` or ``scheduler``).
-        dask_local: Start a Dask ``LocalCluster`` of this many workers.
-        scheduler: Address of a running Dask scheduler.
+        workers: Where the runs go (``experiments.runs.executors.Workers``: local processes,
+            a Dask LocalCluster or a scheduler); a number: that many local processes.
         retry_failed: Run the failed runs again too.
         progress: Called with the number of runs in each committed batch.
         warn: Called with each part moved aside, before anything runs (also listed in the
@@ -225,8 +221,8 @@ def resume(out: str | Path, *, workers: int = 1, dask_local: int | None = None,
                                            else set())
         # build scenarios only for points with runs left to make
         points = points.loc[sorted({int(run_id[1:7]) for run_id in todo})]
-        _run(spec, points, store, workers=workers, dask_local=dask_local,
-             scheduler=scheduler, progress=progress, retry_failed=retry_failed)
+        _run(spec, points, store, workers=as_workers(workers), progress=progress,
+             retry_failed=retry_failed)
     return SweepHandle(out, store.repairs)
 
 
@@ -334,25 +330,27 @@ def estimate_sweep(spec: SweepSpec, points: pd.DataFrame, *, workers: int,
 
 # --- helpers -----------------------------------------------------------------------------------
 
-def _run(spec: SweepSpec, points: pd.DataFrame, store: ResultStore, *, workers: int,
-         dask_local: int | None, scheduler: str | None,
+def sweep_design(spec: SweepSpec, points: pd.DataFrame | None = None) -> Design:
+    """A sweep file as the engine's design: its run list, and its tasks point by point."""
+    points = design_points(spec) if points is None else points
+
+    def tasks(wanted: Sequence[int] | None) -> Iterator[SweepTask]:
+        return sweep_tasks(spec, points if wanted is None else points.loc[list(wanted)])
+
+    return Design("sweep", run_list(spec, points), tasks, timeseries=_timeseries(spec),
+                  outcomes=list(spec.outcomes))
+
+
+def as_workers(workers: Workers | int) -> Workers:
+    """``Workers`` as given, or that many local processes for a number."""
+    return workers if isinstance(workers, Workers) else Workers(int(workers))
+
+
+def _run(spec: SweepSpec, points: pd.DataFrame, store: ResultStore, *, workers: Workers,
          progress: Callable[[int], None] | None, retry_failed: bool) -> None:
-    with executor_for(workers, dask_local, scheduler) as (executor, n_workers):
-        run_tasks(sweep_tasks(spec, points), store, executor=executor, workers=n_workers,
-                  timeseries=_timeseries(spec), outcomes=list(spec.outcomes),
-                  progress=progress, retry_failed=retry_failed)
-
-
-@contextlib.contextmanager
-def executor_for(workers: int, dask_local: int | None,
-                 scheduler: str | None) -> Iterator[tuple[Executor | None, int]]:
-    """The executor the options ask for (None: run here), and how many workers it has."""
-    if scheduler or dask_local:
-        with dask_executor(scheduler=scheduler, local_workers=dask_local) as executor:
-            yield executor, dask_local or worker_count(executor)
-    else:
-        with local_executor(workers) as executor:
-            yield executor, max(workers, 1)
+    with workers as running:
+        run_design(sweep_design(spec, points), store, running, progress=progress,
+                   retry_failed=retry_failed)
 
 
 def _timeseries(spec: SweepSpec) -> bool | list[str]:

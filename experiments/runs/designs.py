@@ -78,6 +78,11 @@ class SweepTask:
     values: dict[str, Any]
     scenario: Scenario
 
+    @property
+    def subject(self) -> Scenario:
+        """What the model runs on: the point's scenario."""
+        return self.scenario
+
 
 def run_id(point: int, replicate: int) -> str:
     """The run id of a design point's replicate, e.g. ``p000017-r002``."""

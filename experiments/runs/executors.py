@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from multiprocessing import get_context
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -261,3 +261,88 @@ def map_in_order(fn: Callable[[T], R], items: Sequence[T], *, executor: Executor
         by_chunk[k] = future.result()
         done(len(chunks[k]))
     return [result for chunk in by_chunk for result in chunk]
+
+
+class Workers:
+    """Where runs go, as one object: here, local processes, a Dask LocalCluster or a scheduler.
+
+    As EMA Workbench's evaluators are, it is a context manager: entering starts the workers
+    (a process pool, a local cluster, a client of a running scheduler), leaving stops them and
+    cancels what is pending. Inside, :attr:`executor` is the ``concurrent.futures.Executor``
+    (None: this process) and :attr:`count` how many runs it makes at once. Every job takes one
+    instead of threading ``workers``, ``dask_local`` and ``scheduler`` through its functions::
+
+        with Workers(2) as workers:
+            run_design(design, store, workers)
+
+    Args:
+        processes: Local worker processes (1: run in this process). Ignored with
+            ``dask_local`` or ``scheduler``.
+        dask_local: Start a Dask ``LocalCluster`` with this many single-thread workers.
+        scheduler: Address of a running Dask scheduler (``tcp://host:8786``); its workers
+            must have this version of Catfish installed.
+
+    Raises:
+        ValueError: Both ``dask_local`` and ``scheduler``, or a count below 1.
+    """
+
+    def __init__(self, processes: int = 1, *, dask_local: int | None = None,
+                 scheduler: str | None = None) -> None:
+        if dask_local is not None and scheduler:
+            raise ValueError("--scheduler and --dask-local exclude each other")
+        if processes < 1 or (dask_local is not None and dask_local < 1):
+            raise ValueError("workers: at least 1")
+        self.processes = int(processes)
+        self.dask_local = dask_local
+        self.scheduler = scheduler or None
+        self.executor: Executor | None = None
+        self.count = 1
+        self._stack: Any = None
+
+    @property
+    def kind(self) -> str:
+        """``in-process``, ``processes``, ``dask-local`` or ``dask-scheduler``."""
+        if self.scheduler:
+            return "dask-scheduler"
+        if self.dask_local is not None:
+            return "dask-local"
+        return "processes" if self.processes > 1 else "in-process"
+
+    @property
+    def planned(self) -> int:
+        """The workers asked for (a scheduler's are known only once connected: 1 until then)."""
+        if self.scheduler:
+            return max(self.count, 1)
+        return self.dask_local if self.dask_local is not None else self.processes
+
+    def describe(self) -> str:
+        """For people and manifests, e.g. ``2 local processes``."""
+        n = self.count if self.executor is not None or self.kind == "in-process" \
+            else self.planned
+        return {"in-process": "this process",
+                "processes": f"{n} local processes",
+                "dask-local": f"a Dask LocalCluster of {n} workers",
+                "dask-scheduler": f"the Dask scheduler at {self.scheduler}"}[self.kind]
+
+    def __enter__(self) -> Workers:
+        import contextlib
+
+        stack = contextlib.ExitStack()
+        try:
+            if self.kind.startswith("dask"):
+                self.executor = stack.enter_context(dask_executor(
+                    scheduler=self.scheduler, local_workers=self.dask_local))
+                self.count = self.dask_local or worker_count(self.executor)
+            else:
+                self.executor = stack.enter_context(local_executor(self.processes))
+                self.count = self.processes
+        except BaseException:
+            stack.close()
+            raise
+        self._stack = stack
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        stack, self._stack, self.executor = self._stack, None, None
+        if stack is not None:
+            stack.close()

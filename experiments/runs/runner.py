@@ -37,6 +37,9 @@ SPENT_BY_DEADLINE = "spent_by_deadline_"  # + account + "_rmb": paid by the dead
 # third item is the point's factor values instead of a scenario
 WorkItem = tuple[str, int, Any]
 Evaluate = Callable[[Mapping[str, Any], int], Mapping[str, Any]]
+# a run of the model on a task's subject other than ``run_one(subject, seed=seed)``: e.g. a
+# comparison's task, which sets its world's values on the mix first
+Simulate = Callable[[Any, int], RunResult]
 
 
 class Task(Protocol):
@@ -44,15 +47,19 @@ class Task(Protocol):
 
     run_id: str
     seed: int
-    scenario: Any           # accepted by ``sim.run_one``: a scenario, or ``sim.ModelParams``
     values: Mapping[str, Any]
+
+    @property
+    def subject(self) -> Any:
+        """What the model runs on: for ``sim.run_one`` a scenario or ``sim.ModelParams``."""
 
 
 # --- in the worker ----------------------------------------------------------------------------
 
 def run_batch(items: list[WorkItem], timeseries: bool | tuple[str, ...] = True,
               outcomes: tuple[str, ...] | None = None,
-              evaluate: Evaluate | None = None) -> list[RunRecord]:
+              evaluate: Evaluate | None = None,
+              simulate: Simulate | None = None) -> list[RunRecord]:
     """Run a batch of tasks; one compact record per task (runs in a worker process).
 
     Args:
@@ -65,8 +72,12 @@ def run_batch(items: list[WorkItem], timeseries: bool | tuple[str, ...] = True,
         evaluate: Instead of the model, a function of (factor values, seed) returning
             outcomes by name (e.g. a test function of sensitivity analysis); a module-level
             function, so that it pickles to worker processes.
+        simulate: How to run the model on a subject (default: ``sim.run_one(subject,
+            seed=seed)``); a module-level function of (subject, seed) returning a
+            ``RunResult``.
     """
     records = []
+    model = simulate or _run_one
     for run_id, seed, subject in items:
         started = time.perf_counter()
         try:
@@ -74,7 +85,7 @@ def run_batch(items: list[WorkItem], timeseries: bool | tuple[str, ...] = True,
                 record = RunRecord(run_id, outcomes={
                     name: _scalar(value) for name, value in evaluate(subject, seed).items()})
             else:
-                result = run_one(subject, seed=seed)
+                result = model(subject, seed)
                 record = RunRecord(run_id, outcomes=pack_outcomes(result, outcomes),
                                    timeseries=pack_timeseries(result.timeseries, timeseries))
         except Exception as exc:  # noqa: BLE001 - any error of one run is that run's failure
@@ -82,6 +93,10 @@ def run_batch(items: list[WorkItem], timeseries: bool | tuple[str, ...] = True,
         record.seconds = time.perf_counter() - started
         records.append(record)
     return records
+
+
+def _run_one(subject: Any, seed: int) -> RunResult:
+    return run_one(subject, seed=seed)
 
 
 def describe_error(exc: BaseException) -> str:
@@ -138,7 +153,8 @@ def run_tasks(tasks: Iterable[Task], store: ResultStore, *, executor: Executor |
               workers: int, batch_size: int | None = None,
               timeseries: bool | list[str] = True, outcomes: list[str] | None = None,
               progress: Callable[[int], None] | None = None,
-              retry_failed: bool = False, evaluate: Evaluate | None = None) -> dict[str, Any]:
+              retry_failed: bool = False, evaluate: Evaluate | None = None,
+              simulate: Simulate | None = None) -> dict[str, Any]:
     """Run the tasks the store has not done yet, committing each batch as it finishes.
 
     Args:
@@ -158,6 +174,8 @@ def run_tasks(tasks: Iterable[Task], store: ResultStore, *, executor: Executor |
         retry_failed: Run failed runs again (otherwise they are skipped).
         evaluate: Run this function of (factor values, seed) instead of the model: it
             returns the outcomes by name (``timeseries`` and ``outcomes`` do not apply).
+        simulate: Run the model on each task's subject with this function of (subject,
+            seed) instead of ``sim.run_one`` (see :func:`run_batch`).
 
     Returns:
         What happened: ``ran``, ``succeeded``, ``failed`` and ``skipped`` runs in this
@@ -193,7 +211,7 @@ def run_tasks(tasks: Iterable[Task], store: ResultStore, *, executor: Executor |
         done(len(records))
 
     batches = _batches(tasks, store, size, retry_failed, tally, values=evaluate is not None)
-    options = (series_spec, outcome_spec, evaluate)
+    options = (series_spec, outcome_spec, evaluate, simulate)
     outcome = "complete"
     try:
         if executor is None:
@@ -264,7 +282,7 @@ def _batches(tasks: Iterable[Task], store: ResultStore, size: int, retry_failed:
         if status == DONE or (status == FAILED and not retry_failed):
             tally["skipped"] += 1
             continue
-        batch.append((task.run_id, int(task.seed), task.values if values else task.scenario))
+        batch.append((task.run_id, int(task.seed), task.values if values else task.subject))
         if len(batch) == size:
             yield batch
             batch = []
