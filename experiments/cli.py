@@ -61,6 +61,15 @@ def usage_line(exc: click.UsageError) -> str:
     return f"{where}: {message} (see {where} -h)"
 
 
+class RunFailure(click.ClickException):
+    """Something failed while running (not the user's input): one line, exit status 1."""
+
+    exit_code = 1
+
+    def show(self, file=None) -> None:  # noqa: D102 - click's hook
+        click.echo(f"catfish: error: {self.format_message()}", err=True)
+
+
 class Catfish(click.Group):
     """The command group: usage errors (a bad option value, a missing argument) as one line.
 
@@ -99,6 +108,49 @@ def yes_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--yes", is_flag=True,
                         help="Start even if the estimate exceeds the memory or disk the "
                              "machine has now.")(command)
+
+
+def executor_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--workers, --dask-local and --scheduler: where a sweep's runs go."""
+    for option in reversed((
+            click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+                         help="Local worker processes."),
+            click.option("--dask-local", type=click.IntRange(min=1), default=None,
+                         help="Start a Dask LocalCluster with this many workers instead."),
+            click.option("--scheduler", default=None, metavar="ADDRESS",
+                         help="Run on a running Dask scheduler (e.g. tcp://10.0.0.5:8786)."))):
+        command = option(command)
+    return command
+
+
+def quiet_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--quiet: no estimate and no progress bar on stderr (errors still print)."""
+    return click.option("--quiet", "-q", is_flag=True,
+                        help="Print no estimate or progress bar (errors still print).")(command)
+
+
+def _say(quiet: bool, message: str) -> None:
+    """A line about what is about to happen, on stderr, before any progress bar."""
+    if not quiet:
+        click.echo(message, err=True)
+
+
+@contextlib.contextmanager
+def _progress(quiet: bool, length: int, label: str) -> Iterator[Any]:
+    """The one progress bar every long command shows on stderr (none with --quiet)."""
+    if quiet:
+        yield _Silent()
+        return
+    with click.progressbar(length=length, label=label, file=sys.stderr,
+                           show_eta=True) as bar:
+        yield bar
+
+
+class _Silent:
+    """A progress bar that shows nothing (--quiet)."""
+
+    def update(self, n: int) -> None:  # noqa: D102 - click's interface
+        pass
 
 
 @main.command()
@@ -207,11 +259,9 @@ def _summary(o: dict, p, ts, title: str) -> str:
 
 
 @main.command()
-@click.argument("comparison", metavar="FILE_OR_NAME")
+@click.argument("comparison", required=False, metavar="FILE_OR_NAME")
 @click.option("--replicates", type=click.IntRange(min=2, max=100_000), default=None,
               help="Runs per mix (default: the comparison file's).")
-@click.option("--workers", type=click.IntRange(min=1, max=512), default=1, show_default=True,
-              help="Processes running replicates; any number gives identical results.")
 @click.option("--seed", type=click.IntRange(min=0, max=2**62), default=None,
               help="First seed (default: the file's); replicate r uses seed + r in every mix.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
@@ -232,48 +282,79 @@ def _summary(o: dict, p, ts, title: str) -> str:
 @click.option("--fixed", is_flag=True,
               help="No worlds: every replicate runs the files' point values, so the spread "
                    "is run-to-run noise only.")
+@click.option("--timeseries", type=click.Choice(["csv+parquet", "parquet", "none"]),
+              default="csv+parquet", show_default=True,
+              help="Which time-series tables to write (one row per mix, replicate and month; "
+                   "50 MB of CSV for the demo); the charts' monthly bands are kept either way.")
+@executor_options
+@click.option("--resume", "resume_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Finish the interrupted comparison in this folder.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the headline table as JSON (one record per mix) instead of text.")
 @yes_option
-def compare(comparison: str, replicates: int | None, workers: int, seed: int | None,
+@quiet_option
+def compare(comparison: str | None, replicates: int | None, seed: int | None,
             out: Path | None, lang: str, overwrite: bool, posterior: str | None,
-            objective: str | None, fixed: bool, yes: bool) -> None:
+            objective: str | None, fixed: bool, timeseries: str, workers: int,
+            dask_local: int | None, scheduler: str | None, resume_dir: Path | None,
+            as_json: bool, yes: bool, quiet: bool) -> None:
     """Compare policy mixes across plausible worlds, on the same worlds and seeds.
 
     FILE_OR_NAME is a comparison file (a path) or the name of a shipped one
     (compare-jieyang-2023). Replicate r of every mix, and of the base scenario's own mix as
     "base", runs world r (one joint draw of every uncertain parameter: the calibrated
-    posterior and the priors, docs/compare.md) with seed + r. Writes runs, summary,
-    time-series and worlds tables (CSV, Parquet), the robustness analysis, charts (PNG),
-    copies of its inputs (inputs/), a manifest and the report (report.html, see catfish
-    report) to the output folder, and prints a headline table.
+    posterior and the priors, docs/compare.md) with seed + r. Runs land in the folder's
+    store/ as they finish, so an interrupted comparison carries on with --resume DIR. Writes
+    runs, summary, time-series, bands and worlds tables (CSV, Parquet), the robustness
+    analysis, charts (PNG), copies of its inputs (inputs/), a manifest and the report
+    (report.html, see catfish report) to the output folder, and prints a headline table.
     """
     from experiments.analysis.comparison import headline
-    from experiments.jobs import compare as compare_job
-    from experiments.outputs import report as rep
-    from experiments.runs.executors import local_executor
-    from experiments.runs.resources import TELL_SECONDS, check
+    from experiments.jobs import compare as job_api
+    from experiments.runs.resources import check
 
-    with _user_errors():
-        job = compare_job.plan_comparison(comparison, out=out, replicates=replicates,
+    if (comparison is None) == (resume_dir is None):
+        raise UserError("give a comparison file or name, or --resume DIR (not both)")
+    if resume_dir is not None and any((replicates, seed is not None, out, posterior, objective,
+                                       fixed, overwrite)):
+        raise UserError("--resume runs the comparison as it was started: leave out "
+                        "--replicates, --seed, --out, --posterior, --objective, --fixed and "
+                        "--overwrite")
+    where = _executors(workers, dask_local, scheduler)["workers"]
+    with _sweep_errors(lambda: resume_dir or out, job_api.resumable):
+        if resume_dir is not None:
+            status = job_api.pending(resume_dir)
+            _say(quiet, f"Resuming {resume_dir}: {status['done']:,} runs done, "
+                        f"{status['failed']:,} failed, {status['pending']:,} pending")
+            with _progress(quiet, status["pending"] + status["failed"], "runs") as bar:
+                results = job_api.resume_comparison(resume_dir, workers=where,
+                                                    progress=bar.update)
+            job, record = job_api.replan(resume_dir)  # the job as it was run
+            lang = record.get("lang", lang)
+        else:
+            job = job_api.plan_comparison(comparison, out=out, replicates=replicates,
                                           seed=seed, posterior=posterior, fixed=fixed,
-                                          objective=objective, workers=workers,
-                                          overwrite=overwrite)
-        check(job.estimate, job.out, yes=yes)
-        label = (f"{len(job.comparison.mixes)} mixes x {job.replicates} replicates = "
-                 f"{len(job.tasks)} runs on {workers} worker{'s' if workers > 1 else ''}")
-        if job.estimate.seconds > TELL_SECONDS:
-            click.echo(f"Comparison: {job.estimate.describe()}", err=True)
-        with local_executor(workers) as executor, \
-                click.progressbar(length=len(job.tasks), label=label, file=sys.stderr) as bar:
-            report = compare_job.run_comparison(job, executor=executor, workers=workers,
-                                                lang=lang, progress=bar.update)
-        results = rep.load_results(job.out)
+                                          objective=objective, workers=where.planned,
+                                          overwrite=overwrite, timeseries=timeseries)
+            check(job.estimate, job.out, yes=yes)
+            _say(quiet, f"Comparison: {len(job.comparison.mixes)} mixes x {job.replicates} "
+                        f"replicates = {job.design.count:,} runs on {where.describe()}; "
+                        f"{job.estimate.describe()}")
+            with _progress(quiet, job.design.count, "runs") as bar:
+                results = job_api.run_comparison(job, workers=where, lang=lang,
+                                                  progress=bar.update)
+    if as_json:
+        click.echo(results.summary.to_json(orient="records", indent=1, force_ascii=False))
+        return
+    from experiments.outputs import report as rep
+
+    loaded = rep.load_results(results.folder)
     click.echo(headline(results.summary, job.comparison, job.replicates, job.seed,
                         job.posterior))
-    written = [*compare_job.RESULT_FILES,
-               *(compare_job.WORLD_FILES if job.worlds is not None else [])]
-    click.echo(f"\nResults written to {job.out}/ ({', '.join(written)}, inputs/)")
-    click.echo(f"\n{rep.headline(results, lang)}")
-    click.echo(f"Report: {report.resolve()}")
+    click.echo(f"\nResults written to {results.folder}/ ({', '.join(job.files)}, inputs/, "
+               "store/)")
+    click.echo(f"\n{rep.headline(loaded, lang)}")
+    click.echo(f"Report: {results.report.resolve()}")
 
 
 @main.command("report")
@@ -482,19 +563,6 @@ CONFIRM_SECONDS = 30 * 60     # sweeps estimated to take longer ask first (unles
 CONFIRM_BYTES = 5e9
 
 
-def executor_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--workers, --dask-local and --scheduler: where a sweep's runs go."""
-    for option in reversed((
-            click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-                         help="Local worker processes."),
-            click.option("--dask-local", type=click.IntRange(min=1), default=None,
-                         help="Start a Dask LocalCluster with this many workers instead."),
-            click.option("--scheduler", default=None, metavar="ADDRESS",
-                         help="Run on a running Dask scheduler (e.g. tcp://10.0.0.5:8786)."))):
-        command = option(command)
-    return command
-
-
 @main.command("sweep")
 @click.argument("file", required=False, metavar="[FILE_OR_NAME]")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -584,13 +652,18 @@ def _sweep_errors(folder: Callable[[], Path | None] | None = None,
         resumable: Why ``--resume`` cannot finish that folder, or None if it can
             (``experiments.jobs.sweep.resumable``); only then is the user told to resume it.
     """
+    from experiments.jobs.compare import ComparisonError
+    from experiments.outputs.report import ReportError
     from experiments.runs.resources import ResourceError
     from experiments.runs.store import StoreError
 
     try:
         yield
-    except (ParameterError, ScenarioError, OutputError, StoreError, ResourceError) as exc:
+    except (ParameterError, ScenarioError, OutputError, StoreError, ResourceError,
+            ReportError) as exc:
         raise UserError(str(exc)) from None
+    except ComparisonError as exc:
+        raise RunFailure(str(exc)) from None
     except OSError as exc:  # e.g. a Dask scheduler that cannot be reached, a full disk
         message = str(exc) if isinstance(exc, WriteError) else \
             f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"

@@ -10,9 +10,6 @@ import dataclasses
 import hashlib
 import json
 import math
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -23,11 +20,11 @@ from click.testing import CliRunner
 from experiments.analysis import comparison as compare
 from experiments.analysis import stats
 from experiments.cli import main
-from experiments.runs.executors import chunk_size, map_in_order
+from experiments.runs import comparisons as designs
 from scenarios import ScenarioError
 from scenarios import comparison as comparisons
-
-CATFISH = shutil.which("catfish") or ""
+from tests.conftest import catfish, write_yaml
+from tests.engine_helpers import comparison_runs
 
 SMALL_SCENARIO = {
     "name": "small-cluster",
@@ -68,12 +65,8 @@ def comparison_data(**changes) -> dict:
 
 def write_files(folder: Path, data: dict | None = None) -> Path:
     """A small scenario and a comparison of it in ``folder``; returns the comparison's path."""
-    (folder / "small.yaml").write_text(yaml.safe_dump(SMALL_SCENARIO, allow_unicode=True),
-                                       encoding="utf-8")
-    path = folder / "compare-small.yaml"
-    path.write_text(yaml.safe_dump(data or comparison_data(), allow_unicode=True),
-                    encoding="utf-8")
-    return path
+    write_yaml(folder / "small.yaml", SMALL_SCENARIO)
+    return write_yaml(folder / "compare-small.yaml", data or comparison_data())
 
 
 # --- comparison files ----------------------------------------------------------------------
@@ -223,15 +216,15 @@ def small_comparison(tmp_path_factory) -> comparisons.Comparison:
 
 
 def test_replicate_r_gets_seed_plus_r_in_every_mix(small_comparison):
-    tasks = compare.plan(small_comparison, replicates=4, seed=100)
+    tasks = list(designs.plan(small_comparison, replicates=4, seed=100))
     assert [(t.mix, t.replicate) for t in tasks] == [
         (m.name, r) for m in small_comparison.mixes for r in range(4)], "(mix, replicate) order"
     for task in tasks:
         assert task.seed == 100 + task.replicate, f"{task}: expected seed {100 + task.replicate}"
 
 
-def test_a_mix_identical_to_the_base_differs_by_exactly_zero(small_comparison):
-    runs = compare.runs_table(compare.run(compare.plan(small_comparison, 4, 5)))
+def test_a_mix_identical_to_the_base_differs_by_exactly_zero(small_comparison, tmp_path):
+    runs = comparison_runs(small_comparison, 4, 5, tmp_path / "store")
     seeds = runs.pivot(index="replicate", columns="mix", values="seed")
     assert (seeds.nunique(axis=1) == 1).all(), f"a replicate's seed differs between mixes:\n{seeds}"
     outcomes = [c for c in runs.columns if c not in ("mix",)]
@@ -248,14 +241,14 @@ def test_a_mix_identical_to_the_base_differs_by_exactly_zero(small_comparison):
         "a mix without the grant must show 0 spent on it, not a missing value"
 
 
-def test_paired_interval_is_much_narrower_than_unpaired(small_comparison):
+def test_paired_interval_is_much_narrower_than_unpaired(small_comparison, tmp_path):
     # Measured on this small cluster: with 60 replicates from seed 0 the Welch interval of
     # "grant-heavy minus base" in transformed firms is 2.9x as wide as the paired one (4.6 vs
     # 1.6 firms); over six blocks of 60 seeds the ratio ranged from 2.4 to 3.6. Fewer
     # replicates scatter more (1.9 to 4.2 with 20), hence 60.
     pair = dataclasses.replace(small_comparison, mixes=tuple(
         m for m in small_comparison.mixes if m.name in ("base", "grant-heavy")))
-    runs = compare.runs_table(compare.run(compare.plan(pair, replicates=60, seed=0)))
+    runs = comparison_runs(pair, 60, 0, tmp_path / "store")
     heavy = runs[runs["mix"] == "grant-heavy"]["transformed_by_deadline"].to_numpy()
     base = runs[runs["mix"] == "base"]["transformed_by_deadline"].to_numpy()
     _, p_lo, p_hi = stats.paired_difference(heavy, base)
@@ -265,30 +258,7 @@ def test_paired_interval_is_much_narrower_than_unpaired(small_comparison):
                        f"(paired {p_hi - p_lo:.2f}, Welch {w_hi - w_lo:.2f} firms)"
 
 
-def test_map_in_order_keeps_input_order_on_any_executor():
-    from concurrent.futures import ThreadPoolExecutor
-
-    items = list(range(37))
-    with ThreadPoolExecutor(3) as pool:
-        got = map_in_order(_square, items, executor=pool, workers=3)
-    assert got == [i * i for i in items], "results must come back in input order"
-    seen = []
-    assert map_in_order(_square, items, progress=seen.append) == got and sum(seen) == 37, \
-        "in-process: same results, progress counts every item"
-    assert chunk_size(600, 2) == 38 and chunk_size(10_000, 2) == 50 and chunk_size(3, 8) == 1
-
-
-def _square(x: int) -> int:
-    return x * x
-
-
-# --- the command line end to end -----------------------------------------------------------
-
-def catfish(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    command = [CATFISH] if CATFISH else [sys.executable, "-m", "experiments.cli"]
-    return subprocess.run([*command, *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
-
+# --- the command line end to end (catfish: tests/conftest.py) ------------------------------
 
 def test_compare_end_to_end_workers_and_overwrite(tmp_path):
     path = write_files(tmp_path)

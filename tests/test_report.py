@@ -23,7 +23,7 @@ from experiments.outputs.report import (
 from experiments.runs.kept_inputs import parameter_table
 from scenarios import parameter_sets
 from sim.codebook import instrument_label, parameter_label
-from tests.test_cli import catfish
+from tests.conftest import catfish
 from tests.test_compare import comparison_data, mix, write_files
 
 HOSTILE = "<script>alert(1)</script>"
@@ -115,7 +115,7 @@ def with_summary(results: Results, **columns) -> Results:
     summary = results.summary.copy()
     for name, values in columns.items():
         summary[name] = values
-    return Results(results.folder, summary, results.timeseries, results.manifest)
+    return Results(results.folder, summary, results.bands, results.manifest)
 
 
 def test_headline_names_the_cost_per_firm_and_a_cheaper_mix_almost_as_sure(results):

@@ -19,8 +19,8 @@ from calibration.worlds import (
     draw_worlds,
     load_instrument_priors,
 )
-from experiments.analysis import comparison as compare
 from experiments.cli import main
+from experiments.runs import comparisons as designs
 from scenarios import comparison as comparisons
 from sim import run_one
 from tests.test_compare import comparison_data, mix, write_files
@@ -73,8 +73,8 @@ def test_every_mix_runs_the_same_world_in_each_replicate(small):
     comparison = comparisons.load(small)
     posterior, uncertainties = uncertain(comparison)
     worlds = draw_worlds(uncertainties, 5, seed=3, posterior=posterior)
-    tasks = compare.plan(comparison, 5, 11, worlds, uncertainties)
-    by_replicate: dict[int, list[compare.Task]] = {}
+    tasks = list(designs.plan(comparison, 5, 11, worlds, uncertainties))
+    by_replicate: dict[int, list[designs.Task]] = {}
     for task in tasks:
         by_replicate.setdefault(task.replicate, []).append(task)
     for r, same in by_replicate.items():
@@ -96,13 +96,15 @@ def test_every_mix_runs_the_same_world_in_each_replicate(small):
 def test_a_world_changes_the_instruments_it_names(small):
     comparison = comparisons.load(small)
     scenario = comparison.mixes[1].scenario
-    as_written = compare.run_task(compare.Task("demonstration", 0, 11, scenario))
-    same = compare.run_task(compare.Task("demonstration", 0, 11, scenario, (), (
-        ("exchange_sessions", "visitors_per_session", 40.0),)))
-    assert same.row == as_written.row, "a world value equal to the file's changes nothing"
-    busier = compare.run_task(compare.Task("demonstration", 0, 11, scenario, (), (
-        ("exchange_sessions", "visitors_per_session", 400.0),)))
-    assert busier.row["transformed_by_deadline"] != as_written.row["transformed_by_deadline"], \
+    def run(*instruments):
+        task = designs.Task("demonstration", 0, 11, scenario, (), instruments)
+        return designs.simulate_task(task, task.seed).outcomes
+
+    as_written = run()
+    same = run(("exchange_sessions", "visitors_per_session", 40.0))
+    assert same == as_written, "a world value equal to the file's changes nothing"
+    busier = run(("exchange_sessions", "visitors_per_session", 400.0))
+    assert busier["transformed_by_deadline"] != as_written["transformed_by_deadline"], \
         "ten times the visitors per session changes the outcome"
     assert scenario.instruments()[1].visitors_per_session == 40, \
         "the scenario itself is untouched (instruments are made afresh for each run)"

@@ -1,144 +1,62 @@
-"""Comparing policy mixes: the runs to make, running them, and the tables that summarise them.
+"""Comparing policy mixes: the tables that summarise a comparison's runs.
 
-Every mix runs the same replicates with the same seeds (replicate r uses seed + r in every
-mix), so a mix and the base see the same firms, networks and fates, and their per-replicate
-difference is the policy's effect (common random numbers). Running is separate from summing
-up: :func:`run` returns one :class:`Replicate` per (mix, replicate), in that order; the table
-functions are pure functions of those, and :func:`summarise` of the runs table.
+The runs are made by the engine (``experiments.runs.comparisons``: every mix on the same
+replicates, seeds and worlds) into a result store; :func:`runs_table` and
+:func:`timeseries_chunks` read it back, and the rest are pure functions of those tables:
+:func:`summarise` (paired with the base, replicate by replicate), :func:`bands` and the
+headline printed on the terminal.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from calibration.worlds import Uncertainty, world_values
 from experiments.analysis import stats
-from experiments.runs.executors import map_in_order
+from experiments.runs.store import ResultStore
 from scenarios.comparison import BASE, Comparison
 from scenarios.schema import Scenario
-from sim import codebook, run_one
 
 SPREAD = 0.90      # percentile interval of single runs (5th to 95th percentile)
 CONFIDENCE = 0.95  # confidence intervals of probabilities and mean differences
 KEYS = ["mix", "replicate", "seed"]
 SPENT = "spent_by_deadline_"  # prefix of the runs table's spending by instrument
-FIXED_COLUMNS = frozenset(c.name for c in codebook.TIMESERIES)
 
 
-@dataclass(frozen=True)
-class Task:
-    """One run to make: a mix's scenario with one replicate's seed (and its world).
+def runs_table(store: ResultStore) -> pd.DataFrame:
+    """One row per mix and replicate: keys, every run outcome, spending by instrument.
 
-    Attributes:
-        mix: The mix's name.
-        replicate: Replicate r, which runs world r (if there are worlds) with seed + r.
-        seed: The run's seed.
-        scenario: The mix's scenario.
-        parameters: Model parameters the world sets (name, value).
-        instruments: Instrument assumptions the world sets: (instrument, parameter, value),
-            applied to every instrument of that kind in the mix.
+    Read from a comparison's result store (``experiments.runs.comparisons``); the spending
+    columns come in the order the mixes list their instruments, 0 where a mix has none.
     """
-
-    mix: str
-    replicate: int
-    seed: int
-    scenario: Scenario
-    parameters: tuple[tuple[str, float], ...] = ()
-    instruments: tuple[tuple[str, str, float], ...] = ()
+    table = store.outcomes(order="runs").drop(columns=["run_id", "point"])
+    return table[[*KEYS, *[c for c in table.columns if c not in KEYS]]]
 
 
-@dataclass
-class Replicate:
-    """What one run gives the comparison: a runs-table row and its time series."""
+def timeseries_chunks(store: ResultStore, columns: Sequence[str] | None = None, *,
+                      runs_per_chunk: int = 1_000) -> Iterator[pd.DataFrame]:
+    """The time series, one row per mix, replicate and month, in chunks of runs.
 
-    row: dict[str, Any]
-    timeseries: pd.DataFrame
-
-
-def plan(comparison: Comparison, replicates: int, seed: int,
-         worlds: pd.DataFrame | None = None,
-         uncertainties: Sequence[Uncertainty] = ()) -> list[Task]:
-    """Every run, in (mix, replicate) order; replicate r has seed ``seed + r`` in every mix.
-
-    With ``worlds`` (``calibration.worlds.draw_worlds``: one row per world, a column per
-    uncertainty), replicate r also runs in world r in every mix, so the mixes meet the same
-    worlds and the same luck, and their differences stay paired. A parameter calibrated for
-    one scenario only (its prior names it) is left out of the others; an instrument
-    assumption applies to the mixes that use the instrument.
-
-    Raises:
-        ValueError: Fewer worlds than replicates.
+    Keys (mix, replicate, seed) first, then every stored column in the codebook's order and
+    the instruments' spending as the mixes list them (0 where a mix has none), so that a long
+    comparison's table is written without holding it in memory.
     """
-    if worlds is None:
-        return [Task(mix.name, r, seed + r, mix.scenario)
-                for mix in comparison.mixes for r in range(replicates)]
-    if len(worlds) < replicates:
-        raise ValueError(f"worlds: {len(worlds)} worlds for {replicates} replicates")
-    rows = worlds.to_dict("records")
-    tasks = []
-    for mix in comparison.mixes:
-        for r in range(replicates):
-            params, instruments = world_values(rows[r], uncertainties, mix.scenario)
-            tasks.append(Task(mix.name, r, seed + r, mix.scenario,
-                              tuple(sorted(params.items())), instruments))
-    return tasks
+    keys = store.runs().set_index("run_id")[KEYS]
+    names = list(columns) if columns is not None else store.series_columns(order="runs")
+    for chunk in store.iter_timeseries(names, runs_per_chunk=runs_per_chunk):
+        ids = chunk.pop("run_id")
+        front = keys.loc[ids.to_numpy()].reset_index(drop=True)
+        yield pd.concat([front, chunk.reset_index(drop=True)], axis=1)
 
 
-def account_columns(ts: pd.DataFrame) -> list[str]:
-    """The instrument spending columns (``spent_<account>_rmb``) of a run's time series."""
-    return [c for c in ts.columns if c not in FIXED_COLUMNS
-            and c.startswith("spent_") and c.endswith("_rmb")]
-
-
-def run_task(task: Task) -> Replicate:
-    """Run one task (module level, so that worker processes can receive it)."""
-    params, policies = task.scenario.model_inputs()
-    for instrument in policies:  # the world's assumptions, in every instrument of the kind
-        for name, parameter, value in task.instruments:
-            if instrument.name == name:
-                setattr(instrument, parameter, value)
-    result = run_one(params, seed=task.seed, policies=policies, **dict(task.parameters))
-    ts = result.timeseries
-    deadline_row = min(result.params.deadline_month, len(ts)) - 1
-    outcomes = {k: v for k, v in result.outcomes.items() if k != "seed"}
-    spent = {f"{SPENT}{c.removeprefix('spent_')}": float(ts[c].iloc[deadline_row])
-             for c in account_columns(ts)}
-    row = {"mix": task.mix, "replicate": task.replicate, "seed": task.seed, **outcomes,
-           **spent}
-    keys = pd.DataFrame({"mix": task.mix, "replicate": task.replicate, "seed": task.seed},
-                        index=ts.index)
-    return Replicate(row=row, timeseries=pd.concat([keys, ts], axis=1))
-
-
-def run(tasks: list[Task], *, executor: Executor | None = None, workers: int = 1,
-        progress: Callable[[int], None] | None = None) -> list[Replicate]:
-    """Run every task, here or on ``executor``; results in the tasks' order."""
-    return map_in_order(run_task, tasks, executor=executor, workers=workers, progress=progress)
-
-
-def _zero_fill_spending(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    # a mix without an instrument spent nothing on it: 0, not missing
-    table[columns] = table[columns].fillna(0.0)
-    return table
-
-
-def runs_table(replicates: list[Replicate]) -> pd.DataFrame:
-    """One row per mix and replicate: keys, every run outcome, spending by instrument."""
-    table = pd.DataFrame([r.row for r in replicates])
-    return _zero_fill_spending(table, spending_columns(table))
-
-
-def timeseries_table(replicates: list[Replicate]) -> pd.DataFrame:
-    """One row per mix, replicate and month: keys and every time-series column."""
-    table = pd.concat([r.timeseries for r in replicates], ignore_index=True)
-    return _zero_fill_spending(table, account_columns(table))
+def timeseries_table(store: ResultStore, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """The whole time series table (:func:`timeseries_chunks` in one frame)."""
+    chunks = list(timeseries_chunks(store, columns))
+    return pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=KEYS)
 
 
 def spending_columns(runs: pd.DataFrame) -> list[str]:

@@ -24,20 +24,23 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from experiments.analysis.comparison import BASE, bands, probability
 from experiments.outputs import charts, report_charts, report_robust, robust_charts
 from experiments.outputs.fonts import use_language
-from experiments.outputs.report_robust_text import ROBUST_TEXT
+from experiments.outputs.report_robust_text import TEXT as ROBUST_TEXT
 from experiments.outputs.report_text import TEXT
+from experiments.outputs.words import Words, has, say
 from experiments.runs.files import check_target, claim, write_atomic
 from experiments.runs.kept_inputs import read_assumptions, read_scenario
 from scenarios.schema import Scenario
 from sim.codebook import instrument_label, parameter_label
 
 REPORT_FILE = "report.html"
-NEEDED = ("summary.parquet", "timeseries.parquet", "manifest.json")
+NEEDED = ("summary.parquet", "manifest.json")
+BAND_SOURCES = ("bands.parquet", "timeseries.parquet")  # either: the bands, or runs to make them
 LIKELY = 0.9  # a mix this likely to reach the target is named if it is cheaper per firm
 
 
@@ -51,7 +54,7 @@ class Results:
 
     folder: Path
     summary: pd.DataFrame
-    timeseries: pd.DataFrame
+    bands: pd.DataFrame  # per column drawn over time, mix and month: mean, lo, hi
     manifest: dict[str, Any]
     robust: report_robust.RobustView | None = None  # the analysis across worlds, if any
 
@@ -73,9 +76,12 @@ def load_results(folder: str | Path) -> Results:
     for name in NEEDED:
         if not (folder / name).is_file():
             raise ReportError(f"{folder / name}: missing; is this a catfish compare folder?")
+    if not any((folder / name).is_file() for name in BAND_SOURCES):
+        raise ReportError(f"{folder / BAND_SOURCES[0]}: missing; is this a catfish compare "
+                          "folder?")
     try:
         summary = pd.read_parquet(folder / "summary.parquet")
-        timeseries = pd.read_parquet(folder / "timeseries.parquet")
+        band_table = _read_bands(folder)
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ReportError(f"{folder}: a result file cannot be read "
@@ -89,7 +95,24 @@ def load_results(folder: str | Path) -> Results:
     except (OSError, ValueError, KeyError) as exc:
         raise ReportError(f"{folder}: the analysis across worlds cannot be read "
                           f"({type(exc).__name__}: {str(exc)[:120]})") from None
-    return Results(folder, summary, timeseries, manifest, robust)
+    return Results(folder, summary, band_table, manifest, robust)
+
+
+def _read_bands(folder: Path) -> pd.DataFrame:
+    """The monthly bands the charts draw: ``bands.parquet``, or made from the time series.
+
+    Folders written before ``bands.parquet`` existed have the whole time series instead; only
+    the columns drawn are read.
+    """
+    if (folder / "bands.parquet").is_file():
+        return pd.read_parquet(folder / "bands.parquet")
+    path = folder / "timeseries.parquet"
+    present = set(pq.read_schema(path).names)
+    counted = "n_counted" if "n_counted" in present else "n_transformed"
+    series = pd.read_parquet(path, columns=["mix", "month", "date", counted, "spent_total_rmb"])
+    return pd.concat([bands(series, counted).assign(column="n_counted"),
+                      bands(series, "spent_total_rmb").assign(column="spent_total_rmb")],
+                     ignore_index=True)
 
 
 # a line break in a YAML folded block becomes a space, which Chinese does not put between
@@ -112,14 +135,13 @@ def _rmb(x: float) -> str:
 
 
 def _extra_cost(row: Any, lang: str) -> str:
-    text = TEXT[lang]
     cost = float(row.cost_per_additional_rmb) if pd.notna(row.cost_per_additional_rmb) \
         else math.nan
     if math.isfinite(cost) and cost < 0:
-        return text["saves_money"]
+        return say(TEXT, lang, "saves_money")
     if not math.isfinite(cost):
-        return text["no_extra_firms"]
-    return text["rmb"].format(value=_rmb(cost))
+        return say(TEXT, lang, "no_extra_firms")
+    return say(TEXT, lang, "rmb", value=_rmb(cost))
 
 
 def mix_rows(results: Results, lang: str) -> list[dict[str, Any]]:
@@ -134,7 +156,7 @@ def mix_rows(results: Results, lang: str) -> list[dict[str, Any]]:
             "probability": _pct(s.target_met_prob),
             "probability_ci": f"{_pct(s.target_met_prob_lo)}–{_pct(s.target_met_prob_hi)}",
             "per_firm": _rmb(s.cost_per_transformed_rmb),
-            "per_extra_firm": TEXT[lang]["reference"] if is_ref else _extra_cost(s, lang),
+            "per_extra_firm": say(TEXT, lang, "reference") if is_ref else _extra_cost(s, lang),
             "difference": "" if is_ref else
             f"{s.diff_transformed_mean:+,.0f} ({s.diff_transformed_lo:+,.0f} … "
             f"{s.diff_transformed_hi:+,.0f})",
@@ -168,8 +190,8 @@ def headline(results: Results, lang: str) -> str:
         return report_robust.headline(
             results.robust, _labels(results, lang), target=int(first.target_firms),
             deadline=str(first.deadline), lang=lang)
-    return ROBUST_TEXT[lang]["fixed_warning"] + (" " if lang == "en" else "") + \
-        fixed_headline(results, lang)
+    return say(TEXT, lang, "warned", warning=say(ROBUST_TEXT, lang, "fixed_warning"),
+               headline=fixed_headline(results, lang))
 
 
 def _labels(results: Results, lang: str) -> dict[str, str]:
@@ -178,29 +200,31 @@ def _labels(results: Results, lang: str) -> dict[str, str]:
 
 def fixed_headline(results: Results, lang: str) -> str:
     """The headline of a comparison without worlds (see :func:`headline`)."""
-    text = TEXT[lang]
     summary = results.summary
     best = best_mix(results)
     first = summary.iloc[0]
-    sentence = text["headline"].format(
+    sentence = say(
+        TEXT, lang, "headline",
         mix=best[f"label_{lang}"], probability=_pct(best.target_met_prob),
         lo=_pct(best.target_met_prob_lo), hi=_pct(best.target_met_prob_hi),
         target=int(first.target_firms), deadline=first.deadline,
         mean=f"{best.transformed_by_deadline_mean:,.0f}",
         per_firm=_rmb(best.cost_per_transformed_rmb))
     if best.mix == results.reference:
-        sentence += text["headline_reference"]
+        sentence += say(TEXT, lang, "headline_reference")
     else:
         reference = summary[summary["mix"] == results.reference].iloc[0]
         resolved = not best.diff_transformed_lo <= 0 <= best.diff_transformed_hi
-        sentence += text["headline_against" if resolved else "headline_within_chance"].format(
+        sentence += say(
+            TEXT, lang, "headline_against" if resolved else "headline_within_chance",
             reference=reference[f"label_{lang}"],
             difference=f"{best.diff_transformed_mean:+,.0f}",
             lo=f"{best.diff_transformed_lo:+,.0f}", hi=f"{best.diff_transformed_hi:+,.0f}",
             cost=_extra_cost(best, lang))
     cheaper = cheapest_likely_mix(results)
     if cheaper is not None:
-        sentence += text["headline_cheaper"].format(
+        sentence += say(
+            TEXT, lang, "headline_cheaper",
             mix=cheaper[f"label_{lang}"], probability=_pct(cheaper.target_met_prob),
             likely=_pct(LIKELY), per_firm=_rmb(cheaper.cost_per_transformed_rmb),
             best_per_firm=_rmb(best.cost_per_transformed_rmb), best=best[f"label_{lang}"])
@@ -252,16 +276,17 @@ def figures(results: Results, lang: str) -> dict[str, str]:
 
 
 def _figures(results: Results, lang: str) -> dict[str, str]:
-    summary, timeseries = results.summary, results.timeseries
+    summary = results.summary
+    counted = _band(results.bands, "n_counted")
     labels = dict(zip(summary["mix"], summary[f"label_{lang}"], strict=True))
     first = summary.iloc[0]
-    deadline_month = int(timeseries.loc[timeseries["date"] == first.deadline, "month"].min()) \
-        if (timeseries["date"] == first.deadline).any() else int(timeseries["month"].max())
+    deadline_month = int(counted.loc[counted["date"] == first.deadline, "month"].min()) \
+        if (counted["date"] == first.deadline).any() else int(counted["month"].max())
     budgets = dict(zip(summary["mix"], summary["budget_rmb"].astype(float), strict=True))
     replicates = int(first.replicates)
     return {
         "over_time": _png(charts.transformed_over_time(
-            bands(timeseries), labels=labels, target=int(first.target_firms),
+            counted, labels=labels, target=int(first.target_firms),
             deadline_month=deadline_month, replicates=replicates, lang=lang)),
         "probability": _png(charts.target_probability(
             summary, target=int(first.target_firms), deadline=first.deadline, lang=lang)),
@@ -269,22 +294,26 @@ def _figures(results: Results, lang: str) -> dict[str, str]:
                                                lang=lang)),
         "failures": _png(report_charts.failures_by_stage(summary, labels=labels, lang=lang)),
         "budget": _png(report_charts.budget_over_time(
-            timeseries, budgets=budgets, labels=labels, deadline_month=deadline_month,
-            lang=lang)),
+            _band(results.bands, "spent_total_rmb"), budgets=budgets, labels=labels,
+            deadline_month=deadline_month, lang=lang)),
     }
+
+
+def _band(table: pd.DataFrame, column: str) -> pd.DataFrame:
+    """One column's bands (mix, month, date, mean, lo, hi), mixes in their order."""
+    return table[table["column"] == column].drop(columns="column").reset_index(drop=True)
 
 
 # --- assumptions, fit, details ------------------------------------------------------------------
 
 def assumptions(results: Results, scenario: Scenario | None, lang: str) -> dict[str, Any]:
     """The main assumptions: the behaviour's origin, its parameters, the scenario's sources."""
-    text = TEXT[lang]
     worlds = results.robust is not None
     parameter_set = scenario.behaviour.parameter_set if scenario else "?"
     return {
-        "behaviour": text["behaviour_" + ("calibrated" if parameter_set == "calibrated"
-                                          else "default")],
-        "uncertainty": text["with_worlds"] if worlds else text["without_worlds"],
+        "behaviour": say(TEXT, lang, "behaviour_" + ("calibrated" if parameter_set == "calibrated"
+                                                     else "default")),
+        "uncertainty": say(TEXT, lang, "with_worlds" if worlds else "without_worlds"),
         "parameters": parameter_rows(read_assumptions(results.folder)["parameters"], lang),
         "sources": [{"document": s.document,
                      "note": _zh_text(s.note_zh or s.note) if lang == "zh" else s.note}
@@ -301,7 +330,6 @@ def parameter_rows(table: list[dict[str, Any]], lang: str) -> list[dict[str, str
     Calibrated values come first: they are what the pilot data pinned down; the rest keep
     documented defaults (or the scenario's overrides).
     """
-    text = TEXT[lang]
     rows = []
     for row in table:
         origin = str(row.get("origin", "default"))
@@ -310,7 +338,7 @@ def parameter_rows(table: list[dict[str, Any]], lang: str) -> list[dict[str, str
         value, low, high = row.get("value"), row.get("low"), row.get("high")
         rows.append({
             "name": row.get("name", ""), "label": parameter_label(str(row.get("name")), lang),
-            "origin_key": origin, "origin": text["origin_" + origin],
+            "origin_key": origin, "origin": say(TEXT, lang, "origin_" + origin),
             "value": f"{value:.3g}" if isinstance(value, int | float) else str(value),
             "range": f"{low:g}–{high:g}" if low is not None and high is not None else "",
             "source": (row.get("source_zh") or row.get("source", "")) if lang == "zh"
@@ -350,9 +378,9 @@ def model_fit(results: Results, lang: str) -> dict[str, list[dict[str, Any]]]:
 def details(results: Results, scenario: Scenario | None, lang: str) -> dict[str, Any]:
     """The scenario and the mixes as the comparison ran them."""
     manifest = results.manifest
-    text = TEXT[lang]
     mixes = [{"label": m.get("labels", {}).get(lang, m.get("name")), "name": m.get("name"),
-              "mode": text.get(f"mode_{m.get('mode')}", m.get("mode")),
+              "mode": say(TEXT, lang, f"mode_{m.get('mode')}")
+              if has(TEXT, lang, f"mode_{m.get('mode')}") else m.get("mode"),
               "instruments": _instruments(m, lang),
               "budget": _rmb(float(m.get("budget_rmb", math.nan)))}
              for m in manifest.get("mixes", [])]
@@ -402,9 +430,9 @@ def render(results: Results, lang: str = "zh") -> str:
     """
     chart_lang = use_language(lang)
     scenario = read_scenario(results.folder)
-    text = TEXT[lang]
     return _environment().get_template("report.html.j2").render(
-        lang=lang, t=text, r=ROBUST_TEXT[lang], title=_comparison_label(results, lang),
+        lang=lang, t=Words(TEXT, lang), r=Words(ROBUST_TEXT, lang),
+        title=_comparison_label(results, lang),
         headline=headline(results, lang), mixes=mix_rows(results, lang),
         figures=figures(results, chart_lang), charts_in_english=chart_lang != lang,
         robust=robust_context(results, lang),

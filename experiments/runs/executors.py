@@ -1,33 +1,27 @@
-"""Where runs execute: in this process, or on any ``concurrent.futures.Executor``.
+"""Where runs execute: in this process, local processes, or Dask.
 
-Experiments hand a picklable function and a list of items to :func:`map_in_order`; it sends
-the items in chunks (so that a 50 ms run does not pay a process round trip each) and returns
-the results in the items' order, whatever order the chunks finish in. That is why the same
-seeds give identical tables with any number of workers. To run on a cluster, pass another
-executor: :func:`dask_executor` gives Dask's, on a local cluster or a running scheduler.
+:class:`Workers` is the one object a job is given: a context manager that starts a local
+process pool (:func:`local_executor`, spawned workers that die with their coordinator) or a
+Dask client (:func:`dask_executor`, a LocalCluster or a running scheduler) and hands the engine
+(``experiments.runs.engine``) a ``concurrent.futures.Executor``. Results never depend on which:
+each run depends only on its task and its seed.
 """
 
 from __future__ import annotations
 
 import ctypes
 import logging
-import math
 import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from multiprocessing import get_context
-from typing import Any, TypeVar
+from typing import Any
 
-T = TypeVar("T")
-R = TypeVar("R")
-
-CHUNKS_PER_WORKER = 8  # enough chunks that workers finish together and progress moves
-MAX_CHUNK = 50
 PARENT_CHECK_SECONDS = 1.0
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 STARTTIME = 22 - 3  # field 22 of /proc/<pid>/stat, counted from field 3 (see proc_stat)
@@ -220,47 +214,6 @@ def worker_count(executor: Executor | None) -> int:
     if client is not None:
         return max(1, sum(client.nthreads().values()))
     return max(1, int(getattr(executor, "_max_workers", 1)))
-
-
-def chunk_size(n_items: int, workers: int) -> int:
-    """Items per chunk: about ``CHUNKS_PER_WORKER`` chunks per worker, at most ``MAX_CHUNK``."""
-    if n_items <= 0:
-        return 1
-    return max(1, min(MAX_CHUNK, math.ceil(n_items / (max(1, workers) * CHUNKS_PER_WORKER))))
-
-
-def run_chunk(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
-    """Apply ``fn`` to each item of a chunk (runs in a worker; module level so it pickles)."""
-    return [fn(item) for item in items]
-
-
-def map_in_order(fn: Callable[[T], R], items: Sequence[T], *, executor: Executor | None = None,
-                 workers: int = 1, progress: Callable[[int], None] | None = None) -> list[R]:
-    """``[fn(item) for item in items]``, on ``executor`` if given, results in input order.
-
-    Args:
-        fn: A picklable (module-level) function of one item.
-        items: The work, each item picklable.
-        executor: Where to run; None runs here, one item at a time.
-        workers: How many workers ``executor`` has (sets the chunk size).
-        progress: Called with the number of items just finished.
-    """
-    done = progress or (lambda n: None)
-    if executor is None:
-        results = []
-        for item in items:
-            results.append(fn(item))
-            done(1)
-        return results
-    size = chunk_size(len(items), workers)
-    chunks = [items[i:i + size] for i in range(0, len(items), size)]
-    futures = {executor.submit(run_chunk, fn, chunk): k for k, chunk in enumerate(chunks)}
-    by_chunk: list[list[R]] = [[] for _ in chunks]
-    for future in as_completed(futures):
-        k = futures[future]
-        by_chunk[k] = future.result()
-        done(len(chunks[k]))
-    return [result for chunk in by_chunk for result in chunk]
 
 
 class Workers:

@@ -101,6 +101,7 @@ from experiments.runs.store_files import (
     fsync_dir,
     part_ids,
     part_name,
+    part_run_ids,
     read_part,
     read_run_keys,
     read_run_list,
@@ -462,13 +463,14 @@ class ResultStore:
 
     # --- reading the results ----------------------------------------------------------------
 
-    def outcomes(self) -> pd.DataFrame:
+    def outcomes(self, *, order: str = "codebook") -> pd.DataFrame:
         """One row per done run, sorted by run_id.
 
         Columns: run_id, point, replicate, seed, the factor values, then the outcomes in the
-        codebook's order (others, e.g. ``spent_by_deadline_<account>_rmb``, by name; an
-        account a run lacked is 0). An outcome named like a factor gets the suffix
-        ``_outcome``.
+        codebook's order, then the others (e.g. ``spent_by_deadline_<account>_rmb``; an
+        account a run lacked is 0): by name, or with ``order="runs"`` in the order they first
+        appear in run order (a comparison's accounts as its mixes list their instruments).
+        An outcome named like a factor gets the suffix ``_outcome``.
         """
         runs = self.runs()
         parts = [read_part(path) for path in self._committed(OUTCOMES).values()]
@@ -476,7 +478,8 @@ class ResultStore:
             return runs.iloc[:0].reset_index(drop=True)
         table = pa.concat_tables(parts, promote_options="permissive")
         names = ["run_id"] + _ordered([c for c in table.column_names if c != "run_id"],
-                                      OUTCOME_ORDER)
+                                      OUTCOME_ORDER,
+                                      self.first_seen(OUTCOMES) if order == "runs" else None)
         table = table.select(names).sort_by("run_id")
         outcomes = table.to_pandas()
         spending = [c for c in outcomes.columns if c.startswith("spent_by_deadline_")
@@ -485,6 +488,96 @@ class ResultStore:
             outcomes[spending] = outcomes[spending].fillna(0.0)
         return runs.merge(outcomes, on="run_id", how="right", validate="one_to_one",
                           suffixes=("", "_outcome"))
+
+    def first_seen(self, kind: str = TIMESERIES) -> list[str]:
+        """A kind of part's columns (outcomes or time series) in the order they first appear.
+
+        The parts are read in the order of their first run, their schemas only.
+        """
+        firsts = []
+        for path in self._committed(kind).values():
+            ids, _ = part_run_ids(path)
+            if len(ids):
+                firsts.append((min(ids), path))
+        names: dict[str, None] = {}
+        for _, path in sorted(firsts):
+            names.update(dict.fromkeys(read_part(path, schema=True).names))
+        return list(names)
+
+    def series_columns(self, *, order: str = "codebook") -> list[str]:
+        """The stored time-series columns after run_id, month and date (see timeseries)."""
+        found: dict[str, None] = {}
+        for path in self._committed(TIMESERIES).values():
+            found.update(dict.fromkeys(read_part(path, schema=True).names))
+        return _ordered([c for c in found if c not in SERIES_KEYS], SERIES_ORDER,
+                        self.first_seen(TIMESERIES) if order == "runs" else None)
+
+    def iter_timeseries(self, columns: Sequence[str], *, runs_per_chunk: int = 1_000,
+                        ) -> Iterator[pd.DataFrame]:
+        """The done runs' time series in chunks of runs, sorted by run_id and month.
+
+        For writing a long comparison's time series with bounded memory: a chunk reads only
+        the parts holding its runs (a batch's runs are usually consecutive). Every chunk has
+        exactly ``columns`` (after run_id, month and date) with one dtype each: integers as
+        int64; a spending column a run lacks is 0, other missing values NaN.
+
+        Args:
+            columns: The columns, e.g. :meth:`series_columns`.
+            runs_per_chunk: Runs per chunk.
+        """
+        spans = []
+        for path in self._committed(TIMESERIES).values():
+            ids, _ = part_run_ids(path)
+            if len(ids):
+                spans.append((min(ids), max(ids), path))
+        dtypes = self._series_dtypes([p for *_, p in spans], columns)
+        done = np.sort(self._run_ids.ids[self._status == DONE])
+        for start in range(0, len(done), runs_per_chunk):
+            chunk = done[start:start + runs_per_chunk]
+            low, high = chunk[0], chunk[-1]
+            wanted = pa.array(chunk, pa.string())
+            tables = []
+            for first, last, path in spans:
+                if last < low or first > high:
+                    continue
+                present = set(read_part(path, schema=True).names)
+                table = read_part(path, [*SERIES_KEYS, *[c for c in columns if c in present]])
+                tables.append(table.filter(pc.is_in(table.column("run_id"), wanted)))
+            if not tables:
+                continue
+            table = pa.concat_tables(tables, promote_options="permissive").sort_by(
+                [("run_id", "ascending"), ("month", "ascending")])
+            frame = table.to_pandas()
+            for name in columns:
+                if name not in frame.columns:
+                    frame[name] = np.nan
+            frame = frame[[*SERIES_KEYS, *columns]]
+            spending = [c for c in columns if c.startswith("spent_") and c.endswith("_rmb")]
+            if spending:
+                frame[spending] = frame[spending].fillna(0.0)
+            yield frame.astype(dtypes)
+
+    def _series_dtypes(self, paths: Sequence[Path], columns: Sequence[str]) -> dict[str, Any]:
+        """One dtype per column over every part: int64 for integers, as stored otherwise."""
+        types: dict[str, pa.DataType] = {}
+        for path in paths:
+            for f in read_part(path, schema=True):
+                if f.name in types and types[f.name] != f.type:
+                    both = {types[f.name], f.type}
+                    types[f.name] = pa.int64() if all(pa.types.is_integer(t) for t in both) \
+                        else pa.float64()
+                else:
+                    types.setdefault(f.name, f.type)
+        dtypes: dict[str, Any] = {"month": "int64"}
+        for name in columns:
+            kind = types.get(name)
+            if kind is None or pa.types.is_floating(kind) or pa.types.is_null(kind):
+                dtypes[name] = "float64"
+            elif pa.types.is_integer(kind):
+                dtypes[name] = "int64"
+            elif pa.types.is_boolean(kind):
+                dtypes[name] = "bool"
+        return dtypes
 
     def timeseries(self, columns: Iterable[str] | None = None) -> pd.DataFrame:
         """Monthly time series of the done runs, sorted by run_id and month.
@@ -613,10 +706,15 @@ def _outcomes_table(records: list[RunRecord]) -> pa.Table:
     return pa.table(columns)
 
 
-def _ordered(names: list[str], order: dict[str, int]) -> list[str]:
-    """Codebook columns in the codebook's order, then the others by name."""
+def _ordered(names: list[str], order: dict[str, int],
+             seen: list[str] | None = None) -> list[str]:
+    """Codebook columns in the codebook's order, then the others by name (or as ``seen``)."""
     known = sorted((n for n in names if n in order), key=order.__getitem__)
-    return known + sorted(n for n in names if n not in order)
+    others = [n for n in names if n not in order]
+    if seen is None:
+        return known + sorted(others)
+    position = {n: i for i, n in enumerate(seen)}
+    return known + sorted(others, key=lambda n: (position.get(n, len(position)), n))
 
 
 # --- the run list ------------------------------------------------------------------------------
