@@ -1,4 +1,4 @@
-"""Speed and memory of the cluster model (issue: 100k x 120 under 2 s; 1k x 36 under 20 ms).
+"""Speed and memory of the cluster model (targets: 100k x 120 under 2 s; 1k x 36 under 20 ms).
 
 Run: ``python benchmarks/bench_model.py [--quick]``. Prints a table and writes
 ``benchmarks/results/bench_model.json``. ``--cost`` instead checks ``sim.cost``'s estimates

@@ -1,4 +1,4 @@
-"""The shipped sensitivity analysis at full size: Morris screening, then Sobol' (issue 5).
+"""The shipped sensitivity analysis at full size: Morris screening, then Sobol'.
 
 Run: ``python benchmarks/bench_sensitivity.py [--n 1024] [--replicates 3] [--workers 2]
 [--out DIR] [--json PATH]``.

@@ -1,4 +1,4 @@
-"""Speed and memory of sweeps into a result store (issue "Scenario sweeps that scale").
+"""Speed and memory of sweeps into a result store: how far sweeps scale.
 
 Run: ``python benchmarks/bench_sweep.py [--runs R] [--big N] [--quick] [--repeats K]
 [--skip-memory | --memory-only] [--json PATH]``.
@@ -14,7 +14,7 @@ three budgets x R/3 replicates. Measured:
 - where a run's time goes: the model (``run_one``), packing its results in the worker,
   pickling them back, and committing them (coordinator), per run;
 - peak resident memory (VmHWM) of the coordinating process for a 1,000-run sweep and a
-  ``--big`` sweep (default 5,000; the issue asks 50,000), each in a fresh interpreter with
+  ``--big`` sweep (default 5,000; the target is 50,000), each in a fresh interpreter with
   tasks made lazily, 2 local workers, and Arrow's memory pool ``--arrow-pool`` (default
   ``system``: pyarrow's default mimalloc keeps what it once used, which makes the one-time
   reading and writing of a big run list cost a coordinator tens of MB for good).

@@ -1,1 +1,1 @@
-"""Calibration against pilot data (a later issue)."""
+"""Calibration against pilot data: priors, targets, ABC-SMC, checks and shipped posteriors."""

@@ -426,6 +426,7 @@ def button(driver, label: str):
     pytest.fail(f"a {label!r} button on the page")
 
 
+@pytest.mark.browser
 def test_the_app_in_headless_chromium(server, browser, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -461,6 +462,7 @@ def test_the_app_in_headless_chromium(server, browser, tmp_path):
     print(f"screenshot: {shot}")
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("server", ["zh"], indirect=True)
 def test_the_app_in_chinese_in_headless_chromium(server, browser, tmp_path):
     from selenium.webdriver.common.by import By

@@ -10,12 +10,11 @@ import time
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 import calibration.abc as abc
 from calibration.abc import CALIBRATED, Settings, calibrate, check_scheduler
 from calibration.data import targets
-from experiments.cli import main
+from tests.conftest import invoke
 
 NOBODY = "tcp://127.0.0.1:1"  # a port nothing listens on
 
@@ -84,15 +83,11 @@ def test_calibration_runs_its_simulations_on_a_dask_cluster(tmp_path, monkeypatc
           f"{run.simulations} simulations")
 
 
-def run_cli(*args: str):
-    return CliRunner().invoke(main, list(args))
-
-
 def test_an_address_with_no_scheduler_is_one_line_and_writes_nothing(tmp_path, monkeypatch):
     monkeypatch.setattr(abc, "CONNECT_SECONDS", 1.0)  # the test's patience, not a user's
     out = tmp_path / "calibration"
     started = time.perf_counter()
-    done = run_cli("calibrate", "--quick", "--scheduler", NOBODY, "--out", str(out))
+    done = invoke("calibrate", "--quick", "--scheduler", NOBODY, "--out", str(out))
     seconds = time.perf_counter() - started
     lines = done.stderr.strip().splitlines()
     assert done.exit_code == 2, f"exit status 2 for a user's error, not {done.exit_code}"
@@ -132,7 +127,7 @@ def test_a_listener_that_is_not_a_scheduler_does_not_hang():
 
 
 def test_scheduler_goes_with_a_calibration_only():
-    done = run_cli("calibrate", "--screen", "--scheduler", NOBODY)
+    done = invoke("calibrate", "--screen", "--scheduler", NOBODY)
     assert done.exit_code == 2, f"exit status 2, not {done.exit_code}"
     assert done.stderr.strip() == ("catfish: error: --scheduler goes with a calibration, not "
                                    "with --screen or --ship"), \

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from sim import codebook
-
-CATFISH = shutil.which("catfish") or ""
-
-
-def catfish(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    command = [CATFISH] if CATFISH else [sys.executable, "-m", "experiments.cli"]
-    return subprocess.run([*command, *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
+from tests.conftest import catfish
 
 
 def test_run_without_arguments_writes_what_it_promises(tmp_path):

@@ -17,7 +17,7 @@ def test_every_timeseries_and_outcome_column_is_documented():
     assert set(result.outcomes) == {c.name for c in codebook.OUTCOMES}
 
 
-def test_issue_named_reporters_exist():
+def test_reporters_of_states_failures_spending_and_queue_exist():
     names = {c.name for c in codebook.TIMESERIES}
     required = {"n_unaware", "n_willing", "n_in_project", "n_transformed", "share_transformed",
                 "new_transformed", "new_failed_early", "new_failed_middle", "new_failed_late",

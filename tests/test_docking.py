@@ -18,7 +18,7 @@ def bass_closed_form(t_years: float, p: float = P, q: float = Q) -> float:
     return (1 - e) / (1 + q / p * e)
 
 
-def test_closed_form_values_used_by_the_issue():
+def test_bass_closed_form_at_years_5_and_10():
     assert round(bass_closed_form(5), 4) == 0.3312 and round(bass_closed_form(10), 4) == 0.8128
 
 

@@ -1,4 +1,4 @@
-"""A killed coordinator's workers exit, even while it is an unreaped zombie (issue 14).
+"""A killed coordinator's workers exit, even while it is an unreaped zombie.
 
 A wrapper that runs the coordinator with its output on a pipe and reads to the end before
 waiting for it keeps a coordinator killed with SIGKILL a zombie, and the pool's workers, which

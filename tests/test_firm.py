@@ -8,8 +8,6 @@ what ``sim.projects.decide`` does with the same firm.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -37,6 +35,7 @@ from experiments.explore.firm import (
 from scenarios.factors import apply_factors
 from sim import projects
 from sim.population import annual_benefit_share
+from tests.conftest import catfish
 
 SCENARIO = "jieyang-city-2023"
 FIRMS = {  # one firm per outcome of the decision under the scenario's support
@@ -225,17 +224,13 @@ def test_printed_table_in_both_languages(scenario, typical):
         f"expected Chinese labels in:\n{chinese}"
 
 
-def catfish(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "experiments.cli", "firm", *args],
-                          capture_output=True, text=True, timeout=120)
-
-
 def test_cli_prints_the_table_and_json():
-    done = catfish("--lang", "en", "--revenue-rmb", "2e7", "--sector", "plastics")
+    done = catfish("firm", "--lang", "en", "--revenue-rmb", "2e7", "--sector", "plastics",
+                   timeout=120)
     assert done.returncode == 0, f"expected success, got {done.returncode}: {done.stderr}"
     assert "Risk-adjusted expected NPV (RMB)" in done.stdout and "plastics" in done.stdout, \
         f"expected the table for a plastics firm:\n{done.stdout}"
-    done = catfish("--json", "--talent", "0.5")
+    done = catfish("firm", "--json", "--talent", "0.5", timeout=120)
     assert done.returncode == 0, f"expected success, got {done.returncode}: {done.stderr}"
     records = json.loads(done.stdout)
     assert len(records) == 4 and set(records[0]) == set(COLUMNS), \
@@ -252,7 +247,7 @@ def test_cli_prints_the_table_and_json():
     (("--scenario", "atlantis"), "catfish: error: atlantis: no such file or shipped scenario"),
 ])
 def test_cli_bad_input_gives_one_line(args, expected):
-    done = catfish(*args)
+    done = catfish("firm", *args, timeout=120)
     assert done.returncode == 2, f"expected exit status 2, got {done.returncode}"
     assert "Traceback" not in done.stderr, f"expected no traceback: {done.stderr}"
     assert done.stderr.startswith(expected), f"expected {expected!r}, got {done.stderr!r}"

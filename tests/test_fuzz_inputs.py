@@ -25,7 +25,6 @@ from typing import Any
 import pandas as pd
 import pytest
 import yaml
-from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -33,7 +32,7 @@ import scenarios
 from calibration.data import FACTS_FILE, DataError, load_facts
 from calibration.posterior import DEFAULT_POSTERIOR
 from calibration.priors import PRIORS_FILE, PriorsError, load_priors
-from experiments.cli import main
+from tests.conftest import DocPath, invoke, nodes, shipped_yaml, yaml_text
 
 SHIPPED = Path(scenarios.__file__).parent
 SCALE = int(os.environ.get("CATFISH_FUZZ_SCALE", "1"))
@@ -44,32 +43,14 @@ RULE_WORDS = ("must", "should", "allowed", "expected", "not a", "unknown", "miss
               "exclude", "goes with")
 
 
-def shipped(name: str) -> dict[str, Any]:
-    return yaml.safe_load((SHIPPED / f"{name}.yaml").read_text(encoding="utf-8"))
-
-
 def fuzz_settings(examples: int) -> settings:
     return settings(max_examples=examples * SCALE, deadline=None, derandomize=True,
                     database=None, suppress_health_check=list(HealthCheck))
 
 
-# --- walking and changing documents ----------------------------------------------------------
+# --- walking and changing documents (nodes: tests/conftest.py) -------------------------------
 
-Path_ = tuple[Any, ...]
-
-
-def nodes(doc: Any, path: Path_ = ()) -> Iterator[tuple[Path_, Any]]:
-    """Every value in a document with its path (keys and list indices), the root first."""
-    yield path, doc
-    if isinstance(doc, dict):
-        for key, value in doc.items():
-            yield from nodes(value, (*path, key))
-    elif isinstance(doc, list):
-        for i, value in enumerate(doc):
-            yield from nodes(value, (*path, i))
-
-
-def replaced(doc: Any, path: Path_, value: Any) -> Any:
+def replaced(doc: Any, path: DocPath, value: Any) -> Any:
     changed = copy.deepcopy(doc)
     target = changed
     for part in path[:-1]:
@@ -78,7 +59,7 @@ def replaced(doc: Any, path: Path_, value: Any) -> Any:
     return changed
 
 
-def last_key(path: Path_) -> str | None:
+def last_key(path: DocPath) -> str | None:
     names = [p for p in path if isinstance(p, str)]
     return names[-1] if names else None
 
@@ -112,7 +93,7 @@ def value_forms(value: Any) -> list[str]:
 
 
 @st.composite
-def bad_document(draw: Callable, doc: dict, required: list[Path_]) -> tuple[str | bytes,
+def bad_document(draw: Callable, doc: dict, required: list[DocPath]) -> tuple[str | bytes,
                                                                                list[str],
                                                                                list[str]]:
     """A bad version of ``doc``: (file content, texts the message must hold, value forms)."""
@@ -153,7 +134,7 @@ def bad_document(draw: Callable, doc: dict, required: list[Path_]) -> tuple[str 
 
 
 def _dump(doc: Any) -> str:
-    return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
+    return yaml_text(doc, sort_keys=False)  # keys in the shipped files' order
 
 
 # --- running a case ---------------------------------------------------------------------------
@@ -187,7 +168,6 @@ def check_refused(args: list[str], files: dict[str, str | bytes], expected: list
                   forms: list[str], kind: str, named: str | None = "case") -> None:
     """Run the command line on ``files`` in a fresh folder; it must refuse in one line."""
     CASES[kind] = CASES.get(kind, 0) + 1
-    runner = CliRunner()
     with in_new_folder() as folder:
         for name, content in files.items():
             path = Path(folder) / name
@@ -197,7 +177,7 @@ def check_refused(args: list[str], files: dict[str, str | bytes], expected: list
             else:
                 path.write_text(content, encoding="utf-8")
         before = snapshot(Path(folder))
-        done = runner.invoke(main, args)
+        done = invoke(*args)
         after = snapshot(Path(folder))
     where = f"{args} with {files.get('case.yaml', '')!r:.300}"
     assert done.exception is None or isinstance(done.exception, SystemExit), \
@@ -224,7 +204,7 @@ def check_refused(args: list[str], files: dict[str, str | bytes], expected: list
 
 # --- file kinds -------------------------------------------------------------------------------
 
-SCENARIO = shipped("jieyang-city-2023")
+SCENARIO = shipped_yaml("jieyang-city-2023")
 SCENARIO_REQUIRED = [("name",), ("labels",), ("calendar",), ("target",), ("budget",),
                      ("cluster",), ("labels", "en"), ("calendar", "start"),
                      ("cluster", "smes"), ("cluster", "smes", "count"),
@@ -239,7 +219,7 @@ def test_bad_scenario_files(case):
                   forms, "scenario")
 
 
-COMPARISON = {**shipped("compare-jieyang-2023"), "base": "base.yaml"}
+COMPARISON = {**shipped_yaml("compare-jieyang-2023"), "base": "base.yaml"}
 COMPARISON_REQUIRED = [("name",), ("labels",), ("base",), ("mixes",), ("mixes", 0, "name"),
                        ("mixes", 0, "labels")]
 BASE_TEXT = (SHIPPED / "jieyang-city-2023.yaml").read_text(encoding="utf-8")
@@ -263,7 +243,7 @@ def test_bad_base_scenario_of_a_comparison(case):
                   named="base.yaml")
 
 
-SWEEP = shipped("sweep-jieyang-2023")
+SWEEP = shipped_yaml("sweep-jieyang-2023")
 SWEEP_REQUIRED = [("name",), ("base",), ("factors",), ("factors", 0, "name")]
 
 
@@ -275,7 +255,7 @@ def test_bad_sweep_files(case):
                   expected, forms, "sweep")
 
 
-SENSITIVITY = shipped("sa-jieyang-2023")
+SENSITIVITY = shipped_yaml("sa-jieyang-2023")
 SENSITIVITY_REQUIRED = [("name",), ("labels",), ("factors",), ("factors", 0, "name")]
 
 

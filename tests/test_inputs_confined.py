@@ -1,4 +1,4 @@
-"""Every input file and value Catfish reads is confined and validated (issue 14).
+"""Every input file and value Catfish reads is confined and validated.
 
 Each test is one way a file or a value used to get through: a key written twice, a control or
 bidirectional-override character in text, NaN or infinity, true/false for a number, providers
@@ -40,6 +40,7 @@ from scenarios.sweep import load_sweep, parse_sweep
 from sim import ModelParams
 from sim.params import ParameterError
 from sim.policy import REGISTRY
+from tests.conftest import write_yaml
 from tests.test_compare import SMALL_SCENARIO
 
 SHIPPED = Path(scenarios.__file__).parent
@@ -64,11 +65,6 @@ def refused(data: dict, source: str = "x.yaml") -> str:
     message = str(caught.value)
     assert "\n" not in message, f"expected one line, got {message!r}"
     return message
-
-
-def write(path: Path, data: object) -> Path:
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    return path
 
 
 def comparison_data(**changes) -> dict:
@@ -140,7 +136,7 @@ def _scenario_refused(change, tmp_path):
 
 
 def _comparison_refused(change, tmp_path):
-    write(tmp_path / "small.yaml", SMALL)
+    write_yaml(tmp_path / "small.yaml", SMALL)
     data = comparison_data()
     change(data)
     with pytest.raises(ScenarioError) as caught:
@@ -149,7 +145,7 @@ def _comparison_refused(change, tmp_path):
 
 
 def _sweep_refused(change, tmp_path):
-    write(tmp_path / "small.yaml", SMALL)
+    write_yaml(tmp_path / "small.yaml", SMALL)
     data = sweep_data()
     change(data)
     with pytest.raises(ScenarioError) as caught:
@@ -170,7 +166,7 @@ def _sensitivity_refused(change, tmp_path):
 def _priors_refused(change, tmp_path):
     entries = [{"parameter": "risk_aversion", "low": 1.0, "high": 9.0, "source": "assumption"}]
     change(entries)
-    path = write(tmp_path / "priors.yaml", entries)
+    path = write_yaml(tmp_path / "priors.yaml", entries)
     with pytest.raises(PriorsError) as caught:
         load_priors(path)
     return str(caught.value)
@@ -182,7 +178,7 @@ def _facts_refused(change, tmp_path):
                 "computed_as": "not used", "source": {"file": "002_0123456789abcdef.txt",
                                                       "quote": "二百家"}}]
     change(entries)
-    path = write(tmp_path / "facts.yaml", entries)
+    path = write_yaml(tmp_path / "facts.yaml", entries)
     with pytest.raises(DataError) as caught:
         load_facts(path)
     return str(caught.value)
@@ -191,7 +187,7 @@ def _facts_refused(change, tmp_path):
 def _parameter_set_refused(change, tmp_path):
     data = {"name": "mine", "description": "d", "parameters": {"cost_sensitivity": 1.0}}
     change(data)
-    path = write(tmp_path / "mine.yaml", data)
+    path = write_yaml(tmp_path / "mine.yaml", data)
     with pytest.raises(ParameterSetError) as caught:
         parameter_sets.load(path)
     return str(caught.value)
@@ -288,7 +284,7 @@ def test_nan_for_a_model_parameter_says_it_must_be_finite(tmp_path):
     message = refused(small(behaviour={"overrides": {"peer_effect_per_year": math.nan}}))
     expected = "x.yaml: behaviour.overrides.peer_effect_per_year = nan: must be a finite number"
     assert message == expected, f"expected {expected!r}, got {message!r}"
-    write(tmp_path / "small.yaml", SMALL)
+    write_yaml(tmp_path / "small.yaml", SMALL)
     data = sweep_data(factors=[{"name": "peer", "levels": [0.3, "nan"],
                                 "path": "behaviour.overrides.peer_effect_per_year"}])
     with pytest.raises(ScenarioError) as caught:
@@ -355,7 +351,7 @@ def test_max_count_below_count_is_refused_not_raised():
 def test_a_sweep_of_providers_past_max_count_is_refused_at_load(tmp_path):
     base = small()
     base["cluster"]["providers"] = {"count": 4, "max_count": 6}
-    write(tmp_path / "small.yaml", base)
+    write_yaml(tmp_path / "small.yaml", base)
     data = sweep_data(factors=[{"name": "providers", "path": "cluster.providers.count",
                                 "low": 2, "high": 8, "type": "int"}])
     with pytest.raises(ScenarioError) as caught:
@@ -392,7 +388,7 @@ def test_months_outside_the_run_are_refused_in_comparisons_and_sweeps(tmp_path):
     # the deadline (month 12) fits 13 months; the grant's start (month 14) does not
     data = small(calendar={"start": "2020-05", "months": 24, "deadline": "2021-04"})
     data["policies"][0]["start"] = "2021-06"
-    write(tmp_path / "small.yaml", data)
+    write_yaml(tmp_path / "small.yaml", data)
     sweep = sweep_data(factors=[{"name": "run_months", "path": "calendar.months",
                                  "levels": [24, 13], "type": "int"}])
     with pytest.raises(ScenarioError) as caught:
@@ -414,7 +410,7 @@ def test_months_outside_the_run_are_refused_in_comparisons_and_sweeps(tmp_path):
 def test_a_parameter_set_is_a_shipped_name_not_a_path(name, tmp_path):
     evil = tmp_path / "srv" / "evilset.yaml"
     evil.parent.mkdir()
-    write(evil, {"name": "evil", "description": "d", "parameters": {"risk_aversion": 99.0}})
+    write_yaml(evil, {"name": "evil", "description": "d", "parameters": {"risk_aversion": 99.0}})
     relative = Path("../" * len(parameter_sets.SETS.parts)) / evil.relative_to("/")
     chosen = name.format(evil=evil.with_suffix(""), evil_relative=relative.with_suffix(""))
     message = refused(small(behaviour={"parameter_set": chosen}))
@@ -427,8 +423,8 @@ def test_a_parameter_set_is_a_shipped_name_not_a_path(name, tmp_path):
 
 def test_a_broken_shipped_set_is_named_not_shown_by_its_install_path(tmp_path, monkeypatch):
     monkeypatch.setattr(parameter_sets, "SETS", tmp_path)
-    write(tmp_path / "broken.yaml", {"name": "broken", "description": "d",
-                                     "parameters": {"risk_aversion": -1.0}})
+    write_yaml(tmp_path / "broken.yaml", {"name": "broken", "description": "d",
+                                          "parameters": {"risk_aversion": -1.0}})
     message = refused(small(behaviour={"parameter_set": "broken"}))
     assert "shipped parameter set 'broken': parameters.risk_aversion = -1.0" in message, \
         f"expected the set named, got {message!r}"
@@ -456,7 +452,7 @@ def test_a_missing_path_is_no_such_file(tmp_path):
 
 def test_a_file_in_the_current_folder_never_stands_in_for_a_shipped_name(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    write(tmp_path / "jieyang-plastics-2020", small())
+    write_yaml(tmp_path / "jieyang-plastics-2020", small())
     got = resolve("jieyang-plastics-2020")
     assert got == SHIPPED / "jieyang-plastics-2020.yaml", f"expected the shipped file, got {got}"
     assert scenarios.load("./jieyang-plastics-2020").name == "small-cluster", \
@@ -482,7 +478,7 @@ def test_a_name_that_cannot_be_shipped_suggests_a_path():
 
 
 def test_a_plain_base_name_is_a_shipped_scenario_not_a_file_beside(tmp_path):
-    write(tmp_path / "small", SMALL)
+    write_yaml(tmp_path / "small", SMALL)
     message = _comparison_refused(lambda d: d.update(base="small"), tmp_path)
     expected = f"{tmp_path / 'compare-small.yaml'}: base = 'small': not a shipped scenario"
     assert message.startswith(expected) and "./small.yaml" in message, \

@@ -21,6 +21,7 @@ from scenarios.loader import ScenarioError, parse, read_yaml, resolve
 from scenarios.parameter_sets import ParameterSetError
 from sim import ModelParams
 from sim.model import ClusterModel
+from tests.conftest import catfish
 
 
 def _scenario_data(name: str = "jieyang-city-2023") -> dict:
@@ -172,8 +173,6 @@ def test_every_shipped_scenario_uses_the_calibration():
 
 
 def test_ship_command_on_an_unfinished_calibration_is_one_line(tmp_path):
-    from tests.test_cli import catfish
-
     (tmp_path / "empty").mkdir()
     done = catfish("calibrate", "--ship", "dest", "--out", str(tmp_path / "empty"), cwd=tmp_path)
     assert done.returncode != 0, "shipping nothing fails"

@@ -12,9 +12,12 @@ import os
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from experiments.outputs.report import load_results
 from tests.test_report import results  # noqa: F401 - the module's fixture, reused
+
+pytestmark = pytest.mark.browser
 
 
 def requested_urls(driver, document: str) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import random
 from pathlib import Path
 
@@ -12,13 +11,13 @@ import yaml
 import scenarios
 from scenarios import ScenarioError, parameter_sets
 from sim import ModelParams, run_one
+from tests.conftest import mutate, shipped_yaml
 
 SHIPPED = sorted(Path(scenarios.__file__).parent.glob("*.yaml"))
 
 
 def default_data() -> dict:
-    return yaml.safe_load((Path(scenarios.__file__).parent / "jieyang-plastics-2020.yaml")
-                          .read_text(encoding="utf-8"))
+    return shipped_yaml("jieyang-plastics-2020")
 
 
 def test_every_shipped_scenario_loads_and_lists():
@@ -99,36 +98,10 @@ NASTY = [None, "", "零", "💥" * 50, -1, 0, 1e308, -1e308, float("nan"), float
          True, [], {}, [1, 2], {"a": 1}, "2020-13", "<script>alert(1)</script>", 1.5, "1e9"]
 
 
-def _paths(node, prefix=()):
-    yield prefix
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from _paths(value, (*prefix, i))
-
-
 def _mutate(data: dict, rng: random.Random) -> dict:
-    data = copy.deepcopy(data)
-    for _ in range(rng.randint(1, 3)):
-        paths = [p for p in _paths(data) if p]
-        path = rng.choice(paths)
-        parent = data
-        for key in path[:-1]:
-            parent = parent[key]
-        last = path[-1]
-        action = rng.random()
-        if action < 0.3 and isinstance(parent, dict):
-            del parent[last]
-        elif action < 0.8:
-            parent[last] = copy.deepcopy(rng.choice(NASTY))  # never share one object
-        elif isinstance(parent, dict):
-            parent[rng.choice(["extra", "名字", "share ", last + "x" if isinstance(last, str)
-                               else "x"])] = copy.deepcopy(rng.choice(NASTY))
-        else:
-            parent[last] = copy.deepcopy(rng.choice(NASTY))
-    return data
+    """Keys deleted, NASTY values put in, keys added (a near miss of the one beside them too)."""
+    return mutate(data, rng, NASTY, replace_below=0.8, new_keys=lambda last: [
+        "extra", "名字", "share ", last + "x" if isinstance(last, str) else "x"])
 
 
 def test_fuzz_one_thousand_mutations_never_give_a_traceback(tmp_path):

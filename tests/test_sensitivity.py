@@ -22,7 +22,7 @@ from experiments.runs.sensitivity_spec import (
 )
 from scenarios import ScenarioError
 from sim import ModelParams
-from tests.test_cli import catfish
+from tests.conftest import catfish
 from tests.test_sweep_cli import BASE
 
 # Saltelli et al. (2008), Global Sensitivity Analysis, section 4.9 (a = 7, b = 0.1)
@@ -128,8 +128,8 @@ LABELS = {"talent": ("数字人才", "Digital talent"), "grant": ("补贴比例"
 def test_a_factor_whose_interval_overlaps_the_floor_is_unclear_not_a_driver():
     from experiments.outputs.sa_report import summary
 
-    # issue 15: in a Sobol' run with N = 128, digital talent had ST 1.16 ± 0.36 against a
-    # floor of 1.13 (here the dummy's 0.90 + 0.23) and was named a driver
+    # seen in a Sobol' run with N = 128: digital talent had ST 1.16 ± 0.36 against a floor
+    # of 1.13 (here the dummy's 0.90 + 0.23) and was named a driver
     result = judged("sobol", {"talent": (1.16, 0.36), "grant": (2.0, 0.2),
                               "peer": (0.5, 0.1), DUMMY: (0.90, 0.23)})
     rows = result.indices.set_index("factor")

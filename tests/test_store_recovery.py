@@ -1,4 +1,4 @@
-"""Recoverable stores (issue 14): resuming a damaged store sets its damaged batches aside.
+"""Recoverable stores: resuming a damaged store sets its damaged batches aside.
 
 A part file that cannot be read, that was overwritten, or whose runs disagree with the commit
 journal is moved to ``damaged/`` with the rest of its batch when the store is opened to

@@ -7,7 +7,7 @@ import pytest
 
 import experiments.jobs.sweep as sw
 from scenarios import ScenarioError
-from tests.test_cli import catfish
+from tests.conftest import catfish
 
 BASE = """\
 name: tiny

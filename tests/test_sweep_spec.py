@@ -13,6 +13,7 @@ import scenarios
 from scenarios import ScenarioError
 from scenarios import sweep as sweeps
 from scenarios.sweep import FactorError, apply_factors, load_sweep, parse_sweep
+from tests.conftest import mutate, write_yaml
 from tests.test_compare import SMALL_SCENARIO as COMPARE_SCENARIO
 
 # the comparison tests' small cluster, with a second grant and a diagnosis to aim factors at
@@ -48,11 +49,8 @@ def sweep_data(**changes) -> dict:
 
 def write_files(folder: Path, data: dict | None = None, scenario: dict | None = None) -> Path:
     """A small scenario and a sweep of it in ``folder``; returns the sweep file's path."""
-    (folder / "small.yaml").write_text(
-        yaml.safe_dump(scenario or SMALL_SCENARIO, allow_unicode=True), encoding="utf-8")
-    path = folder / "sweep-small.yaml"
-    path.write_text(yaml.safe_dump(data or sweep_data(), allow_unicode=True), encoding="utf-8")
-    return path
+    write_yaml(folder / "small.yaml", scenario or SMALL_SCENARIO)
+    return write_yaml(folder / "sweep-small.yaml", data or sweep_data())
 
 
 def small_base() -> scenarios.Scenario:
@@ -344,32 +342,10 @@ NASTY = [None, "", "零", -1, 0, 1e308, float("nan"), float("inf"), 2**63, True,
          "behaviour.overrides.peer_effect_per_year", "lhs", "sobol", "grid", 64]
 
 
-def _paths(node, prefix=()):
-    yield prefix
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from _paths(value, (*prefix, i))
-
-
 def _mutate(data: dict, rng: random.Random) -> dict:
-    data = copy.deepcopy(data)
-    for _ in range(rng.randint(1, 3)):
-        path = rng.choice([p for p in _paths(data) if p])
-        parent = data
-        for key in path[:-1]:
-            parent = parent[key]
-        last, action = path[-1], rng.random()
-        if action < 0.3 and isinstance(parent, dict):
-            del parent[last]
-        elif action < 0.85 or not isinstance(parent, dict):
-            parent[last] = copy.deepcopy(rng.choice(NASTY))
-        else:
-            parent[rng.choice(["extra", "名字", "low", "levels", "type", "seed"])] = \
-                copy.deepcopy(rng.choice(NASTY))
-    return data
+    """Keys deleted, NASTY values put in, keys added (a sweep's own keys among them)."""
+    return mutate(data, rng, NASTY, replace_below=0.85, new_keys=lambda last: [
+        "extra", "名字", "low", "levels", "type", "seed"])
 
 
 def test_fuzz_mutated_sweeps_never_give_a_traceback(tmp_path):

@@ -12,12 +12,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from click.testing import CliRunner
 
 from calibration.posterior import POSTERIORS
 from calibration.ship import COPIED
-from experiments.cli import main
 from experiments.runs import files, manifest, resources
+from tests.conftest import invoke, one_line_error
 from tests.test_compare import SMALL_SCENARIO, write_files
 
 SMALL_SWEEP = {
@@ -29,24 +28,6 @@ SMALL_SWEEP = {
     "replicates": 1,
     "seed": 3,
 }
-
-
-def invoke(*args: str):
-    """Run the command line in this process; returns click's result (stdout, stderr apart)."""
-    return CliRunner().invoke(main, [str(a) for a in args])
-
-
-def one_line_error(done, *expected: str, alone: bool = True) -> None:
-    """Exit status 2 and one error line holding ``expected`` (the only line, if ``alone``)."""
-    assert done.exit_code == 2, f"exit status 2 expected, got {done.exit_code}: " \
-                                f"{done.output}{done.stderr}"
-    lines = done.stderr.strip().splitlines()
-    errors = [line for line in lines if line.startswith("catfish: error: ")]
-    assert len(errors) == 1 and lines[-1] == errors[0] and (len(lines) == 1 or not alone), \
-        f"one error line expected{' and nothing else' if alone else ', last'}: {done.stderr!r}"
-    assert "Traceback" not in done.stderr + done.output, done.stderr
-    for text in expected:
-        assert text in errors[0], f"expected {text!r} in {errors[0]!r}"
 
 
 def tree(folder: Path) -> dict[str, bytes]:
