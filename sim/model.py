@@ -8,7 +8,8 @@ in :meth:`ClusterModel.step` and ``docs/model.md``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import mesa
@@ -17,15 +18,25 @@ import scipy.sparse as sp
 
 from agents.government import Government
 from agents.lead_firm import LeadFirm, central_factory_effect, visit_prob
-from agents.provider import ServiceProvider, preference_order, sector_fit
-from agents.sme import SME, TRANSFORMED, UNAWARE, WILLING, annuity_factor, willingness_prob
+from agents.provider import GENERALIST, ServiceProvider, preference_order, sector_fit
+from agents.sme import (
+    DEEP,
+    IN_PROJECT,
+    LIGHT,
+    SME,
+    TRANSFORMED,
+    UNAWARE,
+    WILLING,
+    annuity_factor,
+    willingness_prob,
+)
 from sim import metrics, projects
 from sim.calendar import year_of
 from sim.market import competitiveness, lost_order_share, share_demand
 from sim.networks import PeerSums, small_world, supply_chain
 from sim.params import ModelParams, ParameterError
 from sim.policy import Instrument, Levers, bound_hooks, check_mix, default_policy_mix
-from sim.population import build_leads, build_providers, build_smes
+from sim.population import build_leads, build_providers, build_smes, project_economics
 from sim.start_state import apply_start_shares
 from sim.streams import MonthlyDraws, RandomStreams, resolve_seed
 
@@ -46,6 +57,29 @@ class FastCollector(mesa.DataCollector):
             self._collection_steps.append(getattr(model, "time", model.steps))
         for name in self.model_reporters:
             self.model_vars[name].append(model.metrics[name])
+
+
+@dataclass(frozen=True, eq=False)
+class Appraisal:
+    """What the model's own rules say about one firm's light and deep project in one month.
+
+    Made by :meth:`ClusterModel.appraise`.
+
+    Attributes:
+        index: The firm's row in the model (the firm it took the place of).
+        valuation: ``sim.projects.value_projects`` for the firm, the valuation
+            ``sim.projects.decide`` acts on: arrays of shape (2, 1), row 0 light, row 1 deep.
+        expected: The same with risk aversion 0: the plain expected NPV under the firm's
+            beliefs.
+        stage_failure: ``sim.projects.stage_failure_probs`` for a project starting this month
+            with the given provider: shape (2, 3), light and deep, the probability of failing
+            in the early, middle and late stage.
+    """
+
+    index: int
+    valuation: projects.Valuation
+    expected: projects.Valuation
+    stage_failure: np.ndarray
 
 
 class ClusterModel(mesa.Model):
@@ -271,7 +305,7 @@ class ClusterModel(mesa.Model):
         """Start the next month: neutral levers, a new year's budget, the instruments' ``apply``.
 
         Step 1 of :meth:`step`. After it, ``levers`` and the instruments' support hooks say
-        what firms can count on this month (``experiments/explore/firm.py`` reads them).
+        what firms can count on this month (:meth:`appraise` asks them for one firm).
         """
         self.month += 1
         self.tally.reset_month()
@@ -279,6 +313,86 @@ class ClusterModel(mesa.Model):
         self.government.start_year(year_of(self.params.start_month, self.month))
         for apply in self.hooks["apply"]:
             apply(self)
+
+    def appraise(self, month: int, *, sector: str, revenue: float, cash: float,
+                 credit_access: float, talent: float, infrastructure: float,
+                 cost: Sequence[float] | None = None, provider_quality: float | None = None,
+                 provider_specialty: str | None = None) -> Appraisal:
+        """Put a firm in place of one of the model's firms in ``month``; what do the rules say?
+
+        For a model that has not run: opens ``month`` as step 1 of every month does (neutral
+        levers, that year's budget, every instrument's ``apply``; the budget untouched by the
+        months before), with the firm in place of a firm that supplies no lead firm (so no
+        lead firm's platform picks it) and held out of the month's rationed selections
+        (diagnosis, training), so its numbers are those of the support any firm can count on.
+        The firm is willing, has seen no peer's outcome, loses no orders and has the median
+        hurdle (0); its project's benefit follows its revenue (``project_economics``), its cost
+        too unless given. The model stays in that month with the firm in place, so
+        ``sim.projects.decide`` can be run on it; it is not meant to run on.
+
+        Args:
+            month: The month (step number, 1 to ``params.months``).
+            sector: One of ``params.sector_names``.
+            revenue: Annual revenue, RMB.
+            cash: Cash the firm can put into a project, RMB.
+            credit_access: Credit access, 0-1.
+            talent: Digital talent, 0-1.
+            infrastructure: Infrastructure readiness, 0-1.
+            cost: Cost of a light and a deep project, RMB (default: from revenue, as every
+                firm's).
+            provider_quality: Quality of the provider of the project whose stage failures are
+                asked (default: ``params.provider_quality_mean``).
+            provider_specialty: The sector that provider specialises in (default: none, a
+                generalist).
+
+        Returns:
+            The :class:`Appraisal`: ``sim.projects.value_projects`` (risk-adjusted and with
+            risk aversion 0) and ``sim.projects.stage_failure_probs`` for the firm.
+
+        Raises:
+            ParameterError: The model has already run, ``month`` is not one of its months, or a
+                sector is not one of its sectors.
+        """
+        p, s = self.params, self.smes
+        if self.month != 0:
+            raise ParameterError(f"appraise: the model has run {self.month} months; it needs "
+                                 "a model that has not run")
+        if not 1 <= month <= p.months:
+            raise ParameterError(f"appraise: month = {month}: must be 1 to {p.months}")
+        for name in (sector, provider_specialty):
+            if name is not None and name not in p.sector_names:
+                raise ParameterError(f"appraise: {name!r} is not a sector "
+                                     f"(sectors: {', '.join(p.sector_names)})")
+        # a firm that supplies no lead firm (a lead firm's platform picks among its suppliers)
+        free = np.flatnonzero(np.diff(self.chain.tocsr().indptr) == 0)
+        i = int(free[0]) if len(free) else 0
+        s.state[i] = IN_PROJECT  # no diagnosis or training picks a firm in a project
+        self.month = month - 1
+        self.open_month()
+        economics_cost, benefit = project_economics(p, np.array([float(revenue)]))
+        if cost is not None:
+            economics_cost[LIGHT, 0], economics_cost[DEEP, 0] = cost
+        s.sector[i] = p.sector_names.index(sector)
+        s.base_revenue[i] = s.revenue[i] = s.weight[i] = revenue
+        s.cash[i], s.credit_access[i] = cash, credit_access
+        s.talent[i], s.infrastructure[i] = talent, infrastructure
+        s.cost[:, i], s.benefit[:, i] = economics_cost[:, 0], benefit[:, 0]
+        s.hurdle[i] = 0.0
+        s.state[i], s.level[i], s.project_kind[i] = WILLING, 0, 0
+        self.lost_share[i] = 0.0
+        firms, none_seen, first_time = np.array([i]), np.zeros(1), np.zeros(1, bool)
+        pair = np.array([i, i])
+        specialty = GENERALIST if provider_specialty is None \
+            else p.sector_names.index(provider_specialty)
+        quality = p.provider_quality_mean if provider_quality is None else provider_quality
+        return Appraisal(
+            index=i,
+            valuation=projects.value_projects(self, firms, first_time, none_seen, none_seen),
+            expected=projects.value_projects(self, firms, first_time, none_seen, none_seen,
+                                             risk_aversion=0.0),
+            stage_failure=projects.stage_failure_probs(
+                self, pair, np.array([LIGHT, DEEP]), np.full(2, float(quality)),
+                sector_fit(np.full(2, specialty), s.sector[pair])))
 
     def _update_leads(self) -> None:
         leads = self.leads

@@ -3,8 +3,9 @@
 ``solara run experiments.explore.app`` loads this module; the scenario is the one named in
 ``$CATFISH_APP_SCENARIO`` (default ``jieyang-city-2023``), in the language of
 ``$CATFISH_APP_LANG`` (``en``, the default, or ``zh``). The levers, the model factory and
-the charts live in ``experiments/explore/app_model.py`` and work without solara; this module only
-puts them on a page. Every browser session gets a model of its own.
+the charts live in ``experiments/explore/app_model.py`` and work without solara (the page's
+words too, in its ``TEXT``); this module only puts them on a page. Every browser session gets a
+model of its own.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import solara
 import scenarios
 from experiments.explore import app_model as am
 from experiments.outputs.fonts import use_language
+from experiments.outputs.words import say
 
 with warnings.catch_warnings():  # Mesa 3.3's ComponentsView breaks a rule of hooks harmlessly
     warnings.filterwarnings("ignore", message=".*found despite early return", category=UserWarning)
@@ -25,18 +27,6 @@ with warnings.catch_warnings():  # Mesa 3.3's ComponentsView breaks a rule of ho
 SCENARIO = scenarios.load(os.environ.get(am.SCENARIO_ENV) or am.DEFAULT_SCENARIO)
 # Chinese needs a CJK font for the charts; without one the whole page stays English
 LANG = use_language(os.environ.get(am.LANG_ENV) or "en")
-WORDS = {
-    "en": {"state": "**Firms by state**, {scenario}, seed {seed}: {levers}. Move a slider, then "
-                    "press **Reset** to rebuild the model with it.",
-           "own_mix": "the scenario's own policy mix",
-           "firm": "**What a project is worth to one firm** (`catfish firm`)",
-           "sector": "Sector", "revenue": "Revenue (M RMB a year)"},
-    "zh": {"state": "**各状态企业数**，{scenario}，随机种子 {seed}：{levers}。拖动滑块后点击 "
-                    "**Reset** 按新取值重建模型。",
-           "own_mix": "情景自身的政策组合",
-           "firm": "**项目对一家企业的价值**（`catfish firm`）",
-           "sector": "行业", "revenue": "年营业收入（百万元）"},
-}[LANG]
 
 
 def FirmsByState(model: am.AppModel) -> None:  # Mesa redraws it every step
@@ -45,9 +35,10 @@ def FirmsByState(model: am.AppModel) -> None:  # Mesa redraws it every step
                for lever in am.levers(model.base_scenario, LANG)
                if lever.name in model.lever_values
                and model.lever_values[lever.name] != lever.value]
-    solara.Markdown(WORDS["state"].format(
-        scenario=getattr(model.base_scenario.labels, LANG), seed=model.seed,
-        levers="; ".join(changed) if changed else WORDS["own_mix"]), style="font-size: 12px;")
+    solara.Markdown(say(am.TEXT, LANG, "page_state",
+                        scenario=getattr(model.base_scenario.labels, LANG), seed=model.seed,
+                        levers="; ".join(changed) if changed
+                        else say(am.TEXT, LANG, "page_own_mix")), style="font-size: 12px;")
     solara.FigureMatplotlib(am.state_figure(model, LANG), format="png")
 
 
@@ -73,12 +64,12 @@ def FirmBenefit(model: am.AppModel) -> None:  # redrawn when the model is rebuil
         lambda: am.firm_benefit(scenario, sectors[shown], revenue * 1e6, LANG),
         [model, shown, revenue])
     with solara.Column():
-        solara.Markdown(WORDS["firm"])
+        solara.Markdown(say(am.TEXT, LANG, "page_firm"))
         with solara.Row():
-            solara.Select(WORDS["sector"], value=shown, values=list(sectors),
+            solara.Select(say(am.TEXT, LANG, "page_sector"), value=shown, values=list(sectors),
                           on_value=set_shown)
-            solara.InputFloat(WORDS["revenue"], value=revenue, on_value=set_revenue,
-                              continuous_update=False)
+            solara.InputFloat(say(am.TEXT, LANG, "page_revenue"), value=revenue,
+                              on_value=set_revenue, continuous_update=False)
         solara.Markdown(text, style="font-size: 12px;")
 
 

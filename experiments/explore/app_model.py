@@ -4,7 +4,9 @@
 tested) without solara. A scenario's *levers* are the main parameters of its own instruments (a
 grant's share and cap, diagnoses a month, exchange sessions a quarter, ...) and its budget.
 :class:`AppModel` is the scenario's ``ClusterModel`` with lever values applied through
-``scenarios.factors.apply_factors``, so a value is checked exactly like a scenario file.
+``scenarios.factors.apply_factors``, so a value is checked exactly like a scenario file. The
+words of the charts, the sliders and the page are ``TEXT`` (English and Chinese), read through
+``experiments.outputs.words.say``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from matplotlib.figure import Figure
 import scenarios
 from agents.sme import TRANSFORMED
 from experiments.outputs.charts import OKABE_ITO, STATE_COLUMNS
+from experiments.outputs.words import say
 from scenarios import Scenario, ScenarioError
 from scenarios.factors import apply_factors
 from sim import codebook
@@ -31,35 +34,25 @@ SCENARIO_ENV = "CATFISH_APP_SCENARIO"  # how `catfish app` tells the app which s
 
 LANG_ENV = "CATFISH_APP_LANG"  # and in which language (en or zh)
 
-# (instrument, parameter) -> (English label, Chinese label, slider maximum, step, scenario
-# units per slider unit); a maximum of 1 or less is the parameter's own limit (a share), any
-# other is raised to twice the scenario's value when that is larger
-LEVER_CATALOGUE: dict[tuple[str, str], tuple[str, str, float, float, float]] = {
-    ("grant", "share"): ("Grant: share of project cost", "项目补助：占项目成本比例", 1.0, 0.05,
-                         1.0),
-    ("grant", "cap_rmb"): ("Grant: cap per project (k RMB)", "项目补助：每个项目上限（千元）",
-                           1000, 10, 1e3),
-    ("diagnosis", "firms_per_month"): ("Diagnosis: firms per month", "诊断：每月企业数", 200, 5,
-                                       1.0),
-    ("exchange_sessions", "sessions_per_quarter"): ("Exchange sessions per quarter",
-                                                    "交流会：每季度场次", 30, 1, 1.0),
-    ("interest_subsidy", "share"): ("Interest subsidy: share of interest", "贷款贴息：贴息比例",
-                                    0.5, 0.05, 1.0),
-    ("service_voucher", "vouchers"): ("Service vouchers (number)", "服务券：张数", 2000, 50, 1.0),
-    ("accompaniment", "projects_per_month"): ("Accompaniment: projects per month",
-                                              "全程陪跑：每月项目数", 100, 1, 1.0),
-    ("talent_training", "seats_per_month"): ("Talent training: seats per month",
-                                             "人才培训：每月名额", 100, 1, 1.0),
-    ("showcase", "projects"): ("Showcase: projects", "样板项目：项目数", 100, 1, 1.0),
-    ("risk_sharing_fund", "share"): ("Risk sharing: share of outlay reimbursed",
-                                     "风险共担：失败损失补偿比例", 1.0, 0.05, 1.0),
-    ("instalment_financing", "share"): ("Instalments: share of cost paid in instalments",
-                                        "分期付款：分期支付的成本比例", 1.0, 0.05, 1.0),
-    ("chain_leader_programme", "per_month"): ("Chain leaders: suppliers per lead firm a month",
-                                              "链主带动：每家链主每月带动供应商数", 50, 1, 1.0),
+# (instrument, parameter) -> (slider maximum, step, scenario units per slider unit); the
+# slider's label is TEXT's "lever_<instrument>_<parameter>". A maximum of 1 or less is the
+# parameter's own limit (a share), any other is raised to twice the scenario's value when that
+# is larger
+LEVER_CATALOGUE: dict[tuple[str, str], tuple[float, float, float]] = {
+    ("grant", "share"): (1.0, 0.05, 1.0),
+    ("grant", "cap_rmb"): (1000, 10, 1e3),
+    ("diagnosis", "firms_per_month"): (200, 5, 1.0),
+    ("exchange_sessions", "sessions_per_quarter"): (30, 1, 1.0),
+    ("interest_subsidy", "share"): (0.5, 0.05, 1.0),
+    ("service_voucher", "vouchers"): (2000, 50, 1.0),
+    ("accompaniment", "projects_per_month"): (100, 1, 1.0),
+    ("talent_training", "seats_per_month"): (100, 1, 1.0),
+    ("showcase", "projects"): (100, 1, 1.0),
+    ("risk_sharing_fund", "share"): (1.0, 0.05, 1.0),
+    ("instalment_financing", "share"): (1.0, 0.05, 1.0),
+    ("chain_leader_programme", "per_month"): (50, 1, 1.0),
 }
-BUDGET = ("Budget (M RMB)", "预算（百万元）", 200, 1, 1e6)  # yearly limits are scaled alike
-SEED_LABEL = {"en": "Seed", "zh": "随机种子"}
+BUDGET = (200, 1, 1e6)  # the budget's slider (M RMB), TEXT's "lever_budget"; yearly limits alike
 
 # the app's own words; every column and instrument label comes from the codebook
 TEXT: dict[str, dict[str, str]] = {
@@ -75,6 +68,27 @@ TEXT: dict[str, dict[str, str]] = {
         "market_x": "Share of the sector's orders",
         "transformed_smes": "Transformed SMEs", "other_smes": "Other SMEs",
         "lead_firms": "Lead firms and central factories",
+        # sliders
+        "seed": "Seed",
+        "lever_grant_share": "Grant: share of project cost",
+        "lever_grant_cap_rmb": "Grant: cap per project (k RMB)",
+        "lever_diagnosis_firms_per_month": "Diagnosis: firms per month",
+        "lever_exchange_sessions_sessions_per_quarter": "Exchange sessions per quarter",
+        "lever_interest_subsidy_share": "Interest subsidy: share of interest",
+        "lever_service_voucher_vouchers": "Service vouchers (number)",
+        "lever_accompaniment_projects_per_month": "Accompaniment: projects per month",
+        "lever_talent_training_seats_per_month": "Talent training: seats per month",
+        "lever_showcase_projects": "Showcase: projects",
+        "lever_risk_sharing_fund_share": "Risk sharing: share of outlay reimbursed",
+        "lever_instalment_financing_share": "Instalments: share of cost paid in instalments",
+        "lever_chain_leader_programme_per_month": "Chain leaders: suppliers per lead firm a month",
+        "lever_budget": "Budget (M RMB)",
+        # the page (experiments/explore/app.py)
+        "page_state": "**Firms by state**, {scenario}, seed {seed}: {levers}. Move a slider, "
+                      "then press **Reset** to rebuild the model with it.",
+        "page_own_mix": "the scenario's own policy mix",
+        "page_firm": "**What a project is worth to one firm** (`catfish firm`)",
+        "page_sector": "Sector", "page_revenue": "Revenue (M RMB a year)",
     },
     "zh": {
         "state_done": "截至{date}：{smes:,}家中{done:,}家完成转型，{counted:,}家计入目标",
@@ -88,6 +102,27 @@ TEXT: dict[str, dict[str, str]] = {
         "market_x": "占本行业订单的比例",
         "transformed_smes": "已转型中小企业", "other_smes": "其他中小企业",
         "lead_firms": "龙头企业及中央工厂",
+        # sliders
+        "seed": "随机种子",
+        "lever_grant_share": "项目补助：占项目成本比例",
+        "lever_grant_cap_rmb": "项目补助：每个项目上限（千元）",
+        "lever_diagnosis_firms_per_month": "诊断：每月企业数",
+        "lever_exchange_sessions_sessions_per_quarter": "交流会：每季度场次",
+        "lever_interest_subsidy_share": "贷款贴息：贴息比例",
+        "lever_service_voucher_vouchers": "服务券：张数",
+        "lever_accompaniment_projects_per_month": "全程陪跑：每月项目数",
+        "lever_talent_training_seats_per_month": "人才培训：每月名额",
+        "lever_showcase_projects": "样板项目：项目数",
+        "lever_risk_sharing_fund_share": "风险共担：失败损失补偿比例",
+        "lever_instalment_financing_share": "分期付款：分期支付的成本比例",
+        "lever_chain_leader_programme_per_month": "链主带动：每家链主每月带动供应商数",
+        "lever_budget": "预算（百万元）",
+        # the page (experiments/explore/app.py)
+        "page_state": "**各状态企业数**，{scenario}，随机种子 {seed}：{levers}。拖动滑块后点击 "
+                      "**Reset** 按新取值重建模型。",
+        "page_own_mix": "情景自身的政策组合",
+        "page_firm": "**项目对一家企业的价值**（`catfish firm`）",
+        "page_sector": "行业", "page_revenue": "年营业收入（百万元）",
     },
 }
 MARKET_COLOURS = (("transformed_smes", OKABE_ITO["green"]),
@@ -146,10 +181,10 @@ def levers(scenario: Scenario, lang: str = "en") -> list[Lever]:
     for i, spec in enumerate(scenario.policies):
         name = spec.instrument
         seen[name] = seen.get(name, 0) + 1
-        for (instrument, param), (en, zh, high, step, scale) in LEVER_CATALOGUE.items():
+        for (instrument, param), (high, step, scale) in LEVER_CATALOGUE.items():
             if instrument != name:
                 continue
-            label = zh if lang == "zh" else en
+            label = say(TEXT, lang, f"lever_{instrument}_{param}")
             suffix = f"_{seen[name]}" if seen[name] > 1 else ""
             if suffix:
                 label = _numbered(label, seen[name])
@@ -158,8 +193,8 @@ def levers(scenario: Scenario, lang: str = "en") -> list[Lever]:
             out.append(Lever(f"{name}_{param}{suffix}", f"policies[{i}].{param}", label,
                              _rounded(value, step), _high(high, value, step), step, scale,
                              isinstance(given, int)))
-    en, zh, high, step, scale = BUDGET
-    label = zh if lang == "zh" else en
+    high, step, scale = BUDGET
+    label = say(TEXT, lang, "lever_budget")
     value = scenario.budget.total_rmb / scale
     out.append(Lever("budget_total", "budget.total_rmb", label, _rounded(value, step),
                      _high(high, value, step), step, scale, False))
@@ -214,7 +249,7 @@ def scenario_with(base: Scenario, values: Mapping[str, float]) -> Scenario:
 
 def model_params(scenario: Scenario, lang: str = "en") -> dict[str, Any]:
     """SolaraViz's ``model_params``: the scenario (fixed), a seed slider and the levers."""
-    seed = {"type": "SliderInt", "label": SEED_LABEL[lang], "value": 1, "min": 1, "max": 20,
+    seed = {"type": "SliderInt", "label": say(TEXT, lang, "seed"), "value": 1, "min": 1, "max": 20,
             "step": 1}
     return {"base": scenario, "seed": seed,
             **{lever.name: lever.slider() for lever in levers(scenario, lang)}}
@@ -269,25 +304,25 @@ def _collected(model: ClusterModel) -> dict[str, np.ndarray]:
     return {name: np.asarray(values[:n], dtype=float) for name, values in columns.items()}
 
 
-def _month_axis(ax: Any, model: ClusterModel, words: dict[str, str]) -> None:
+def _month_axis(ax: Any, model: ClusterModel, lang: str) -> None:
     p = model.params
     dates = calendar(p.start_month, p.months)
     ticks = list(range(1, p.months + 1, max(1, p.months // 6)))
     ax.set_xticks(ticks, [dates[t - 1] for t in ticks])
     ax.set_xlim(0, p.months)
-    ax.set_xlabel(words["month"])
+    ax.set_xlabel(say(TEXT, lang, "month"))
     if p.deadline_month:
         ax.axvline(p.deadline_month, color=OKABE_ITO["black"], linestyle=":", linewidth=1)
 
 
-def _waiting(ax: Any, words: dict[str, str]) -> None:
-    ax.text(0.5, 0.5, words["waiting"], transform=ax.transAxes, ha="center", va="center",
+def _waiting(ax: Any, lang: str) -> None:
+    ax.text(0.5, 0.5, say(TEXT, lang, "waiting"), transform=ax.transAxes, ha="center", va="center",
             color=OKABE_ITO["grey"])
 
 
 def state_figure(model: ClusterModel, lang: str = "en") -> Figure:
     """Firms in each state month by month (stacked), with the target and the deadline."""
-    p, data, words = model.params, _collected(model), TEXT[lang]
+    p, data = model.params, _collected(model)
     fig = Figure(figsize=FIGSIZE, layout="constrained")
     ax = fig.subplots()
     months = np.arange(1, len(data.get("n_transformed", [])) + 1)
@@ -299,20 +334,20 @@ def state_figure(model: ClusterModel, lang: str = "en") -> Figure:
         # (those transformed before the pilot or before its acceptance started do not count)
         ax.plot(months, data["n_counted"], color=OKABE_ITO["black"], linewidth=1.5,
                 label=codebook.label("n_counted", lang))
-        title = words["state_done"].format(
-            done=int(data["n_transformed"][-1]), smes=p.n_smes,
+        title = say(
+            TEXT, lang, "state_done", done=int(data["n_transformed"][-1]), smes=p.n_smes,
             counted=int(data["n_counted"][-1]),
             date=calendar(p.start_month, p.months)[len(months) - 1])
     else:
-        _waiting(ax, words)
-        title = words["state_waiting"].format(smes=p.n_smes)
+        _waiting(ax, lang)
+        title = say(TEXT, lang, "state_waiting", smes=p.n_smes)
     if p.target_firms:
         ax.axhline(p.target_firms, color=OKABE_ITO["black"], linestyle="--", linewidth=1)
-        ax.annotate(words["target"].format(target=p.target_firms), (0, p.target_firms),
+        ax.annotate(say(TEXT, lang, "target", target=p.target_firms), (0, p.target_firms),
                     xytext=(4, 3), textcoords="offset points", fontsize=8)
-    _month_axis(ax, model, words)
+    _month_axis(ax, model, lang)
     ax.set_ylim(0, p.n_smes)
-    ax.set_ylabel(words["firms"])
+    ax.set_ylabel(say(TEXT, lang, "firms"))
     ax.set_title(title, fontsize=10)
     handles, labels = ax.get_legend_handles_labels()
     if handles:
@@ -322,7 +357,7 @@ def state_figure(model: ClusterModel, lang: str = "en") -> Figure:
 
 def budget_figure(model: ClusterModel, lang: str = "en") -> Figure:
     """Public money spent so far, stacked by instrument, against the budget (M RMB)."""
-    p, data, words = model.params, _collected(model), TEXT[lang]
+    p, data = model.params, _collected(model)
     fig = Figure(figsize=FIGSIZE, layout="constrained")
     ax = fig.subplots()
     accounts = [c for c in data if c.startswith("spent_") and c != "spent_total_rmb"]
@@ -337,15 +372,15 @@ def budget_figure(model: ClusterModel, lang: str = "en") -> Figure:
                      alpha=0.9)
     label, budget = codebook.label("spent_total_rmb", lang), p.budget_rmb / 1e6
     if len(months):
-        title = words["spent_done"].format(label=label, budget=budget,
-                                           spent=data["spent_total_rmb"][-1] / 1e6)
+        title = say(TEXT, lang, "spent_done", label=label, budget=budget,
+                    spent=data["spent_total_rmb"][-1] / 1e6)
     else:
-        _waiting(ax, words)
-        title = words["spent_waiting"].format(label=label, budget=budget)
+        _waiting(ax, lang)
+        title = say(TEXT, lang, "spent_waiting", label=label, budget=budget)
     ax.axhline(budget, color=OKABE_ITO["black"], linestyle="--", linewidth=1)
-    _month_axis(ax, model, words)
+    _month_axis(ax, model, lang)
     ax.set_ylim(0, max(budget * 1.05, 1.0))
-    ax.set_ylabel(words["m_rmb"])
+    ax.set_ylabel(say(TEXT, lang, "m_rmb"))
     ax.set_title(title, fontsize=10)
     if accounts and len(months):
         ax.legend(**LEGEND_RIGHT)
@@ -372,7 +407,7 @@ def market_shares(model: ClusterModel) -> np.ndarray:
 
 def market_figure(model: AppModel | ClusterModel, lang: str = "en") -> Figure:
     """Each sector's market: orders held by transformed SMEs, other SMEs and lead firms."""
-    shares, words = market_shares(model), TEXT[lang]
+    shares = market_shares(model)
     names = list(model.params.sector_names)
     scenario = getattr(model, "applied_scenario", None)
     if scenario is not None:
@@ -383,18 +418,18 @@ def market_figure(model: AppModel | ClusterModel, lang: str = "en") -> Figure:
     y = np.arange(len(names))[::-1]
     left = np.zeros(len(names))
     for j, (key, colour) in enumerate(MARKET_COLOURS):
-        ax.barh(y, shares[:, j], left=left, color=colour, label=words[key], height=0.6)
+        ax.barh(y, shares[:, j], left=left, color=colour, label=say(TEXT, lang, key), height=0.6)
         for k in np.flatnonzero(shares[:, j] >= 0.06):
             ax.text(left[k] + shares[k, j] / 2, y[k], f"{shares[k, j]:.0%}", ha="center",
                     va="center", fontsize=8, color="white")
         left += shares[:, j]
     ax.set_yticks(y, names)
     ax.set_xlim(0, 1)
-    ax.set_xlabel(words["market_x"])
-    when = (words["start"] if not model.month
+    ax.set_xlabel(say(TEXT, lang, "market_x"))
+    when = (say(TEXT, lang, "start") if not model.month
             else model.dates[model.month - 1] if hasattr(model, "dates")
-            else words["month_n"].format(n=model.month))
-    ax.set_title(words["market"].format(when=when), fontsize=10)
+            else say(TEXT, lang, "month_n", n=model.month))
+    ax.set_title(say(TEXT, lang, "market", when=when), fontsize=10)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, fontsize=7,
               frameon=False)
     return fig

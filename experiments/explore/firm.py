@@ -5,13 +5,13 @@ risk-adjusted and the plain expected NPV of each kind of project, whether the fi
 it, its payback and the probability that it fails before acceptance (``catfish firm``,
 ``docs/firm.md``).
 
-It has no rule of its own: it builds the scenario's ``ClusterModel``, opens one month (the
-instruments set their levers and announce their support), puts the firm in place of one of the
-model's firms and asks the model's own functions: ``sim.projects.value_projects`` (the
-economic decision) and ``sim.projects.stage_failure_probs`` (the stage failure rule), with the
-firm's cost and benefit from ``sim.population.project_economics``. Only the payback (own outlay
-/ annual benefit) and the chance of failing in any of the three stages are arithmetic on the
-model's numbers.
+It has no rule of its own: it builds the scenario's ``ClusterModel`` and asks it
+(``ClusterModel.appraise``) to open one month (the instruments set their levers and announce
+their support), put the firm in place of one of its firms and say what its own rules make of
+it: ``sim.projects.value_projects`` (the economic decision) and
+``sim.projects.stage_failure_probs`` (the stage failure rule), with the firm's cost and benefit
+from ``sim.population.project_economics``. Only the payback (own outlay / annual benefit) and
+the chance of failing in any of the three stages are arithmetic on the model's numbers.
 """
 
 from __future__ import annotations
@@ -24,13 +24,12 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 import pandas as pd
 
-from agents.provider import GENERALIST, sector_fit
-from agents.sme import DEEP, IN_PROJECT, LIGHT, WILLING, choose_kind
+from agents.sme import DEEP, LIGHT, choose_kind
+from experiments.outputs.words import say
 from scenarios import Scenario
 from sim.calendar import MONTH_PATTERN, calendar, month_index
-from sim.model import ClusterModel
+from sim.model import Appraisal, ClusterModel
 from sim.population import project_economics
-from sim.projects import stage_failure_probs, value_projects
 
 SEED = 1  # the model's population is only a backdrop: the firm's numbers do not depend on it
 KINDS = ("light", "deep")
@@ -170,11 +169,10 @@ def firm_model(scenario: Scenario, firm: Firm | None = None, *, month: str | Non
                support: bool = True, seed: int = SEED) -> tuple[ClusterModel, int]:
     """The scenario's model in ``month``, with ``firm`` in place of one of its firms.
 
-    The month is opened (levers set, support announced) with the budget untouched. The firm
-    replacing the model's is held out of that month's rationed selections (diagnosis,
-    training, a lead firm's platform), so its numbers are those of the support any firm can
-    count on, not the luck of a draw. It starts willing, with no peer outcomes seen, no lost
-    orders and the median hurdle (0).
+    The model's own :meth:`ClusterModel.appraise` opens the month (levers set, support
+    announced) with the budget untouched and puts the firm in place: held out of that month's
+    rationed selections (diagnosis, training, a lead firm's platform), willing, with no peer
+    outcomes seen, no lost orders and the median hurdle (0).
 
     Args:
         scenario: The scenario.
@@ -186,47 +184,32 @@ def firm_model(scenario: Scenario, firm: Firm | None = None, *, month: str | Non
     Returns:
         ``(model, index)``: the model and the firm's index in it.
     """
+    model, appraisal = _appraised(scenario, firm, month, support, seed)
+    return model, appraisal.index
+
+
+def _appraised(scenario: Scenario, firm: Firm | None, month: str | None, support: bool,
+               seed: int) -> tuple[ClusterModel, Appraisal]:
+    """The scenario's model (with its policy mix or none) and its appraisal of ``firm``."""
     firm = (firm or Firm()).resolved(scenario)
     month = checked_month(scenario, month)
     params, instruments = scenario.model_inputs()
     model = ClusterModel(params, rng=seed, policies=instruments if support else [])
-    s = model.smes
-    # a firm that supplies no lead firm (a lead firm's platform picks among its suppliers)
-    free = np.flatnonzero(np.diff(model.chain.tocsr().indptr) == 0)
-    i = int(free[0]) if len(free) else 0
-    s.state[i] = IN_PROJECT  # no diagnosis or training picks a firm in a project
-    model.month = month_index(params.start_month, month) - 1
-    model.open_month()
-    revenue = firm.revenue_rmb
-    cost, benefit = project_economics(params, np.array([revenue]))
-    cost[LIGHT, 0], cost[DEEP, 0] = firm.light_cost_rmb, firm.deep_cost_rmb
-    s.sector[i] = params.sector_names.index(firm.sector)
-    s.base_revenue[i] = s.revenue[i] = s.weight[i] = revenue
-    s.cash[i], s.credit_access[i] = firm.cash_rmb, firm.credit_access
-    s.talent[i], s.infrastructure[i] = firm.talent, firm.infrastructure
-    s.cost[:, i], s.benefit[:, i] = cost[:, 0], benefit[:, 0]
-    s.hurdle[i] = 0.0
-    s.state[i], s.level[i], s.project_kind[i] = WILLING, 0, 0
-    model.lost_share[i] = 0.0
-    return model, i
+    appraisal = model.appraise(
+        month_index(params.start_month, month), sector=firm.sector, revenue=firm.revenue_rmb,
+        cash=firm.cash_rmb, credit_access=firm.credit_access, talent=firm.talent,
+        infrastructure=firm.infrastructure, cost=(firm.light_cost_rmb, firm.deep_cost_rmb))
+    return model, appraisal
 
 
 def _rows(scenario: Scenario, firm: Firm, month: str, support: str, seed: int) -> list[dict]:
-    model, i = firm_model(scenario, firm, month=month, support=support == "scenario", seed=seed)
-    p = model.params
-    firms, none_seen = np.array([i]), np.zeros(1)
-    first_time = np.zeros(1, bool)
-    valued = value_projects(model, firms, first_time, none_seen, none_seen)
-    plain = value_projects(model, firms, first_time, none_seen, none_seen, risk_aversion=0.0)
+    # a project with an average provider: mean quality, a generalist's fit (the defaults)
+    _, appraisal = _appraised(scenario, firm, month, support == "scenario", seed)
+    valued, plain = appraisal.valuation, appraisal.expected
     at_start = np.broadcast_to(valued.grant_at_start, valued.cost.shape)
     on_acceptance = np.broadcast_to(valued.grant_on_acceptance, valued.cost.shape)
     outlay = np.maximum(valued.cost - at_start, 0.0)
-    # a project with an average provider: mean quality, a generalist's fit
-    pair = np.array([i, i])
-    stage = stage_failure_probs(model, pair, np.array([LIGHT, DEEP]),
-                                np.full(2, p.provider_quality_mean),
-                                sector_fit(np.full(2, GENERALIST), model.smes.sector[pair]))
-    fails = 1.0 - np.prod(1.0 - stage, axis=1)
+    fails = 1.0 - np.prod(1.0 - appraisal.stage_failure, axis=1)
     return [{
         "kind": kind, "support": support,
         "risk_adjusted_npv_rmb": float(valued.value[k, 0]),
@@ -245,7 +228,9 @@ def _rows(scenario: Scenario, firm: Firm, month: str, support: str, seed: int) -
 
 
 # --- the printed table --------------------------------------------------------------------
-LABELS = {
+# its words, read through experiments.outputs.words.say; "choose_*" by chosen_kind's 0, 1, 2
+CHOICES = ("choose_none", "choose_light", "choose_deep")
+TEXT = {
     "en": {
         "risk_adjusted_npv_rmb": "Risk-adjusted expected NPV (RMB)",
         "expected_npv_rmb": "Expected NPV (RMB)",
@@ -260,7 +245,9 @@ LABELS = {
         "own_outlay_rmb": "Own outlay (RMB)",
         "annual_benefit_rmb": "Annual benefit (RMB a year)",
         "light": "Light", "deep": "Deep", "scenario": "with support", "none": "no support",
-        "choose": ("no project", "a light project", "a deep project"),
+        "choose_none": "no project", "choose_light": "a light project",
+        "choose_deep": "a deep project",
+        "column": "{kind}, {support}",
         "yes": "yes", "no": "no",
         "title": "Benefit of digital transformation for one firm",
         "firm": ("Firm: {sector}, revenue {revenue} RMB a year, cash {cash} RMB, credit access "
@@ -286,7 +273,8 @@ LABELS = {
         "own_outlay_rmb": "企业自付（元）",
         "annual_benefit_rmb": "年收益（元/年）",
         "light": "小快轻准", "deep": "深度改造", "scenario": "有政策支持", "none": "无支持",
-        "choose": ("不实施", "小快轻准项目", "深度改造项目"),
+        "choose_none": "不实施", "choose_light": "小快轻准项目", "choose_deep": "深度改造项目",
+        "column": "{kind}（{support}）",
         "yes": "是", "no": "否",
         "title": "企业数字化转型经济效益测算",
         "firm": ("企业：{sector}，年营业收入 {revenue} 元，可用资金 {cash} 元，融资可得性 "
@@ -312,27 +300,26 @@ class Sheet:
 
 def sheet(df: pd.DataFrame, scenario: Scenario, *, lang: str = "en") -> Sheet:
     """The result of :func:`evaluate` for ``scenario``, labelled and formatted in ``lang``."""
-    words = LABELS[lang]
     firm = df.attrs["firm"]
     sector = next(x for x in scenario.cluster.smes.sectors if x.name == firm["sector"])
     sector_label = getattr(sector.labels, lang) if sector.labels else sector.name
     p = scenario.model_params()
     head = [
-        words["title"],
-        words["firm"].format(sector=sector_label, revenue=f"{firm['revenue_rmb']:,.0f}",
-                             cash=f"{firm['cash_rmb']:,.0f}", credit=firm["credit_access"],
-                             talent=firm["talent"], infra=firm["infrastructure"]),
-        words["mix"].format(label=getattr(scenario.labels, lang), month=df.attrs["month"]),
+        say(TEXT, lang, "title"),
+        say(TEXT, lang, "firm", sector=sector_label, revenue=f"{firm['revenue_rmb']:,.0f}",
+            cash=f"{firm['cash_rmb']:,.0f}", credit=firm["credit_access"],
+            talent=firm["talent"], infra=firm["infrastructure"]),
+        say(TEXT, lang, "mix", label=getattr(scenario.labels, lang), month=df.attrs["month"]),
     ]
     order = [(kind, support) for kind in KINDS for support in SUPPORTS]
     cells = {(row.kind, row.support): row for row in df.itertuples(index=False)}
-    header = [""] + [f"{words[kind]}, {words[support]}" if lang == "en"
-                     else f"{words[kind]}（{words[support]}）" for kind, support in order]
-    body = [[words[column]] + [_cell(getattr(cells[key], column), column, words)
-                               for key in order] for column in COLUMNS[2:]]
-    choice = words["choice"].format(**{support: words["choose"][chosen_kind(df, support)]
-                                       for support in SUPPORTS})
-    notes = words["notes"].format(years=p.horizon_years, rate=p.discount_rate)
+    header = [""] + [say(TEXT, lang, "column", kind=say(TEXT, lang, kind),
+                         support=say(TEXT, lang, support)) for kind, support in order]
+    body = [[say(TEXT, lang, column)] + [_cell(getattr(cells[key], column), column, lang)
+                                         for key in order] for column in COLUMNS[2:]]
+    choice = say(TEXT, lang, "choice", **{
+        support: say(TEXT, lang, CHOICES[chosen_kind(df, support)]) for support in SUPPORTS})
+    notes = say(TEXT, lang, "notes", years=p.horizon_years, rate=p.discount_rate)
     return Sheet(head, header, body, choice, notes)
 
 
@@ -378,9 +365,9 @@ def chosen_kind(df: pd.DataFrame, support: str) -> int:
                            np.array([go["light"]]), np.array([go["deep"]]))[0])
 
 
-def _cell(value: object, column: str, words: dict[str, str]) -> str:
+def _cell(value: object, column: str, lang: str) -> str:
     if isinstance(value, (bool, np.bool_)):
-        return words["yes"] if value else words["no"]
+        return say(TEXT, lang, "yes" if value else "no")
     if column.endswith("_rmb"):
         return f"{value:,.0f}"
     if column.endswith("_years"):

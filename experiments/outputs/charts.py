@@ -1,6 +1,7 @@
 """Charts: functions of tidy DataFrames that return a matplotlib Figure (they never run a model).
 
-Labels come from the codebook; colours from the Okabe-Ito palette (safe for colour-blind
+Labels come from the codebook, titles and axes from ``TEXT`` (read through
+``experiments.outputs.words.say``); colours from the Okabe-Ito palette (safe for colour-blind
 readers), the same state always in the same colour.
 """
 
@@ -15,6 +16,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from experiments.outputs.words import say  # noqa: E402
 from sim import codebook  # noqa: E402
 
 # Okabe & Ito (2008), "Color Universal Design"
@@ -33,13 +35,6 @@ STATE_COLUMNS = (
     ("n_unaware", OKABE_ITO["grey"]),
 )
 
-TEXT = {
-    "en": {"title": "By {date}, {n:,} of {total:,} firms hold an accepted transformation "
-                    "(target {target:,})",
-           "x": "Month", "y": "Firms", "target": "Target", "deadline": "Deadline"},
-    "zh": {"title": "截至{date}，{total:,}家企业中{n:,}家完成转型并通过验收（目标{target:,}家）",
-           "x": "月份", "y": "企业数（家）", "target": "目标", "deadline": "截止时间"},
-}
 
 
 def firms_by_state(ts: pd.DataFrame, *, target: int | None = None,
@@ -55,7 +50,6 @@ def firms_by_state(ts: pd.DataFrame, *, target: int | None = None,
     Returns:
         The figure; the caller saves or shows it.
     """
-    text = TEXT[lang]
     fig, ax = plt.subplots(figsize=(9, 5), layout="constrained")
     months = ts["month"].to_numpy()
     ax.stackplot(months, *[ts[col].to_numpy() for col, _ in STATE_COLUMNS],
@@ -63,18 +57,18 @@ def firms_by_state(ts: pd.DataFrame, *, target: int | None = None,
                  colors=[colour for _, colour in STATE_COLUMNS], alpha=0.9)
     if target:
         ax.axhline(target, color=OKABE_ITO["black"], linestyle="--", linewidth=1.2)
-        ax.annotate(f"{text['target']} {target:,}", (months[0], target), xytext=(4, 4),
+        ax.annotate(say(TEXT, lang, "target", target=target), (months[0], target), xytext=(4, 4),
                     textcoords="offset points", fontsize=9)
     if deadline_month:
         ax.axvline(deadline_month, color=OKABE_ITO["black"], linestyle=":", linewidth=1.2)
     at = ts[ts["month"] <= (deadline_month or months[-1])].iloc[-1]
     total = int(sum(at[col] for col, _ in STATE_COLUMNS))
-    ax.set_title(text["title"].format(date=at["date"], n=int(at["n_transformed"]), total=total,
-                                      target=target or 0), fontsize=11)
+    ax.set_title(say(TEXT, lang, "state_title", date=at["date"], n=int(at["n_transformed"]),
+                     total=total, target=target or 0), fontsize=11)
     ticks = months[:: max(1, len(months) // 8)]
     ax.set_xticks(ticks, ts.set_index("month").loc[ticks, "date"], rotation=0)
-    ax.set_xlabel(text["x"])
-    ax.set_ylabel(text["y"])
+    ax.set_xlabel(say(TEXT, lang, "x"))
+    ax.set_ylabel(say(TEXT, lang, "state_y"))
     ax.set_xlim(months[0], months[-1])
     ax.set_ylim(0, total)
     handles, labels = ax.get_legend_handles_labels()
@@ -89,9 +83,12 @@ def firms_by_state(ts: pd.DataFrame, *, target: int | None = None,
 MIX_COLOURS = ("black", "orange", "sky", "green", "blue", "vermillion", "purple", "yellow",
                "grey")
 
-COMPARE_TEXT = {
-    "en": {"over_time": "Transformed firms counted toward the target: mean of {n} replicates, "
-                         "band: 90 % of runs",
+TEXT = {
+    "en": {"state_title": "By {date}, {n:,} of {total:,} firms hold an accepted transformation "
+                          "(target {target:,})",
+           "state_y": "Firms",
+           "over_time": "Transformed firms counted toward the target: mean of {n} replicates, "
+                        "band: 90 % of runs",
            "reference_line": "; dashed: {reference}",
            "target_prob": "Chance of meeting the target of {target:,} firms by {deadline}",
            "prob_x": "Probability (share of replicates), 95 % Wilson interval",
@@ -110,27 +107,29 @@ COMPARE_TEXT = {
            "cost_y": "Additional public money by the deadline (M RMB)",
            "more_more": "more firms, more money", "fewer_more": "fewer firms, more money",
            "more_less": "more firms, less money", "fewer_less": "fewer firms, less money",
-           "x": "Month", "y": "Transformed firms (counted)", "target": "Target",
-           "deadline": "Deadline"},
-    "zh": {"over_time": "计入目标的转型企业数：{n}次重复模拟的均值，阴影为90%的模拟结果",
+           "x": "Month", "y": "Transformed firms (counted)", "target": "Target {target:,}"},
+    "zh": {"state_title": "截至{date}，{total:,}家企业中{n:,}家完成转型并通过验收"
+                          "（目标{target:,}家）",
+           "state_y": "企业数（家）",
+           "over_time": "计入目标的转型企业数：{n}次重复模拟的均值，阴影为90%的模拟结果",
            "reference_line": "；虚线：{reference}",
            "target_prob": "截至{deadline}达到{target:,}家目标的概率",
            "prob_x": "概率（达标的模拟占比），95% Wilson区间",
            "difference": "相对基准方案的效果：截至{deadline}完成转型企业数",
            "difference_x": "相对基准方案增加的转型企业数（同种子配对，均值及95%区间）",
-           "cost": "相对基准方案（原点）增加的财政资金与转型企业",
-           "cost_x": "截止时增加的完成转型企业数（配对均值，95%区间）",
-           "cost_y": "截止时增加的财政资金支出（百万元）",
-           "more_more": "企业更多，花钱更多", "fewer_more": "企业更少，花钱更多",
-           "more_less": "企业更多，花钱更少", "fewer_less": "企业更少，花钱更少",
-           "x": "月份", "y": "计入目标的转型企业（家）", "target": "目标", "deadline": "截止时间",
            "finding_most": "{mix}截止时完成转型最多（{mean:,.0f}家）；"
                            "{n}个组合中{reach}个平均达到目标",
            "finding_prob": "最有可能达到目标的是{mix}（{p:.0%}）",
            "finding_diff": "与{reference}相比：{more}个组合转型更多，{fewer}个更少，"
                            "{same}个差异在随机波动之内",
            "finding_cost_win": "比{reference}转型更多且花钱更少：{mixes}",
-           "finding_cost_none": "没有组合能比{reference}转型更多且花钱更少"},
+           "finding_cost_none": "没有组合能比{reference}转型更多且花钱更少",
+           "cost": "相对基准方案（原点）增加的财政资金与转型企业",
+           "cost_x": "截止时增加的完成转型企业数（配对均值，95%区间）",
+           "cost_y": "截止时增加的财政资金支出（百万元）",
+           "more_more": "企业更多，花钱更多", "fewer_more": "企业更少，花钱更多",
+           "more_less": "企业更多，花钱更少", "fewer_less": "企业更少，花钱更少",
+           "x": "月份", "y": "计入目标的转型企业（家）", "target": "目标 {target:,}"},
 }
 
 
@@ -163,7 +162,6 @@ def transformed_over_time(bands: pd.DataFrame, *, labels: dict[str, str] | None 
         replicates: Replicates per mix, for the title.
         lang: ``"en"`` or ``"zh"``.
     """
-    text = COMPARE_TEXT[lang]
     mixes = list(dict.fromkeys(bands["mix"]))
     colours, labels = mix_colours(mixes), labels or {}
     cols = min(3, len(mixes))
@@ -188,7 +186,8 @@ def transformed_over_time(bands: pd.DataFrame, *, labels: dict[str, str] | None 
                     linewidth=1.2, linestyle="--")
         if target:
             ax.axhline(target, color=OKABE_ITO["grey"], linestyle="-", linewidth=1)
-            ax.annotate(f"{text['target']} {target:,}", (months[0], target), xytext=(3, 3),
+            ax.annotate(say(TEXT, lang, "target", target=target), (months[0], target),
+                        xytext=(3, 3),
                         textcoords="offset points", fontsize=8, color="#555555")
         if deadline_month:
             ax.axvline(deadline_month, color=OKABE_ITO["black"], linestyle=":", linewidth=1.2)
@@ -199,19 +198,18 @@ def transformed_over_time(bands: pd.DataFrame, *, labels: dict[str, str] | None 
         ax.set_ylim(0, top)
         ax.grid(axis="y", alpha=0.3)
     for ax in axes[:, 0]:
-        ax.set_ylabel(text["y"])
+        ax.set_ylabel(say(TEXT, lang, "y"))
     for ax in axes[-1, :]:
-        ax.set_xlabel(text["x"])
-    title = text["over_time"].format(n=replicates or "?")
+        ax.set_xlabel(say(TEXT, lang, "x"))
+    title = say(TEXT, lang, "over_time", n=replicates or "?")
     if len(mixes) > 1:
-        title += text["reference_line"].format(reference=labels.get(mixes[0], mixes[0]))
+        title += say(TEXT, lang, "reference_line", reference=labels.get(mixes[0], mixes[0]))
     at = bands[bands["month"] == (deadline_month or int(bands["month"].max()))]
     if not at.empty:
         best = at.loc[at["mean"].idxmax()]
         reach = int((at["mean"] >= target).sum()) if target else 0
-        title = text["finding_most"].format(mix=labels.get(best["mix"], best["mix"]),
-                                            mean=best["mean"], reach=reach,
-                                            n=len(at)) + "\n" + title
+        title = say(TEXT, lang, "finding_most", mix=labels.get(best["mix"], best["mix"]),
+                    mean=best["mean"], reach=reach, n=len(at)) + "\n" + title
     fig.suptitle(title, fontsize=11)
     return fig
 
@@ -241,18 +239,18 @@ def target_probability(summary: pd.DataFrame, *, target: int, deadline: str,
         deadline: The deadline, ``YYYY-MM`` (for the title).
         lang: ``"en"`` or ``"zh"``.
     """
-    text = COMPARE_TEXT[lang]
     fig, ax = plt.subplots(figsize=(9, 1.2 + 0.55 * len(summary)), layout="constrained")
     _dot_and_whisker(ax, summary, "target_met_prob", "target_met_prob_lo",
                      "target_met_prob_hi", _mix_labels(summary, lang),
                      mix_colours(summary["mix"].tolist()))
     ax.set_xlim(-0.03, 1.03)
     ax.set_xticks([0, 0.25, 0.5, 0.75, 1], ["0", "25 %", "50 %", "75 %", "100 %"])
-    ax.set_xlabel(text["prob_x"])
+    ax.set_xlabel(say(TEXT, lang, "prob_x"))
     best = summary.loc[summary["target_met_prob"].idxmax()]
-    ax.set_title(text["finding_prob"].format(mix=_mix_labels(summary, lang)[best["mix"]],
-                                             p=best["target_met_prob"]) + "\n"
-                 + text["target_prob"].format(target=target, deadline=deadline), fontsize=11)
+    ax.set_title(say(TEXT, lang, "finding_prob", mix=_mix_labels(summary, lang)[best["mix"]],
+                     p=best["target_met_prob"]) + "\n"
+                 + say(TEXT, lang, "target_prob", target=target, deadline=deadline),
+                 fontsize=11)
     return fig
 
 
@@ -266,19 +264,19 @@ def paired_difference(summary: pd.DataFrame, *, deadline: str, reference: str = 
         reference: The reference mix (not drawn: its difference is zero by definition).
         lang: ``"en"`` or ``"zh"``.
     """
-    text = COMPARE_TEXT[lang]
     labels = _mix_labels(summary, lang)
     others = summary[summary["mix"] != reference]
     fig, ax = plt.subplots(figsize=(9, 1.2 + 0.55 * max(1, len(others))), layout="constrained")
     _dot_and_whisker(ax, others, "diff_transformed_mean", "diff_transformed_lo",
                      "diff_transformed_hi", labels, mix_colours(summary["mix"].tolist()))
     ax.axvline(0, color=OKABE_ITO["black"], linewidth=1)
-    ax.set_xlabel(text["difference_x"])
+    ax.set_xlabel(say(TEXT, lang, "difference_x"))
     more = int((others["diff_transformed_lo"] > 0).sum())
     fewer = int((others["diff_transformed_hi"] < 0).sum())
-    finding = text["finding_diff"].format(reference=labels.get(reference, reference), more=more,
-                                          fewer=fewer, same=len(others) - more - fewer)
-    ax.set_title(finding + "\n" + text["difference"].format(deadline=deadline), fontsize=11)
+    finding = say(TEXT, lang, "finding_diff", reference=labels.get(reference, reference),
+                  more=more, fewer=fewer, same=len(others) - more - fewer)
+    ax.set_title(finding + "\n" + say(TEXT, lang, "difference", deadline=deadline),
+                 fontsize=11)
     return fig
 
 
@@ -297,7 +295,6 @@ def cost_effectiveness(summary: pd.DataFrame, *, reference: str = "base",
         reference: The reference mix, at the origin.
         lang: ``"en"`` or ``"zh"``.
     """
-    text = COMPARE_TEXT[lang]
     labels = _mix_labels(summary, lang)
     colours = mix_colours(summary["mix"].tolist())
     fig, ax = plt.subplots(figsize=(10, 5.5), layout="constrained")
@@ -314,7 +311,7 @@ def cost_effectiveness(summary: pd.DataFrame, *, reference: str = "base",
                     label=labels[row.mix])
     for (hx, hy), key in (((0.99, 0.98), "more_more"), ((0.01, 0.98), "fewer_more"),
                           ((0.99, 0.02), "more_less"), ((0.01, 0.02), "fewer_less")):
-        ax.annotate(text[key], (hx, hy), xycoords="axes fraction", ha="right" if hx > 0.5
+        ax.annotate(say(TEXT, lang, key), (hx, hy), xycoords="axes fraction", ha="right" if hx > 0.5
                     else "left", va="top" if hy > 0.5 else "bottom", fontsize=8,
                     color="#555555")
     # symmetric limits keep the origin (the reference) in the middle of the four quadrants
@@ -325,15 +322,14 @@ def cost_effectiveness(summary: pd.DataFrame, *, reference: str = "base",
     ax.set_xlim(-x_max, x_max)
     ax.set_ylim(-y_max, y_max)
     ax.grid(alpha=0.3)
-    ax.set_xlabel(text["cost_x"])
-    ax.set_ylabel(text["cost_y"])
+    ax.set_xlabel(say(TEXT, lang, "cost_x"))
+    ax.set_ylabel(say(TEXT, lang, "cost_y"))
     # resolved on both counts: more firms and less money, each 95 % interval clear of 0
     wins = summary[(summary["mix"] != reference) & (summary["diff_transformed_lo"] > 0)
                    & (summary["diff_spent_rmb_hi"] < 0)]
-    finding = text["finding_cost_win"].format(
-        reference=labels.get(reference, reference),
-        mixes=", ".join(labels[m] for m in wins["mix"])) if len(wins) \
-        else text["finding_cost_none"].format(reference=labels.get(reference, reference))
-    ax.set_title(finding + "\n" + text["cost"], fontsize=11)
+    finding = say(TEXT, lang, "finding_cost_win", reference=labels.get(reference, reference),
+                  mixes=", ".join(labels[m] for m in wins["mix"])) if len(wins) \
+        else say(TEXT, lang, "finding_cost_none", reference=labels.get(reference, reference))
+    ax.set_title(finding + "\n" + say(TEXT, lang, "cost"), fontsize=11)
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, fontsize=9)
     return fig

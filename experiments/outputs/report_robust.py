@@ -18,11 +18,15 @@ import pandas as pd
 
 from experiments.analysis import get_objective, robust
 from experiments.analysis.comparison import probability
-from experiments.outputs.report_robust_text import ROBUST_TEXT
+from experiments.outputs.report_robust_text import TEXT
+from experiments.outputs.words import has, say
 
 SIGNIFICANT = 1.96  # a value of information counts when it clears 1.96 standard errors
 CONCENTRATED = 2.0  # a rule is worth saying when its region holds the event twice as often
 DRIVER_SHARE = 0.05  # a parameter explaining less of a result than this is not named
+# an objective's unit -> its text (a difference in probability reads in percentage points)
+UNIT_KEYS = {"firms": "unit_firms", "probability": "unit_probability",
+             "RMB per firm": "unit_rmb_per_firm"}
 
 
 @dataclass(frozen=True)
@@ -71,14 +75,14 @@ def _label(labels: dict[str, str], mix: str) -> str:
 def headline(view: RobustView, mix_labels: dict[str, str], *, target: int, deadline: str,
              lang: str) -> str:
     """The robust finding in a few sentences (see the module docstring)."""
-    text = ROBUST_TEXT[lang]
     result, objective = view.result, view.result.objective
     best = result.robustness.set_index("mix").loc[result.best]
-    sentence = text["headline"].format(
+    sentence = say(
+        TEXT, lang, "headline",
         n=view.n, best=_label(mix_labels, result.best), p_best=_pct(best["p_best"]),
-        best_at=text[f"best_at_{objective}"],
-        regret=text[f"regret_{objective}"].format(
-            value=_amount(best["expected_regret"], objective)),
+        best_at=say(TEXT, lang, f"best_at_{objective}"),
+        regret=say(TEXT, lang, f"regret_{objective}",
+                   value=_amount(best["expected_regret"], objective)),
         p_target=_pct(best["p_target"]), lo=_pct(best["p_target_lo"]),
         hi=_pct(best["p_target_hi"]), target=target, deadline=deadline)
     return (sentence + _flip_sentence(view, mix_labels, lang) + _miss_sentence(view, lang)
@@ -102,19 +106,18 @@ def telling(row: pd.Series, worlds: int, lang: str) -> str | None:
 
 
 def _flip_sentence(view: RobustView, mix_labels: dict[str, str], lang: str) -> str:
-    text = ROBUST_TEXT[lang]
     flips = view.result.flips
     rivals = flips[(flips["mix"] == view.result.best) & (flips["rival"] != "target")]
     if rivals.empty or int(rivals["worlds"].max()) == 0:
-        return text["flip_never"]
+        return say(TEXT, lang, "flip_never")
     row = rivals.sort_values("worlds", ascending=False).iloc[0]
     rival = _label(mix_labels, str(row["rival"]))
     share = _pct(int(row["worlds"]) / view.n)
     rule = telling(row, view.n, lang)
     if rule is not None:
-        return text["flip_rule"].format(rival=rival, share=share, rule=rule,
-                                        mass=_pct(row["mass"]), density=_pct(row["density"]))
-    return text["flip_no_rule"].format(rival=rival, share=share)
+        return say(TEXT, lang, "flip_rule", rival=rival, share=share, rule=rule,
+                   mass=_pct(row["mass"]), density=_pct(row["density"]))
+    return say(TEXT, lang, "flip_no_rule", rival=rival, share=share)
 
 
 def _miss_sentence(view: RobustView, lang: str) -> str:
@@ -126,8 +129,8 @@ def _miss_sentence(view: RobustView, lang: str) -> str:
     rule = telling(row, view.n, lang)
     if rule is None:
         return ""
-    return ROBUST_TEXT[lang]["miss_rule"].format(rule=rule, mass=_pct(row["mass"]),
-                                                 density=_pct(row["density"]))
+    return say(TEXT, lang, "miss_rule", rule=rule, mass=_pct(row["mass"]),
+               density=_pct(row["density"]))
 
 
 def worth_measuring(view: RobustView) -> pd.DataFrame:
@@ -138,17 +141,17 @@ def worth_measuring(view: RobustView) -> pd.DataFrame:
 
 
 def _measure_sentence(view: RobustView, lang: str) -> str:
-    text = ROBUST_TEXT[lang]
     worth = worth_measuring(view)
     if worth.empty:
-        return text["measure_none"] + _drivers_sentence(view, lang)
+        return say(TEXT, lang, "measure_none") + _drivers_sentence(view, lang)
     top = worth.iloc[0]
     measure = top.get("measure_zh" if lang == "zh" else "measure") or \
         top.get("source_zh" if lang == "zh" else "source", "")
     objective = view.result.objective
-    return text["measure_first"].format(
-        label=top.get(f"label_{lang}", top["parameter"]), measure=measure,
-        gain=text[f"gain_{objective}"].format(value=_amount(top["value"], objective)))
+    return say(TEXT, lang, "measure_first",
+               label=top.get(f"label_{lang}", top["parameter"]), measure=measure,
+               gain=say(TEXT, lang, f"gain_{objective}",
+                        value=_amount(top["value"], objective)))
 
 
 def drivers(view: RobustView, limit: int = 2) -> pd.DataFrame:
@@ -159,13 +162,12 @@ def drivers(view: RobustView, limit: int = 2) -> pd.DataFrame:
 
 
 def _drivers_sentence(view: RobustView, lang: str) -> str:
-    text = ROBUST_TEXT[lang]
-    named = [text["driver"].format(label=r.get(f"label_{lang}") or r["parameter"],
-                                   share=_pct(r["share"]))
+    named = [say(TEXT, lang, "driver", label=r.get(f"label_{lang}") or r["parameter"],
+                 share=_pct(r["share"]))
              for r in drivers(view).to_dict("records")]
     if not named:
         return ""
-    return text["drivers"].format(drivers=("和" if lang == "zh" else " and ").join(named))
+    return say(TEXT, lang, "drivers", drivers=say(TEXT, lang, "and").join(named))
 
 
 def robust_rows(view: RobustView, mix_labels: dict[str, str]) -> list[dict[str, str]]:
@@ -193,19 +195,18 @@ def _shown(value: float, objective: str) -> str:
 
 def flip_rows(view: RobustView, mix_labels: dict[str, str], lang: str) -> list[dict[str, str]]:
     """The flips table: each event, where it concentrates, and how well the rule captures it."""
-    text = ROBUST_TEXT[lang]
     rows = []
     for r in view.result.flips.itertuples(index=False):
-        event = text["event_misses"].format(mix=_label(mix_labels, r.mix)) \
+        event = say(TEXT, lang, "event_misses", mix=_label(mix_labels, r.mix)) \
             if r.rival == "target" else \
-            text["event_beats"].format(rival=_label(mix_labels, r.rival),
-                                       mix=_label(mix_labels, r.mix))
+            say(TEXT, lang, "event_beats", rival=_label(mix_labels, r.rival),
+                mix=_label(mix_labels, r.mix))
         rule = getattr(r, f"rule_{lang}")
         if not isinstance(rule, str) or not rule:
-            rule = text[{"never": "rule_never", "always": "rule_always"}.get(r.note,
-                                                                              "rule_none")]
+            rule = say(TEXT, lang, {"never": "rule_never", "always": "rule_always"}.get(
+                r.note, "rule_none"))
         elif r.note == "weak":
-            rule += text["rule_weak"]
+            rule += say(TEXT, lang, "rule_weak")
         rows.append({"event": event, "rule": rule, "coverage": _pct(r.coverage),
                      "density": _pct(r.density), "mass": _pct(r.mass),
                      "worlds": f"{int(r.worlds):,}", "target": r.rival == "target"})
@@ -214,13 +215,12 @@ def flip_rows(view: RobustView, mix_labels: dict[str, str], lang: str) -> list[d
 
 def measure_rows(view: RobustView, lang: str, limit: int = 10) -> list[dict[str, str]]:
     """What to measure next: the parameters worth learning, ranked, with how to learn them."""
-    text = ROBUST_TEXT[lang]
     objective = view.result.objective
     rows = []
     for r in worth_measuring(view).head(limit).to_dict("records"):
         zh = lang == "zh"
         rows.append({"parameter": r["parameter"], "label": r.get(f"label_{lang}"),
-                     "kind": text.get(f"origin_{r.get('origin')}", str(r.get("origin"))),
+                     "kind": _origin(r.get("origin"), lang, str(r.get("origin"))),
                      "value": _amount(r["value"], objective),
                      "measure": r.get("measure_zh" if zh else "measure") or "",
                      "now": r.get("source_zh" if zh else "source") or ""})
@@ -237,17 +237,22 @@ def driver_rows(view: RobustView, lang: str, limit: int = 5) -> list[dict[str, s
         rows.append({"parameter": r["parameter"],
                      "label": r.get(f"label_{lang}") or r["parameter"],
                      "share": _pct(r["share"]),
-                     "kind": ROBUST_TEXT[lang].get(f"origin_{about.get('origin')}", ""),
+                     "kind": _origin(about.get("origin"), lang, ""),
                      "measure": about.get("measure_zh" if zh else "measure", "") or "",
                      "now": about.get("source_zh" if zh else "source", "") or ""})
     return rows
 
 
+def _origin(origin: Any, lang: str, otherwise: str) -> str:
+    """Where a parameter's distribution comes from, in words (``otherwise`` if unknown)."""
+    key = f"origin_{origin}"
+    return say(TEXT, lang, key) if has(TEXT, lang, key) else otherwise
+
+
 def pinned(view: RobustView, lang: str) -> str:
     """Which parameters the data pin down and which are assumptions, in one paragraph."""
-    text = ROBUST_TEXT[lang]
     info = view.result.value_of_information.set_index("parameter")
-    sep = "、" if lang == "zh" else ", "
+    sep = say(TEXT, lang, "sep")
 
     def names(origin: str) -> list[str]:
         return [str(info.loc[d["parameter"], f"label_{lang}"]) if d["parameter"] in info.index
@@ -255,10 +260,10 @@ def pinned(view: RobustView, lang: str) -> str:
 
     groups = {origin: names(origin) for origin in
               ("posterior", "prior", "instrument prior", "comparison")}
-    comparison = text["pinned_comparison"].format(
-        n=len(groups["comparison"]), names=sep.join(groups["comparison"])) \
-        if groups["comparison"] else ""
-    return text["pinned"].format(
+    comparison = say(TEXT, lang, "pinned_comparison", n=len(groups["comparison"]),
+                     names=sep.join(groups["comparison"])) if groups["comparison"] else ""
+    return say(
+        TEXT, lang, "pinned",
         n_posterior=len(groups["posterior"]), posterior=sep.join(groups["posterior"]) or "–",
         n_prior=len(groups["prior"]), prior=sep.join(groups["prior"]) or "–",
         n_instrument=len(groups["instrument prior"]),
@@ -268,7 +273,6 @@ def pinned(view: RobustView, lang: str) -> str:
 def objective_words(view: RobustView, lang: str) -> dict[str, str]:
     """The objective's name and unit in ``lang``, for headings."""
     objective = get_objective(view.result.objective)
-    unit = {"firms": "家", "probability": "百分点", "RMB per firm": "元/家"}.get(
-        objective.unit, objective.unit) if lang == "zh" else \
-        {"probability": "percentage points"}.get(objective.unit, objective.unit)
+    key = UNIT_KEYS.get(objective.unit)
+    unit = say(TEXT, lang, key) if key else objective.unit
     return {"objective": getattr(objective, f"label_{lang}"), "unit": unit}

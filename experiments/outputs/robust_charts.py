@@ -1,8 +1,9 @@
 """Charts of a comparison across plausible worlds: how each mix spreads, and where the lead flips.
 
 Functions of DataFrames returning a matplotlib Figure, as in ``experiments.outputs.charts`` (same
-colours per mix, Okabe-Ito); the words are in Chinese and English here, numbers formatted by
-the caller's objective. They never run a model.
+colours per mix, Okabe-Ito); the words are in English and Chinese here (``TEXT``, and the units
+in ``UNITS``, read through ``experiments.outputs.words.say``), numbers formatted by the
+caller's objective. They never run a model.
 """
 
 from __future__ import annotations
@@ -17,54 +18,64 @@ from matplotlib.patches import Rectangle
 
 from experiments.analysis import get_objective, robust
 from experiments.outputs.charts import OKABE_ITO, mix_colours, plt
+from experiments.outputs.words import has, say
 
 TEXT = {
-    "zh": {
-        "spread_title": "{best}在{share}的情景中最优：各组合在{n:,}个可能情景中的结果",
-        "spread_note": "每个点是一个情景（参数的一次联合抽样）；箱体为中间50%，线为10%–90%",
-        "target": "目标",
-        "flip_title": "{rival}胜过{best}的情景集中在下列区域（占全部情景的{share}）：",
-        "flip_title_none": "各情景中的最优组合",
-        "box": "规则划定的区域",
-        "winner": "该情景最优",
-    },
     "en": {
         "spread_title": "{best} is best in {share} of worlds: each mix across {n:,} plausible "
                         "worlds",
         "spread_note": "each dot is a world (one joint draw of the parameters); boxes hold the "
                        "middle 50 %, whiskers 10 %–90 %",
-        "target": "target",
+        "target": "target {target:,.0f}",
         "flip_title": "{rival} beats {best} mostly in this region ({share} of all worlds):",
         "flip_title_none": "The best mix in each world",
         "box": "the rule's region",
         "winner": "best in this world",
+        "labelled": "{label} ({unit})",
+        "percent": "{percent:.0f} %",
+    },
+    "zh": {
+        "spread_title": "{best}在{share}的情景中最优：各组合在{n:,}个可能情景中的结果",
+        "spread_note": "每个点是一个情景（参数的一次联合抽样）；箱体为中间50%，线为10%–90%",
+        "target": "目标 {target:,.0f}",
+        "flip_title": "{rival}胜过{best}的情景集中在下列区域（占全部情景的{share}）：",
+        "flip_title_none": "各情景中的最优组合",
+        "box": "规则划定的区域",
+        "winner": "该情景最优",
+        "labelled": "{label}（{unit}）",
+        "percent": "{percent:.0f}%",
     },
 }
-
-
-UNITS_ZH = {"firms": "家", "probability": "概率", "share": "比例", "RMB per firm": "元/家",
-            "firm visits/month": "次/月", "firms/month": "家/月", "1/year": "每年",
-            "years": "年", "log-odds": "对数几率", "index 0-1": "指数0-1", "RMB": "元",
-            "RMB/year": "元/年", "share of cost": "占成本比例"}
+# a parameter's or an objective's unit, by its name in the files (other units stay as written)
+UNITS = {
+    "en": {"firms": "firms", "probability": "probability", "share": "share",
+           "RMB per firm": "RMB per firm", "firm visits/month": "firm visits/month",
+           "firms/month": "firms/month", "1/year": "1/year", "years": "years",
+           "log-odds": "log-odds", "index 0-1": "index 0-1", "RMB": "RMB",
+           "RMB/year": "RMB/year", "share of cost": "share of cost"},
+    "zh": {"firms": "家", "probability": "概率", "share": "比例", "RMB per firm": "元/家",
+           "firm visits/month": "次/月", "firms/month": "家/月", "1/year": "每年",
+           "years": "年", "log-odds": "对数几率", "index 0-1": "指数0-1", "RMB": "元",
+           "RMB/year": "元/年", "share of cost": "占成本比例"},
+}
 WRAP = {"zh": 38, "en": 75}  # characters per title line (a Chinese character is twice as wide)
 
 
 def unit_label(unit: str, lang: str) -> str:
     """A unit for a chart in ``lang`` (units not in the table stay as written)."""
-    return UNITS_ZH.get(unit, unit) if lang == "zh" else unit
+    return say(UNITS, lang, unit) if has(UNITS, lang, unit) else unit
 
 
 def labelled(label: str, unit: str, lang: str) -> str:
     """``label (unit)`` in ``lang``, or the label alone without a unit."""
     shown = unit_label(unit, lang)
-    return f"{label}（{shown}）" if shown and lang == "zh" else \
-        f"{label} ({shown})" if shown else label
+    return say(TEXT, lang, "labelled", label=label, unit=shown) if shown else label
 
 
 def _percent(x: float, lang: str = "en") -> str:
     if not math.isfinite(x):
         return "–"
-    return f"{100 * x:.0f}%" if lang == "zh" else f"{100 * x:.0f} %"
+    return say(TEXT, lang, "percent", percent=100 * x)
 
 
 def _wrap(text: str, lang: str) -> str:
@@ -88,7 +99,6 @@ def spread_over_worlds(values: pd.DataFrame, *, labels: dict[str, str], objectiv
         target: A target on the same scale, drawn as a line (None: none).
         lang: ``"en"`` or ``"zh"``.
     """
-    text = TEXT[lang]
     mixes = list(values.columns)
     colours = mix_colours(mixes)
     fig, ax = plt.subplots(figsize=(9, 1.4 + 0.6 * len(mixes)), layout="constrained")
@@ -104,13 +114,12 @@ def spread_over_worlds(values: pd.DataFrame, *, labels: dict[str, str], objectiv
     ax.set_yticks(range(len(mixes)), [labels.get(m, m) for m in mixes[::-1]])
     if target is not None:
         ax.axvline(target, color=OKABE_ITO["grey"], linewidth=1)
-        ax.annotate(f"{text['target']} {target:,.0f}", (target, len(mixes) - 0.6),
+        ax.annotate(say(TEXT, lang, "target", target=target), (target, len(mixes) - 0.6),
                     xytext=(3, 0), textcoords="offset points", fontsize=8, color="#555555")
-    ax.set_xlabel(f"{objective}\n{text['spread_note']}", fontsize=9)
+    ax.set_xlabel(f"{objective}\n{say(TEXT, lang, 'spread_note')}", fontsize=9)
     ax.grid(axis="x", alpha=0.3)
-    ax.set_title(text["spread_title"].format(best=labels.get(best, best),
-                                             share=_percent(p_best, lang), n=len(values)),
-                 fontsize=11)
+    ax.set_title(say(TEXT, lang, "spread_title", best=labels.get(best, best),
+                     share=_percent(p_best, lang), n=len(values)), fontsize=11)
     return fig
 
 
@@ -150,7 +159,6 @@ def flip_map(worlds: pd.DataFrame, winner: pd.Series, *, x: str, y: str,
         box: The rule's limits by parameter: (low or None, high or None).
         lang: ``"en"`` or ``"zh"``.
     """
-    text = TEXT[lang]
     mixes = list(dict.fromkeys([best, *winner.unique()]))
     colours = mix_colours(list(mix_labels))
     fig, ax = plt.subplots(figsize=(9, 5.5), layout="constrained")
@@ -163,16 +171,16 @@ def flip_map(worlds: pd.DataFrame, winner: pd.Series, *, x: str, y: str,
     if box:
         (x0, x1), (y0, y1) = (_edges(box.get(x), worlds[x]), _edges(box.get(y), worlds[y]))
         ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, linewidth=2,
-                               linestyle="--", edgecolor=OKABE_ITO["black"], label=text["box"]))
+                               linestyle="--", edgecolor=OKABE_ITO["black"],
+                               label=say(TEXT, lang, "box")))
     ax.set_xlabel(axis_labels.get(x, x))
     ax.set_ylabel(axis_labels.get(y, y))
-    ax.legend(title=text["winner"], loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8,
-              title_fontsize=9, frameon=False)
+    ax.legend(title=say(TEXT, lang, "winner"), loc="upper left", bbox_to_anchor=(1.01, 1),
+              fontsize=8, title_fontsize=9, frameon=False)
     ax.grid(alpha=0.3)
-    title = text["flip_title"].format(rival=mix_labels.get(rival, rival),
-                                      best=mix_labels.get(best, best),
-                                      share=_percent(share, lang)) + "\n" + _wrap(rule, lang) \
-        if rival else text["flip_title_none"]
+    title = say(TEXT, lang, "flip_title", rival=mix_labels.get(rival, rival),
+                best=mix_labels.get(best, best), share=_percent(share, lang)) \
+        + "\n" + _wrap(rule, lang) if rival else say(TEXT, lang, "flip_title_none")
     ax.set_title(title, fontsize=10)
     return fig
 

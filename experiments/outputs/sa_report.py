@@ -10,6 +10,7 @@ factors carry most of the effect, which may matter but cannot yet be told from n
 do not matter within their bounds. Only drivers (``verdict`` ``driver``: the lower end of their
 interval clears the dummy's noise floor) are named as carrying the effect; when none does, the
 summary says the analysis cannot tell, at its N and replicates, which inputs drive the outcome.
+The words are ``TEXT`` (English and Chinese), read through ``experiments.outputs.words.say``.
 """
 
 from __future__ import annotations
@@ -36,13 +37,15 @@ from experiments.analysis.sensitivity import (  # noqa: E402
 )
 from experiments.outputs.charts import OKABE_ITO  # noqa: E402
 from experiments.outputs.fonts import use_language  # noqa: E402
+from experiments.outputs.words import say  # noqa: E402
 from experiments.runs.files import claim, write_atomic  # noqa: E402
 from experiments.runs.sensitivity_spec import DUMMY  # noqa: E402
 from sim import codebook  # noqa: E402
 
 LANGUAGES = ("zh", "en")
-# an outcome averaged over replicates reads differently from a single run's
-AVERAGED = {"target_met": ("Probability of meeting the target", "达标概率", "probability")}
+# an outcome averaged over replicates reads differently from a single run's: its unit here,
+# its label TEXT's "outcome_<name>"
+AVERAGED = {"target_met": "probability"}
 SHARE_OF_VARIANCE = 0.7  # "most of the variance": the top factors until this share of the ST sum
 MAX_NAMED = 3
 
@@ -54,13 +57,16 @@ TEXT = {
                 "the analysis cannot tell which inputs drive it",
         "design_sobol": "N = {n}", "design_morris": "{n} trajectories",
         "replicates": "{n} replicates", "replicate": "1 replicate",
-        "unclear": "{names} may matter, but {their} interval{s} overlap{verb} the noise floor: "
-                   "more design points or replicates would tell",
-        "idle": "{names} {verb} not matter within {their} range{s} (no more than the noise floor)",
+        "unclear_one": "{names} may matter, but its interval overlaps the noise floor: more "
+                       "design points or replicates would tell",
+        "unclear_many": "{names} may matter, but their intervals overlap the noise floor: more "
+                        "design points or replicates would tell",
+        "idle_one": "{names} does not matter within its range (no more than the noise floor)",
+        "idle_many": "{names} do not matter within their ranges (no more than the noise floor)",
         "unstable": "The indices have not yet stabilised (they moved by up to {change:.2f} "
                     "between N/2 and N base samples): use a larger N",
         "skipped": "{outcome} was not analysed: {why}",
-        "and": " and ", "sep": ", ", "end": ".", "clause": "; ",
+        "and": " and ", "sep": ", ", "end": ".", "clause": "; ", "sentence_sep": " ",
         "st": "total index {value}", "mu": "μ* {value}",
         "sobol_title": "Most of the variance in {outcome} comes from {top}",
         "morris_title": "Largest effects on {outcome}: {top}",
@@ -72,6 +78,8 @@ TEXT = {
         "unclear_mark": "may matter: interval overlaps the floor",
         "mu_star": "μ* (mean absolute elementary effect{unit})", "sigma": "σ{unit}",
         "s1": "first order S1", "st_bar": "total ST",
+        "lang_name": "English", "outcome_target_met": "Probability of meeting the target",
+        "named": "{name} ({value})", "unit": ", {unit}",
     },
     "zh": {
         "sobol": "在这些取值范围内，{outcome}的方差主要来自{top}",
@@ -80,12 +88,15 @@ TEXT = {
                 "分析无法判断哪些输入在起作用",
         "design_sobol": "N = {n}", "design_morris": "{n}条轨迹",
         "replicates": "{n}次重复运行", "replicate": "1次重复运行",
-        "unclear": "{names}可能有影响，但其置信区间与噪声基线重叠："
-                   "增加设计点或重复运行次数才能判断",
-        "idle": "{names}在其取值范围内不起作用（不超过噪声基线）",
+        "unclear_one": "{names}可能有影响，但其置信区间与噪声基线重叠："
+                       "增加设计点或重复运行次数才能判断",
+        "unclear_many": "{names}可能有影响，但其置信区间与噪声基线重叠："
+                        "增加设计点或重复运行次数才能判断",
+        "idle_one": "{names}在其取值范围内不起作用（不超过噪声基线）",
+        "idle_many": "{names}在其取值范围内不起作用（不超过噪声基线）",
         "unstable": "指数尚未稳定（N/2与N个基样本之间最多变化{change:.2f}）：请增大N",
         "skipped": "{outcome}未分析：{why}",
-        "and": "和", "sep": "、", "end": "。", "clause": "；",
+        "and": "和", "sep": "、", "end": "。", "clause": "；", "sentence_sep": "",
         "st": "总效应指数{value}", "mu": "μ* {value}",
         "sobol_title": "{outcome}的方差主要来自{top}",
         "morris_title": "{outcome}对{top}最敏感",
@@ -97,6 +108,8 @@ TEXT = {
         "unclear_mark": "可能有影响：区间与基线重叠",
         "mu_star": "μ*（基本效应绝对值均值{unit}）", "sigma": "σ{unit}",
         "s1": "一阶效应 S1", "st_bar": "总效应 ST",
+        "lang_name": "中文", "outcome_target_met": "达标概率",
+        "named": "{name}（{value}）", "unit": "，{unit}",
     },
 }
 
@@ -107,7 +120,7 @@ def write_report(result: SensitivityResult) -> None:
     claim(result.folder, ["summary.json", "summary.md"])
     write_atomic(result.folder / "summary.json", lambda p: p.write_text(
         json.dumps(summaries, ensure_ascii=False, indent=2), encoding="utf-8"))
-    text = "\n\n".join(f"## {'中文' if lang == 'zh' else 'English'}\n\n{summaries[lang]}"
+    text = "\n\n".join(f"## {say(TEXT, lang, 'lang_name')}\n\n{summaries[lang]}"
                        for lang in LANGUAGES)
     title = f"# {result.spec.labels.zh} / {result.spec.labels.en}\n\n"
     write_atomic(result.folder / "summary.md",
@@ -140,7 +153,7 @@ def _in_sentence(label: str, lang: str) -> str:
 def outcome_label(name: str, lang: str) -> str:
     """An outcome's name for people (averaged over replicates), from the codebook."""
     if name in AVERAGED:
-        return AVERAGED[name][1 if lang == "zh" else 0]
+        return say(TEXT, lang, f"outcome_{name}")
     try:
         return codebook.label(name, lang)
     except KeyError:
@@ -150,7 +163,7 @@ def outcome_label(name: str, lang: str) -> str:
 def outcome_unit(name: str) -> str:
     """An outcome's unit (empty if it has none)."""
     if name in AVERAGED:
-        return AVERAGED[name][2]
+        return AVERAGED[name]
     try:
         unit = codebook.lookup(name).unit
     except KeyError:
@@ -168,14 +181,13 @@ def summary(result: SensitivityResult, lang: str) -> str:
     Returns:
         The paragraphs, separated by blank lines.
     """
-    text, spec = TEXT[lang], result.spec
+    spec = result.spec
     paragraphs = []
     for outcome in spec.outcomes:
         label = _in_sentence(outcome_label(outcome, lang), lang)
         if outcome in result.skipped:  # this sentence starts with the label
-            paragraphs.append(text["skipped"].format(
-                outcome=outcome_label(outcome, lang), why=result.skipped[outcome][lang])
-                + text["end"])
+            paragraphs.append(say(TEXT, lang, "skipped", outcome=outcome_label(outcome, lang),
+                                  why=result.skipped[outcome][lang]) + say(TEXT, lang, "end"))
             continue
         rows = result.indices[result.indices["outcome"] == outcome]
         if rows.empty:
@@ -186,15 +198,14 @@ def summary(result: SensitivityResult, lang: str) -> str:
 
 def _design(result: SensitivityResult, lang: str) -> dict[str, str]:
     """The design's size in words: N (Sobol') or trajectories (Morris), and replicates."""
-    text, spec = TEXT[lang], result.spec
-    return {"design": text[f"design_{spec.method}"].format(n=f"{spec.n:,}"),
-            "replicates": text["replicate"] if spec.replicates == 1
-            else text["replicates"].format(n=f"{spec.replicates:,}")}
+    spec = result.spec
+    return {"design": say(TEXT, lang, f"design_{spec.method}", n=f"{spec.n:,}"),
+            "replicates": say(TEXT, lang, "replicate") if spec.replicates == 1
+            else say(TEXT, lang, "replicates", n=f"{spec.replicates:,}")}
 
 
 def _sentence(rows: pd.DataFrame, method: str, label: str, design: dict[str, str],
               lang: str) -> str:
-    text = TEXT[lang]
     column = MAIN_INDEX[method][0]
     strong = rows[rows["verdict"] == DRIVER].sort_values(column, ascending=False)
     unclear = rows[rows["verdict"] == UNCLEAR].sort_values(column, ascending=False)
@@ -203,37 +214,33 @@ def _sentence(rows: pd.DataFrame, method: str, label: str, design: dict[str, str
         # an index above the floor whose interval overlaps it is not evidence of a driver, so
         # with no driver the honest finding is that this design cannot tell, not that nothing
         # matters; the factors below the floor are not listed as idle for the same reason
-        sentences = [text["none"].format(outcome=label, **design) + text["end"]]
+        sentences = [say(TEXT, lang, "none", outcome=label, **design) + say(TEXT, lang, "end")]
     else:
         named = _top(strong, column, method)
         # the first value says what it is; the rest are bare numbers
-        values = [text["st" if method == "sobol" else "mu"].format(value=_number(v)) if i == 0
-                  else _number(v) for i, v in enumerate(named[column])]
-        top = _join([f"{name}（{v}）" if lang == "zh" else f"{_in_sentence(name, lang)} ({v})"
+        values = [say(TEXT, lang, "st" if method == "sobol" else "mu", value=_number(v))
+                  if i == 0 else _number(v) for i, v in enumerate(named[column])]
+        top = _join([say(TEXT, lang, "named", name=_in_sentence(name, lang), value=v)
                      for name, v in zip(named[f"label_{lang}"], values, strict=True)], lang)
-        parts = [text[method].format(outcome=label, top=top)]
+        parts = [say(TEXT, lang, method, outcome=label, top=top)]
         if len(idle):
-            n = len(idle)
             names = _join([_in_sentence(name, lang) for name in idle[f"label_{lang}"]], lang)
-            parts.append(text["idle"].format(names=names, verb="do" if n > 1 else "does",
-                                             their="their" if n > 1 else "its",
-                                             s="s" if n > 1 else ""))
-        sentences = [text["clause"].join(parts) + text["end"]]
+            parts.append(say(TEXT, lang, "idle_many" if len(idle) > 1 else "idle_one",
+                             names=names))
+        sentences = [say(TEXT, lang, "clause").join(parts) + say(TEXT, lang, "end")]
     if len(unclear):
-        n = len(unclear)
         names = _join([_in_sentence(name, lang) for name in unclear[f"label_{lang}"]], lang)
         # an English sentence starts with a capital, whatever the label's case in a clause
         names = names[:1].upper() + names[1:] if lang == "en" else names
-        sentences.append(text["unclear"].format(names=names, their="their" if n > 1 else "its",
-                                                s="s" if n > 1 else "",
-                                                verb="" if n > 1 else "s") + text["end"])
+        sentences.append(say(TEXT, lang, "unclear_many" if len(unclear) > 1 else "unclear_one",
+                             names=names) + say(TEXT, lang, "end"))
     # unsettled indices matter when something stands out from the floor: a larger N firms up
     # the ranking; with every index at the floor the first sentence has already said it
     if method == "sobol" and not (strong.empty and unclear.empty) and "converged" in rows \
             and not bool(rows["converged"].iloc[0]):
-        sentences.append(text["unstable"].format(
-            change=float(rows["max_change"].iloc[0])) + text["end"])
-    return ("" if lang == "zh" else " ").join(sentences)
+        sentences.append(say(TEXT, lang, "unstable", change=float(rows["max_change"].iloc[0]))
+                         + say(TEXT, lang, "end"))
+    return say(TEXT, lang, "sentence_sep").join(sentences)
 
 
 def _number(value: float) -> str:
@@ -256,10 +263,9 @@ def _top(strong: pd.DataFrame, column: str, method: str) -> pd.DataFrame:
 
 
 def _join(names: list[str], lang: str) -> str:
-    text = TEXT[lang]
     if len(names) <= 1:
         return "".join(names)
-    return text["sep"].join(names[:-1]) + text["and"] + names[-1]
+    return say(TEXT, lang, "sep").join(names[:-1]) + say(TEXT, lang, "and") + names[-1]
 
 
 # --- charts ---------------------------------------------------------------------------------
@@ -294,14 +300,15 @@ def _title_top(rows: pd.DataFrame, column: str, method: str, lang: str) -> str |
 
 def morris_chart(result: SensitivityResult, lang: str) -> Figure:
     """mu* against sigma per outcome, with mu*'s interval and the dummy's noise floor."""
-    text, outcomes = TEXT[lang], _analysed(result)
+    outcomes = _analysed(result)
     fig, axes = _panels(len(outcomes))
     for ax, outcome in zip(axes, outcomes, strict=True):
         rows = result.indices[result.indices["outcome"] == outcome]
         unit = outcome_unit(outcome)
-        unit_text = f", {unit}" if unit and lang == "en" else (f"，{unit}" if unit else "")
+        unit_text = say(TEXT, lang, "unit", unit=unit) if unit else ""
         floor = float(rows["noise_floor"].iloc[0])
-        ax.axvspan(0, floor, color=OKABE_ITO["grey"], alpha=0.2, label=text["floor"])
+        ax.axvspan(0, floor, color=OKABE_ITO["grey"], alpha=0.2,
+                   label=say(TEXT, lang, "floor"))
         marked = False  # the legend names the unclear marker once
         for row in rows.itertuples(index=False):
             unclear = row.verdict == UNCLEAR
@@ -309,8 +316,8 @@ def morris_chart(result: SensitivityResult, lang: str) -> Figure:
                 OKABE_ITO["orange"] if unclear else OKABE_ITO["grey"]
             ax.errorbar(row.mu_star, row.sigma, xerr=row.mu_star_conf,
                         fmt="D" if unclear else "o", color=colour, ecolor=colour, capsize=3,
-                        markersize=6, label=text["unclear_mark"] if unclear and not marked
-                        else None)
+                        markersize=6, label=say(TEXT, lang, "unclear_mark")
+                        if unclear and not marked else None)
             marked = marked or unclear
             if row.verdict != NOT_A_DRIVER or row.factor == DUMMY:  # the rest: listed below
                 ax.annotate(getattr(row, f"label_{lang}"), (row.mu_star, row.sigma),
@@ -318,19 +325,19 @@ def morris_chart(result: SensitivityResult, lang: str) -> Figure:
         idle = rows[(rows["verdict"] == NOT_A_DRIVER) & (rows["factor"] != DUMMY)][
             f"label_{lang}"]
         if len(idle):
-            ax.text(0.99, 0.02, "\n".join(textwrap.wrap(text["idle_list"] + _join(list(idle),
-                                                                                 lang), 45)),
+            ax.text(0.99, 0.02, "\n".join(textwrap.wrap(say(TEXT, lang, "idle_list")
+                                                         + _join(list(idle), lang), 45)),
                     transform=ax.transAxes, ha="right", va="bottom", fontsize=7.5,
                     color=OKABE_ITO["black"], bbox={"facecolor": "white", "alpha": 0.8,
                                                     "edgecolor": OKABE_ITO["grey"]})
         ax.set_xlim(left=0)
         ax.set_ylim(bottom=0)
-        ax.set_xlabel(text["mu_star"].format(unit=unit_text))
-        ax.set_ylabel(text["sigma"].format(unit=unit_text))
+        ax.set_xlabel(say(TEXT, lang, "mu_star", unit=unit_text))
+        ax.set_ylabel(say(TEXT, lang, "sigma", unit=unit_text))
         label = outcome_label(outcome, lang)
         top = _title_top(rows, "mu_star", "morris", lang)
-        _title(ax, text["morris_title"].format(outcome=_in_sentence(label, lang), top=top)
-               if top else text["quiet_title"].format(outcome=label))
+        _title(ax, say(TEXT, lang, "morris_title", outcome=_in_sentence(label, lang), top=top)
+               if top else say(TEXT, lang, "quiet_title", outcome=label))
         ax.grid(alpha=0.3)
         ax.legend(loc="upper left", fontsize=8, frameon=False)
     return fig
@@ -338,7 +345,7 @@ def morris_chart(result: SensitivityResult, lang: str) -> Figure:
 
 def sobol_chart(result: SensitivityResult, lang: str) -> Figure:
     """S1 and ST per factor and outcome, with bootstrap intervals and the noise floor."""
-    text, outcomes = TEXT[lang], _analysed(result)
+    outcomes = _analysed(result)
     fig, axes = _panels(len(outcomes))
     for ax, outcome in zip(axes, outcomes, strict=True):
         rows = result.indices[result.indices["outcome"] == outcome].sort_values("ST")
@@ -346,24 +353,24 @@ def sobol_chart(result: SensitivityResult, lang: str) -> Figure:
         unclear = (rows["verdict"] == UNCLEAR).to_numpy()
         ax.barh(y[~unclear] + 0.2, rows["ST"][~unclear], height=0.38,
                 xerr=rows["ST_conf"][~unclear], capsize=2, color=OKABE_ITO["sky"],
-                label=text["st_bar"])
+                label=say(TEXT, lang, "st_bar"))
         if unclear.any():  # hatched as well as orange: told apart without colour too
             ax.barh(y[unclear] + 0.2, rows["ST"][unclear], height=0.38,
                     xerr=rows["ST_conf"][unclear], capsize=2, color=OKABE_ITO["orange"],
                     hatch="//", edgecolor=OKABE_ITO["black"], linewidth=0.5,
-                    label=f'{text["st_bar"]}: {text["unclear_mark"]}')
+                    label=f'{say(TEXT, lang, "st_bar")}: {say(TEXT, lang, "unclear_mark")}')
         ax.barh(y - 0.2, rows["S1"], height=0.38, xerr=rows["S1_conf"], capsize=2,
-                color=OKABE_ITO["blue"], label=text["s1"])
+                color=OKABE_ITO["blue"], label=say(TEXT, lang, "s1"))
         ax.axvline(float(rows["noise_floor"].iloc[0]), color=OKABE_ITO["vermillion"],
-                   linestyle="--", linewidth=1.2, label=text["floor"])
+                   linestyle="--", linewidth=1.2, label=say(TEXT, lang, "floor"))
         ax.set_yticks(y, rows[f"label_{lang}"])
         ax.set_xlim(min(0.0, float((rows["S1"] - rows["S1_conf"]).min())) - 0.02,
                     max(1.0, float((rows["ST"] + rows["ST_conf"]).max())) + 0.02)
-        ax.set_xlabel(text["index"])
+        ax.set_xlabel(say(TEXT, lang, "index"))
         label = outcome_label(outcome, lang)
         top = _title_top(rows, "ST", "sobol", lang)
-        _title(ax, text["sobol_title"].format(outcome=_in_sentence(label, lang), top=top)
-               if top else text["quiet_title"].format(outcome=label))
+        _title(ax, say(TEXT, lang, "sobol_title", outcome=_in_sentence(label, lang), top=top)
+               if top else say(TEXT, lang, "quiet_title", outcome=label))
         ax.grid(axis="x", alpha=0.3)
         ax.legend(loc="best", fontsize=8, framealpha=0.9)
     return fig
@@ -371,7 +378,6 @@ def sobol_chart(result: SensitivityResult, lang: str) -> Figure:
 
 def convergence_chart(result: SensitivityResult, lang: str) -> Figure:
     """Total indices on N/4, N/2 and N base samples: have they stopped moving?"""
-    text = TEXT[lang]
     conv = result.convergence
     outcomes = [o for o in _analysed(result) if o in set(conv["outcome"])]
     fig, axes = _panels(len(outcomes))
@@ -388,12 +394,12 @@ def convergence_chart(result: SensitivityResult, lang: str) -> Figure:
                         label=labels.get(factor, factor))
         ax.set_xscale("log", base=2)
         ax.set_xticks(sorted(part["n"].unique()), [str(n) for n in sorted(part["n"].unique())])
-        ax.set_xlabel(text["n"])
+        ax.set_xlabel(say(TEXT, lang, "n"))
         ax.set_ylabel("ST")
         row = result.indices[result.indices["outcome"] == outcome].iloc[0]
-        _title(ax, text["conv_title"].format(
-            outcome=outcome_label(outcome, lang), change=float(row["max_change"]),
-            state=text["stable"] if bool(row["converged"]) else text["moving"]))
+        _title(ax, say(TEXT, lang, "conv_title", outcome=outcome_label(outcome, lang),
+                       change=float(row["max_change"]),
+                       state=say(TEXT, lang, "stable" if bool(row["converged"]) else "moving")))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, frameon=False, ncols=2)
     return fig
