@@ -29,7 +29,7 @@ import pandas as pd
 
 from calibration.data import Fact, holdouts, targets
 from calibration.priors import Prior, load_priors
-from calibration.targets import check_targets, simulate
+from calibration.targets import SimulateMany, check_targets, simulate, simulate_here
 
 # The parameters the targets inform: the ten whose Morris mu* was at least 4 times the dummy
 # factor's for some target in the screen of every prior on every target (catfish calibrate
@@ -233,7 +233,8 @@ class CalibrationRun:
 def calibrate(out: str | Path, *, quick: bool = False, workers: int = 2,
               parameters: Sequence[str] = CALIBRATED, facts: Sequence[Fact] | None = None,
               settings: Settings | None = None, seed: int | None = None,
-              scheduler: str | None = None) -> CalibrationRun:
+              scheduler: str | None = None,
+              progress: Callable[[int], None] | None = None) -> CalibrationRun:
     """Run (or carry on with) the ABC-SMC calibration in ``out``.
 
     Args:
@@ -250,6 +251,10 @@ def calibrate(out: str | Path, *, quick: bool = False, workers: int = 2,
             reseed their processes, so with more workers, or on Dask, it does not).
         scheduler: Address of a running Dask scheduler whose workers simulate the particles
             instead (see :func:`make_sampler`); the client is closed at the end.
+        progress: Called with 1 after each generation. With it, pyabc runs one generation at
+            a time, each continuing the history as a resumed calibration does (the same
+            generations as one call), and its log is kept to warnings (the caller shows the
+            progress); without it, one call runs them all.
 
     Raises:
         ValueError: A parameter without a prior, a target without a statistic, or no Dask
@@ -267,17 +272,21 @@ def calibrate(out: str | Path, *, quick: bool = False, workers: int = 2,
     settings = settings or (QUICK if quick else DEFAULT)
     if seed is not None:
         np.random.seed(seed)  # noqa: NPY002 - pyabc samples from numpy's global generator
-    logging.getLogger("ABC").setLevel(logging.INFO)
+    logging.getLogger("ABC").setLevel(logging.INFO if progress is None else logging.WARNING)
     sampler, close = make_sampler(workers, scheduler)
     try:
         out.mkdir(parents=True, exist_ok=True)
-        abc = pyabc.ABCSMC(Simulator(facts, parameters),
-                           prior_distribution(priors, parameters),
-                           Distance(facts), population_size=settings.population, sampler=sampler,
-                           transitions=transition(settings))
+
+        def smc() -> Any:
+            return pyabc.ABCSMC(Simulator(facts, parameters),
+                                prior_distribution(priors, parameters),
+                                Distance(facts), population_size=settings.population,
+                                sampler=sampler, transitions=transition(settings))
+
         database = out / DATABASE
         url = f"sqlite:///{database}"
         observed = {f.name: f.observed for f in facts}
+        abc = smc()
         if database.exists():
             history = abc.load(url, 1)
             done = history.max_t + 1
@@ -285,12 +294,34 @@ def calibrate(out: str | Path, *, quick: bool = False, workers: int = 2,
             history = abc.new(url, observed)
             done = 0
         remaining = settings.generations - done
-        if remaining > 0:
+        if remaining > 0 and progress is None:
             history = abc.run(minimum_epsilon=settings.min_epsilon, max_nr_populations=remaining,
                               max_total_nr_simulations=settings.max_simulations)
+        while remaining > 0 and progress is not None:
+            before = history.max_t
+            history = abc.run(minimum_epsilon=settings.min_epsilon, max_nr_populations=1,
+                              max_total_nr_simulations=settings.max_simulations)
+            if history.max_t == before:  # pyabc stopped without a new generation
+                break
+            progress(1)
+            remaining -= 1
+            if history.total_nr_simulations >= settings.max_simulations \
+                    or _last_epsilon(history) <= settings.min_epsilon:
+                break  # what stops one call after this generation
+            # the next generation continues the history as a resumed calibration does: a
+            # fresh ABCSMC that loads it (one reused would calibrate its epsilon on a stale
+            # population it cached when first run)
+            abc = smc()
+            history = abc.load(url, 1)
         return _result(out, history, settings)
     finally:
         close()
+
+
+def _last_epsilon(history: Any) -> float:
+    """The acceptance threshold of the history's last generation."""
+    populations = history.get_all_populations()
+    return float(populations[populations["t"] == history.max_t].iloc[0]["epsilon"])
 
 
 def _result(out: Path, history: Any, settings: Settings) -> CalibrationRun:
@@ -306,7 +337,8 @@ def _result(out: Path, history: Any, settings: Settings) -> CalibrationRun:
 
 
 def write_results(run: CalibrationRun, *, facts: Sequence[Fact] | None = None,
-                  held_out: Sequence[Fact] | None = None, workers: int = 1,
+                  held_out: Sequence[Fact] | None = None,
+                  simulate_many: SimulateMany = simulate_here,
                   seed: int = 1) -> dict[str, Path]:
     """Write the posterior, its summary, the predictive checks and the pair plot into the folder.
 
@@ -323,7 +355,7 @@ def write_results(run: CalibrationRun, *, facts: Sequence[Fact] | None = None,
     priors = load_priors()
     table, simulations = predictive_check(run.posterior, facts + held_out,
                                           draws=run.settings.ppc_draws, seed=seed,
-                                          workers=workers)
+                                          simulate_many=simulate_many)
     fitted = table[table["target"].isin([f.name for f in facts])].reset_index(drop=True)
     checked = table[table["target"].isin([f.name for f in held_out])].reset_index(drop=True)
     paths = {name: run.folder / name for name in (

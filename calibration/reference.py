@@ -18,17 +18,13 @@ ABC rejection with a finite table gives wider posteriors than ABC-SMC (it keeps 
 rows, not rows within a small distance), so its intervals tend to cover more than their
 nominal share; that is the price of the reduction, stated with the results.
 
-    python -m calibration.reference --draws 1000 --out catfish-output/reference
+    python -m experiments.jobs.reference --draws 1000 --out catfish-output/reference
 """
 
 from __future__ import annotations
 
-import argparse
 import math
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -37,32 +33,26 @@ from calibration.abc import CALIBRATED
 from calibration.data import Fact, holdouts, targets
 from calibration.priors import load_priors
 from calibration.report import coverage_table
-from calibration.targets import simulate
+from calibration.targets import SimulateMany, simulate_here
 
 KEEP = 0.05  # share of the table accepted by each rejection refit
 
 
-def reference_table(draws: int, *, seed: int = 1, workers: int = 2,
-                    parameters: Sequence[str] = CALIBRATED,
-                    facts: Sequence[Fact] | None = None) -> pd.DataFrame:
-    """``draws`` rows: parameters drawn uniformly from their priors, and every statistic."""
+def reference_table(draws: int, *, seed: int = 1, parameters: Sequence[str] = CALIBRATED,
+                    facts: Sequence[Fact] | None = None,
+                    simulate_many: SimulateMany = simulate_here) -> pd.DataFrame:
+    """``draws`` rows: parameters drawn uniformly from their priors, and every statistic.
+
+    Draw i runs with seed ``seed * 1_000_003 + i``; ``simulate_many`` says where (default:
+    this process; ``python -m experiments.jobs.reference`` passes the experiment engine's).
+    """
     priors = load_priors()
     facts = list(facts if facts is not None else targets() + holdouts())
     rng = np.random.default_rng([seed, 101])
     thetas = [{p: float(rng.uniform(priors[p].low, priors[p].high)) for p in parameters}
               for _ in range(draws)]
-    jobs = [(theta, seed * 1_000_003 + i, facts) for i, theta in enumerate(thetas)]
-    if workers > 1:
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            stats = list(pool.map(_simulate, jobs, chunksize=4))
-    else:
-        stats = [_simulate(job) for job in jobs]
+    stats = simulate_many(thetas, [seed * 1_000_003 + i for i in range(draws)], facts)
     return pd.DataFrame([{**theta, **row} for theta, row in zip(thetas, stats, strict=True)])
-
-
-def _simulate(job: tuple[dict[str, float], int, list[Fact]]) -> dict[str, float]:
-    theta, seed, facts = job
-    return simulate(theta, seed, facts)
 
 
 def distances(table: pd.DataFrame, facts: Sequence[Fact],
@@ -145,38 +135,3 @@ def recovery_summary(table: pd.DataFrame) -> pd.DataFrame:
             .agg(coverage=("covered", "mean"), truths=("covered", "size"),
                  mean_width_share=("width_share", "mean"))
             .reset_index())
-
-
-def main() -> None:
-    """Build the reference table, then write loo.csv, recovery.csv and recovery_summary.csv."""
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--draws", type=int, default=1000)
-    parser.add_argument("--truths", type=int, default=50)
-    parser.add_argument("--keep", type=float, default=KEEP)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--out", type=Path, default=Path("catfish-output") / "reference")
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / "reference_table.parquet"
-    if path.is_file():  # the table is the expensive part: keep it, refit as often as asked
-        table = pd.read_parquet(path)
-    else:
-        table = reference_table(args.draws, seed=args.seed, workers=args.workers)
-        table.to_parquet(path, index=False)
-    loo = leave_one_out(table, keep=args.keep, seed=args.seed)
-    loo.to_csv(args.out / "loo.csv", index=False)
-    found = recovery(table, truths=args.truths, keep=args.keep, seed=args.seed)
-    found.to_csv(args.out / "recovery.csv", index=False)
-    summary = recovery_summary(found)
-    summary.to_csv(args.out / "recovery_summary.csv", index=False)
-    print(f"reference table: {len(table)} draws from the priors; each refit keeps the nearest "
-          f"{count_kept(table, args.keep)}")
-    print(loo[["target", "observed", "lo90", "hi90", "percentile", "in50", "in90"]]
-          .round(3).to_string(index=False))
-    print(summary.round(3).to_string(index=False))
-
-
-if __name__ == "__main__":
-    main()

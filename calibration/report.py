@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 
 import numpy as np
 import pandas as pd
@@ -26,7 +24,7 @@ import pandas as pd
 from calibration.data import Fact
 from calibration.posterior import draw
 from calibration.priors import Prior
-from calibration.targets import simulate
+from calibration.targets import SimulateMany, simulate_here
 
 PPC_COLUMNS = ["target", "observed", "low", "high", "error_sd", "median", "lo50", "hi50",
                "lo90", "hi90", "percentile", "in50", "in90"]
@@ -62,8 +60,17 @@ def posterior_summary(posterior: pd.DataFrame, priors: Mapping[str, Prior]) -> p
 
 
 def predictive_check(posterior: pd.DataFrame, facts: Sequence[Fact], *, draws: int,
-                     seed: int = 1, workers: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+                     seed: int = 1, simulate_many: SimulateMany = simulate_here,
+                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The posterior predictive check table, and the simulations behind it.
+
+    Args:
+        posterior: The posterior sample (a column per parameter, ``weight``).
+        facts: The figures to predict.
+        draws: Parameter sets drawn from the posterior by weight, each run once.
+        seed: Seed of the draws; draw i runs with seed ``seed * 1_000_003 + i``.
+        simulate_many: Where the runs go (default: this process; ``catfish calibrate``
+            passes the experiment engine's).
 
     Returns:
         ``(table, simulations)``: the table has the columns ``PPC_COLUMNS`` (one row per
@@ -71,13 +78,7 @@ def predictive_check(posterior: pd.DataFrame, facts: Sequence[Fact], *, draws: i
     """
     thetas = draw(posterior, draws, seed)
     seeds = [seed * 1_000_003 + i for i in range(draws)]
-    jobs = [(theta, s, list(facts)) for theta, s in zip(thetas, seeds, strict=True)]
-    if workers > 1:
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            results = list(pool.map(_simulate, jobs))
-    else:
-        results = [_simulate(job) for job in jobs]
-    simulations = pd.DataFrame(results)
+    simulations = pd.DataFrame(simulate_many(thetas, seeds, list(facts)))
     return coverage_table(simulations, facts, seed=seed), simulations
 
 
@@ -119,11 +120,6 @@ def holdout_table(coverage: pd.DataFrame, facts: Sequence[Fact]) -> pd.DataFrame
                      "hi90": row.hi90, "percentile": row.percentile,
                      "result": "hit" if row.in90 else "miss"})
     return pd.DataFrame(rows, columns=HOLDOUT_COLUMNS)
-
-
-def _simulate(job: tuple[dict[str, float], int, list[Fact]]) -> dict[str, float]:
-    theta, seed, facts = job
-    return simulate(theta, seed, facts)
 
 
 def pair_plot(posterior: pd.DataFrame, priors: Mapping[str, Prior], *, labels:

@@ -193,3 +193,18 @@ def pilot_cities(theta: Mapping[str, float], seed: int) -> list[tuple[str, RunRe
         params, mix = as_city(params.replace(**for_scenario(theta, name)), mix, traits)
         runs.append((name, run_one(params, seed=int(rng.integers(2**31)), policies=mix)))
     return runs
+
+
+# Many parameter sets, each run once with its seed: (thetas, seeds, facts) -> statistics in
+# the same order. The calibration's checks take one of these, so that whoever calls them
+# decides where the runs go; ``catfish calibrate`` passes the experiment engine's (local
+# processes or Dask, committed to a crash-safe store), the default runs them here.
+SimulateMany = Callable[[Sequence[Mapping[str, float]], Sequence[int], Sequence[Fact]],
+                        list[dict[str, float]]]
+
+
+def simulate_here(thetas: Sequence[Mapping[str, float]], seeds: Sequence[int],
+                  facts: Sequence[Fact]) -> list[dict[str, float]]:
+    """:func:`simulate` for each parameter set and seed, one after another in this process."""
+    return [simulate(theta, seed, facts) for theta, seed in zip(thetas, seeds, strict=True)]
+

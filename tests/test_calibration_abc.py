@@ -62,7 +62,7 @@ def test_posterior_summary_and_predictive_check_tables():
     assert summary["lo90"] >= 1.0 and summary["hi90"] <= 1.1, "interval inside the sample"
     assert summary["contraction"] > 0.99, \
         f"a posterior 0.1 wide on a prior {prior.high - prior.low} wide contracts by ~1"
-    table, simulations = predictive_check(narrow, chengdu_only(), draws=3, workers=1)
+    table, simulations = predictive_check(narrow, chengdu_only(), draws=3)
     assert list(table.columns) == PPC_COLUMNS, "the predictive check's columns (ppc.csv)"
     assert len(simulations) == 3 and table["lo90"].iloc[0] <= table["hi90"].iloc[0]
     assert 0 <= table["percentile"].iloc[0] <= 100

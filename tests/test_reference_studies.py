@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from calibration.abc import CALIBRATED
-from calibration.data import targets
+from calibration.data import holdouts, targets
 from calibration.priors import load_priors
 from calibration.reference import (
     count_kept,
@@ -91,10 +91,8 @@ def test_leave_one_out_predicts_each_target_from_the_others(known_table):
 
 
 def test_a_small_real_reference_table_has_every_statistic():
-    from calibration.data import holdouts
-
     facts = [f for f in targets() + holdouts() if f.scenario == "chengdu-chain-led"]
-    table = reference_table(3, seed=4, workers=1, facts=facts,
+    table = reference_table(3, seed=4, facts=facts,
                             parameters=("promotion_per_year", "light_cost_cut"))
     assert len(table) == 3, "one row per draw"
     for fact in facts:
@@ -103,3 +101,19 @@ def test_a_small_real_reference_table_has_every_statistic():
     assert table["light_cost_cut"].between(priors["light_cost_cut"].low,
                                            priors["light_cost_cut"].high).all(), \
         "parameters drawn inside their priors"
+
+
+def test_the_engine_makes_the_same_reference_table_and_resumes_it(tmp_path):
+    from experiments.jobs.calibrate import EngineSimulations
+    from experiments.runs.engine import Workers
+
+    facts = [f for f in targets() + holdouts() if f.scenario == "chengdu-chain-led"]
+    parameters = ("promotion_per_year", "light_cost_cut")
+    here = reference_table(3, seed=4, facts=facts, parameters=parameters)
+    engine = EngineSimulations(tmp_path / "runs", Workers(1), kind="reference-table")
+    made = reference_table(3, seed=4, facts=facts, parameters=parameters, simulate_many=engine)
+    pd.testing.assert_frame_equal(made, here, obj="the engine's table and the in-process one")
+    assert (tmp_path / "runs" / "runs.parquet").is_file(), "the runs land in a store"
+    again = reference_table(3, seed=4, facts=facts, parameters=parameters, simulate_many=engine)
+    pd.testing.assert_frame_equal(again, here, obj="asked again, the store's runs are reused")
+

@@ -53,7 +53,9 @@ def variance_shares(worlds: pd.DataFrame, diff: pd.Series | np.ndarray, *, level
     Returns:
         Columns parameter, share, share_conf (bootstrap half-width of the ``level`` interval),
         n_worlds (worlds used), largest share first. A parameter that does not vary has share 0;
-        shares are NaN when the gap does not vary or fewer than 2*harmonics + 2 worlds remain.
+        shares are NaN when the gap does not vary or fewer than 4*harmonics + 2 worlds remain
+        (SALib's bootstrap analyses half the worlds, and its bias correction divides by zero
+        when that half has only 2*harmonics of them).
     """
     gap = diff.reindex(worlds.index) if isinstance(diff, pd.Series) else pd.Series(
         np.asarray(diff, dtype=float), index=worlds.index)
@@ -65,7 +67,7 @@ def variance_shares(worlds: pd.DataFrame, diff: pd.Series | np.ndarray, *, level
     names = [str(c) for c in worlds.columns]
     share = np.full(len(names), math.nan)
     conf = np.full(len(names), math.nan)
-    if len(y) >= 2 * harmonics + 2 and np.ptp(y) > 0:
+    if len(y) >= 4 * harmonics + 2 and np.ptp(y) > 0:
         varies = np.ptp(x, axis=0) > 0
         share[~varies], conf[~varies] = 0.0, 0.0  # a fixed parameter explains nothing
         if varies.any():

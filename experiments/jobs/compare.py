@@ -261,7 +261,12 @@ def resumable(folder: str | Path) -> str | None:
 
 
 def pending(folder: str | Path) -> dict[str, int]:
-    """Runs done, failed and pending in a comparison's store."""
+    """Runs done, failed and pending in a comparison's store.
+
+    Raises:
+        StoreError: The folder is not a comparison that can be resumed.
+    """
+    _check_resumable_folder(Path(folder))
     with ResultStore.open(Path(folder) / STORE, readonly=True) as store:
         return store.status_counts()
 
@@ -415,11 +420,8 @@ def replan(folder: str | Path) -> tuple[ComparisonJob, dict[str, Any]]:
         StoreError: The folder is not a comparison that can be resumed, or its inputs changed.
     """
     folder = Path(folder)
-    store = folder / STORE
-    path = store / JOB_FILE
-    if not path.is_file():
-        raise StoreError(f"{folder}: not a comparison that can be resumed (no {STORE}/"
-                         f"{JOB_FILE}; was it made by catfish compare?)")
+    _check_resumable_folder(folder)
+    path = folder / STORE / JOB_FILE
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
         chosen = comparisons.load(record["comparison"])
@@ -440,6 +442,12 @@ def replan(folder: str | Path) -> tuple[ComparisonJob, dict[str, Any]]:
                 posterior=posterior, fixed=record["fixed"], objective=record["objective"],
                 workers=1, timeseries=record["timeseries"], source=record["comparison"])
     return job, record
+
+
+def _check_resumable_folder(folder: Path) -> None:
+    if not (folder / STORE / JOB_FILE).is_file() or not (folder / STORE / "runs.parquet").is_file():
+        raise StoreError(f"{folder}: not a comparison that can be resumed (no {STORE}/"
+                         f"{JOB_FILE}; was it made by catfish compare?)")
 
 
 def write_results(job: ComparisonJob, *, lang: str, started: dt.datetime,
