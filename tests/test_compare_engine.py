@@ -103,6 +103,12 @@ def test_python_api_gives_the_command_lines_tables_and_a_handle(straight, tmp_pa
     counted = results.timeseries(["n_counted"])
     assert list(counted.columns) == ["mix", "replicate", "seed", "month", "date", "n_counted"]
     assert open_comparison(tmp_path / "api").runs.equals(results.runs), "open_comparison reads it"
+    from experiments.jobs import open_results
+
+    assert open_results(tmp_path / "api").summary.equals(results.summary), \
+        "open_results knows a comparison's folder"
+    store = open_results(tmp_path / "api" / "store")
+    assert len(store.outcomes()) == len(results.runs), "and a store's, as a sweep handle"
 
 
 def test_only_parquet_or_no_time_series_keeps_the_other_tables(straight, tmp_path):
