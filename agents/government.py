@@ -7,6 +7,8 @@ from collections.abc import Mapping
 import mesa
 import numpy as np
 
+from agents.jit import compiled
+
 
 class Government(mesa.Agent):
     """Holds the budget and the target; policy instruments spend through :meth:`pay`.
@@ -60,7 +62,7 @@ class Government(mesa.Agent):
             requests_rmb: Amounts requested, in the order they are served.
             limit_rmb: A further limit of the instrument's own (e.g. a fund's size left).
         """
-        paid = pay_within_budget(np.atleast_1d(requests_rmb),
+        paid = pay_within_budget(np.atleast_1d(np.asarray(requests_rmb, dtype=float)),
                                  min(self.available_rmb, max(0.0, limit_rmb)))
         total = float(paid.sum())
         self.spent_total_rmb += total
@@ -73,14 +75,71 @@ class Government(mesa.Agent):
         """The government acts through its instruments, which the model applies each month."""
 
 
+@compiled
 def pay_within_budget(requests_rmb: np.ndarray, budget_left_rmb: float) -> np.ndarray:
     """First come, first served: pay each request in full while the budget lasts.
 
     The request that crosses the limit is paid partly; later ones get nothing. Negative
     requests are treated as zero.
     """
-    req = np.maximum(np.asarray(requests_rmb, dtype=float), 0.0)
-    if req.sum() <= budget_left_rmb:  # the common case: everything fits
+    req = np.maximum(requests_rmb, 0.0)
+    if pairwise_sum(req, 0, len(req)) <= budget_left_rmb:  # the common case: everything fits
         return req
-    before = req.cumsum() - req
+    before = np.cumsum(req) - req
     return np.minimum(np.maximum(budget_left_rmb - before, 0.0), req)
+
+
+@compiled
+def pairwise_sum(values: np.ndarray, first: int, n: int) -> float:
+    """``values[first:first + n].sum()`` added up in numpy's order, so to the same last bit.
+
+    numpy sums float arrays pairwise: a stretch of more than 128 numbers is split in two
+    halves (the first a multiple of 8 long) summed separately; shorter ones are summed by
+    :func:`_block_sum`. The halves are worked through with a stack rather than by recursion,
+    which numba cannot load from its cache.
+    """
+    starts = np.empty(128, np.int64)   # stretches still to sum (depth < 64 for any array)
+    lengths = np.empty(128, np.int64)
+    split = np.empty(128, np.bool_)     # True once a stretch's halves have been queued
+    sums = np.empty(128)                # sums of finished stretches, in order
+    top, done = 0, 0
+    starts[0], lengths[0], split[0] = first, n, False
+    while top >= 0:
+        start, length = starts[top], lengths[top]
+        if length <= 128:
+            sums[done] = _block_sum(values, start, length)
+            done += 1
+            top -= 1
+        elif split[top]:  # both halves are summed: add them, the first half's sum first
+            sums[done - 2] = sums[done - 2] + sums[done - 1]
+            done -= 1
+            top -= 1
+        else:
+            half = length // 2
+            half -= half % 8
+            split[top] = True
+            top += 1  # the second half below the first, so the first half is summed first
+            starts[top], lengths[top], split[top] = start + half, length - half, False
+            top += 1
+            starts[top], lengths[top], split[top] = start, half, False
+    return sums[0]
+
+
+@compiled
+def _block_sum(values: np.ndarray, first: int, n: int) -> float:
+    """numpy's sum of up to 128 numbers: eight interleaved partial sums, then the rest."""
+    if n < 8:
+        total = 0.0
+        for i in range(first, first + n):
+            total += values[i]
+        return total
+    r = values[first:first + 8].copy()
+    i = 8
+    while i < n - n % 8:
+        for k in range(8):
+            r[k] += values[first + i + k]
+        i += 8
+    total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+    for k in range(first + i, first + n):
+        total += values[k]
+    return total

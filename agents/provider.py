@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from agents.base import ArrayAgent, ArrayField
+from agents.jit import compiled
 
 GENERALIST = -1  # specialisation code of a provider that serves every sector alike
 
@@ -37,6 +38,7 @@ def preference_order(fit: np.ndarray, quality: np.ndarray, noise: np.ndarray,
     return np.lexsort((noise, -second, -fit))
 
 
+@compiled
 def fill_slots(n_waiting: int, free_slots: np.ndarray) -> np.ndarray:
     """Hand waiting firms (in queue order) to providers' free slots, in preference order.
 
@@ -48,9 +50,50 @@ def fill_slots(n_waiting: int, free_slots: np.ndarray) -> np.ndarray:
         For each waiting firm, the position (in ``free_slots``) of its provider, or -1 if
         every slot is taken.
     """
-    cum = np.cumsum(free_slots)
-    pos = np.searchsorted(cum, np.arange(n_waiting), side="right")
-    return np.where(pos < len(free_slots), pos, -1)
+    slot = np.full(n_waiting, -1, np.int64)
+    provider, left = 0, 0  # the provider firms go to now, and its slots not yet taken
+    for firm in range(n_waiting):
+        while left <= 0 and provider < len(free_slots):
+            left = free_slots[provider]
+            provider += 1
+        if left <= 0:
+            break
+        slot[firm] = provider - 1
+        left -= 1
+    return slot
+
+
+@compiled
+def serve_queue(sector: np.ndarray, free_slots: np.ndarray, orders: np.ndarray) -> np.ndarray:
+    """Providers' free slots taken by waiting firms, sector by sector (``fill_slots``).
+
+    Sectors choose in the order of their first firm in the queue; within a sector, firms
+    choose in queue order.
+
+    Args:
+        sector: Sector of each waiting firm, in queue order.
+        free_slots: Free slots of every provider (taken slots are subtracted in place).
+        orders: Row s: the providers in the order firms of sector s approach them, padded
+            with -1.
+
+    Returns:
+        For each waiting firm, its provider, or -1 if it got no slot.
+    """
+    chosen = np.full(len(sector), -1, np.int64)
+    done = np.zeros(orders.shape[0], np.bool_)
+    for first in range(len(sector)):
+        s = sector[first]
+        if done[s]:
+            continue
+        done[s] = True
+        mine = np.flatnonzero(sector[first:] == s) + first
+        order = orders[s][orders[s] >= 0]
+        slot = fill_slots(len(mine), free_slots[order])
+        for i in range(len(mine)):
+            if slot[i] >= 0:
+                chosen[mine[i]] = order[slot[i]]
+                free_slots[order[slot[i]]] -= 1
+    return chosen
 
 
 def entry_due(queue_history: list[int], *, threshold: int, lag_months: int) -> bool:

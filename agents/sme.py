@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from agents.base import ArrayAgent, ArrayField
+from agents.jit import compiled
 
 # States: every firm is in exactly one each month.
 UNAWARE, WILLING, QUEUED, IN_PROJECT, TRANSFORMED, FAILED, LAPSED = range(7)
@@ -86,10 +87,10 @@ def willingness_prob(
     return 1.0 - (1.0 - contagion) * (1.0 - by_visit)
 
 
+@compiled
 def beliefs(
     successes_seen: np.ndarray | float,
     failures_seen: np.ndarray | float,
-    *,
     prior_failure: float,
     prior_benefit: float,
     prior_weight: float,
@@ -103,8 +104,7 @@ def beliefs(
     Returns:
         ``(failure_belief, benefit_belief)``.
     """
-    s = np.asarray(successes_seen, dtype=float)
-    f = np.asarray(failures_seen, dtype=float)
+    s, f = successes_seen, failures_seen
     failure = (prior_failure * prior_weight + f) / (prior_weight + s + f)
     benefit = (prior_benefit * prior_weight + s) / (prior_weight + s)
     return failure, benefit
@@ -117,10 +117,10 @@ def annuity_factor(years: float, rate: float) -> float:
     return float((1.0 - (1.0 + rate) ** -years) / rate)
 
 
+@compiled
 def project_value(
     cost: np.ndarray | float,
     annual_benefit: np.ndarray | float,
-    *,
     grant_at_start: np.ndarray | float,
     grant_on_acceptance: np.ndarray | float,
     cash: np.ndarray | float,
@@ -152,21 +152,21 @@ def project_value(
         ``(risk_adjusted_npv, affordable)``: the certainty equivalent of the NPV, in RMB; and
         whether the up-front outlay fits cash plus credit.
     """
-    cost = np.asarray(cost, dtype=float)
     outlay = np.maximum(cost - grant_at_start, 0.0)
     loan = np.maximum(outlay - cash, 0.0)
     affordable = loan <= credit_limit
     financing = loan * loan_rate * (1.0 - interest_subsidy_share) * loan_years
     own_loss = outlay + financing
-    success = (np.asarray(benefit_belief) * annual_benefit + avoided_loss) * annuity \
+    success = (benefit_belief * annual_benefit + avoided_loss) * annuity \
         + grant_on_acceptance - own_loss
     failure = failure_reimbursement_share * outlay - own_loss
     p = np.minimum(np.maximum(failure_prob, 0.0), 1.0)  # (np.clip is slower on small arrays)
     expected = (1.0 - p) * success + p * failure
     variance = p * (1.0 - p) * (success - failure) ** 2
-    return expected - risk_aversion * variance / (2.0 * np.asarray(risk_capacity)), affordable
+    return expected - risk_aversion * variance / (2.0 * risk_capacity), affordable
 
 
+@compiled
 def choose_kind(
     value_light: np.ndarray,
     value_deep: np.ndarray,
@@ -184,10 +184,13 @@ def choose_kind(
     Returns:
         0 (no project), 1 (light) or 2 (deep) per firm; ties go to light (smaller step first).
     """
-    light = np.where(go_light, value_light, -np.inf)
-    deep = np.where(go_deep, value_deep, -np.inf)
-    kind = np.where(deep > light, DEEP, LIGHT)
-    return np.where(np.asarray(go_light) | np.asarray(go_deep), kind, NONE).astype(np.int8)
+    kind = np.zeros(len(value_light), np.int8)
+    for i in range(len(kind)):
+        light = value_light[i] if go_light[i] else -np.inf
+        deep = value_deep[i] if go_deep[i] else -np.inf
+        if go_light[i] or go_deep[i]:
+            kind[i] = DEEP if deep > light else LIGHT
+    return kind
 
 
 def stage_failure_prob(
@@ -226,7 +229,11 @@ def lapse_prob(talent: np.ndarray | float, *, lapse_per_month: float) -> np.ndar
     return -np.expm1(-lapse_per_month * (1.0 - np.asarray(talent, dtype=float)))
 
 
-def accepted(realised_gain: np.ndarray, hardware_only: np.ndarray, *,
+@compiled
+def accepted(realised_gain: np.ndarray, hardware_only: np.ndarray,
              min_gain: float) -> np.ndarray:
     """Acceptance on verified gains: hardware-only purchases and gains below ``min_gain`` fail."""
-    return (~np.asarray(hardware_only, dtype=bool)) & (np.asarray(realised_gain) >= min_gain)
+    ok = np.empty(len(realised_gain), np.bool_)
+    for i in range(len(ok)):
+        ok[i] = not hardware_only[i] and realised_gain[i] >= min_gain
+    return ok

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from agents.jit import compiled
+
 
 def competitiveness(base_revenue: np.ndarray, unit_cost: np.ndarray, quality: np.ndarray, *,
                     cost_sensitivity: float, quality_sensitivity: float) -> np.ndarray:
@@ -17,6 +19,7 @@ def competitiveness(base_revenue: np.ndarray, unit_cost: np.ndarray, quality: np
     return base_revenue * unit_cost ** -cost_sensitivity * quality ** quality_sensitivity
 
 
+@compiled
 def share_demand(weights: np.ndarray, sector: np.ndarray, demand: np.ndarray,
                  extra: np.ndarray | None = None) -> np.ndarray:
     """Revenue of each firm: its sector's ``demand`` split in proportion to ``weights``.
@@ -27,13 +30,22 @@ def share_demand(weights: np.ndarray, sector: np.ndarray, demand: np.ndarray,
         demand: Demand of each sector, RMB/year.
         extra: Weight of other sellers in each sector (lead firms), which take their share.
     """
-    totals = np.bincount(sector, weights=weights, minlength=len(demand))
+    totals = np.zeros(len(demand))
+    for i in range(len(weights)):  # in firm order, as np.bincount adds them
+        totals[sector[i]] += weights[i]
     if extra is not None:
         totals = totals + extra
-    scale = np.divide(demand, totals, out=np.zeros_like(demand), where=totals > 0)
-    return weights * scale[sector]
+    scale = np.zeros(len(demand))
+    for k in range(len(demand)):
+        if totals[k] > 0:
+            scale[k] = demand[k] / totals[k]
+    revenue = np.empty(len(weights))
+    for i in range(len(weights)):
+        revenue[i] = weights[i] * scale[sector[i]]
+    return revenue
 
 
+@compiled
 def lost_order_share(revenue: np.ndarray, base_revenue: np.ndarray) -> np.ndarray:
     """Share of a firm's starting revenue that it has lost, in [0, 1]."""
     return np.minimum(np.maximum(1.0 - revenue / base_revenue, 0.0), 1.0)

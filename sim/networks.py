@@ -7,10 +7,10 @@ computes it from sector totals.
 
 from __future__ import annotations
 
-from functools import reduce
-
 import numpy as np
 import scipy.sparse as sp
+
+from agents.jit import compiled
 
 
 def small_world(sector: np.ndarray, mean_degree: int, rewire_prob: float,
@@ -93,26 +93,21 @@ class PeerSums:
     """Sums of per-firm quantities over each firm's peers, kept up to date incrementally.
 
     A month changes few firms, so instead of a full sparse product each month the sums are
-    corrected for the firms whose values changed (cost proportional to changes x degree). With
-    no adjacency (complete graph within sectors) sums come from sector totals. Values are
-    counts, so incremental and full sums are exactly equal.
+    corrected for the firms whose values changed (cost proportional to changes x degree), in
+    one compiled pass over the firms. With no adjacency (complete graph within sectors) sums
+    come from sector totals. Values are counts, so incremental and full sums are exactly equal.
 
     Args:
         adjacency: Symmetric CSR adjacency, or ``None`` for a complete graph within sectors.
         sector: Sector index of each firm (used when ``adjacency`` is ``None``).
     """
 
-    # above this share of changed firms a full product is cheaper than corrections
-    FULL_RECOMPUTE_SHARE = 0.05
-
     def __init__(self, adjacency: sp.csr_matrix | None, sector: np.ndarray) -> None:
         self.adjacency = adjacency
         self.sector = sector
         self.n_sectors = int(sector.max()) + 1 if len(sector) else 0
         self._last: np.ndarray | None = None
-        self._sums: np.ndarray | None = None  # one spare last row: see _padded_neighbours
-        if adjacency is not None:
-            self._neighbours = _padded_neighbours(adjacency)
+        self._sums: np.ndarray | None = None
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
         """Sums over each firm's peers (the firm itself excluded).
@@ -124,38 +119,44 @@ class PeerSums:
             ``(n_firms, k)`` array; valid until the next call.
         """
         if self.adjacency is None:
-            totals = np.stack([np.bincount(self.sector, weights=col, minlength=self.n_sectors)
-                               for col in values.T], axis=1)
-            return totals[self.sector] - values
+            return _sector_sums_of_others(values, self.sector, self.n_sectors)
+        a = self.adjacency
         if self._last is None:
-            return self._full(values)
-        # rows that changed; OR-ing the k columns is several times faster than any(axis=1)
-        changed = np.flatnonzero(reduce(np.logical_or, (values != self._last).T))
-        if len(changed) > self.FULL_RECOMPUTE_SHARE * len(values):
-            return self._full(values)
-        if len(changed):
-            neighbours = self._neighbours[changed]
-            delta = np.repeat(values[changed] - self._last[changed], neighbours.shape[1], axis=0)
-            np.add.at(self._sums, neighbours.ravel(), delta)
-            self._last[changed] = values[changed]
-        return self._sums[:-1]
-
-    def _full(self, values: np.ndarray) -> np.ndarray:
-        self._sums = np.zeros((len(values) + 1, values.shape[1]))
-        self._sums[:-1] = self.adjacency @ values
-        self._last = values.copy()
-        return self._sums[:-1]
+            self._last = values.copy()
+            self._sums = _neighbour_sums(a.indptr, a.indices, values)
+        else:
+            _correct_sums(a.indptr, a.indices, values, self._last, self._sums)
+        return self._sums
 
 
-def _padded_neighbours(adjacency: sp.csr_matrix) -> np.ndarray:
-    """Each firm's peers as a row of a rectangular array, padded with ``n_firms``.
+@compiled
+def _neighbour_sums(indptr: np.ndarray, indices: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Each firm's sum of its neighbours' values (adjacency 0/1, as the peer networks are)."""
+    sums = np.zeros(values.shape)
+    for i in range(len(indptr) - 1):
+        for j in indices[indptr[i]:indptr[i + 1]]:
+            sums[i] += values[j]
+    return sums
 
-    A gather from a rectangle is one indexing operation; the padding points at a spare row of
-    the sums that nobody reads. Adjacency must be 0/1 (the peer networks are).
-    """
-    n = adjacency.shape[0]
-    degree = np.diff(adjacency.indptr)
-    padded = np.full((n, int(degree.max(initial=0))), n, dtype=np.int64)
-    rows = np.repeat(np.arange(n), degree)
-    padded[rows, np.arange(adjacency.nnz) - adjacency.indptr[rows]] = adjacency.indices
-    return padded
+
+@compiled
+def _correct_sums(indptr: np.ndarray, indices: np.ndarray, values: np.ndarray,
+                  last: np.ndarray, sums: np.ndarray) -> None:
+    """Add each changed firm's change to its neighbours' sums; remember the new values."""
+    for i in range(len(values)):
+        for k in range(values.shape[1]):
+            if values[i, k] != last[i, k]:
+                change = values[i, k] - last[i, k]
+                for j in indices[indptr[i]:indptr[i + 1]]:
+                    sums[j, k] += change
+                last[i, k] = values[i, k]
+
+
+@compiled
+def _sector_sums_of_others(values: np.ndarray, sector: np.ndarray,
+                           n_sectors: int) -> np.ndarray:
+    """Complete graphs within sectors: each firm's sector total minus its own value."""
+    totals = np.zeros((n_sectors, values.shape[1]))
+    for i in range(len(values)):  # in firm order, as np.bincount adds them
+        totals[sector[i]] += values[i]
+    return totals[sector] - values

@@ -1,0 +1,89 @@
+"""Same numbers before and after a change of the engine: every shipped scenario, seeds 1-10.
+
+Records the outcomes and the whole time series of ``sim.run_one(scenarios.load(name),
+seed=s)`` for every shipped scenario and seeds 1-10, then checks a later version against the
+record, bit for bit (NaN equals NaN):
+
+    python tools/same_numbers.py record /tmp/same_numbers.pkl   # before the change
+    python tools/same_numbers.py check /tmp/same_numbers.pkl    # after: exit 1 if any differs
+
+The ClusterModel directly too (the default cluster, no scenario file), and the Bass docking
+configuration, so that the paths only they take are covered as well.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+import scenarios
+from sim import ClusterModel, run_one
+
+SEEDS = range(1, 11)
+
+
+def bass_series(seed: int) -> list[float]:
+    """The Bass docking run's adopted share, month by month."""
+    model = ClusterModel.bass(p=0.03, q=0.38, n_smes=1000, seed=seed)
+    shares = []
+    while model.running:
+        model.step()
+        shares.append(model.metrics["share_transformed"])
+    return shares
+
+
+def record_all() -> dict[str, Any]:
+    """Every run's outcomes and time series, by (scenario, seed)."""
+    runs: dict[str, Any] = {}
+    for name in [*scenarios.shipped_names(), "defaults"]:
+        subject = None if name == "defaults" else scenarios.load(name)
+        for seed in SEEDS:
+            result = run_one(subject, seed=seed)
+            runs[f"{name}/{seed}"] = (result.outcomes, result.timeseries)
+    for seed in SEEDS:
+        runs[f"bass/{seed}"] = ({}, pd.DataFrame({"share": bass_series(seed)}))
+    return runs
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal values, NaN equal to NaN."""
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return type(a) is type(b) and a == b
+
+
+def differences(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """What differs, one line each."""
+    found = []
+    for key, (outcomes, series) in before.items():
+        new_outcomes, new_series = now[key]
+        found += [f"{key}: outcome {k}: {v!r} -> {new_outcomes.get(k)!r}"
+                  for k, v in outcomes.items() if not same(v, new_outcomes.get(k))]
+        try:
+            pd.testing.assert_frame_equal(series, new_series, check_exact=True)
+        except AssertionError as exc:
+            found.append(f"{key}: time series: {str(exc).splitlines()[0:4]}")
+    return found
+
+
+def main(argv: list[str]) -> int:
+    """Record, or check against a record (exit status 1 if anything differs)."""
+    mode, path = argv[1], Path(argv[2] if len(argv) > 2 else "/tmp/same_numbers.pkl")
+    now = record_all()
+    if mode == "record":
+        path.write_bytes(pickle.dumps(now))
+        print(f"recorded {len(now)} runs in {path}")
+        return 0
+    found = differences(pickle.loads(path.read_bytes()), now)
+    print("\n".join(found[:40]))
+    print(f"{len(now)} runs: {'all identical' if not found else f'{len(found)} differences'}")
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
