@@ -127,7 +127,7 @@ def pairwise_sum(values: np.ndarray, first: int, n: int) -> float:
 
 @compiled
 def _block_sum(values: np.ndarray, first: int, n: int) -> float:
-    """numpy's sum of up to 128 numbers: eight interleaved partial sums, then the rest."""
+    """Numpy's sum of up to 128 numbers: eight interleaved partial sums, then the rest."""
     if n < 8:
         total = 0.0
         for i in range(first, first + n):

@@ -181,6 +181,7 @@ class ClusterModel(mesa.Model):
                                          p.late_failure_prob])
         self.lost_share = np.zeros(p.n_smes)
         self._provider_orders: dict[tuple[int, bool], np.ndarray] = {}
+        self._provider_tables: dict[bool, np.ndarray] = {}
         self._market_changed = True  # market shares must be (re)computed this month
         self.levers = self._neutral_levers()
         self.annuity = annuity_factor(p.horizon_years, p.discount_rate)
@@ -197,6 +198,7 @@ class ClusterModel(mesa.Model):
                 ServiceProvider(self, int(idle[0]))
             self.tally.new_providers += 1
             self._provider_orders.clear()
+            self._provider_tables.clear()
 
     def provider_order(self, sector: int) -> np.ndarray:
         """Active providers in the order firms of ``sector`` approach them.
@@ -214,6 +216,18 @@ class ClusterModel(mesa.Model):
                                             rated=rated)]
             self._provider_orders[(sector, rated)] = order
         return order
+
+    def provider_orders(self) -> np.ndarray:
+        """:meth:`provider_order` of every sector as the rows of one table, padded with -1."""
+        rated = self.levers.providers_rated
+        table = self._provider_tables.get(rated)
+        if table is None:
+            orders = [self.provider_order(k) for k in range(len(self.params.sector_names))]
+            table = np.full((len(orders), max(map(len, orders))), -1, np.int64)
+            for k, order in enumerate(orders):
+                table[k, :len(order)] = order
+            self._provider_tables[rated] = table
+        return table
 
     # --- Mesa agents, created when first looked at ---------------------------------------
     def _create_agents(self) -> None:

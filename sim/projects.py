@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import ndtri
 
-from agents.provider import entry_due, fill_slots, sector_fit
+from agents.jit import compiled
+from agents.provider import entry_due, sector_fit, serve_queue
 from agents.sme import (
     DEEP,
     FAILED,
@@ -33,7 +34,6 @@ from agents.sme import (
     project_value,
     stage_failure_prob,
 )
-from sim.population import quality_gain
 
 if TYPE_CHECKING:
     from sim.model import ClusterModel
@@ -45,11 +45,17 @@ MAX_CUT = 0.95  # a lucky project cuts its processes' costs by at most 95 %
 def adopt_willing(model: ClusterModel) -> None:
     """Bass docking: every willing firm counts as adopted in the month it becomes willing."""
     s = model.smes
-    newly = np.nonzero(s.state == WILLING)[0]
-    s.state[newly] = TRANSFORMED
-    s.level[newly] = LIGHT
-    s.since[newly] = model.month
-    model.tally.new_transformed += len(newly)
+    model.tally.new_transformed += _adopt(s.state, s.level, s.since, model.month)
+
+
+@compiled
+def _adopt(state: np.ndarray, level: np.ndarray, since: np.ndarray, month: int) -> int:
+    adopted = 0
+    for i in range(len(state)):
+        if state[i] == WILLING:
+            state[i], level[i], since[i] = TRANSFORMED, LIGHT, month
+            adopted += 1
+    return adopted
 
 
 KINDS = np.array([[LIGHT], [DEEP]])  # rows of the (kind, firm) arrays in value_projects()
@@ -62,21 +68,36 @@ def decide(model: ClusterModel, seen_ok: np.ndarray, seen_bad: np.ndarray) -> No
     kinds it would undertake (``agents.sme.choose_kind``) and queues for it.
     """
     p, s, t = model.params, model.smes, model.month
-    first = s.state == WILLING
     if not p.economic_gate_on:
-        firms = np.nonzero(first)[0]
+        firms = np.flatnonzero(s.state == WILLING)
         _enqueue(model, firms, np.full(len(firms), LIGHT, np.int8))
         return
-    upgrade = (s.state == TRANSFORMED) & (s.level == LIGHT) & (s.project_kind == 0) \
-        & (t - s.since >= p.cooldown_months)
-    firms = np.nonzero(first | upgrade)[0]
+    firms, upgrade = _deciding(s.state, s.level, s.project_kind, s.since, t, p.cooldown_months)
     if len(firms) == 0:
         return
-    valuation = value_projects(model, firms, upgrade[firms], seen_ok[firms], seen_bad[firms])
+    valuation = value_projects(model, firms, upgrade, seen_ok[firms], seen_bad[firms])
     go, value = valuation.go, valuation.value
-    kinds = choose_kind(value[0], value[1], go[0], go[1])
-    chosen = kinds > 0
-    _enqueue(model, firms[chosen], kinds[chosen])
+    _enqueue(model, firms, choose_kind(value[0], value[1], go[0], go[1]))
+
+
+@compiled
+def _deciding(state: np.ndarray, level: np.ndarray, project_kind: np.ndarray, since: np.ndarray,
+              month: int, cooldown: int) -> tuple[np.ndarray, np.ndarray]:
+    """Willing firms, and light adopters past their cooldown who may upgrade to deep.
+
+    Returns:
+        ``(firms, is_upgrade)``, in firm order.
+    """
+    firms = np.empty(len(state), np.int64)
+    upgrade = np.empty(len(state), np.bool_)
+    n = 0
+    for i in range(len(state)):
+        upgrading = state[i] == TRANSFORMED and level[i] == LIGHT and project_kind[i] == 0 \
+            and month - since[i] >= cooldown
+        if state[i] == WILLING or upgrading:
+            firms[n], upgrade[n] = i, upgrading
+            n += 1
+    return firms[:n], upgrade[:n]
 
 
 @dataclass(frozen=True, eq=False)
@@ -134,59 +155,116 @@ def value_projects(model: ClusterModel, firms: np.ndarray, is_upgrade: np.ndarra
             successes_seen, failures_seen, prior_failure=p.prior_failure_belief,
             prior_benefit=p.prior_benefit_belief, prior_weight=p.prior_belief_weight)
     else:
-        fail_belief, benefit_belief = p.prior_failure_belief, p.prior_benefit_belief
-    cost = s.cost[1:, firms]
-    benefit = s.benefit[1:, firms]
-    if is_upgrade.any():  # an upgrade earns only what deep adds to light
-        benefit[1] -= np.where(is_upgrade, benefit[0], 0.0)
-    fail = np.empty(cost.shape)
-    fail[0] = _scale_odds(fail_belief, p.light_failure_factor)
-    fail[1] = fail_belief
-    revenue = s.revenue[firms]
+        fail_belief = np.full(len(firms), p.prior_failure_belief)
+        benefit_belief = p.prior_benefit_belief
     levers = model.levers
     # shares from several instruments add up, but no more than the whole is ever covered
     interest_subsidy, reimbursement, instalment = (
         np.minimum(share[KINDS], 1.0) for share in (
             levers.interest_subsidy_share, levers.failure_reimbursement_share,
             levers.instalment_share))
-    # instalments (paid from the project's savings) need no collateral: they add to credit
-    credit_limit = s.credit_access[firms] * p.credit_limit_share * revenue \
-        + instalment * cost
+    cost, benefit, fail, credit_limit, avoided_loss = _firm_economics(
+        firms, is_upgrade, fail_belief, p.light_failure_factor, s.cost, s.benefit,
+        s.credit_access, s.revenue, p.credit_limit_share, instalment[:, 0], model.lost_share,
+        s.base_revenue, p.contribution_margin)
     grant_at_start = sum(support(model, firms, KINDS, cost)
                          for support in model.hooks["support_at_start"])
     grant_on_acceptance = sum(support(model, firms, KINDS, cost)
                               for support in model.hooks["support_on_acceptance"])
+    revenue = s.revenue[firms]
     value, affordable = project_value(
         cost, benefit,
         grant_at_start=grant_at_start, grant_on_acceptance=grant_on_acceptance,
         cash=s.cash[firms], credit_limit=credit_limit,
         loan_rate=p.loan_rate, interest_subsidy_share=interest_subsidy,
         loan_years=p.loan_years, failure_prob=fail, benefit_belief=benefit_belief,
-        avoided_loss=model.lost_share[firms] * s.base_revenue[firms] * p.contribution_margin,
-        failure_reimbursement_share=reimbursement,
+        avoided_loss=avoided_loss, failure_reimbursement_share=reimbursement,
         annuity=model.annuity,
         risk_aversion=p.risk_aversion if risk_aversion is None else risk_aversion,
         risk_capacity=revenue)
-    # a firm undertakes a project only if it clears its own hurdle per RMB of cost
-    go = affordable & (value > s.hurdle[firms] * cost)
-    go[0] &= ~is_upgrade
-    go[1] &= s.infrastructure[firms] >= p.deep_infrastructure_min
+    go = _undertaken(firms, is_upgrade, value, affordable, cost, s.hurdle, s.infrastructure,
+                     p.deep_infrastructure_min)
     return Valuation(cost=cost, benefit=benefit, grant_at_start=grant_at_start,
                      grant_on_acceptance=grant_on_acceptance, failure_belief=fail, value=value,
                      affordable=affordable, go=go)
 
 
-def _scale_odds(prob: np.ndarray, factor: float) -> np.ndarray:
-    odds = prob / np.maximum(1 - prob, 1e-12) * factor
+@compiled
+def _firm_economics(firms: np.ndarray, is_upgrade: np.ndarray, fail_belief: np.ndarray,
+                    light_failure_factor: float, all_cost: np.ndarray, all_benefit: np.ndarray,
+                    credit_access: np.ndarray, revenue: np.ndarray, credit_limit_share: float,
+                    instalment: np.ndarray, lost_share: np.ndarray, base_revenue: np.ndarray,
+                    contribution_margin: float) -> tuple[np.ndarray, ...]:
+    """What the decision weighs for ``firms``, each of shape (2, firms): light, deep.
+
+    Returns:
+        ``(cost, benefit, failure_belief, credit_limit, avoided_loss)``: an upgrade earns only
+        what deep adds to light; light projects fail at ``light_failure_factor`` times the
+        odds; instalments (paid from the project's savings) need no collateral, so they add
+        to the credit line; the loss avoided is the lost orders' contribution (one row).
+    """
+    m = len(firms)
+    cost, benefit = np.empty((2, m)), np.empty((2, m))
+    fail, credit_limit = np.empty((2, m)), np.empty((2, m))
+    avoided_loss = np.empty(m)
+    for i in range(m):
+        f = firms[i]
+        credit_line = credit_access[f] * credit_limit_share * revenue[f]
+        for k in range(2):
+            cost[k, i], benefit[k, i] = all_cost[k + 1, f], all_benefit[k + 1, f]
+            credit_limit[k, i] = credit_line + instalment[k] * cost[k, i]
+        if is_upgrade[i]:
+            benefit[1, i] -= benefit[0, i]
+        fail[0, i] = _scale_odds(fail_belief[i], light_failure_factor)
+        fail[1, i] = fail_belief[i]
+        avoided_loss[i] = lost_share[f] * base_revenue[f] * contribution_margin
+    return cost, benefit, fail, credit_limit, avoided_loss
+
+
+@compiled
+def _undertaken(firms: np.ndarray, is_upgrade: np.ndarray, value: np.ndarray,
+                affordable: np.ndarray, cost: np.ndarray, hurdle: np.ndarray,
+                infrastructure: np.ndarray, deep_infrastructure_min: float) -> np.ndarray:
+    """Which projects firms would undertake (shape (2, firms): light, deep).
+
+    A project must be affordable and clear the firm's own hurdle per RMB of cost; upgraders
+    consider deep only, and deep needs ready infrastructure.
+    """
+    go = np.empty(value.shape, np.bool_)
+    for i in range(len(firms)):
+        f = firms[i]
+        for k in range(2):
+            go[k, i] = affordable[k, i] and value[k, i] > hurdle[f] * cost[k, i]
+        go[0, i] = go[0, i] and not is_upgrade[i]
+        go[1, i] = go[1, i] and infrastructure[f] >= deep_infrastructure_min
+    return go
+
+
+@compiled
+def _scale_odds(prob: float, factor: float) -> float:
+    odds = prob / max(1 - prob, 1e-12) * factor
     return odds / (1 + odds)
 
 
 def _enqueue(model: ClusterModel, firms: np.ndarray, kinds: np.ndarray) -> None:
+    """Firms with a kind (> 0) queue for it; willing ones become queued."""
     s = model.smes
-    s.project_kind[firms] = kinds
-    s.queued_since[firms] = model.month
-    s.state[firms[s.state[firms] == WILLING]] = QUEUED
-    model.tally.new_queued += len(firms)
+    model.tally.new_queued += _queue(firms, kinds, s.project_kind, s.queued_since, s.state,
+                                     model.month)
+
+
+@compiled
+def _queue(firms: np.ndarray, kinds: np.ndarray, project_kind: np.ndarray,
+           queued_since: np.ndarray, state: np.ndarray, month: int) -> int:
+    queued = 0
+    for i in range(len(firms)):
+        if kinds[i] > 0:
+            f = firms[i]
+            project_kind[f], queued_since[f] = kinds[i], month
+            if state[f] == WILLING:
+                state[f] = QUEUED
+            queued += 1
+    return queued
 
 
 def assign_and_start(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
@@ -201,26 +279,13 @@ def assign_and_start(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
     waiting = np.flatnonzero((s.project_kind > 0) & (s.stage == 0))
     n_waiting, n_started = len(waiting), 0
     if n_waiting:
-        key = s.queued_since[waiting] + draws["queue"][waiting]  # month, then random order
         if p.provider_capacity_on:
             # a rating may delist providers below a quality floor: they take no new projects
             listed = prov.active & (prov.quality >= model.levers.min_provider_quality)
             free = np.where(listed, prov.capacity - prov.load, 0)
-            n_served = min(int(np.add.reduce(free)), n_waiting)
-            if n_served < n_waiting:
-                served = np.argpartition(key, n_served - 1)[:n_served] if n_served else slice(0)
-                waiting, key = waiting[served], key[served]
-            waiting = waiting[np.argsort(key, kind="stable")]
-            chosen = np.full(len(waiting), -1)
-            sectors = s.sector[waiting]
-            for sector in dict.fromkeys(sectors.tolist()):  # in order of first appearance
-                in_sector = np.flatnonzero(sectors == sector)
-                order = model.provider_order(sector)
-                slot = fill_slots(len(in_sector), free[order])
-                got = slot >= 0
-                taken = order[slot[got]]
-                chosen[in_sector[got]] = taken
-                free -= np.bincount(taken, minlength=len(free))
+            waiting = _longest_waiting(waiting, s.queued_since, draws["queue"],
+                                       min(int(np.add.reduce(free)), n_waiting))
+            chosen = serve_queue(s.sector[waiting], free, model.provider_orders())
         else:  # unlimited capacity: any active provider, at random
             active = np.flatnonzero(prov.active)
             pick = (draws["queue"][waiting] * len(active)).astype(int)
@@ -235,26 +300,55 @@ def assign_and_start(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
         model.add_provider()
 
 
+@compiled
+def _longest_waiting(waiting: np.ndarray, queued_since: np.ndarray, queue_draw: np.ndarray,
+                     n_served: int) -> np.ndarray:
+    """The ``n_served`` firms queued longest, in queue order (ties in the month at random)."""
+    key = np.empty(len(waiting))
+    for i in range(len(waiting)):
+        key[i] = queued_since[waiting[i]] + queue_draw[waiting[i]]
+    return waiting[np.argsort(key, kind="mergesort")[:n_served]]
+
+
 def _start(model: ClusterModel, firms: np.ndarray, providers: np.ndarray,
            draws: dict[str, np.ndarray]) -> None:
-    p, s, t = model.params, model.smes, model.month
-    s.provider[firms] = providers
-    load = model.providers.load
-    load += np.bincount(providers, minlength=len(load)).astype(load.dtype)
-    s.stage[firms] = 1
-    s.started_month[firms] = t
-    s.hardware_only[firms] = draws["hardware"][firms] < p.hardware_only_share
-    s.outlay[firms] = s.cost[s.project_kind[firms], firms]
-    s.state[firms[s.state[firms] == QUEUED]] = IN_PROJECT
+    p, s = model.params, model.smes
+    _begin(firms, providers, model.month, draws["hardware"], p.hardware_only_share, s.provider,
+           model.providers.load, s.stage, s.started_month, s.hardware_only, s.outlay, s.cost,
+           s.project_kind, s.state)
     model.tally.new_started += len(firms)
     for on_start in model.hooks["on_start"]:
         on_start(model, firms)
     # what the firm borrows once grants and vouchers have lowered its own outlay
-    s.loan[firms] = np.maximum(s.outlay[firms] - s.cash[firms], 0.0)
+    _borrow(firms, s.outlay, s.cash, s.loan)
     if p.stages_on:
         s.hazard[firms] = _stage_hazards(model, firms)
     else:
         _complete(model, firms, draws)
+
+
+@compiled
+def _begin(firms: np.ndarray, providers: np.ndarray, month: int, hardware_draw: np.ndarray,
+           hardware_only_share: float, provider: np.ndarray, load: np.ndarray,
+           stage: np.ndarray, started_month: np.ndarray, hardware_only: np.ndarray,
+           outlay: np.ndarray, cost: np.ndarray, project_kind: np.ndarray,
+           state: np.ndarray) -> None:
+    """Projects start with their providers: early stage, the firm pays the whole cost for now."""
+    for i in range(len(firms)):
+        f = firms[i]
+        provider[f] = providers[i]
+        load[providers[i]] += 1
+        stage[f], started_month[f] = 1, month
+        hardware_only[f] = hardware_draw[f] < hardware_only_share
+        outlay[f] = cost[project_kind[f], f]
+        if state[f] == QUEUED:
+            state[f] = IN_PROJECT
+
+
+@compiled
+def _borrow(firms: np.ndarray, outlay: np.ndarray, cash: np.ndarray, loan: np.ndarray) -> None:
+    for f in firms:
+        loan[f] = max(outlay[f] - cash[f], 0.0)
 
 
 def _stage_hazards(model: ClusterModel, firms: np.ndarray) -> np.ndarray:
@@ -305,43 +399,84 @@ def stage_failure_probs(model: ClusterModel, firms: np.ndarray, kind: np.ndarray
 
 def progress(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
     """Running projects (started before this month) may fail, advance a stage, or complete."""
-    p, s, t = model.params, model.smes, model.month
+    p, s = model.params, model.smes
     if not p.stages_on:
         return
-    firms = np.nonzero((s.stage > 0) & (s.started_month < t))[0]
-    if len(firms) == 0:
-        return
-    stage = s.stage[firms]
-    fails = draws["failure"][firms] < s.hazard[firms, stage]
-    if fails.any():
-        model.tally.add_failures(np.bincount(stage[fails], minlength=4)[1:])
-        _end_unsuccessfully(model, firms[fails])
-        firms = firms[~fails]
-    # months completed after this one, against the cumulative ends of the three stages
-    done = t - s.started_month[firms]
-    ends = model.stage_ends[s.project_kind[firms]]
-    s.stage[firms] = 1 + (done >= ends[:, 0]) + (done >= ends[:, 1])
-    _complete(model, firms[done >= ends[:, 2]], draws)
+    failed, by_stage, completing = _advance(s.stage, s.started_month, s.project_kind, s.hazard,
+                                            draws["failure"], model.stage_ends, model.month)
+    if len(failed):
+        model.tally.add_failures(by_stage)
+        _end_unsuccessfully(model, failed)
+    _complete(model, completing, draws)
+
+
+@compiled
+def _advance(stage: np.ndarray, started_month: np.ndarray, project_kind: np.ndarray,
+             hazard: np.ndarray, failure_draw: np.ndarray, stage_ends: np.ndarray,
+             month: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Projects started before this month fail at their stage's hazard or move on.
+
+    A project that goes on is in the stage its months since the start say (against the
+    cumulative ends of its kind's three stages) and is complete after the last.
+
+    Returns:
+        ``(failed, failed_by_stage, completing)``: the firms whose projects failed, how many
+        failed in the early, middle and late stage, and the firms whose projects are complete.
+    """
+    failed = np.empty(len(stage), np.int64)
+    completing = np.empty(len(stage), np.int64)
+    by_stage = np.zeros(3, np.int64)
+    n_failed = n_completing = 0
+    for i in range(len(stage)):
+        if stage[i] == 0 or started_month[i] >= month:
+            continue
+        if failure_draw[i] < hazard[i, stage[i]]:
+            by_stage[stage[i] - 1] += 1
+            failed[n_failed] = i
+            n_failed += 1
+            continue
+        done = month - started_month[i]
+        ends = stage_ends[project_kind[i]]
+        stage[i] = 1 + (done >= ends[0]) + (done >= ends[1])
+        if done >= ends[2]:
+            completing[n_completing] = i
+            n_completing += 1
+    return failed[:n_failed], by_stage, completing[:n_completing]
 
 
 def _release(model: ClusterModel, firms: np.ndarray) -> None:
     s = model.smes
-    load = model.providers.load
-    load -= np.bincount(s.provider[firms], minlength=len(load)).astype(load.dtype)
-    s.provider[firms] = -1
-    s.stage[firms] = 0
-    s.project_kind[firms] = 0
+    _release_providers(firms, s.provider, model.providers.load, s.stage, s.project_kind)
+
+
+@compiled
+def _release_providers(firms: np.ndarray, provider: np.ndarray, load: np.ndarray,
+                       stage: np.ndarray, project_kind: np.ndarray) -> None:
+    """Projects end: their providers' slots are free again."""
+    for f in firms:
+        load[provider[f]] -= 1
+        provider[f], stage[f], project_kind[f] = -1, 0, 0
 
 
 def _end_unsuccessfully(model: ClusterModel, firms: np.ndarray) -> None:
     """A failed or rejected project: first-timers fail; upgraders keep their light system."""
+    if len(firms) == 0:
+        return
     s = model.smes
-    s.failures[firms] += 1
-    s.since[firms] = model.month
-    s.state[firms[s.state[firms] == IN_PROJECT]] = FAILED
+    _record_failures(firms, model.month, s.failures, s.since, s.state)
     for on_failure in model.hooks["on_failure"]:
         on_failure(model, firms)
     _release(model, firms)
+
+
+@compiled
+def _record_failures(firms: np.ndarray, month: int, failures: np.ndarray, since: np.ndarray,
+                     state: np.ndarray) -> None:
+    for f in firms:
+        failures[f] += 1
+        since[f] = month
+        if state[f] == IN_PROJECT:
+            state[f] = FAILED
 
 
 def _complete(model: ClusterModel, firms: np.ndarray, draws: dict[str, np.ndarray]) -> None:
@@ -358,29 +493,55 @@ def _complete(model: ClusterModel, firms: np.ndarray, draws: dict[str, np.ndarra
     min_gain = p.verified_gain_min if rule is None else rule
     ok = accepted(gain, s.hardware_only[firms], min_gain=min_gain) \
         if p.acceptance_on else np.ones(len(firms), bool)
-    model.tally.new_rejected += int((~ok).sum())
-    _end_unsuccessfully(model, firms[~ok])
-
+    rejected = firms[~ok]
+    model.tally.new_rejected += len(rejected)
+    _end_unsuccessfully(model, rejected)
     good, gain = firms[ok], gain[ok]
-    kind = s.project_kind[good]
-    upgrader = s.level[good] > 0
-    added_benefit = s.benefit[kind, good] - np.where(upgrader, s.benefit[LIGHT, good], 0.0)
-    model.tally.record_payback(s.cost[kind, good] / (added_benefit * gain))
-    model.tally.new_transformed += int((~upgrader).sum())
-    model.tally.new_upgraded += int(upgrader.sum())
-    s.level[good] = kind
-    s.state[good] = TRANSFORMED
-    s.successes[good] += 1
-    s.since[good] = t
-    # the city counts an acceptance made while its acceptance process is in force (an upgrade
-    # keeps a firm counted that was counted before)
-    s.counted[good] |= model.levers.counting
+    if len(good) == 0:
+        return
+    kind, payback_years, upgraded = _accept(good, gain, t, model.levers.counting,
+                                            s.project_kind, s.level, s.benefit, s.cost,
+                                            s.state, s.successes, s.since, s.counted)
+    model.tally.record_payback(payback_years)
+    model.tally.new_transformed += len(good) - upgraded
+    model.tally.new_upgraded += upgraded
     process_cut, unit_cost, quality = realised_effects(p, kind, gain)
     s.process_cut[good] = process_cut
     model.set_cost_quality(good, unit_cost, quality)
     for on_acceptance in model.hooks["on_acceptance"]:
         on_acceptance(model, good)
     _release(model, good)
+
+
+@compiled
+def _accept(firms: np.ndarray, gain: np.ndarray, month: int, counting: bool,
+            project_kind: np.ndarray, level: np.ndarray, benefit: np.ndarray, cost: np.ndarray,
+            state: np.ndarray, successes: np.ndarray, since: np.ndarray,
+            counted: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Accepted projects: the firms are transformed at their project's level.
+
+    The city counts an acceptance made while its acceptance process is in force
+    (``counting``); an upgrade keeps a firm counted that was counted before.
+
+    Returns:
+        ``(kind, payback_years, upgraded)``: the projects' kinds, their realised paybacks
+        (cost over the benefit they add at the realised gain) and how many were upgrades.
+    """
+    kind = np.empty(len(firms), np.int8)
+    payback_years = np.empty(len(firms))
+    upgraded = 0
+    for i in range(len(firms)):
+        f = firms[i]
+        k = project_kind[f]
+        upgrade = level[f] > 0
+        added_benefit = benefit[k, f] - (benefit[LIGHT, f] if upgrade else 0.0)
+        payback_years[i] = cost[k, f] / (added_benefit * gain[i])
+        upgraded += upgrade
+        kind[i], level[f], state[f] = k, k, TRANSFORMED
+        successes[f] += 1
+        since[f] = month
+        counted[f] = counted[f] or counting
+    return kind, payback_years, upgraded
 
 
 def realised_effects(p: ModelParams, kind: np.ndarray,
@@ -395,10 +556,23 @@ def realised_effects(p: ModelParams, kind: np.ndarray,
         ``(process_cut, unit_cost, quality)``: the cut in the changed processes' cost (share),
         the firm's unit-cost index and its quality index.
     """
-    process_cut = np.minimum(np.where(kind == DEEP, p.deep_cost_cut, p.light_cost_cut) * gain,
-                             MAX_CUT)
-    share = np.where(kind == DEEP, p.deep_process_share, p.light_process_share)
-    return process_cut, 1.0 - process_cut * share, 1.0 + quality_gain(p, kind) * gain
+    return _effects(kind, gain, p.light_cost_cut, p.deep_cost_cut, p.light_process_share,
+                    p.deep_process_share, p.light_quality_gain, p.deep_quality_gain)
+
+
+@compiled
+def _effects(kind: np.ndarray, gain: np.ndarray, light_cost_cut: float, deep_cost_cut: float,
+             light_process_share: float, deep_process_share: float, light_quality_gain: float,
+             deep_quality_gain: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    process_cut, unit_cost, quality = np.empty(len(kind)), np.empty(len(kind)), np.empty(len(kind))
+    for i in range(len(kind)):
+        deep = kind[i] == DEEP
+        process_cut[i] = min((deep_cost_cut if deep else light_cost_cut) * gain[i], MAX_CUT)
+        unit_cost[i] = 1.0 - process_cut[i] * (deep_process_share if deep else light_process_share)
+        quality_gain = deep_quality_gain if deep else light_quality_gain if kind[i] == LIGHT \
+            else 0.0
+        quality[i] = 1.0 + quality_gain * gain[i]
+    return process_cut, unit_cost, quality
 
 
 def lapse_and_retry(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
@@ -408,18 +582,42 @@ def lapse_and_retry(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
     """
     p, s, t = model.params, model.smes, model.month
     if p.lapse_on:
-        idle = np.nonzero((s.state == TRANSFORMED) & (s.project_kind == 0) & (s.since < t))[0]
+        idle = _idle_transformed(s.state, s.project_kind, s.since, t)
         lapsing = idle[draws["lapse"][idle] < lapse_prob(
             s.talent[idle], lapse_per_month=p.lapse_per_year / 12)]
-        s.state[lapsing] = LAPSED
-        s.level[lapsing] = 0
-        s.process_cut[lapsing] = 0.0
-        model.set_cost_quality(lapsing, 1.0, 1.0)
-        s.since[lapsing] = t
-        model.tally.new_lapsed += len(lapsing)
+        if len(lapsing):
+            _lapse(lapsing, t, s.state, s.level, s.process_cut, s.since)
+            model.set_cost_quality(lapsing, 1.0, 1.0)
+            model.tally.new_lapsed += len(lapsing)
     if p.retry_on:
-        due = ((s.state == FAILED) | (s.state == LAPSED)) & (s.since < t) \
-            & (t - s.since >= p.cooldown_months)
-        retry = due & (draws["retry"] < p.retry_prob)
-        s.state[retry] = WILLING
-        s.state[due & ~retry] = UNAWARE
+        _reconsider(s.state, s.since, draws["retry"], t, p.cooldown_months, p.retry_prob)
+
+
+@compiled
+def _idle_transformed(state: np.ndarray, project_kind: np.ndarray, since: np.ndarray,
+                      month: int) -> np.ndarray:
+    """Transformed firms with no project running, accepted before this month."""
+    idle = np.empty(len(state), np.int64)
+    n = 0
+    for i in range(len(state)):
+        if state[i] == TRANSFORMED and project_kind[i] == 0 and since[i] < month:
+            idle[n] = i
+            n += 1
+    return idle[:n]
+
+
+@compiled
+def _lapse(firms: np.ndarray, month: int, state: np.ndarray, level: np.ndarray,
+           process_cut: np.ndarray, since: np.ndarray) -> None:
+    for f in firms:
+        state[f], level[f], process_cut[f], since[f] = LAPSED, 0, 0.0, month
+
+
+@compiled
+def _reconsider(state: np.ndarray, since: np.ndarray, retry_draw: np.ndarray, month: int,
+                cooldown: int, retry_prob: float) -> None:
+    """After the cooldown a failed or lapsed firm is willing again, or gives up (unaware)."""
+    for i in range(len(state)):
+        if (state[i] == FAILED or state[i] == LAPSED) and since[i] < month \
+                and month - since[i] >= cooldown:
+            state[i] = WILLING if retry_draw[i] < retry_prob else UNAWARE

@@ -18,6 +18,7 @@ from sim.policy.base import (
     in_window,
     sector_mask,
 )
+from sim.policy.selection import smallest_draws
 
 if TYPE_CHECKING:
     from sim.model import ClusterModel
@@ -109,7 +110,7 @@ class ChainLeaderProgramme(Instrument):
             room = min(self.per_month, self.suppliers_per_lead - int(self.brought_on[k]))
             candidates = suppliers[~self.on_platform[suppliers]
                                    & (s.state[suppliers] != TRANSFORMED)]
-            chosen = candidates[np.argsort(draws[0, candidates], kind="stable")][: max(room, 0)]
+            chosen = smallest_draws(candidates, draws[0], room)
             if len(chosen) == 0:
                 continue
             paid = model.government.pay(self.account,

@@ -16,12 +16,14 @@ from sim.policy.base import (
     check_share,
     in_window,
 )
+from sim.policy.selection import eligible_firms, smallest_draws, state_table
 
 if TYPE_CHECKING:
     from sim.model import ClusterModel
 
 # firms a diagnosis can still help: not yet in a project, not transformed
 DIAGNOSABLE = (UNAWARE, WILLING, QUEUED, FAILED, LAPSED)
+DIAGNOSABLE_STATES = state_table(DIAGNOSABLE)
 
 
 @dataclass
@@ -87,9 +89,8 @@ class Diagnosis(Instrument):
         draws = self.stream(model).random((3, len(s.state)))  # every month: CRN
         if not in_window(model, self.start, self.end) or self.firms_per_month <= 0:
             return
-        candidates = np.nonzero(np.isin(s.state, DIAGNOSABLE) & ~self.diagnosed)[0]
-        offered = candidates[np.argsort(draws[0, candidates], kind="stable")]
-        offered = offered[: self.firms_per_month]
+        candidates = eligible_firms(s.state, DIAGNOSABLE_STATES, self.diagnosed)
+        offered = smallest_draws(candidates, draws[0], self.firms_per_month)
         accepting = offered[draws[1, offered] < self.take_up]
         if len(accepting) == 0:
             return

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from agents.sme import TRANSFORMED
 from sim.policy.base import (
     Instrument,
     check_at_least,
@@ -19,6 +18,7 @@ from sim.policy.base import (
     sector_mask,
     step_of,
 )
+from sim.policy.selection import transformed_per_sector
 
 if TYPE_CHECKING:
     from sim.model import ClusterModel
@@ -93,16 +93,11 @@ class ExchangeSessions(Instrument):
         s, leads = model.smes, model.leads
         operating = np.zeros_like(self.chosen)
         operating[leads.sector[leads.operating]] = True
-        hosts = self.chosen & (operating | _has_transformed(s.sector, s.state, len(operating)))
+        hosts = self.chosen & (operating
+                               | (transformed_per_sector(s.state, s.sector, len(operating)) > 0))
         if not hosts.any():
             return
         paid = model.government.pay(self.account, np.full(n, self.cost_per_session_rmb))
         held = int(((paid > 0) | (self.cost_per_session_rmb == 0)).sum())
         model.levers.extra_visits += hosts * (held * self.visitors_per_session / hosts.sum())
 
-
-def _has_transformed(sector: np.ndarray, state: np.ndarray, n_sectors: int) -> np.ndarray:
-    """Whether each sector has at least one transformed firm."""
-    if n_sectors == 1:  # the common single-sector cluster: no per-sector count needed
-        return np.array([(state == TRANSFORMED).any()])
-    return np.bincount(sector[state == TRANSFORMED], minlength=n_sectors) > 0

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 
-from agents.sme import TRANSFORMED
 from sim.policy.base import (
     KIND_CHOICES,
     Instrument,
@@ -17,6 +16,7 @@ from sim.policy.base import (
     check_share,
     covers,
 )
+from sim.policy.selection import transformed_per_sector
 
 if TYPE_CHECKING:
     from sim.model import ClusterModel
@@ -78,10 +78,10 @@ class Showcase(Instrument):
     def apply(self, model: ClusterModel) -> None:
         """Accepted showcases host visits in their sectors this month."""
         s = model.smes
-        hosts = self.showcase & (s.state == TRANSFORMED)
+        hosts = transformed_per_sector(s.state, s.sector, len(model.params.sector_names),
+                                       self.showcase)
         if hosts.any():
-            model.levers.extra_visits += self.visits_per_month * self.conviction * np.bincount(
-                s.sector[hosts], minlength=len(model.params.sector_names))
+            model.levers.extra_visits += self.visits_per_month * self.conviction * hosts
 
     def on_start(self, model: ClusterModel, firms: np.ndarray) -> None:
         """Pick this month's showcases among starting projects and pay their grants."""

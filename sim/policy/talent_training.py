@@ -16,6 +16,7 @@ from sim.policy.base import (
     check_share,
     in_window,
 )
+from sim.policy.selection import eligible_firms, smallest_draws, state_table
 
 if TYPE_CHECKING:
     from sim.model import ClusterModel
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 # firms not in a project (a running project's risk was set when it started): before a first
 # project, transformed (keeping systems running), or reconsidering after a failure or lapse
 TRAINABLE = (UNAWARE, WILLING, QUEUED, TRANSFORMED, FAILED, LAPSED)
+TRAINABLE_STATES = state_table(TRAINABLE)
 
 
 @dataclass
@@ -73,8 +75,8 @@ class TalentTraining(Instrument):
         draws = self.stream(model).random(len(s.state))  # every month: CRN
         if not in_window(model, self.start, self.end) or self.seats_per_month <= 0:
             return
-        candidates = np.nonzero(np.isin(s.state, TRAINABLE) & ~self.trained)[0]
-        chosen = candidates[np.argsort(draws[candidates], kind="stable")][: self.seats_per_month]
+        candidates = eligible_firms(s.state, TRAINABLE_STATES, self.trained)
+        chosen = smallest_draws(candidates, draws, self.seats_per_month)
         if len(chosen) == 0:
             return
         paid = model.government.pay(self.account, np.full(len(chosen), self.cost_per_seat_rmb))
