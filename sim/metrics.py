@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from agents.jit import compiled
 from agents.sme import DEEP, STATE_NAMES, TRANSFORMED
 from sim import codebook
 
@@ -77,23 +78,15 @@ def monthly(model: ClusterModel) -> dict[str, float]:
     """This month's value of every reporter."""
     s, t, gov = model.smes, model.tally, model.government
     n = len(s.state)
-    counts = np.bincount(s.state, minlength=len(STATE_NAMES)).tolist()
+    counts = state_counts(s.state, s.level, s.project_kind, s.counted, s.revenue,
+                          model.levers.counted_min_level, model.params.above_size_revenue_rmb)
     # cumulative flows are updated here once a month, from the month's flows
     t.cum_transformed += t.new_transformed
-    transformed = s.state == TRANSFORMED
-    # count_nonzero and add.reduce: a run calls this every month, and they cost a fraction
-    # of int(mask.sum()) and .mean() on arrays of a thousand firms
-    count, total = np.count_nonzero, np.add.reduce
-    values: dict[str, float] = dict(zip(STATE_COUNT_NAMES, counts, strict=True))
+    # np.add.reduce: a run calls this every month, and it costs a fraction of .mean()
+    total = np.add.reduce
+    values: dict[str, float] = dict(zip(COUNTED_NAMES, counts.tolist(), strict=True))
     values.update({
-        # what counts toward the target under the acceptance rule in force
-        "n_counted": count(transformed & s.counted
-                           & (s.level >= model.levers.counted_min_level)),
-        "n_upgrading": count(transformed & (s.project_kind > 0)),
-        "n_deep": count(transformed & (s.level == DEEP)),
-        "n_transformed_above_size": count(
-            transformed & (s.revenue >= model.params.above_size_revenue_rmb)),
-        "share_transformed": counts[TRANSFORMED] / n,
+        "share_transformed": values["n_transformed"] / n,
         "new_willing": t.new_willing, "new_queued": t.new_queued, "new_started": t.new_started,
         "new_transformed": t.new_transformed, "new_upgraded": t.new_upgraded,
         "new_rejected": t.new_rejected,
@@ -106,11 +99,36 @@ def monthly(model: ClusterModel) -> dict[str, float]:
         "mean_unit_cost": float(total(s.unit_cost)) / n,
         "mean_lost_order_share": float(total(model.lost_share)) / n,
         "provider_queue": model.queue_history[-1] if model.queue_history else 0,
-        "n_providers": count(model.providers.active),
+        "n_providers": np.count_nonzero(model.providers.active),
     })
     for account, spent in gov.spent_rmb.items():
         values[f"spent_{account}_rmb"] = spent
     return values
+
+
+# what state_counts counts, in its order: firms in each state, then among the transformed
+COUNTED_NAMES = (*STATE_COUNT_NAMES, "n_counted", "n_upgrading", "n_deep",
+                 "n_transformed_above_size")
+
+
+@compiled
+def state_counts(state: np.ndarray, level: np.ndarray, project_kind: np.ndarray,
+                 counted: np.ndarray, revenue: np.ndarray, counted_min_level: int,
+                 above_size_revenue: float) -> np.ndarray:
+    """Firms in each state, then four counts of the transformed (:data:`COUNTED_NAMES`).
+
+    Of the transformed: those counted toward the target (accepted while the city counted, at
+    a level it counts), those upgrading, those at the deep level, those above size.
+    """
+    counts = np.zeros(len(STATE_NAMES) + 4, np.int64)
+    for i in range(len(state)):
+        counts[state[i]] += 1
+        if state[i] == TRANSFORMED:
+            counts[len(STATE_NAMES)] += counted[i] and level[i] >= counted_min_level
+            counts[len(STATE_NAMES) + 1] += project_kind[i] > 0
+            counts[len(STATE_NAMES) + 2] += level[i] == DEEP
+            counts[len(STATE_NAMES) + 3] += revenue[i] >= above_size_revenue
+    return counts
 
 
 def _nan_div(a: float, b: float) -> float:

@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from agents.government import Government
+from agents.jit import compiled
 from agents.lead_firm import LeadFirm, central_factory_effect, visit_prob
 from agents.provider import GENERALIST, ServiceProvider, preference_order, sector_fit
 from agents.sme import (
@@ -158,7 +159,10 @@ class ClusterModel(mesa.Model):
         # a supplier watches its lead firm as if it were chain_exposure_weight peers
         self.chain_weighted = (self.chain * p.chain_exposure_weight).tocsr()
         self._chain_key: bytes | None = None
+        self._leads_key: bytes | None = None  # lead firms' openings when last updated
+        self._lead_openings: set[int] = set()
         self._chain_seen = np.zeros(p.n_smes)
+        self._peer_counts = np.zeros((p.n_smes, 3))  # what each firm shows its peers
         exposure_degree = degree + np.asarray(self.chain_weighted.sum(axis=1)).ravel()
         self.inv_exposure_degree = np.divide(1.0, exposure_degree, out=np.zeros(len(degree)),
                                              where=exposure_degree > 0)
@@ -185,6 +189,8 @@ class ClusterModel(mesa.Model):
         self._market_changed = True  # market shares must be (re)computed this month
         self.levers = self._neutral_levers()
         self.annuity = annuity_factor(p.horizon_years, p.discount_rate)
+        # how much a firm's next visit persuades it after k visits (numpy's power, as before)
+        self.conviction = p.revisit_conviction ** np.arange(p.months + 1, dtype=float)
 
     def _neutral_levers(self) -> Levers:
         return Levers(extra_visits=np.zeros(len(self.params.sector_names)))
@@ -276,11 +282,7 @@ class ClusterModel(mesa.Model):
             the numbers of successful and failed projects seen among peers.
         """
         s = self.smes
-        counts = np.empty((len(s.state), 3))
-        counts[:, 0] = s.state == TRANSFORMED
-        counts[:, 1] = s.successes
-        counts[:, 2] = s.failures
-        seen = self._seen(counts)
+        seen = self._seen(_shown_to_peers(s.state, s.successes, s.failures, self._peer_counts))
         if self._chain_key != (key := self.leads.operating.tobytes()):
             self._chain_key = key
             self._chain_seen = self.chain_weighted @ self.leads.operating.astype(float)
@@ -312,6 +314,7 @@ class ClusterModel(mesa.Model):
         self.datacollector.collect(self)
         if self.month >= p.months:
             self.running = False
+            self._draws.release()
             for finalize in self.hooks["finalize"]:
                 finalize(self)
 
@@ -410,6 +413,11 @@ class ClusterModel(mesa.Model):
 
     def _update_leads(self) -> None:
         leads = self.leads
+        # central factories change only in a month one opens, or when an opening is cancelled
+        openings = leads.opening.tobytes()
+        if openings == self._leads_key and self.month not in self._lead_openings:
+            return
+        self._leads_key, self._lead_openings = openings, set(leads.opening.tolist())
         cost, quality, operating = central_factory_effect(
             self.month, leads.opening, cost_cut=leads.cost_cut, quality_gain=leads.quality_gain)
         if not np.array_equal(operating, leads.operating):
@@ -446,7 +454,6 @@ class ClusterModel(mesa.Model):
 
     def _become_willing(self, peer_share: np.ndarray, draws: dict[str, np.ndarray]) -> None:
         p, s = self.params, self.smes
-        unaware = s.state == UNAWARE
         visited = np.zeros(p.n_smes, bool)
         conversion: np.ndarray | float = p.visit_conversion_prob
         n_sectors = len(p.sector_names)
@@ -455,22 +462,18 @@ class ClusterModel(mesa.Model):
         people = np.bincount(self.leads.sector, weights=self.leads.visits * self.leads.operating,
                              minlength=n_sectors) + self.levers.extra_visits
         if p.demonstration_on and (people > 0).any():
-            eligible = (people[s.sector] > 0) & (s.state != TRANSFORMED)
-            n_eligible = np.bincount(s.sector[eligible], minlength=n_sectors)
-            chance = visit_prob(people / p.people_per_visiting_firm, n_eligible)
-            visited = eligible & (draws["visit"] < chance[s.sector])
+            eligible = _eligible_visitors(people, s.sector, s.state)
+            chance = visit_prob(people / p.people_per_visiting_firm, eligible)
             # a firm that has seen it before is persuaded less by the next visit
-            conversion = p.visit_conversion_prob \
-                * p.revisit_conviction ** s.visits_made.astype(float)
-            s.visits_made[visited] += 1
-        self.tally.visits = int(visited.sum())
+            conversion = p.visit_conversion_prob * self.conviction[s.visits_made]
+            _visit(chance, people, s.sector, s.state, draws["visit"], s.visits_made, visited)
+        self.tally.visits = int(np.count_nonzero(visited))
         prob = willingness_prob(
             peer_share, self.lost_share, visited, promotion_per_month=self.rate_promotion,
             peer_per_month=self.rate_peer, competition_per_month=self.rate_competition,
             visit_conversion=conversion)
-        newly = unaware & (draws["willingness"] < prob)
-        s.state[newly] = WILLING
-        self.tally.new_willing += int(newly.sum())  # instruments may have added some
+        # instruments may have made some willing already this month
+        self.tally.new_willing += _persuaded(s.state, draws["willingness"], prob)
 
     # --- docking --------------------------------------------------------------------------
     @classmethod
@@ -490,3 +493,46 @@ class ClusterModel(mesa.Model):
                 lapse_on=False, retry_on=False, beliefs_on=False, budget_rmb=0.0,
                 n_lead_firms_per_sector=0, suppliers_per_lead_firm=0, central_factory_month=0),
             rng=seed, policies=[])
+
+
+@compiled
+def _shown_to_peers(state: np.ndarray, successes: np.ndarray, failures: np.ndarray,
+                    counts: np.ndarray) -> np.ndarray:
+    """What each firm shows its peers: transformed (0 or 1), successes, failures."""
+    for i in range(len(state)):
+        counts[i, 0] = state[i] == TRANSFORMED
+        counts[i, 1] = successes[i]
+        counts[i, 2] = failures[i]
+    return counts
+
+
+@compiled
+def _eligible_visitors(people: np.ndarray, sector: np.ndarray, state: np.ndarray) -> np.ndarray:
+    """Firms of each sector that could visit: not yet transformed, in a sector with visits."""
+    eligible = np.zeros(len(people), np.int64)
+    for i in range(len(state)):
+        if people[sector[i]] > 0 and state[i] != TRANSFORMED:
+            eligible[sector[i]] += 1
+    return eligible
+
+
+@compiled
+def _visit(chance: np.ndarray, people: np.ndarray, sector: np.ndarray, state: np.ndarray,
+           visit_draw: np.ndarray, visits_made: np.ndarray, visited: np.ndarray) -> None:
+    """Eligible firms visit with their sector's chance; each visit is counted for the firm."""
+    for i in range(len(state)):
+        if people[sector[i]] > 0 and state[i] != TRANSFORMED \
+                and visit_draw[i] < chance[sector[i]]:
+            visited[i] = True
+            visits_made[i] += 1
+
+
+@compiled
+def _persuaded(state: np.ndarray, willingness_draw: np.ndarray, prob: np.ndarray) -> int:
+    """Unaware firms become willing with their probability this month; how many did."""
+    n = 0
+    for i in range(len(state)):
+        if state[i] == UNAWARE and willingness_draw[i] < prob[i]:
+            state[i] = WILLING
+            n += 1
+    return n

@@ -63,6 +63,10 @@ class MonthlyDraws:
     call overhead of many small draws. A block holds at most about ``BLOCK_VALUES`` numbers
     per stream, so large clusters draw a few months at a time.
 
+    The memory of a block is filled again for the next block and, once the run is over
+    (:meth:`release`), for the next run in the process (:func:`_block_memory`): a fresh block of
+    a few megabytes costs the operating system more to hand out than the draws cost to make.
+
     Args:
         streams: The run's named streams.
         names: Stream names drawn every month.
@@ -76,13 +80,38 @@ class MonthlyDraws:
                  months: int) -> None:
         self.streams, self.names, self.n, self.months = streams, names, n, months
         self.first = 1  # month of the block's first row
-        self.block: dict[str, np.ndarray] = {}
+        self.block: np.ndarray | None = None  # (stream, month, firm)
 
     def __call__(self, month: int) -> dict[str, np.ndarray]:
-        """This month's draws, one array of ``n`` uniforms per stream name."""
+        """This month's draws, one array of ``n`` uniforms per stream name.
+
+        The arrays are valid until the next block is drawn (a later month's call).
+        """
         row = month - self.first
-        if not self.block or row >= len(next(iter(self.block.values()))):
+        if self.block is None or row >= self.block.shape[1]:
             size = max(1, min(self.BLOCK_VALUES // max(self.n, 1), self.months - month + 1))
-            self.block = {name: self.streams[name].random((size, self.n)) for name in self.names}
+            self.block = _block_memory((len(self.names), size, self.n), self.block)
+            for name, values in zip(self.names, self.block, strict=True):
+                self.streams[name].random(out=values)
             self.first, row = month, 0
-        return {name: values[row] for name, values in self.block.items()}
+        return {name: values[row] for name, values in zip(self.names, self.block, strict=True)}
+
+    def release(self) -> None:
+        """The run is over: leave the block's memory to the next run in this process."""
+        if self.block is not None and len(_SPARE_BLOCKS) < MAX_SPARE_BLOCKS:
+            _SPARE_BLOCKS.append(self.block)
+        self.block = None
+
+
+_SPARE_BLOCKS: list[np.ndarray] = []  # the blocks of runs that have ended, to be filled again
+MAX_SPARE_BLOCKS = 4
+
+
+def _block_memory(shape: tuple[int, ...], previous: np.ndarray | None) -> np.ndarray:
+    """An array of ``shape`` to fill: the previous block's, a finished run's, or a new one."""
+    if previous is not None and previous.shape == shape:
+        return previous
+    for i, spare in enumerate(_SPARE_BLOCKS):
+        if spare.shape == shape:
+            return _SPARE_BLOCKS.pop(i)
+    return np.empty(shape)
