@@ -21,9 +21,9 @@ class ServiceProvider(ArrayAgent):
     load = ArrayField("Projects it runs now.")
 
 
+@compiled
 def sector_fit(specialty: np.ndarray, sector: np.ndarray | int) -> np.ndarray:
     """Fit of providers to a firm's sector: 1 specialist in it, 0.5 generalist, 0 elsewhere."""
-    specialty = np.asarray(specialty)
     return np.where(specialty == GENERALIST, 0.5, np.where(specialty == sector, 1.0, 0.0))
 
 

@@ -51,11 +51,11 @@ class SME(ArrayAgent):
         return STATE_NAMES[self.state]
 
 
+@compiled
 def willingness_prob(
     peer_share: np.ndarray | float,
     lost_order_share: np.ndarray | float,
     visited: np.ndarray | bool,
-    *,
     promotion_per_month: float,
     peer_per_month: float,
     competition_per_month: float,
@@ -80,10 +80,10 @@ def willingness_prob(
     Returns:
         Probabilities in [0, 1].
     """
-    rate = promotion_per_month + peer_per_month * np.asarray(peer_share) \
-        + competition_per_month * np.asarray(lost_order_share)
+    rate = promotion_per_month + peer_per_month * peer_share \
+        + competition_per_month * lost_order_share
     contagion = -np.expm1(-rate)
-    by_visit = np.asarray(visited, dtype=float) * visit_conversion
+    by_visit = visited * visit_conversion
     return 1.0 - (1.0 - contagion) * (1.0 - by_visit)
 
 
@@ -193,12 +193,12 @@ def choose_kind(
     return kind
 
 
+@compiled
 def stage_failure_prob(
     base_prob: np.ndarray | float,
     talent: np.ndarray | float,
     provider_quality: np.ndarray | float,
     fit: np.ndarray | float,
-    *,
     talent_mean: float,
     talent_effect: float,
     quality_effect: float,
@@ -211,22 +211,24 @@ def stage_failure_prob(
     0.5 and a provider specialised in the firm's sector (fit 1; generalist 0.5) lower the odds.
     ``extra_log_odds`` carries kind factors and instruments (diagnosis, accompaniment).
     """
-    base = np.minimum(np.maximum(np.asarray(base_prob, dtype=float), 1e-9), 1 - 1e-9)
-    log_odds = np.log(base / (1 - base)) - talent_effect * (np.asarray(talent) - talent_mean) \
-        - quality_effect * (np.asarray(provider_quality) - 0.5) \
-        - fit_effect * (np.asarray(fit) - 0.5) + extra_log_odds
+    base = np.minimum(np.maximum(base_prob, 1e-9), 1 - 1e-9)
+    log_odds = np.log(base / (1 - base)) - talent_effect * (talent - talent_mean) \
+        - quality_effect * (provider_quality - 0.5) \
+        - fit_effect * (fit - 0.5) + extra_log_odds
     return 1.0 / (1.0 + np.exp(-log_odds))
 
 
+@compiled
 def monthly_hazard(prob_over_period: np.ndarray | float, months: np.ndarray | float) -> np.ndarray:
     """Monthly probability that compounds to ``prob_over_period`` over ``months`` months."""
-    p = np.minimum(np.maximum(np.asarray(prob_over_period, dtype=float), 0.0), 1.0)
-    return -np.expm1(np.log1p(-np.minimum(p, 1 - 1e-12)) / np.asarray(months, dtype=float))
+    p = np.minimum(np.maximum(prob_over_period, 0.0), 1.0)
+    return -np.expm1(np.log1p(-np.minimum(p, 1 - 1e-12)) / months)
 
 
-def lapse_prob(talent: np.ndarray | float, *, lapse_per_month: float) -> np.ndarray:
+@compiled
+def lapse_prob(talent: np.ndarray | float, lapse_per_month: float) -> np.ndarray:
     """Monthly chance a transformed firm abandons its system; zero talent lapses fastest."""
-    return -np.expm1(-lapse_per_month * (1.0 - np.asarray(talent, dtype=float)))
+    return -np.expm1(-lapse_per_month * (1.0 - talent))
 
 
 @compiled

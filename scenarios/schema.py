@@ -8,6 +8,7 @@ the policy mix holds their levers. ``Scenario.model_inputs()`` turns a scenario 
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import (
@@ -445,6 +446,12 @@ class Scenario(Section):
 
     def model_params(self) -> ModelParams:
         """The ``ModelParams`` this scenario describes."""
+        return self._model_params
+
+    @functools.cached_property
+    def _model_params(self) -> ModelParams:
+        # made once per scenario object (they are immutable: runs share them), as validating
+        # them costs a sizeable part of a small run; model_copy forgets them
         values = {param: _get(self, path) for path, param in PARAM_OF.items()}
         cal, s = self.calendar, self.cluster.smes
         opening = self.cluster.lead_firms.central_factory.opening
@@ -466,6 +473,13 @@ class Scenario(Section):
         behaviour = {**parameter_sets.values(self.behaviour.parameter_set),
                      **self.behaviour.overrides}
         return ModelParams(**{**behaviour, **values})
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None,
+                   deep: bool = False) -> Scenario:
+        """A copy (see pydantic), which makes its own ``ModelParams`` from its own fields."""
+        copied = super().model_copy(update=update, deep=deep)
+        copied.__dict__.pop("_model_params", None)
+        return copied
 
     def instruments(self) -> list[Instrument]:
         """Fresh instrument objects of the policy mix (instruments keep run state)."""

@@ -156,16 +156,15 @@ class ClusterModel(mesa.Model):
         self._seen = PeerSums(peers, s.sector)  # columns: holding, successes, failures
         self.chain = supply_chain(s.sector, self.leads.sector, p.suppliers_per_lead_firm,
                                   self.streams["supply_chain"])
-        # a supplier watches its lead firm as if it were chain_exposure_weight peers
-        self.chain_weighted = (self.chain * p.chain_exposure_weight).tocsr()
+        self._lead_of = _lead_of(self.chain.indptr, self.chain.indices)  # -1: supplies none
         self._chain_key: bytes | None = None
         self._leads_key: bytes | None = None  # lead firms' openings when last updated
         self._lead_openings: set[int] = set()
         self._chain_seen = np.zeros(p.n_smes)
         self._peer_counts = np.zeros((p.n_smes, 3))  # what each firm shows its peers
-        exposure_degree = degree + np.asarray(self.chain_weighted.sum(axis=1)).ravel()
-        self.inv_exposure_degree = np.divide(1.0, exposure_degree, out=np.zeros(len(degree)),
-                                             where=exposure_degree > 0)
+        # a supplier watches its lead firm as if it were chain_exposure_weight peers
+        self.inv_exposure_degree = _inverse_exposure(degree, self._lead_of,
+                                                     p.chain_exposure_weight)
 
     def _derive_rates(self) -> None:
         p = self.params
@@ -183,6 +182,8 @@ class ClusterModel(mesa.Model):
         self.stage_ends = np.cumsum(self.stage_months[:, 1:], axis=1)  # months from start
         self.stage_base_prob = np.array([0.0, p.early_failure_prob, p.middle_failure_prob,
                                          p.late_failure_prob])
+        # a light project's failure odds relative to a deep one's, by kind
+        self.kind_log_odds = np.array([0.0, np.log(p.light_failure_factor), 0.0])
         self.lost_share = np.zeros(p.n_smes)
         self._provider_orders: dict[tuple[int, bool], np.ndarray] = {}
         self._provider_tables: dict[bool, np.ndarray] = {}
@@ -285,9 +286,9 @@ class ClusterModel(mesa.Model):
         seen = self._seen(_shown_to_peers(s.state, s.successes, s.failures, self._peer_counts))
         if self._chain_key != (key := self.leads.operating.tobytes()):
             self._chain_key = key
-            self._chain_seen = self.chain_weighted @ self.leads.operating.astype(float)
-        share = (seen[:, 0] + self._chain_seen) * self.inv_exposure_degree
-        return share, seen[:, 1] + self._chain_seen, seen[:, 2]
+            self._chain_seen = _chain_seen(self._lead_of, self.params.chain_exposure_weight,
+                                           self.leads.operating)
+        return _exposure(seen, self._chain_seen, self.inv_exposure_degree)
 
     # --- the month ------------------------------------------------------------------------
     def step(self) -> None:
@@ -504,6 +505,49 @@ def _shown_to_peers(state: np.ndarray, successes: np.ndarray, failures: np.ndarr
         counts[i, 1] = successes[i]
         counts[i, 2] = failures[i]
     return counts
+
+
+@compiled
+def _lead_of(indptr: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """The lead firm each firm supplies (the supply chain's CSR rows), or -1."""
+    lead = np.full(len(indptr) - 1, -1, np.int64)
+    for i in range(len(lead)):
+        if indptr[i + 1] > indptr[i]:
+            lead[i] = indices[indptr[i]]
+    return lead
+
+
+@compiled
+def _inverse_exposure(degree: np.ndarray, lead_of: np.ndarray, weight: float) -> np.ndarray:
+    """1 / (peers + ``weight`` for a supplier's lead firm), 0 for a firm that watches none."""
+    inverse = np.zeros(len(degree))
+    for i in range(len(degree)):
+        exposure = degree[i] + (weight if lead_of[i] >= 0 else 0.0)
+        if exposure > 0:
+            inverse[i] = 1.0 / exposure
+    return inverse
+
+
+@compiled
+def _chain_seen(lead_of: np.ndarray, weight: float, operating: np.ndarray) -> np.ndarray:
+    """A supplier sees its lead firm's operating central factory as ``weight`` peers."""
+    seen = np.zeros(len(lead_of))
+    for i in range(len(lead_of)):
+        if lead_of[i] >= 0 and operating[lead_of[i]]:
+            seen[i] = weight
+    return seen
+
+
+@compiled
+def _exposure(seen: np.ndarray, chain_seen: np.ndarray,
+              inv_exposure_degree: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Peers' sums and the lead firm a supplier watches, as ``observe_peers`` returns them."""
+    share = np.empty(len(seen))
+    successes_seen = np.empty(len(seen))
+    for i in range(len(seen)):
+        share[i] = (seen[i, 0] + chain_seen[i]) * inv_exposure_degree[i]
+        successes_seen[i] = seen[i, 1] + chain_seen[i]
+    return share, successes_seen, seen[:, 2]
 
 
 @compiled

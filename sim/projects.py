@@ -363,9 +363,18 @@ def _stage_hazards(model: ClusterModel, firms: np.ndarray) -> np.ndarray:
     prob = stage_failure_probs(
         model, firms, kind, model.providers.quality[prov],
         sector_fit(model.providers.specialty[prov], s.sector[firms]))
+    return _with_hardware_safe(monthly_hazard(prob, model.stage_months[kind, 1:]), firms,
+                               s.hardware_only)
+
+
+@compiled
+def _with_hardware_safe(monthly: np.ndarray, firms: np.ndarray,
+                        hardware_only: np.ndarray) -> np.ndarray:
+    """Hazards by stage (column 0 unused), none for hardware-only purchases."""
     hazard = np.zeros((len(firms), 4))
-    hazard[:, 1:] = monthly_hazard(prob, model.stage_months[kind, 1:])
-    hazard[s.hardware_only[firms]] = 0.0
+    for i in range(len(firms)):
+        if not hardware_only[firms[i]]:
+            hazard[i, 1:] = monthly[i]
     return hazard
 
 
@@ -392,8 +401,7 @@ def stage_failure_probs(model: ClusterModel, firms: np.ndarray, kind: np.ndarray
         fit[:, None],
         talent_mean=p.talent_mean, talent_effect=p.talent_effect,
         quality_effect=p.provider_quality_effect, fit_effect=p.fit_effect,
-        extra_log_odds=np.where(kind == LIGHT, np.log(p.light_failure_factor), 0.0)[:, None]
-        + model.levers.stage_log_odds[1:]
+        extra_log_odds=model.kind_log_odds[kind, None] + model.levers.stage_log_odds[1:]
         + sum(log_odds(model, firms) for log_odds in model.hooks["stage_log_odds"]))
 
 

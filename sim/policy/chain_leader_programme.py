@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from agents.sme import LIGHT, TRANSFORMED, UNAWARE, WILLING
+from agents.sme import LIGHT, TRANSFORMED
 from sim.policy.base import (
     Instrument,
     check_at_least,
@@ -18,7 +18,7 @@ from sim.policy.base import (
     in_window,
     sector_mask,
 )
-from sim.policy.selection import smallest_draws
+from sim.policy.selection import convert_unaware, paid_for, smallest_draws
 
 if TYPE_CHECKING:
     from sim.model import ClusterModel
@@ -115,13 +115,11 @@ class ChainLeaderProgramme(Instrument):
                 continue
             paid = model.government.pay(self.account,
                                         np.full(len(chosen), self.fee_per_supplier_rmb))
-            joined = chosen[(paid > 0) | (self.fee_per_supplier_rmb == 0)]
+            joined = paid_for(chosen, paid, self.fee_per_supplier_rmb == 0)
             self.on_platform[joined] = True
             self.brought_on[k] += len(joined)
-            converted = joined[(s.state[joined] == UNAWARE)
-                               & (draws[1, joined] < self.willingness_conversion)]
-            s.state[converted] = WILLING
-            model.tally.new_willing += len(converted)
+            model.tally.new_willing += convert_unaware(joined, s.state, draws[1],
+                                                       self.willingness_conversion)
 
     def _saving(self, firms: np.ndarray, kinds: np.ndarray, cost: np.ndarray) -> np.ndarray:
         return np.where((np.asarray(kinds) == LIGHT) & self.on_platform[firms],

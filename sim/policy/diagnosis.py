@@ -16,7 +16,14 @@ from sim.policy.base import (
     check_share,
     in_window,
 )
-from sim.policy.selection import eligible_firms, smallest_draws, state_table
+from sim.policy.selection import (
+    below,
+    convert_unaware,
+    eligible_firms,
+    paid_for,
+    smallest_draws,
+    state_table,
+)
 
 if TYPE_CHECKING:
     from sim.model import ClusterModel
@@ -91,18 +98,16 @@ class Diagnosis(Instrument):
             return
         candidates = eligible_firms(s.state, DIAGNOSABLE_STATES, self.diagnosed)
         offered = smallest_draws(candidates, draws[0], self.firms_per_month)
-        accepting = offered[draws[1, offered] < self.take_up]
+        accepting = below(offered, draws[1], self.take_up)
         if len(accepting) == 0:
             return
-        paid = model.government.pay(
-            self.account, np.full(len(accepting), self.subsidy_share * self.cost_rmb))
+        price = self.subsidy_share * self.cost_rmb
+        paid = model.government.pay(self.account, np.full(len(accepting), price))
         # a co-paid diagnosis happens while the government can pay its part
-        done = accepting[(paid > 0) | (self.subsidy_share * self.cost_rmb == 0)]
+        done = paid_for(accepting, paid, price == 0)
         self.diagnosed[done] = True
-        converted = done[(s.state[done] == UNAWARE)
-                         & (draws[2, done] < self.willingness_conversion)]
-        s.state[converted] = WILLING
-        model.tally.new_willing += len(converted)
+        model.tally.new_willing += convert_unaware(done, s.state, draws[2],
+                                                   self.willingness_conversion)
 
     def stage_log_odds(self, model: ClusterModel, firms: np.ndarray) -> np.ndarray:
         """Safer early and middle stages for diagnosed firms."""

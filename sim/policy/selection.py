@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from agents.jit import compiled
-from agents.sme import STATE_NAMES, TRANSFORMED
+from agents.sme import STATE_NAMES, TRANSFORMED, UNAWARE, WILLING
 
 
 def state_table(states: Iterable[int]) -> np.ndarray:
@@ -69,3 +69,26 @@ def transformed_per_sector(state: np.ndarray, sector: np.ndarray, n_sectors: int
         if state[i] == TRANSFORMED and (among is None or among[i]):
             counts[sector[i]] += 1
     return counts
+
+
+@compiled
+def below(firms: np.ndarray, draw: np.ndarray, prob: float) -> np.ndarray:
+    """The ``firms`` whose draw is below ``prob``: those that take an offer made with it."""
+    return firms[draw[firms] < prob]
+
+
+@compiled
+def paid_for(firms: np.ndarray, paid: np.ndarray, free: bool) -> np.ndarray:
+    """The ``firms`` whose payment came through (all of them if the service is ``free``)."""
+    return firms[(paid > 0) | free]
+
+
+@compiled
+def convert_unaware(firms: np.ndarray, state: np.ndarray, draw: np.ndarray, prob: float) -> int:
+    """Unaware ``firms`` become willing if their draw is below ``prob``; how many did."""
+    converted = 0
+    for f in firms:
+        if state[f] == UNAWARE and draw[f] < prob:
+            state[f] = WILLING
+            converted += 1
+    return converted

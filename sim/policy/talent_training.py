@@ -16,7 +16,7 @@ from sim.policy.base import (
     check_share,
     in_window,
 )
-from sim.policy.selection import eligible_firms, smallest_draws, state_table
+from sim.policy.selection import eligible_firms, paid_for, smallest_draws, state_table
 
 if TYPE_CHECKING:
     from sim.model import ClusterModel
@@ -80,6 +80,6 @@ class TalentTraining(Instrument):
         if len(chosen) == 0:
             return
         paid = model.government.pay(self.account, np.full(len(chosen), self.cost_per_seat_rmb))
-        done = chosen[(paid > 0) | (self.cost_per_seat_rmb == 0)]
+        done = paid_for(chosen, paid, self.cost_per_seat_rmb == 0)
         self.trained[done] = True
         s.talent[done] = np.minimum(1.0, s.talent[done] + self.talent_gain)
