@@ -10,6 +10,8 @@ import zlib
 
 import numpy as np
 
+from agents.jit import compiled
+
 
 def stream_key(name: str) -> int:
     """Stable 32-bit key of a stream name (crc32, identical on every platform)."""
@@ -92,7 +94,7 @@ class MonthlyDraws:
             size = max(1, min(self.BLOCK_VALUES // max(self.n, 1), self.months - month + 1))
             self.block = _block_memory((len(self.names), size, self.n), self.block)
             for name, values in zip(self.names, self.block, strict=True):
-                self.streams[name].random(out=values)
+                fill_uniform(self.streams[name], values)
             self.first, row = month, 0
         return {name: values[row] for name, values in zip(self.names, self.block, strict=True)}
 
@@ -115,3 +117,42 @@ def _block_memory(shape: tuple[int, ...], previous: np.ndarray | None) -> np.nda
         if spare.shape == shape:
             return _SPARE_BLOCKS.pop(i)
     return np.empty(shape)
+
+
+def fill_uniform(generator: np.random.Generator, out: np.ndarray) -> None:
+    """Fill ``out`` with exactly the numbers ``generator.random(out=out)`` would.
+
+    For an SFC64 generator (every stream's) the numbers are made by a compiled copy of numpy's
+    SFC64 and its conversion to doubles, about twice as fast, and the generator is left where
+    numpy would have left it. Other generators draw as usual.
+    """
+    bit_generator = generator.bit_generator
+    if type(bit_generator) is not np.random.SFC64 or out.dtype != np.float64 \
+            or not out.flags.c_contiguous:
+        generator.random(out=out)
+        return
+    state = bit_generator.state
+    words = state["state"]["state"]
+    _sfc64_uniforms(words, out.reshape(-1))
+    state["state"]["state"] = words
+    bit_generator.state = state
+
+
+@compiled
+def _sfc64_uniforms(words: np.ndarray, out: np.ndarray) -> None:
+    """numpy's SFC64 (Chris Doty-Humphrey's small fast counting generator) and its doubles.
+
+    ``words`` is the generator's state (a, b, c, counter), advanced in place; each double is
+    the top 53 bits of a 64-bit output times 2**-53, as numpy's ``random()`` makes it.
+    """
+    a, b, c, counter = words[0], words[1], words[2], words[3]
+    one, three, eleven = np.uint64(1), np.uint64(3), np.uint64(11)
+    rotate, back = np.uint64(24), np.uint64(40)
+    for i in range(len(out)):
+        x = a + b + counter
+        counter += one
+        a = b ^ (b >> eleven)
+        b = c + (c << three)
+        c = ((c << rotate) | (c >> back)) + x
+        out[i] = (x >> eleven) * (1.0 / 9007199254740992.0)
+    words[0], words[1], words[2], words[3] = a, b, c, counter

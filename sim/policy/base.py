@@ -21,6 +21,7 @@ import numpy as np
 from agents.sme import DEEP, LIGHT
 from sim.calendar import MONTH_PATTERN, last_month, month_index
 from sim.checks import number_problem, numeric_fields
+from sim.streams import fill_uniform
 
 if TYPE_CHECKING:
     from sim.model import ClusterModel
@@ -112,6 +113,19 @@ class Instrument:
     def stream(self, model: ClusterModel) -> np.random.Generator:
         """The instrument's own random stream (other streams' draws are left untouched)."""
         return model.streams[f"policy:{self.account}"]
+
+    def uniforms(self, model: ClusterModel, rows: int = 1) -> np.ndarray:
+        """``stream(model).random((rows, n_smes))``: a draw for every firm, as often as asked.
+
+        The numbers are the same; the array is the instrument's own, filled again at the next
+        call (an instrument that picks firms draws for all of them every month).
+        """
+        shape = (rows, model.params.n_smes)
+        out = getattr(self, "_uniforms", None)
+        if out is None or out.shape != shape:
+            out = self._uniforms = np.empty(shape)
+        fill_uniform(self.stream(model), out)
+        return out
 
 
 # the hooks the model calls during a run, in the order of the month (see the class above)
@@ -237,7 +251,16 @@ def kind_mask(kinds_spec: str) -> np.ndarray:
 
 def in_window(model: ClusterModel, start: str | None, end: str | None) -> bool:
     """Whether this month lies from calendar month ``start`` to ``end`` (either open)."""
-    return step_of(model, start, 1) <= model.month <= step_of(model, end, model.params.months)
+    first, last = _window(model.params.start_month, model.params.months, start, end)
+    return first <= model.month <= last
+
+
+@functools.lru_cache(maxsize=1024)  # instruments ask every month
+def _window(start_month: str, months: int, start: str | None,
+            end: str | None) -> tuple[int, int]:
+    first = 1 if start is None else month_index(start_month, start)
+    last = months if end is None else month_index(start_month, end)
+    return first, last
 
 
 def sector_mask(params: ModelParams, sectors: tuple[str, ...]) -> np.ndarray:

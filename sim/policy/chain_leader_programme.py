@@ -103,7 +103,7 @@ class ChainLeaderProgramme(Instrument):
     def apply(self, model: ClusterModel) -> None:
         """Each lead firm brings this month's suppliers on, while the budget pays the fees."""
         s = model.smes
-        draws = self.stream(model).random((2, len(s.state)))  # every month: CRN
+        draws = self.uniforms(model, 2)  # every month: CRN
         if not in_window(model, self.start, self.end):
             return
         for k, suppliers in enumerate(self.suppliers):

@@ -93,7 +93,7 @@ class Diagnosis(Instrument):
     def apply(self, model: ClusterModel) -> None:
         """Diagnose this month's firms and convert some unwilling ones."""
         s = model.smes
-        draws = self.stream(model).random((3, len(s.state)))  # every month: CRN
+        draws = self.uniforms(model, 3)  # every month: CRN
         if not in_window(model, self.start, self.end) or self.firms_per_month <= 0:
             return
         candidates = eligible_firms(s.state, DIAGNOSABLE_STATES, self.diagnosed)

@@ -72,7 +72,7 @@ class TalentTraining(Instrument):
     def apply(self, model: ClusterModel) -> None:
         """Train this month's firms while seats and money last."""
         s = model.smes
-        draws = self.stream(model).random(len(s.state))  # every month: CRN
+        draws = self.uniforms(model)[0]  # every month: CRN
         if not in_window(model, self.start, self.end) or self.seats_per_month <= 0:
             return
         candidates = eligible_firms(s.state, TRAINABLE_STATES, self.trained)
