@@ -7,15 +7,18 @@ functions over the state arrays, written as plain loops and compiled by :func:`c
 
 Three rules keep compiled code honest:
 
-- A compiled function calls only compiled functions of its own module. Numba's cache checks
-  the source of the function it compiled, not of the functions it calls in other files, so a
-  call across files would keep running old code after the other file changed.
-- No ``exp``, ``log`` or ``pow`` inside compiled code: numpy's vectorised versions differ from
-  the C library's in the last bit, and the model's numbers stay those of the numpy rules in
-  ``agents`` (``willingness_prob``, ``stage_failure_prob``, ...), which are called as before.
-  Compiled code does what is exact in any order or done in numpy's order: comparisons,
-  counting, selection, bookkeeping, arithmetic written in the numpy expressions' order, and
-  sums in numpy's pairwise order where numpy sums.
+- A compiled function may call compiled functions of other modules (the rules in ``agents``
+  from the kernels in ``sim``), but numba's cache checks only the source file of the function
+  it compiled. :func:`compiled` therefore adds to each function's cache stamp the sources of
+  the compiled functions it calls, and of those they call, so that an edited rule is
+  compiled again wherever it is used.
+- ``exp``, ``log`` and powers compiled from numpy expressions use the C library's functions,
+  which may differ in the last bit from numpy's vectorised ones. Compiled rules use them only
+  for probabilities that are compared with random draws (a decision changes only if a draw
+  falls within a rounding error of its threshold); quantities the outputs carry (market
+  weights, realised gains) are computed by numpy as before. Everything else compiled is exact
+  in any order or done in numpy's order: comparisons, counting, selection, bookkeeping,
+  arithmetic written in the numpy expressions' order, sums in numpy's pairwise order.
 - Compiled code runs as plain Python too: ``NUMBA_DISABLE_JIT=1`` runs the same loops
   uncompiled (slow, but a debugger steps through them).
 
@@ -28,9 +31,12 @@ compiles (or loads from the cache) each function the first time it is called:
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import os
 import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numba
@@ -44,6 +50,12 @@ def compiled(function: Callable[..., Any]) -> Any:
     Python's ``ZeroDivisionError``. Where no cache folder can be written the function is
     compiled in every process that calls it.
     """
+    dispatcher = _compile(function)
+    _stamp_with_callees(dispatcher, function)
+    return dispatcher
+
+
+def _compile(function: Callable[..., Any]) -> Any:
     try:
         return numba.njit(cache=True, error_model="numpy")(function)
     except RuntimeError as exc:  # numba: "cannot cache function ...: no locator available"
@@ -52,6 +64,36 @@ def compiled(function: Callable[..., Any]) -> Any:
     if _use_temporary_cache():
         return numba.njit(cache=True, error_model="numpy")(function)
     return numba.njit(error_model="numpy")(function)
+
+
+def _stamp_with_callees(dispatcher: Any, function: Callable[..., Any]) -> None:
+    """Make the cached machine code of ``function`` depend on the compiled code it calls.
+
+    numba keeps a cache index per function, valid while the function's own source file is
+    unchanged; the sources of other modules' compiled functions it calls are added to that
+    stamp. (numba's internals: where they differ, the cache works as numba's own.)
+    """
+    files = _callee_files(function, set())
+    files.discard(inspect.getsourcefile(function))
+    cache_file = getattr(getattr(dispatcher, "_cache", None), "_cache_file", None)
+    if files and hasattr(cache_file, "_source_stamp"):
+        digest = hashlib.sha256()
+        for path in sorted(files):
+            digest.update(Path(path).read_bytes())
+        cache_file._source_stamp = (cache_file._source_stamp, digest.hexdigest())
+
+
+def _callee_files(function: Callable[..., Any], seen: set[Any]) -> set[str]:
+    """Source files of the compiled functions ``function`` calls by name, and of theirs."""
+    files: set[str] = set()
+    for name in function.__code__.co_names:
+        callee = getattr(function.__globals__.get(name), "py_func", None)  # a numba dispatcher
+        if callee is None or callee in seen:
+            continue
+        seen.add(callee)
+        files.add(inspect.getsourcefile(callee))
+        files |= _callee_files(callee, seen)
+    return files
 
 
 def _use_temporary_cache() -> bool:

@@ -149,95 +149,110 @@ def value_projects(model: ClusterModel, firms: np.ndarray, is_upgrade: np.ndarra
     Returns:
         The :class:`Valuation` of both kinds for every firm.
     """
-    p, s = model.params, model.smes
-    if p.beliefs_on:
-        fail_belief, benefit_belief = beliefs(
-            successes_seen, failures_seen, prior_failure=p.prior_failure_belief,
-            prior_benefit=p.prior_benefit_belief, prior_weight=p.prior_belief_weight)
-    else:
-        fail_belief = np.full(len(firms), p.prior_failure_belief)
-        benefit_belief = p.prior_benefit_belief
-    levers = model.levers
-    # shares from several instruments add up, but no more than the whole is ever covered
-    interest_subsidy, reimbursement, instalment = (
-        np.minimum(share[KINDS], 1.0) for share in (
-            levers.interest_subsidy_share, levers.failure_reimbursement_share,
-            levers.instalment_share))
-    cost, benefit, fail, credit_limit, avoided_loss = _firm_economics(
-        firms, is_upgrade, fail_belief, p.light_failure_factor, s.cost, s.benefit,
-        s.credit_access, s.revenue, p.credit_limit_share, instalment[:, 0], model.lost_share,
-        s.base_revenue, p.contribution_margin)
+    p, s, levers = model.params, model.smes, model.levers
+    cost, benefit, fail, benefit_belief, credit_limit, avoided_loss = _firm_economics(
+        firms, is_upgrade, successes_seen, failures_seen, p.beliefs_on, p.prior_failure_belief,
+        p.prior_benefit_belief, p.prior_belief_weight, p.light_failure_factor, s.cost,
+        s.benefit, s.credit_access, s.revenue, p.credit_limit_share, levers.instalment_share,
+        model.lost_share, s.base_revenue, p.contribution_margin)
     grant_at_start = sum(support(model, firms, KINDS, cost)
                          for support in model.hooks["support_at_start"])
     grant_on_acceptance = sum(support(model, firms, KINDS, cost)
                               for support in model.hooks["support_on_acceptance"])
-    revenue = s.revenue[firms]
-    value, affordable = project_value(
-        cost, benefit,
-        grant_at_start=grant_at_start, grant_on_acceptance=grant_on_acceptance,
-        cash=s.cash[firms], credit_limit=credit_limit,
-        loan_rate=p.loan_rate, interest_subsidy_share=interest_subsidy,
-        loan_years=p.loan_years, failure_prob=fail, benefit_belief=benefit_belief,
-        avoided_loss=avoided_loss, failure_reimbursement_share=reimbursement,
-        annuity=model.annuity,
-        risk_aversion=p.risk_aversion if risk_aversion is None else risk_aversion,
-        risk_capacity=revenue)
-    go = _undertaken(firms, is_upgrade, value, affordable, cost, s.hurdle, s.infrastructure,
-                     p.deep_infrastructure_min)
+    value, affordable, go = _values(
+        firms, is_upgrade, cost, benefit, fail, benefit_belief, credit_limit, avoided_loss,
+        _per_project(grant_at_start, cost), _per_project(grant_on_acceptance, cost), s.cash,
+        s.revenue, s.hurdle, s.infrastructure, levers.interest_subsidy_share,
+        levers.failure_reimbursement_share, p.loan_rate, p.loan_years, model.annuity,
+        p.risk_aversion if risk_aversion is None else risk_aversion,
+        p.deep_infrastructure_min)
     return Valuation(cost=cost, benefit=benefit, grant_at_start=grant_at_start,
                      grant_on_acceptance=grant_on_acceptance, failure_belief=fail, value=value,
                      affordable=affordable, go=go)
 
 
+def _per_project(support: np.ndarray | float, cost: np.ndarray) -> np.ndarray:
+    """The instruments' support as an array like ``cost`` (hooks may answer with a number)."""
+    if isinstance(support, np.ndarray) and support.shape == cost.shape:
+        return support
+    return np.broadcast_to(np.asarray(support, dtype=float), cost.shape)
+
+
 @compiled
-def _firm_economics(firms: np.ndarray, is_upgrade: np.ndarray, fail_belief: np.ndarray,
-                    light_failure_factor: float, all_cost: np.ndarray, all_benefit: np.ndarray,
-                    credit_access: np.ndarray, revenue: np.ndarray, credit_limit_share: float,
-                    instalment: np.ndarray, lost_share: np.ndarray, base_revenue: np.ndarray,
+def _firm_economics(firms: np.ndarray, is_upgrade: np.ndarray, successes_seen: np.ndarray,
+                    failures_seen: np.ndarray, beliefs_on: bool, prior_failure: float,
+                    prior_benefit: float, prior_weight: float, light_failure_factor: float,
+                    all_cost: np.ndarray, all_benefit: np.ndarray, credit_access: np.ndarray,
+                    revenue: np.ndarray, credit_limit_share: float, instalment_share: np.ndarray,
+                    lost_share: np.ndarray, base_revenue: np.ndarray,
                     contribution_margin: float) -> tuple[np.ndarray, ...]:
-    """What the decision weighs for ``firms``, each of shape (2, firms): light, deep.
+    """What the decision weighs for ``firms``: arrays of shape (2, firms), light and deep.
+
+    Beliefs from the peers' outcomes seen (``agents.sme.beliefs``) or the priors; an upgrade
+    earns only what deep adds to light; light projects fail at ``light_failure_factor`` times
+    the odds; instalments (paid from the project's savings, at most the whole cost) need no
+    collateral, so they add to the credit line; the loss avoided is the lost orders'
+    contribution.
 
     Returns:
-        ``(cost, benefit, failure_belief, credit_limit, avoided_loss)``: an upgrade earns only
-        what deep adds to light; light projects fail at ``light_failure_factor`` times the
-        odds; instalments (paid from the project's savings) need no collateral, so they add
-        to the credit line; the loss avoided is the lost orders' contribution (one row).
+        ``(cost, benefit, failure_belief, benefit_belief, credit_limit, avoided_loss)``;
+        the benefit belief and the avoided loss are one number per firm.
     """
     m = len(firms)
     cost, benefit = np.empty((2, m)), np.empty((2, m))
     fail, credit_limit = np.empty((2, m)), np.empty((2, m))
-    avoided_loss = np.empty(m)
+    benefit_belief, avoided_loss = np.empty(m), np.empty(m)
     for i in range(m):
         f = firms[i]
+        fail_belief, benefit_belief[i] = prior_failure, prior_benefit
+        if beliefs_on:
+            fail_belief, benefit_belief[i] = beliefs(successes_seen[i], failures_seen[i],
+                                                     prior_failure, prior_benefit, prior_weight)
         credit_line = credit_access[f] * credit_limit_share * revenue[f]
         for k in range(2):
             cost[k, i], benefit[k, i] = all_cost[k + 1, f], all_benefit[k + 1, f]
-            credit_limit[k, i] = credit_line + instalment[k] * cost[k, i]
+            credit_limit[k, i] = credit_line + min(instalment_share[k + 1], 1.0) * cost[k, i]
         if is_upgrade[i]:
             benefit[1, i] -= benefit[0, i]
-        fail[0, i] = _scale_odds(fail_belief[i], light_failure_factor)
-        fail[1, i] = fail_belief[i]
+        fail[0, i] = _scale_odds(fail_belief, light_failure_factor)
+        fail[1, i] = fail_belief
         avoided_loss[i] = lost_share[f] * base_revenue[f] * contribution_margin
-    return cost, benefit, fail, credit_limit, avoided_loss
+    return cost, benefit, fail, benefit_belief, credit_limit, avoided_loss
 
 
 @compiled
-def _undertaken(firms: np.ndarray, is_upgrade: np.ndarray, value: np.ndarray,
-                affordable: np.ndarray, cost: np.ndarray, hurdle: np.ndarray,
-                infrastructure: np.ndarray, deep_infrastructure_min: float) -> np.ndarray:
-    """Which projects firms would undertake (shape (2, firms): light, deep).
+def _values(firms: np.ndarray, is_upgrade: np.ndarray, cost: np.ndarray, benefit: np.ndarray,
+            fail: np.ndarray, benefit_belief: np.ndarray, credit_limit: np.ndarray,
+            avoided_loss: np.ndarray, grant_at_start: np.ndarray,
+            grant_on_acceptance: np.ndarray, cash: np.ndarray, revenue: np.ndarray,
+            hurdle: np.ndarray, infrastructure: np.ndarray, interest_subsidy_share: np.ndarray,
+            reimbursement_share: np.ndarray, loan_rate: float, loan_years: float,
+            annuity: float, risk_aversion: float,
+            deep_infrastructure_min: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``agents.sme.project_value`` of both kinds for every firm, and which it would undertake.
 
-    A project must be affordable and clear the firm's own hurdle per RMB of cost; upgraders
-    consider deep only, and deep needs ready infrastructure.
+    Shares of support from several instruments add up, but no more than the whole is ever
+    covered. A project is undertaken if it is affordable and clears the firm's own hurdle per
+    RMB of cost; upgraders consider deep only, and deep needs ready infrastructure.
+
+    Returns:
+        ``(value, affordable, go)``, each of shape (2, firms).
     """
-    go = np.empty(value.shape, np.bool_)
+    value = np.empty(cost.shape)
+    affordable = np.empty(cost.shape, np.bool_)
+    go = np.empty(cost.shape, np.bool_)
     for i in range(len(firms)):
         f = firms[i]
         for k in range(2):
+            value[k, i], affordable[k, i] = project_value(
+                cost[k, i], benefit[k, i], grant_at_start[k, i], grant_on_acceptance[k, i],
+                cash[f], credit_limit[k, i], loan_rate, min(interest_subsidy_share[k + 1], 1.0),
+                loan_years, fail[k, i], benefit_belief[i], avoided_loss[i],
+                min(reimbursement_share[k + 1], 1.0), annuity, risk_aversion, revenue[f])
             go[k, i] = affordable[k, i] and value[k, i] > hurdle[f] * cost[k, i]
         go[0, i] = go[0, i] and not is_upgrade[i]
         go[1, i] = go[1, i] and infrastructure[f] >= deep_infrastructure_min
-    return go
+    return value, affordable, go
 
 
 @compiled
@@ -276,24 +291,19 @@ def assign_and_start(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
     longest-waiting served firm.
     """
     p, s, prov = model.params, model.smes, model.providers
-    waiting = np.flatnonzero((s.project_kind > 0) & (s.stage == 0))
-    n_waiting, n_started = len(waiting), 0
-    if n_waiting:
-        if p.provider_capacity_on:
-            # a rating may delist providers below a quality floor: they take no new projects
-            listed = prov.active & (prov.quality >= model.levers.min_provider_quality)
-            free = np.where(listed, prov.capacity - prov.load, 0)
-            waiting = _longest_waiting(waiting, s.queued_since, draws["queue"],
-                                       min(int(np.add.reduce(free)), n_waiting))
-            chosen = serve_queue(s.sector[waiting], free, model.provider_orders())
-        else:  # unlimited capacity: any active provider, at random
-            active = np.flatnonzero(prov.active)
-            pick = (draws["queue"][waiting] * len(active)).astype(int)
-            chosen = active[np.minimum(pick, len(active) - 1)]
-        start = chosen >= 0
-        n_started = np.count_nonzero(start)
-        _start(model, waiting[start], chosen[start], draws)
-    model.queue_history.append(n_waiting - n_started)
+    if p.provider_capacity_on:
+        firms, providers, n_waiting = _serve_queue(
+            s.project_kind, s.stage, s.queued_since, draws["queue"], s.sector, prov.active,
+            prov.quality, model.levers.min_provider_quality, prov.capacity, prov.load,
+            model.provider_orders())
+    else:  # unlimited capacity: any active provider, at random
+        firms = np.flatnonzero((s.project_kind > 0) & (s.stage == 0))
+        active = np.flatnonzero(prov.active)
+        pick = (draws["queue"][firms] * len(active)).astype(int)
+        providers, n_waiting = active[np.minimum(pick, len(active) - 1)], len(firms)
+    if len(firms):
+        _start(model, firms, providers, draws)
+    model.queue_history.append(n_waiting - len(firms))
     if p.provider_entry_on and p.provider_capacity_on and entry_due(
             model.queue_history, threshold=p.provider_capacity,
             lag_months=p.provider_entry_lag_months):
@@ -301,13 +311,29 @@ def assign_and_start(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
 
 
 @compiled
-def _longest_waiting(waiting: np.ndarray, queued_since: np.ndarray, queue_draw: np.ndarray,
-                     n_served: int) -> np.ndarray:
-    """The ``n_served`` firms queued longest, in queue order (ties in the month at random)."""
-    key = np.empty(len(waiting))
-    for i in range(len(waiting)):
-        key[i] = queued_since[waiting[i]] + queue_draw[waiting[i]]
-    return waiting[np.argsort(key, kind="mergesort")[:n_served]]
+def _serve_queue(project_kind: np.ndarray, stage: np.ndarray, queued_since: np.ndarray,
+                 queue_draw: np.ndarray, sector: np.ndarray, active: np.ndarray,
+                 quality: np.ndarray, min_quality: float, capacity: np.ndarray,
+                 load: np.ndarray, orders: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """The firms that start a project this month, in queue order, and their providers.
+
+    Waiting firms are served oldest first (ties in the month at random), as many as there
+    are free slots at listed providers (a rating may delist providers below a quality floor:
+    they take no new projects); ``agents.provider.serve_queue`` hands them the slots.
+
+    Returns:
+        ``(firms, providers, waiting)``: who starts, with whom, and how many were waiting.
+    """
+    waiting = np.flatnonzero((project_kind > 0) & (stage == 0))
+    free = np.zeros(len(active), np.int64)
+    for j in range(len(active)):
+        if active[j] and quality[j] >= min_quality:
+            free[j] = capacity[j] - load[j]
+    key = queued_since[waiting] + queue_draw[waiting]  # month, then a random order
+    queue = waiting[np.argsort(key, kind="mergesort")[:min(free.sum(), len(waiting))]]
+    chosen = serve_queue(sector[queue], free, orders)
+    starts = chosen >= 0
+    return queue[starts], chosen[starts], len(waiting)
 
 
 def _start(model: ClusterModel, firms: np.ndarray, providers: np.ndarray,
@@ -322,7 +348,11 @@ def _start(model: ClusterModel, firms: np.ndarray, providers: np.ndarray,
     # what the firm borrows once grants and vouchers have lowered its own outlay
     _borrow(firms, s.outlay, s.cash, s.loan)
     if p.stages_on:
-        s.hazard[firms] = _stage_hazards(model, firms)
+        kind, quality, fit = _projects_and_providers(firms, s.project_kind, s.provider,
+                                                     s.sector, model.providers.quality,
+                                                     model.providers.specialty)
+        _set_hazards(firms, stage_failure_probs(model, firms, kind, quality, fit), kind,
+                     model.stage_months, s.hardware_only, s.hazard)
     else:
         _complete(model, firms, draws)
 
@@ -351,31 +381,31 @@ def _borrow(firms: np.ndarray, outlay: np.ndarray, cash: np.ndarray, loan: np.nd
         loan[f] = max(outlay[f] - cash[f], 0.0)
 
 
-def _stage_hazards(model: ClusterModel, firms: np.ndarray) -> np.ndarray:
-    """Monthly failure hazard of each stage (columns 1-3; column 0 unused) of new projects.
-
-    A project's risk is fixed when it starts: by the firm's talent, its provider's quality and
-    fit, the kind of project and the support in force then. Hardware-only purchases do not fail
-    (they are caught at acceptance).
-    """
-    s = model.smes
-    kind, prov = s.project_kind[firms], s.provider[firms]
-    prob = stage_failure_probs(
-        model, firms, kind, model.providers.quality[prov],
-        sector_fit(model.providers.specialty[prov], s.sector[firms]))
-    return _with_hardware_safe(monthly_hazard(prob, model.stage_months[kind, 1:]), firms,
-                               s.hardware_only)
+@compiled
+def _projects_and_providers(firms: np.ndarray, project_kind: np.ndarray, provider: np.ndarray,
+                            sector: np.ndarray, quality: np.ndarray,
+                            specialty: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The kind of each starting project, its provider's quality and fit with the sector."""
+    kind = project_kind[firms]
+    providers = provider[firms]
+    return kind, quality[providers], sector_fit(specialty[providers], sector[firms])
 
 
 @compiled
-def _with_hardware_safe(monthly: np.ndarray, firms: np.ndarray,
-                        hardware_only: np.ndarray) -> np.ndarray:
-    """Hazards by stage (column 0 unused), none for hardware-only purchases."""
-    hazard = np.zeros((len(firms), 4))
+def _set_hazards(firms: np.ndarray, stage_prob: np.ndarray, kind: np.ndarray,
+                 stage_months: np.ndarray, hardware_only: np.ndarray,
+                 hazard: np.ndarray) -> None:
+    """Monthly failure hazards of new projects' stages (columns 1-3; column 0 unused).
+
+    A project's risk is fixed when it starts. Hardware-only purchases do not fail (they are
+    caught at acceptance).
+    """
     for i in range(len(firms)):
-        if not hardware_only[firms[i]]:
-            hazard[i, 1:] = monthly[i]
-    return hazard
+        f = firms[i]
+        hazard[f, 0] = 0.0
+        for j in range(3):
+            hazard[f, j + 1] = 0.0 if hardware_only[f] \
+                else monthly_hazard(stage_prob[i, j], stage_months[kind[i], j + 1])
 
 
 def stage_failure_probs(model: ClusterModel, firms: np.ndarray, kind: np.ndarray,
@@ -396,13 +426,30 @@ def stage_failure_probs(model: ClusterModel, firms: np.ndarray, kind: np.ndarray
         Shape (projects, 3): the probability of failing during each stage.
     """
     p, s = model.params, model.smes
-    return stage_failure_prob(
-        model.stage_base_prob[1:], s.talent[firms, None], provider_quality[:, None],
-        fit[:, None],
-        talent_mean=p.talent_mean, talent_effect=p.talent_effect,
-        quality_effect=p.provider_quality_effect, fit_effect=p.fit_effect,
-        extra_log_odds=model.kind_log_odds[kind, None] + model.levers.stage_log_odds[1:]
-        + sum(log_odds(model, firms) for log_odds in model.hooks["stage_log_odds"]))
+    from_instruments = sum(log_odds(model, firms) for log_odds in model.hooks["stage_log_odds"])
+    return _stage_probs(kind, s.talent[firms], provider_quality, fit, model.stage_base_prob,
+                        model.kind_log_odds, model.levers.stage_log_odds,
+                        np.broadcast_to(np.asarray(from_instruments, dtype=float),
+                                        (len(firms), 3)),
+                        p.talent_mean, p.talent_effect, p.provider_quality_effect,
+                        p.fit_effect)
+
+
+@compiled
+def _stage_probs(kind: np.ndarray, talent: np.ndarray, provider_quality: np.ndarray,
+                 fit: np.ndarray, base_prob: np.ndarray, kind_log_odds: np.ndarray,
+                 lever_log_odds: np.ndarray, instrument_log_odds: np.ndarray,
+                 talent_mean: float, talent_effect: float, quality_effect: float,
+                 fit_effect: float) -> np.ndarray:
+    """``stage_failure_prob`` of each stage of each project, shape (projects, 3)."""
+    prob = np.empty((len(kind), 3))
+    for i in range(len(kind)):
+        for j in range(3):
+            extra = kind_log_odds[kind[i]] + lever_log_odds[j + 1] + instrument_log_odds[i, j]
+            prob[i, j] = stage_failure_prob(base_prob[j + 1], talent[i], provider_quality[i],
+                                            fit[i], talent_mean, talent_effect,
+                                            quality_effect, fit_effect, extra)
+    return prob
 
 
 def progress(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
@@ -498,13 +545,10 @@ def _complete(model: ClusterModel, firms: np.ndarray, draws: dict[str, np.ndarra
     u = np.minimum(np.maximum(draws["gain"][firms], 1e-12), 1 - 1e-12)
     gain = np.exp(sigma * ndtri(u) - sigma**2 / 2)
     rule = model.levers.verified_gain_min
-    min_gain = p.verified_gain_min if rule is None else rule
-    ok = accepted(gain, s.hardware_only[firms], min_gain=min_gain) \
-        if p.acceptance_on else np.ones(len(firms), bool)
-    rejected = firms[~ok]
+    good, gain, rejected = _verdicts(firms, gain, s.hardware_only, p.acceptance_on,
+                                     p.verified_gain_min if rule is None else rule)
     model.tally.new_rejected += len(rejected)
     _end_unsuccessfully(model, rejected)
-    good, gain = firms[ok], gain[ok]
     if len(good) == 0:
         return
     kind, payback_years, upgraded = _accept(good, gain, t, model.levers.counting,
@@ -519,6 +563,19 @@ def _complete(model: ClusterModel, firms: np.ndarray, draws: dict[str, np.ndarra
     for on_acceptance in model.hooks["on_acceptance"]:
         on_acceptance(model, good)
     _release(model, good)
+
+
+@compiled
+def _verdicts(firms: np.ndarray, gain: np.ndarray, hardware_only: np.ndarray,
+              acceptance_on: bool, min_gain: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Completed projects judged on their realised gains (``agents.sme.accepted``).
+
+    Returns:
+        ``(accepted_firms, their_gains, rejected_firms)``.
+    """
+    ok = accepted(gain, hardware_only[firms], min_gain) if acceptance_on \
+        else np.ones(len(firms), np.bool_)
+    return firms[ok], gain[ok], firms[~ok]
 
 
 @compiled
@@ -588,44 +645,40 @@ def lapse_and_retry(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
 
     After the cooldown a firm is willing again (retry) or gives up (unwilling again).
     """
-    p, s, t = model.params, model.smes, model.month
-    if p.lapse_on:
-        idle = _idle_transformed(s.state, s.project_kind, s.since, t)
-        lapsing = idle[draws["lapse"][idle] < lapse_prob(
-            s.talent[idle], lapse_per_month=p.lapse_per_year / 12)]
-        if len(lapsing):
-            _lapse(lapsing, t, s.state, s.level, s.process_cut, s.since)
-            model.set_cost_quality(lapsing, 1.0, 1.0)
-            model.tally.new_lapsed += len(lapsing)
-    if p.retry_on:
-        _reconsider(s.state, s.since, draws["retry"], t, p.cooldown_months, p.retry_prob)
+    p, s = model.params, model.smes
+    lapsed = _lapse_and_reconsider(
+        s.state, s.level, s.project_kind, s.since, s.talent, s.process_cut, draws["lapse"],
+        draws["retry"], model.month, p.lapse_on, p.lapse_per_year / 12, p.retry_on,
+        p.cooldown_months, p.retry_prob)
+    if len(lapsed):
+        model.set_cost_quality(lapsed, 1.0, 1.0)
+        model.tally.new_lapsed += len(lapsed)
 
 
 @compiled
-def _idle_transformed(state: np.ndarray, project_kind: np.ndarray, since: np.ndarray,
-                      month: int) -> np.ndarray:
-    """Transformed firms with no project running, accepted before this month."""
-    idle = np.empty(len(state), np.int64)
+def _lapse_and_reconsider(state: np.ndarray, level: np.ndarray, project_kind: np.ndarray,
+                          since: np.ndarray, talent: np.ndarray, process_cut: np.ndarray,
+                          lapse_draw: np.ndarray, retry_draw: np.ndarray, month: int,
+                          lapse_on: bool, lapse_per_month: float, retry_on: bool,
+                          cooldown: int, retry_prob: float) -> np.ndarray:
+    """Lapse and retry, one firm at a time (neither depends on other firms).
+
+    An idle transformed firm may lapse (``agents.sme.lapse_prob``); a failed or lapsed firm
+    past its cooldown retries (willing again) or gives up (unaware again).
+
+    Returns:
+        The firms that lapsed (their systems no longer cut their costs).
+    """
+    lapsed = np.empty(len(state), np.int64)
     n = 0
     for i in range(len(state)):
-        if state[i] == TRANSFORMED and project_kind[i] == 0 and since[i] < month:
-            idle[n] = i
+        # transformed firms with no project running, accepted before this month
+        if lapse_on and state[i] == TRANSFORMED and project_kind[i] == 0 and since[i] < month \
+                and lapse_draw[i] < lapse_prob(talent[i], lapse_per_month):
+            state[i], level[i], process_cut[i], since[i] = LAPSED, 0, 0.0, month
+            lapsed[n] = i
             n += 1
-    return idle[:n]
-
-
-@compiled
-def _lapse(firms: np.ndarray, month: int, state: np.ndarray, level: np.ndarray,
-           process_cut: np.ndarray, since: np.ndarray) -> None:
-    for f in firms:
-        state[f], level[f], process_cut[f], since[f] = LAPSED, 0, 0.0, month
-
-
-@compiled
-def _reconsider(state: np.ndarray, since: np.ndarray, retry_draw: np.ndarray, month: int,
-                cooldown: int, retry_prob: float) -> None:
-    """After the cooldown a failed or lapsed firm is willing again, or gives up (unaware)."""
-    for i in range(len(state)):
-        if (state[i] == FAILED or state[i] == LAPSED) and since[i] < month \
+        if retry_on and (state[i] == FAILED or state[i] == LAPSED) and since[i] < month \
                 and month - since[i] >= cooldown:
             state[i] = WILLING if retry_draw[i] < retry_prob else UNAWARE
+    return lapsed[:n]

@@ -140,7 +140,7 @@ def fill_uniform(generator: np.random.Generator, out: np.ndarray) -> None:
 
 @compiled
 def _sfc64_uniforms(words: np.ndarray, out: np.ndarray) -> None:
-    """numpy's SFC64 (Chris Doty-Humphrey's small fast counting generator) and its doubles.
+    """The SFC64 generator of numpy (Chris Doty-Humphrey's small fast counter) and its doubles.
 
     ``words`` is the generator's state (a, b, c, counter), advanced in place; each double is
     the top 53 bits of a 64-bit output times 2**-53, as numpy's ``random()`` makes it.
