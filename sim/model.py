@@ -455,26 +455,20 @@ class ClusterModel(mesa.Model):
 
     def _become_willing(self, peer_share: np.ndarray, draws: dict[str, np.ndarray]) -> None:
         p, s = self.params, self.smes
-        visited = np.zeros(p.n_smes, bool)
-        conversion: np.ndarray | float = p.visit_conversion_prob
         n_sectors = len(p.sector_names)
         # visitors (people, as the sources count them) at operating central factories, plus
         # showcases and exchange sessions; a visiting firm sends several
         people = np.bincount(self.leads.sector, weights=self.leads.visits * self.leads.operating,
                              minlength=n_sectors) + self.levers.extra_visits
+        chance = np.zeros(n_sectors)
         if p.demonstration_on and (people > 0).any():
-            eligible = _eligible_visitors(people, s.sector, s.state)
-            chance = visit_prob(people / p.people_per_visiting_firm, eligible)
-            # a firm that has seen it before is persuaded less by the next visit
-            conversion = p.visit_conversion_prob * self.conviction[s.visits_made]
-            _visit(chance, people, s.sector, s.state, draws["visit"], s.visits_made, visited)
-        self.tally.visits = int(np.count_nonzero(visited))
-        prob = willingness_prob(
-            peer_share, self.lost_share, visited, promotion_per_month=self.rate_promotion,
-            peer_per_month=self.rate_peer, competition_per_month=self.rate_competition,
-            visit_conversion=conversion)
-        # instruments may have made some willing already this month
-        self.tally.new_willing += _persuaded(s.state, draws["willingness"], prob)
+            chance = visit_prob(people / p.people_per_visiting_firm,
+                                _eligible_visitors(people, s.sector, s.state))
+        self.tally.visits, willing = _visit_and_persuade(
+            s.state, s.sector, s.visits_made, peer_share, self.lost_share, draws["visit"],
+            draws["willingness"], chance, self.conviction, p.visit_conversion_prob,
+            self.rate_promotion, self.rate_peer, self.rate_competition)
+        self.tally.new_willing += willing  # instruments may have made some willing already
 
     # --- docking --------------------------------------------------------------------------
     @classmethod
@@ -561,22 +555,28 @@ def _eligible_visitors(people: np.ndarray, sector: np.ndarray, state: np.ndarray
 
 
 @compiled
-def _visit(chance: np.ndarray, people: np.ndarray, sector: np.ndarray, state: np.ndarray,
-           visit_draw: np.ndarray, visits_made: np.ndarray, visited: np.ndarray) -> None:
-    """Eligible firms visit with their sector's chance; each visit is counted for the firm."""
+def _visit_and_persuade(state: np.ndarray, sector: np.ndarray, visits_made: np.ndarray,
+                        peer_share: np.ndarray, lost_share: np.ndarray, visit_draw: np.ndarray,
+                        willingness_draw: np.ndarray, chance: np.ndarray,
+                        conviction: np.ndarray, visit_conversion: float, promotion: float,
+                        peer: float, competition: float) -> tuple[int, int]:
+    """This month's visits and the firms they and their peers persuade.
+
+    Firms not yet transformed visit with their sector's ``chance``; unaware firms become
+    willing with ``agents.sme.willingness_prob``, a visit persuading less each time.
+
+    Returns:
+        ``(visits, willing)``: visits made and firms that became willing this month.
+    """
+    visits = willing = 0
     for i in range(len(state)):
-        if people[sector[i]] > 0 and state[i] != TRANSFORMED \
-                and visit_draw[i] < chance[sector[i]]:
-            visited[i] = True
+        visited = state[i] != TRANSFORMED and visit_draw[i] < chance[sector[i]]
+        conversion = visit_conversion * conviction[visits_made[i]]
+        if visited:
             visits_made[i] += 1
-
-
-@compiled
-def _persuaded(state: np.ndarray, willingness_draw: np.ndarray, prob: np.ndarray) -> int:
-    """Unaware firms become willing with their probability this month; how many did."""
-    n = 0
-    for i in range(len(state)):
-        if state[i] == UNAWARE and willingness_draw[i] < prob[i]:
+            visits += 1
+        if state[i] == UNAWARE and willingness_draw[i] < willingness_prob(
+                peer_share[i], lost_share[i], visited, promotion, peer, competition, conversion):
             state[i] = WILLING
-            n += 1
-    return n
+            willing += 1
+    return visits, willing
