@@ -94,11 +94,17 @@ def _symmetric_adjacency(rows: np.ndarray, cols: np.ndarray,
     indices = np.empty(len(both_ways), np.int32)
     nnz = 0
     for i in range(n):
-        row = np.sort(both_ways[start[i]:start[i + 1]])
-        for j in range(len(row)):
-            if j == 0 or row[j] != row[j - 1]:
-                indices[nnz] = row[j]
-                nnz += 1
+        first = nnz
+        for j in range(start[i], start[i + 1]):  # insert in order: rows hold a few peers
+            peer, at = both_ways[j], nnz
+            while at > first and indices[at - 1] > peer:
+                at -= 1
+            if at > first and indices[at - 1] == peer:
+                continue  # a link both ways, or drawn twice: once
+            for m in range(nnz, at, -1):
+                indices[m] = indices[m - 1]
+            indices[at] = peer
+            nnz += 1
         indptr[i + 1] = nnz
     return indptr, indices[:nnz]
 
@@ -177,7 +183,8 @@ def _neighbour_sums(indptr: np.ndarray, indices: np.ndarray, values: np.ndarray)
     sums = np.zeros(values.shape)
     for i in range(len(indptr) - 1):
         for j in indices[indptr[i]:indptr[i + 1]]:
-            sums[i] += values[j]
+            for k in range(values.shape[1]):
+                sums[i, k] += values[j, k]
     return sums
 
 
@@ -200,5 +207,10 @@ def _sector_sums_of_others(values: np.ndarray, sector: np.ndarray,
     """Complete graphs within sectors: each firm's sector total minus its own value."""
     totals = np.zeros((n_sectors, values.shape[1]))
     for i in range(len(values)):  # in firm order, as np.bincount adds them
-        totals[sector[i]] += values[i]
-    return totals[sector] - values
+        for k in range(values.shape[1]):
+            totals[sector[i], k] += values[i, k]
+    others = np.empty(values.shape)
+    for i in range(len(values)):
+        for k in range(values.shape[1]):
+            others[i, k] = totals[sector[i], k] - values[i, k]
+    return others

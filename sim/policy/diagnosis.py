@@ -16,14 +16,7 @@ from sim.policy.base import (
     check_share,
     in_window,
 )
-from sim.policy.selection import (
-    below,
-    convert_unaware,
-    eligible_firms,
-    paid_for,
-    smallest_draws,
-    state_table,
-)
+from sim.policy.selection import below, convert_unaware, first_by_draw, paid_for, state_table
 
 if TYPE_CHECKING:
     from sim.model import ClusterModel
@@ -96,8 +89,8 @@ class Diagnosis(Instrument):
         draws = self.uniforms(model, 3)  # every month: CRN
         if not in_window(model, self.start, self.end) or self.firms_per_month <= 0:
             return
-        candidates = eligible_firms(s.state, DIAGNOSABLE_STATES, self.diagnosed)
-        offered = smallest_draws(candidates, draws[0], self.firms_per_month)
+        offered = first_by_draw(s.state, DIAGNOSABLE_STATES, self.diagnosed, draws[0],
+                                self.firms_per_month)
         accepting = below(offered, draws[1], self.take_up)
         if len(accepting) == 0:
             return

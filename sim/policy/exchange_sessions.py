@@ -18,7 +18,7 @@ from sim.policy.base import (
     sector_mask,
     step_of,
 )
-from sim.policy.selection import transformed_per_sector
+from sim.policy.selection import sectors_with_something_to_show
 
 if TYPE_CHECKING:
     from sim.model import ClusterModel
@@ -91,10 +91,8 @@ class ExchangeSessions(Instrument):
         if n <= 0:
             return
         s, leads = model.smes, model.leads
-        operating = np.zeros_like(self.chosen)
-        operating[leads.sector[leads.operating]] = True
-        hosts = self.chosen & (operating
-                               | (transformed_per_sector(s.state, s.sector, len(operating)) > 0))
+        hosts = sectors_with_something_to_show(self.chosen, leads.sector, leads.operating,
+                                               s.state, s.sector)
         if not hosts.any():
             return
         paid = model.government.pay(self.account, np.full(n, self.cost_per_session_rmb))

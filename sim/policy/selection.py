@@ -41,23 +41,76 @@ def smallest_draws(candidates: np.ndarray, draw: np.ndarray, k: int) -> np.ndarr
     """The ``k`` candidates with the smallest ``draw``, smallest first.
 
     Exactly ``candidates[np.argsort(draw[candidates], kind="stable")][:k]`` for candidates in
-    increasing order (equal draws: the lower index first), without sorting them all: the
-    k-th smallest draw is found by partition, and only the k chosen are sorted.
+    increasing order (equal draws: the lower index first), in one pass that keeps the k best
+    so far in a heap instead of sorting them all.
     """
-    k = min(max(k, 0), len(candidates))
-    values = draw[candidates]
-    if k < len(candidates):
-        threshold = np.partition(values, k - 1)[k - 1] if k else -np.inf
-        below = np.count_nonzero(values < threshold)
-        chosen = np.empty(k, np.int64)
-        n, ties = 0, k - below  # of the draws equal to the threshold, the first ones count
-        for i in range(len(candidates)):
-            if values[i] < threshold or (values[i] == threshold and ties > 0):
-                ties -= values[i] == threshold
-                chosen[n] = i
-                n += 1
-        candidates, values = candidates[chosen], values[chosen]
-    return candidates[np.argsort(values, kind="mergesort")]
+    heap = np.empty(min(max(k, 0), len(candidates)), np.int64)
+    size = 0
+    for f in candidates:
+        size = _keep_if_smaller(heap, size, f, draw)
+    return _in_order(heap, draw)
+
+
+@compiled
+def first_by_draw(state: np.ndarray, allowed: np.ndarray, excluded: np.ndarray,
+                  draw: np.ndarray, k: int) -> np.ndarray:
+    """``smallest_draws(eligible_firms(state, allowed, excluded), draw, k)`` in one pass."""
+    heap = np.empty(max(k, 0), np.int64)
+    size = 0
+    for f in range(len(state)):
+        if allowed[state[f]] and not excluded[f]:
+            size = _keep_if_smaller(heap, size, f, draw)
+    return _in_order(heap[:size], draw)
+
+
+@compiled
+def _before(a: int, b: int, draw: np.ndarray) -> bool:
+    """Firm ``a`` comes before firm ``b``: a smaller draw, or the same and a lower index."""
+    return draw[a] < draw[b] or (draw[a] == draw[b] and a < b)
+
+
+@compiled
+def _keep_if_smaller(heap: np.ndarray, size: int, f: int, draw: np.ndarray) -> int:
+    """Offer firm ``f`` to a max-heap of the best ``len(heap)`` so far; its new size."""
+    if size < len(heap):  # not full: add at the bottom, move up
+        at = size
+        heap[at] = f
+        while at > 0 and _before(heap[(at - 1) // 2], heap[at], draw):
+            parent = (at - 1) // 2
+            heap[at], heap[parent] = heap[parent], heap[at]
+            at = parent
+        return size + 1
+    if size and _before(f, heap[0], draw):  # better than the worst kept: replace it
+        heap[0] = f
+        _sink(heap, size, draw)
+    return size
+
+
+@compiled
+def _sink(heap: np.ndarray, size: int, draw: np.ndarray) -> None:
+    """Move the top of a max-heap down to its place."""
+    at = 0
+    while True:
+        largest, left = at, 2 * at + 1
+        for child in (left, left + 1):
+            if child < size and _before(heap[largest], heap[child], draw):
+                largest = child
+        if largest == at:
+            return
+        heap[at], heap[largest] = heap[largest], heap[at]
+        at = largest
+
+
+@compiled
+def _in_order(heap: np.ndarray, draw: np.ndarray) -> np.ndarray:
+    """The firms of a full max-heap, smallest draw first (the heap is used up)."""
+    size = len(heap)
+    ordered = np.empty(size, np.int64)
+    for last in range(size - 1, -1, -1):
+        ordered[last] = heap[0]
+        heap[0] = heap[last]
+        _sink(heap, last, draw)
+    return ordered
 
 
 @compiled
@@ -92,3 +145,16 @@ def convert_unaware(firms: np.ndarray, state: np.ndarray, draw: np.ndarray, prob
             state[f] = WILLING
             converted += 1
     return converted
+
+
+@compiled
+def sectors_with_something_to_show(chosen: np.ndarray, lead_sector: np.ndarray,
+                                   operating: np.ndarray, state: np.ndarray,
+                                   sector: np.ndarray) -> np.ndarray:
+    """The ``chosen`` sectors with an operating central factory or a transformed firm."""
+    show = np.zeros(len(chosen), np.bool_)
+    for k in range(len(lead_sector)):
+        show[lead_sector[k]] |= operating[k]
+    for i in range(len(state)):
+        show[sector[i]] |= state[i] == TRANSFORMED
+    return show & chosen

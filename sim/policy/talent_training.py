@@ -16,7 +16,7 @@ from sim.policy.base import (
     check_share,
     in_window,
 )
-from sim.policy.selection import eligible_firms, paid_for, smallest_draws, state_table
+from sim.policy.selection import first_by_draw, paid_for, state_table
 
 if TYPE_CHECKING:
     from sim.model import ClusterModel
@@ -75,8 +75,8 @@ class TalentTraining(Instrument):
         draws = self.uniforms(model)[0]  # every month: CRN
         if not in_window(model, self.start, self.end) or self.seats_per_month <= 0:
             return
-        candidates = eligible_firms(s.state, TRAINABLE_STATES, self.trained)
-        chosen = smallest_draws(candidates, draws, self.seats_per_month)
+        chosen = first_by_draw(s.state, TRAINABLE_STATES, self.trained, draws,
+                               self.seats_per_month)
         if len(chosen) == 0:
             return
         paid = model.government.pay(self.account, np.full(len(chosen), self.cost_per_seat_rmb))
