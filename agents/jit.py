@@ -49,6 +49,9 @@ def compiled(function: Callable[..., Any]) -> Any:
     Division by zero gives infinity or NaN as in numpy (``error_model="numpy"``), not
     Python's ``ZeroDivisionError``. Where no cache folder can be written the function is
     compiled in every process that calls it.
+
+    Compiled loops over firms call other compiled functions with numbers, not arrays: handing
+    a function an array costs reference counting, several times the work of a small helper.
     """
     dispatcher = _compile(function)
     _stamp_with_callees(dispatcher, function)

@@ -37,80 +37,53 @@ def eligible_firms(state: np.ndarray, allowed: np.ndarray, excluded: np.ndarray)
 
 
 @compiled
+def first_by_draw(state: np.ndarray, allowed: np.ndarray, excluded: np.ndarray,
+                  draw: np.ndarray, k: int) -> np.ndarray:
+    """``smallest_draws(eligible_firms(state, allowed, excluded), draw, k)``."""
+    return smallest_draws(eligible_firms(state, allowed, excluded), draw, k)
+
+
+@compiled
 def smallest_draws(candidates: np.ndarray, draw: np.ndarray, k: int) -> np.ndarray:
     """The ``k`` candidates with the smallest ``draw``, smallest first.
 
     Exactly ``candidates[np.argsort(draw[candidates], kind="stable")][:k]`` for candidates in
-    increasing order (equal draws: the lower index first), in one pass that keeps the k best
-    so far in a heap instead of sorting them all.
+    increasing order (equal draws: the lower index first), in one pass that keeps the best k
+    so far in a heap, the worst of them on top, instead of sorting all the candidates.
     """
-    heap = np.empty(min(max(k, 0), len(candidates)), np.int64)
+    k = min(max(k, 0), len(candidates))
+    draws, firms = np.empty(k), np.empty(k, np.int64)
     size = 0
     for f in candidates:
-        size = _keep_if_smaller(heap, size, f, draw)
-    return _in_order(heap, draw)
+        d = draw[f]
+        if size < k:  # not full yet: add at the bottom, move up past better ones
+            at = size
+            size += 1
+            while at > 0 and _later(d, f, draws[(at - 1) // 2], firms[(at - 1) // 2]):
+                draws[at], firms[at] = draws[(at - 1) // 2], firms[(at - 1) // 2]
+                at = (at - 1) // 2
+        elif k and _later(draws[0], firms[0], d, f):  # better than the worst kept: replace it
+            at = 0
+            while 2 * at + 1 < size:  # move down past worse children
+                child = 2 * at + 1
+                if child + 1 < size and _later(draws[child + 1], firms[child + 1],
+                                               draws[child], firms[child]):
+                    child += 1
+                if not _later(draws[child], firms[child], d, f):
+                    break
+                draws[at], firms[at] = draws[child], firms[child]
+                at = child
+        else:
+            continue
+        draws[at], firms[at] = d, f
+    order = np.argsort(firms)  # by index, then stably by draw: equal draws, lower index first
+    return firms[order][np.argsort(draws[order], kind="mergesort")]
 
 
 @compiled
-def first_by_draw(state: np.ndarray, allowed: np.ndarray, excluded: np.ndarray,
-                  draw: np.ndarray, k: int) -> np.ndarray:
-    """``smallest_draws(eligible_firms(state, allowed, excluded), draw, k)`` in one pass."""
-    heap = np.empty(max(k, 0), np.int64)
-    size = 0
-    for f in range(len(state)):
-        if allowed[state[f]] and not excluded[f]:
-            size = _keep_if_smaller(heap, size, f, draw)
-    return _in_order(heap[:size], draw)
-
-
-@compiled
-def _before(a: int, b: int, draw: np.ndarray) -> bool:
-    """Firm ``a`` comes before firm ``b``: a smaller draw, or the same and a lower index."""
-    return draw[a] < draw[b] or (draw[a] == draw[b] and a < b)
-
-
-@compiled
-def _keep_if_smaller(heap: np.ndarray, size: int, f: int, draw: np.ndarray) -> int:
-    """Offer firm ``f`` to a max-heap of the best ``len(heap)`` so far; its new size."""
-    if size < len(heap):  # not full: add at the bottom, move up
-        at = size
-        heap[at] = f
-        while at > 0 and _before(heap[(at - 1) // 2], heap[at], draw):
-            parent = (at - 1) // 2
-            heap[at], heap[parent] = heap[parent], heap[at]
-            at = parent
-        return size + 1
-    if size and _before(f, heap[0], draw):  # better than the worst kept: replace it
-        heap[0] = f
-        _sink(heap, size, draw)
-    return size
-
-
-@compiled
-def _sink(heap: np.ndarray, size: int, draw: np.ndarray) -> None:
-    """Move the top of a max-heap down to its place."""
-    at = 0
-    while True:
-        largest, left = at, 2 * at + 1
-        for child in (left, left + 1):
-            if child < size and _before(heap[largest], heap[child], draw):
-                largest = child
-        if largest == at:
-            return
-        heap[at], heap[largest] = heap[largest], heap[at]
-        at = largest
-
-
-@compiled
-def _in_order(heap: np.ndarray, draw: np.ndarray) -> np.ndarray:
-    """The firms of a full max-heap, smallest draw first (the heap is used up)."""
-    size = len(heap)
-    ordered = np.empty(size, np.int64)
-    for last in range(size - 1, -1, -1):
-        ordered[last] = heap[0]
-        heap[0] = heap[last]
-        _sink(heap, last, draw)
-    return ordered
+def _later(draw_a: float, firm_a: int, draw_b: float, firm_b: int) -> bool:
+    """Whether firm a comes after firm b: a larger draw, or the same and a higher index."""
+    return draw_a > draw_b or (draw_a == draw_b and firm_a > firm_b)
 
 
 @compiled
