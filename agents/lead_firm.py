@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from agents.base import ArrayAgent, ArrayField
+from agents.jit import compiled
 
 
 class LeadFirm(ArrayAgent):
@@ -39,14 +40,16 @@ def central_factory_effect(
     return cost, quality, operating
 
 
-def visit_prob(visits: np.ndarray | float, n_eligible: np.ndarray | float) -> np.ndarray:
-    """Chance that a given eligible firm of a sector visits this month.
+@compiled
+def visit_prob(visits: np.ndarray, n_eligible: np.ndarray) -> np.ndarray:
+    """Chance that a given eligible firm of each sector visits this month.
 
     Args:
-        visits: Firm visits the sector hosts this month (visitors / people per visiting firm).
-        n_eligible: Firms of the sector that could visit (not yet transformed).
+        visits: Firm visits each sector hosts this month (visitors / people per visiting firm).
+        n_eligible: Firms of each sector that could visit (not yet transformed).
     """
-    visits = np.asarray(visits, dtype=float)
-    n = np.asarray(n_eligible, dtype=float)
-    return np.minimum(1.0, np.divide(visits, n, out=np.zeros(np.broadcast(visits, n).shape),
-                                     where=n > 0))
+    chance = np.zeros(len(visits))
+    for k in range(len(visits)):
+        if n_eligible[k] > 0:
+            chance[k] = min(1.0, visits[k] / n_eligible[k])
+    return chance

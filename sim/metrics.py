@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from agents.government import pairwise_sum
 from agents.jit import compiled
 from agents.sme import DEEP, STATE_NAMES, TRANSFORMED
 from sim import codebook
@@ -82,8 +84,6 @@ def monthly(model: ClusterModel) -> dict[str, float]:
                           model.levers.counted_min_level, model.params.above_size_revenue_rmb)
     # cumulative flows are updated here once a month, from the month's flows
     t.cum_transformed += t.new_transformed
-    # np.add.reduce: a run calls this every month, and it costs a fraction of .mean()
-    total = np.add.reduce
     values: dict[str, float] = dict(zip(COUNTED_NAMES, counts.tolist(), strict=True))
     values.update({
         "share_transformed": values["n_transformed"] / n,
@@ -94,16 +94,22 @@ def monthly(model: ClusterModel) -> dict[str, float]:
         "new_failed_middle": int(t.failed_by_stage[1]),
         "new_failed_late": int(t.failed_by_stage[2]),
         "new_lapsed": t.new_lapsed, "new_visits": t.visits,
-        "cum_transformed": t.cum_transformed, "cum_failed": int(total(t.cum_failed_by_stage)),
+        "cum_transformed": t.cum_transformed, "cum_failed": int(sum(t.cum_failed_by_stage)),
         "spent_total_rmb": gov.spent_total_rmb, "budget_left_rmb": gov.budget_left_rmb,
-        "mean_unit_cost": float(total(s.unit_cost)) / n,
-        "mean_lost_order_share": float(total(model.lost_share)) / n,
+        # summed in numpy's order (pairwise), a fraction of .mean()'s cost
+        "mean_unit_cost": pairwise_sum(s.unit_cost, 0, n) / n,
+        "mean_lost_order_share": pairwise_sum(model.lost_share, 0, n) / n,
         "provider_queue": model.queue_history[-1] if model.queue_history else 0,
         "n_providers": np.count_nonzero(model.providers.active),
     })
     for account, spent in gov.spent_rmb.items():
-        values[f"spent_{account}_rmb"] = spent
+        values[_spent_column(account)] = spent
     return values
+
+
+@functools.cache
+def _spent_column(account: str) -> str:
+    return f"spent_{account}_rmb"
 
 
 # what state_counts counts, in its order: firms in each state, then among the transformed

@@ -188,6 +188,7 @@ class ClusterModel(mesa.Model):
         self._provider_orders: dict[tuple[int, bool], np.ndarray] = {}
         self._provider_tables: dict[bool, np.ndarray] = {}
         self._market_changed = True  # market shares must be (re)computed this month
+        self._lead_weights: np.ndarray | None = None  # the lead firms' market weight by sector
         self.levers = self._neutral_levers()
         self.annuity = annuity_factor(p.horizon_years, p.discount_rate)
         # how much a firm's next visit persuades it after k visits (numpy's power, as before)
@@ -423,6 +424,7 @@ class ClusterModel(mesa.Model):
             self.month, leads.opening, cost_cut=leads.cost_cut, quality_gain=leads.quality_gain)
         if not np.array_equal(operating, leads.operating):
             self._market_changed = True
+            self._lead_weights = None
         leads.unit_cost[:], leads.quality[:], leads.operating[:] = cost, quality, operating
 
     def _update_market(self) -> None:
@@ -434,36 +436,39 @@ class ClusterModel(mesa.Model):
         if not self._market_changed and p.demand_growth_per_year == 0:
             return  # same weights, same demand: last month's shares still hold
         self._market_changed = False
-        w_lead = competitiveness(leads.capacity, leads.unit_cost, leads.quality,
-                                 cost_sensitivity=p.cost_sensitivity,
-                                 quality_sensitivity=p.quality_sensitivity)
-        s.revenue[:] = share_demand(s.weight, s.sector, self.base_demand * growth,
-                                    extra=np.bincount(leads.sector, weights=w_lead,
-                                                      minlength=len(self.base_demand)))
-        self.lost_share = lost_order_share(s.revenue, s.base_revenue * growth)
+        if self._lead_weights is None:  # until a central factory opens or closes
+            w_lead = competitiveness(leads.capacity, leads.unit_cost, leads.quality,
+                                     cost_sensitivity=p.cost_sensitivity,
+                                     quality_sensitivity=p.quality_sensitivity)
+            self._lead_weights = np.bincount(leads.sector, weights=w_lead,
+                                             minlength=len(self.base_demand))
+        # (x * 1.0 is x: without demand growth the starting figures serve as they are)
+        demand, base_revenue = (self.base_demand, s.base_revenue) if growth == 1.0 \
+            else (self.base_demand * growth, s.base_revenue * growth)
+        s.revenue[:] = share_demand(s.weight, s.sector, demand, extra=self._lead_weights)
+        self.lost_share = lost_order_share(s.revenue, base_revenue)
 
     def set_cost_quality(self, firms: np.ndarray, unit_cost: np.ndarray | float,
                          quality: np.ndarray | float) -> None:
         """Change firms' unit cost and quality, and with them their market weight."""
-        p, s = self.params, self.smes
+        s = self.smes
         s.unit_cost[firms] = unit_cost
         s.quality[firms] = quality
+        self.reweigh(firms)
+
+    def reweigh(self, firms: np.ndarray) -> None:
+        """Firms' unit cost or quality changed: their market weight follows."""
+        p, s = self.params, self.smes
         self._market_changed = True
         s.weight[firms] = competitiveness(
             s.base_revenue[firms], s.unit_cost[firms], s.quality[firms],
             cost_sensitivity=p.cost_sensitivity, quality_sensitivity=p.quality_sensitivity)
 
     def _become_willing(self, peer_share: np.ndarray, draws: dict[str, np.ndarray]) -> None:
-        p, s = self.params, self.smes
-        n_sectors = len(p.sector_names)
-        # visitors (people, as the sources count them) at operating central factories, plus
-        # showcases and exchange sessions; a visiting firm sends several
-        people = np.bincount(self.leads.sector, weights=self.leads.visits * self.leads.operating,
-                             minlength=n_sectors) + self.levers.extra_visits
-        chance = np.zeros(n_sectors)
-        if p.demonstration_on and (people > 0).any():
-            chance = visit_prob(people / p.people_per_visiting_firm,
-                                _eligible_visitors(people, s.sector, s.state))
+        p, s, leads = self.params, self.smes, self.leads
+        chance = _visit_chance(leads.sector, leads.visits, leads.operating,
+                               self.levers.extra_visits, p.demonstration_on,
+                               p.people_per_visiting_firm, s.sector, s.state)
         self.tally.visits, willing = _visit_and_persuade(
             s.state, s.sector, s.visits_made, peer_share, self.lost_share, draws["visit"],
             draws["willingness"], chance, self.conviction, p.visit_conversion_prob,
@@ -545,13 +550,27 @@ def _exposure(seen: np.ndarray, chain_seen: np.ndarray,
 
 
 @compiled
-def _eligible_visitors(people: np.ndarray, sector: np.ndarray, state: np.ndarray) -> np.ndarray:
-    """Firms of each sector that could visit: not yet transformed, in a sector with visits."""
+def _visit_chance(lead_sector: np.ndarray, lead_visits: np.ndarray, operating: np.ndarray,
+                  extra_visits: np.ndarray, demonstration_on: bool,
+                  people_per_visiting_firm: float, sector: np.ndarray,
+                  state: np.ndarray) -> np.ndarray:
+    """Each sector's chance that a firm not yet transformed visits this month.
+
+    Visitors (people, as the sources count them) at operating central factories, plus
+    showcases and exchange sessions (``extra_visits``); a visiting firm sends several.
+    """
+    people = np.zeros(len(extra_visits))
+    chance = np.zeros(len(people))
+    for k in range(len(lead_sector)):  # in lead-firm order, as np.bincount adds them
+        people[lead_sector[k]] += lead_visits[k] * operating[k]
+    people = people + extra_visits
+    if not demonstration_on or not (people > 0).any():
+        return chance
     eligible = np.zeros(len(people), np.int64)
     for i in range(len(state)):
         if people[sector[i]] > 0 and state[i] != TRANSFORMED:
             eligible[sector[i]] += 1
-    return eligible
+    return visit_prob(people / people_per_visiting_firm, eligible)
 
 
 @compiled

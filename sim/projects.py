@@ -161,7 +161,8 @@ def value_projects(model: ClusterModel, firms: np.ndarray, is_upgrade: np.ndarra
                               for support in model.hooks["support_on_acceptance"])
     value, affordable, go = _values(
         firms, is_upgrade, cost, benefit, fail, benefit_belief, credit_limit, avoided_loss,
-        _per_project(grant_at_start, cost), _per_project(grant_on_acceptance, cost), s.cash,
+        _per_project(grant_at_start, cost.shape), _per_project(grant_on_acceptance, cost.shape),
+        s.cash,
         s.revenue, s.hurdle, s.infrastructure, levers.interest_subsidy_share,
         levers.failure_reimbursement_share, p.loan_rate, p.loan_years, model.annuity,
         p.risk_aversion if risk_aversion is None else risk_aversion,
@@ -171,11 +172,13 @@ def value_projects(model: ClusterModel, firms: np.ndarray, is_upgrade: np.ndarra
                      affordable=affordable, go=go)
 
 
-def _per_project(support: np.ndarray | float, cost: np.ndarray) -> np.ndarray:
-    """The instruments' support as an array like ``cost`` (hooks may answer with a number)."""
-    if isinstance(support, np.ndarray) and support.shape == cost.shape:
-        return support
-    return np.broadcast_to(np.asarray(support, dtype=float), cost.shape)
+def _per_project(answer: np.ndarray | float, shape: tuple[int, ...]) -> np.ndarray:
+    """What the instruments' hooks answered, as an array of ``shape`` (or a number)."""
+    if isinstance(answer, np.ndarray) and answer.shape == shape:
+        return answer
+    if np.ndim(answer) == 0:
+        return np.full(shape, float(answer))
+    return np.broadcast_to(np.asarray(answer, dtype=float), shape)
 
 
 @compiled
@@ -429,8 +432,7 @@ def stage_failure_probs(model: ClusterModel, firms: np.ndarray, kind: np.ndarray
     from_instruments = sum(log_odds(model, firms) for log_odds in model.hooks["stage_log_odds"])
     return _stage_probs(kind, s.talent[firms], provider_quality, fit, model.stage_base_prob,
                         model.kind_log_odds, model.levers.stage_log_odds,
-                        np.broadcast_to(np.asarray(from_instruments, dtype=float),
-                                        (len(firms), 3)),
+                        _per_project(from_instruments, (len(firms), 3)),
                         p.talent_mean, p.talent_effect, p.provider_quality_effect,
                         p.fit_effect)
 
@@ -542,8 +544,8 @@ def _complete(model: ClusterModel, firms: np.ndarray, draws: dict[str, np.ndarra
     for on_completion in model.hooks["on_completion"]:
         on_completion(model, firms)
     sigma = p.realised_gain_sd
-    u = np.minimum(np.maximum(draws["gain"][firms], 1e-12), 1 - 1e-12)
-    gain = np.exp(sigma * ndtri(u) - sigma**2 / 2)
+    # the realised gain is computed by numpy, as it was: unit costs and paybacks carry it
+    gain = np.exp(sigma * ndtri(_quantiles(firms, draws["gain"])) - sigma**2 / 2)
     rule = model.levers.verified_gain_min
     good, gain, rejected = _verdicts(firms, gain, s.hardware_only, p.acceptance_on,
                                      p.verified_gain_min if rule is None else rule)
@@ -551,15 +553,15 @@ def _complete(model: ClusterModel, firms: np.ndarray, draws: dict[str, np.ndarra
     _end_unsuccessfully(model, rejected)
     if len(good) == 0:
         return
-    kind, payback_years, upgraded = _accept(good, gain, t, model.levers.counting,
-                                            s.project_kind, s.level, s.benefit, s.cost,
-                                            s.state, s.successes, s.since, s.counted)
+    payback_years, upgraded = _accept(
+        good, gain, t, model.levers.counting, s.project_kind, s.level, s.benefit, s.cost,
+        s.state, s.successes, s.since, s.counted, s.process_cut, s.unit_cost, s.quality,
+        p.light_cost_cut, p.deep_cost_cut, p.light_process_share, p.deep_process_share,
+        p.light_quality_gain, p.deep_quality_gain)
     model.tally.record_payback(payback_years)
     model.tally.new_transformed += len(good) - upgraded
     model.tally.new_upgraded += upgraded
-    process_cut, unit_cost, quality = realised_effects(p, kind, gain)
-    s.process_cut[good] = process_cut
-    model.set_cost_quality(good, unit_cost, quality)
+    model.reweigh(good)
     for on_acceptance in model.hooks["on_acceptance"]:
         on_acceptance(model, good)
     _release(model, good)
@@ -579,34 +581,46 @@ def _verdicts(firms: np.ndarray, gain: np.ndarray, hardware_only: np.ndarray,
 
 
 @compiled
+def _quantiles(firms: np.ndarray, draw: np.ndarray) -> np.ndarray:
+    """The firms' draws kept off 0 and 1, where the normal quantile is infinite."""
+    return np.minimum(np.maximum(draw[firms], 1e-12), 1 - 1e-12)
+
+
+@compiled
 def _accept(firms: np.ndarray, gain: np.ndarray, month: int, counting: bool,
             project_kind: np.ndarray, level: np.ndarray, benefit: np.ndarray, cost: np.ndarray,
-            state: np.ndarray, successes: np.ndarray, since: np.ndarray,
-            counted: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+            state: np.ndarray, successes: np.ndarray, since: np.ndarray, counted: np.ndarray,
+            process_cut: np.ndarray, unit_cost: np.ndarray, quality: np.ndarray,
+            light_cost_cut: float, deep_cost_cut: float, light_process_share: float,
+            deep_process_share: float, light_quality_gain: float,
+            deep_quality_gain: float) -> tuple[np.ndarray, int]:
     """Accepted projects: the firms are transformed at their project's level.
 
     The city counts an acceptance made while its acceptance process is in force
-    (``counting``); an upgrade keeps a firm counted that was counted before.
+    (``counting``); an upgrade keeps a firm counted that was counted before. The realised gain
+    sets the firm's cost cut, unit cost and quality (:func:`realised_effects`).
 
     Returns:
-        ``(kind, payback_years, upgraded)``: the projects' kinds, their realised paybacks
-        (cost over the benefit they add at the realised gain) and how many were upgrades.
+        ``(payback_years, upgraded)``: the projects' realised paybacks (cost over the benefit
+        they add at the realised gain) and how many were upgrades.
     """
-    kind = np.empty(len(firms), np.int8)
+    kind = project_kind[firms]
+    effects = _effects(kind, gain, light_cost_cut, deep_cost_cut, light_process_share,
+                       deep_process_share, light_quality_gain, deep_quality_gain)
     payback_years = np.empty(len(firms))
     upgraded = 0
     for i in range(len(firms)):
-        f = firms[i]
-        k = project_kind[f]
+        f, k = firms[i], kind[i]
         upgrade = level[f] > 0
         added_benefit = benefit[k, f] - (benefit[LIGHT, f] if upgrade else 0.0)
         payback_years[i] = cost[k, f] / (added_benefit * gain[i])
         upgraded += upgrade
-        kind[i], level[f], state[f] = k, k, TRANSFORMED
+        level[f], state[f] = k, TRANSFORMED
         successes[f] += 1
         since[f] = month
         counted[f] = counted[f] or counting
-    return kind, payback_years, upgraded
+        process_cut[f], unit_cost[f], quality[f] = effects[0][i], effects[1][i], effects[2][i]
+    return payback_years, upgraded
 
 
 def realised_effects(p: ModelParams, kind: np.ndarray,
