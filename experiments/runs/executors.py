@@ -36,19 +36,32 @@ def local_executor(workers: int) -> Iterator[Executor | None]:
     rest of the runs. Workers are spawned, not forked: a coordinator has threads (Arrow's,
     Dask's) by the time it starts workers, and forking a threaded process can deadlock the
     child (Mesa 3.3 makes spawn the default when imported; Mesa 3.5 only in batch_run).
-    Workers exit when the coordinator dies (see :func:`exit_with_coordinator`).
+    Workers exit when the coordinator dies (see :func:`exit_with_coordinator`), and compile
+    the model's hot paths before they take a run (:func:`start_worker`).
     """
     if workers <= 1:
         yield None
         return
     me = os.getpid()
     executor = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
-                                   initializer=exit_with_coordinator,
+                                   initializer=start_worker,
                                    initargs=(me, process_start_time(me)))
     try:
         yield executor
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
+
+
+def start_worker(coordinator: int, started: int | None = None) -> None:
+    """Pool initializer: die with the coordinator, then warm up (``sim.warm.warm_up``).
+
+    Compiling (or loading from numba's cache) before the first task means no run pays for
+    it, and a batch's time is the runs' own.
+    """
+    exit_with_coordinator(coordinator, started)
+    from sim.warm import warm_up
+
+    warm_up()
 
 
 def exit_with_coordinator(coordinator: int, started: int | None = None) -> None:
@@ -177,6 +190,8 @@ def dask_executor(scheduler: str | None = None,
     import dask
     from distributed import Client, LocalCluster
 
+    from experiments.runs.dask_warm_up import register_warm_up
+
     if scheduler is not None and local_workers is not None:
         raise ValueError("dask_executor: give a scheduler address or local workers, not both")
     cluster = None
@@ -189,6 +204,7 @@ def dask_executor(scheduler: str | None = None,
     try:
         client = Client(cluster if cluster is not None else scheduler, set_as_default=False)
         try:
+            register_warm_up(client)
             # pure=False: tasks are never deduplicated, and their arguments are not hashed
             executor = client.get_executor(pure=False)
             try:
