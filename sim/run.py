@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import mesa
@@ -25,21 +24,50 @@ class ModelInputs(Protocol):
         ...
 
 
-@dataclass
 class RunResult:
     """What one run produced.
 
     Attributes:
-        timeseries: Tidy DataFrame, one row per month (columns in ``sim.codebook``).
+        timeseries: Tidy DataFrame, one row per month (columns in ``sim.codebook``), made
+            from :attr:`columns` the first time it is asked for (a sweep stores the columns
+            without ever making it).
+        columns: The same time series as arrays by column name: ``month``, ``date``, then
+            every reporter.
         outcomes: Run outcomes (name -> scalar), as in ``sim.codebook.OUTCOMES``.
         params: The parameters the run used.
         seed: The seed it used.
     """
 
-    timeseries: pd.DataFrame
-    outcomes: dict[str, Any]
-    params: ModelParams
-    seed: int
+    def __init__(self, timeseries: pd.DataFrame | None = None,
+                 outcomes: dict[str, Any] | None = None, params: ModelParams | None = None,
+                 seed: int = 0, *, columns: dict[str, np.ndarray] | None = None) -> None:
+        if (timeseries is None) == (columns is None):
+            raise ValueError("RunResult: give the time series as a DataFrame or as columns")
+        self._timeseries = timeseries
+        self._columns = columns
+        self.outcomes = outcomes if outcomes is not None else {}
+        self.params = params
+        self.seed = seed
+
+    @property
+    def timeseries(self) -> pd.DataFrame:
+        """The monthly time series, one row per month."""
+        if self._timeseries is None:
+            # arrays, not lists: pandas converts ready arrays several times faster
+            self._timeseries = pd.DataFrame(self._columns, copy=False)
+        return self._timeseries
+
+    @property
+    def columns(self) -> dict[str, np.ndarray]:
+        """The time series' columns by name, as arrays."""
+        if self._columns is None:
+            self._columns = {name: column.to_numpy()
+                             for name, column in self._timeseries.items()}
+        return self._columns
+
+    def __repr__(self) -> str:
+        return (f"RunResult(seed={self.seed}, months={len(next(iter(self.columns.values())))}, "
+                f"outcomes={self.outcomes!r})")
 
 
 def run_one(params_or_scenario: ModelParams | ModelInputs | None = None, *, seed: int,
@@ -76,13 +104,11 @@ def run_one(params_or_scenario: ModelParams | ModelInputs | None = None, *, seed
         if progress is not None:
             progress(1)
     _release_from_mesa(model)
-    # arrays first: pandas converts ready arrays several times faster than lists
     columns = {name: np.array(values) for name, values in model.datacollector.model_vars.items()}
     n = len(next(iter(columns.values())))
-    ts = pd.DataFrame({"month": np.arange(1, n + 1),
-                       "date": np.array(calendar(model.params.start_month, n), dtype=object),
-                       **columns}, copy=False)
-    return RunResult(timeseries=ts, outcomes=outcomes(model, columns), params=model.params,
+    series = {"month": np.arange(1, n + 1),
+              "date": np.array(calendar(model.params.start_month, n), dtype=object), **columns}
+    return RunResult(columns=series, outcomes=outcomes(model, columns), params=model.params,
                      seed=model.seed)
 
 

@@ -87,7 +87,7 @@ def run_batch(items: list[WorkItem], timeseries: bool | tuple[str, ...] = True,
             else:
                 result = model(subject, seed)
                 record = RunRecord(run_id, outcomes=pack_outcomes(result, outcomes),
-                                   timeseries=pack_timeseries(result.timeseries, timeseries))
+                                   timeseries=pack_timeseries(result.columns, timeseries))
         except Exception as exc:  # noqa: BLE001 - any error of one run is that run's failure
             record = RunRecord(run_id, error=describe_error(exc))
         record.seconds = time.perf_counter() - started
@@ -111,9 +111,9 @@ def pack_outcomes(result: RunResult, keep: tuple[str, ...] | None) -> dict[str, 
     account had paid by the deadline month, as in ``catfish compare``'s runs table; with
     ``keep`` None every account of the run is kept. The seed is left out: the run list has it.
     """
-    ts = result.timeseries
-    deadline_row = min(result.params.deadline_month, len(ts)) - 1
-    accounts = {f"{SPENT_BY_DEADLINE}{c.removeprefix('spent_')}": c for c in ts.columns
+    series = result.columns
+    deadline_row = min(result.params.deadline_month, len(series["month"])) - 1
+    accounts = {f"{SPENT_BY_DEADLINE}{c.removeprefix('spent_')}": c for c in series
                 if c.startswith("spent_") and c.endswith("_rmb") and c != "spent_total_rmb"}
     names = [*result.outcomes, *accounts] if keep is None else keep
     packed = {}
@@ -123,7 +123,7 @@ def pack_outcomes(result: RunResult, keep: tuple[str, ...] | None) -> dict[str, 
         if name in result.outcomes:
             packed[name] = _scalar(result.outcomes[name])
         elif name in accounts:
-            packed[name] = float(ts[accounts[name]].iloc[deadline_row])
+            packed[name] = float(series[accounts[name]][deadline_row])
         else:  # an account this run's mix lacks: it spent nothing
             packed[name] = 0.0
     return packed
@@ -133,18 +133,21 @@ def _scalar(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def pack_timeseries(ts: pd.DataFrame, keep: bool | tuple[str, ...]) -> pd.DataFrame | None:
-    """The part of a run's time series to store (month and date always), as it is.
+def pack_timeseries(series: dict[str, np.ndarray] | pd.DataFrame,
+                    keep: bool | tuple[str, ...]) -> dict[str, np.ndarray] | None:
+    """The part of a run's time series to store (month and date always), as columns.
 
-    A DataFrame pickles as small and fast as its arrays, and the coordinator turns a whole
-    batch of them into one Arrow table at once, far cheaper than column by column per run.
+    Arrays pickle small and fast, and the coordinator turns a whole batch of them into one
+    table at once (``experiments.runs.store``).
     """
     if keep is False:
         return None
+    if isinstance(series, pd.DataFrame):
+        series = {name: column.to_numpy() for name, column in series.items()}
     if keep is True:
-        return ts
-    return ts[["month", "date", *[c for c in keep if c in ts.columns
-                                  and c not in ("month", "date")]]]
+        return series
+    chosen = ["month", "date", *(c for c in keep if c in series and c not in ("month", "date"))]
+    return {name: series[name] for name in chosen}
 
 
 # --- in the coordinator ------------------------------------------------------------------------

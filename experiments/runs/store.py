@@ -666,15 +666,26 @@ def _series_frame(record: RunRecord) -> pd.DataFrame:
 
 def _series_table(records: list[RunRecord]) -> pa.Table:
     """One table of the records' time series, with a run_id column first."""
-    frames = [_series_frame(r) for r in records]
-    run_ids = pa.array([r.run_id for r, frame in zip(records, frames, strict=True)
-                        for _ in range(len(frame))], pa.string())
-    names = frames[0].columns
-    if all(f.columns.equals(names) for f in frames):  # the usual case: one conversion
-        table = pa.Table.from_pandas(pd.concat(frames, ignore_index=True), preserve_index=False)
-    else:  # runs of different policy mixes: the union of their columns, nulls where absent
-        table = pa.concat_tables([pa.Table.from_pandas(f, preserve_index=False) for f in frames],
-                                 promote_options="permissive")
+    series = [r.timeseries for r in records]
+    lengths = [len(s) if isinstance(s, pd.DataFrame) else len(next(iter(s.values())))
+               for s in series]
+    run_ids = pa.array([r.run_id for r, n in zip(records, lengths, strict=True)
+                        for _ in range(n)], pa.string())
+    names = list(series[0].keys()) if isinstance(series[0], dict) else None
+    if names is not None and all(isinstance(s, dict) and list(s) == names for s in series):
+        # the usual case, columns from workers: each column joined once, one conversion
+        frame = pd.DataFrame({name: np.concatenate([s[name] for s in series])
+                              for name in names}, copy=False)
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    else:
+        frames = [_series_frame(r) for r in records]
+        names = frames[0].columns
+        if all(f.columns.equals(names) for f in frames):  # one conversion
+            table = pa.Table.from_pandas(pd.concat(frames, ignore_index=True),
+                                         preserve_index=False)
+        else:  # runs of different policy mixes: the union of their columns, nulls where absent
+            table = pa.concat_tables([pa.Table.from_pandas(f, preserve_index=False)
+                                      for f in frames], promote_options="permissive")
     return _narrow_integers(table).add_column(0, "run_id", run_ids)
 
 
