@@ -64,8 +64,7 @@ class Government(mesa.Agent):
         """
         requests = requests_rmb if _float_vector(requests_rmb) \
             else np.atleast_1d(np.asarray(requests_rmb, dtype=float))
-        paid = pay_within_budget(requests, min(self.available_rmb, max(0.0, limit_rmb)))
-        total = pairwise_sum(paid, 0, len(paid))  # paid.sum(), without numpy's call overhead
+        paid, total = _paid_and_total(requests, min(self.available_rmb, max(0.0, limit_rmb)))
         self.spent_total_rmb += total
         self.spent_this_year_rmb += total
         self.budget_left_rmb = max(0.0, self.budget_rmb - self.spent_total_rmb)
@@ -77,7 +76,14 @@ class Government(mesa.Agent):
 
 
 def _float_vector(value: object) -> bool:
-    return isinstance(value, np.ndarray) and value.dtype == np.float64 and value.ndim == 1
+    return type(value) is np.ndarray and value.dtype == np.float64 and value.ndim == 1
+
+
+@compiled
+def _paid_and_total(requests_rmb: np.ndarray, budget_left_rmb: float) -> tuple[np.ndarray, float]:
+    """:func:`pay_within_budget` and the sum paid (as ``paid.sum()``), in one call."""
+    paid = pay_within_budget(requests_rmb, budget_left_rmb)
+    return paid, pairwise_sum(paid, 0, len(paid))
 
 
 @compiled

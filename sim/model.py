@@ -49,15 +49,28 @@ class FastCollector(mesa.DataCollector):
     """Mesa's DataCollector, reading this month's metrics from ``model.metrics`` directly.
 
     Every reporter is ``model.metrics[name]`` (plain floats), so the deep copies Mesa makes to
-    protect mutable reporter results are not needed; tables and ``batch_run`` work unchanged.
+    protect mutable reporter results are not needed, and a month's values are kept as the
+    month's metrics; ``model_vars`` (what tables and ``batch_run`` read) is made from them.
     """
 
+    def __init__(self, model_reporters: dict[str, Any]) -> None:
+        self._months: list[dict[str, float]] = []  # model.metrics of every month collected
+        super().__init__(model_reporters=model_reporters)
+
     def collect(self, model: mesa.Model) -> None:
-        """Append this month's value of every reporter."""
+        """Keep this month's metrics (one append, not one per reporter)."""
         if hasattr(self, "_collection_steps"):  # Mesa >= 3.4 records when it collected
             self._collection_steps.append(getattr(model, "time", model.steps))
-        for name in self.model_reporters:
-            self.model_vars[name].append(model.metrics[name])
+        self._months.append(model.metrics)
+
+    @property
+    def model_vars(self) -> dict[str, list[float]]:
+        """Each reporter's values month by month, as Mesa keeps them (made when asked)."""
+        return {name: [month[name] for month in self._months] for name in self.model_reporters}
+
+    @model_vars.setter
+    def model_vars(self, value: dict[str, list[float]]) -> None:
+        """Mesa's constructor starts it empty: the months collected are the values."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -162,6 +175,8 @@ class ClusterModel(mesa.Model):
         self._lead_openings: set[int] = set()
         self._chain_seen = np.zeros(p.n_smes)
         self._peer_counts = np.zeros((p.n_smes, 3))  # what each firm shows its peers
+        self._peer_share = np.zeros(p.n_smes)  # what it sees (observe_peers): filled monthly
+        self._successes_seen = np.zeros(p.n_smes)
         # a supplier watches its lead firm as if it were chain_exposure_weight peers
         self.inv_exposure_degree = _inverse_exposure(degree, self._lead_of,
                                                      p.chain_exposure_weight)
@@ -281,7 +296,8 @@ class ClusterModel(mesa.Model):
         Returns:
             ``(peer_share, successes_seen, failures_seen)``: the share of watched peers (and,
             for suppliers, their lead firm, weighted) holding an accepted transformation, and
-            the numbers of successful and failed projects seen among peers.
+            the numbers of successful and failed projects seen among peers. The arrays are
+            the model's own, filled again next month.
         """
         s = self.smes
         seen = self._seen(_shown_to_peers(s.state, s.successes, s.failures, self._peer_counts))
@@ -289,7 +305,9 @@ class ClusterModel(mesa.Model):
             self._chain_key = key
             self._chain_seen = _chain_seen(self._lead_of, self.params.chain_exposure_weight,
                                            self.leads.operating)
-        return _exposure(seen, self._chain_seen, self.inv_exposure_degree)
+        _exposure(seen, self._chain_seen, self.inv_exposure_degree, self._peer_share,
+                  self._successes_seen)
+        return self._peer_share, self._successes_seen, seen[:, 2]
 
     # --- the month ------------------------------------------------------------------------
     def step(self) -> None:
@@ -538,15 +556,12 @@ def _chain_seen(lead_of: np.ndarray, weight: float, operating: np.ndarray) -> np
 
 
 @compiled
-def _exposure(seen: np.ndarray, chain_seen: np.ndarray,
-              inv_exposure_degree: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _exposure(seen: np.ndarray, chain_seen: np.ndarray, inv_exposure_degree: np.ndarray,
+              share: np.ndarray, successes_seen: np.ndarray) -> None:
     """Peers' sums and the lead firm a supplier watches, as ``observe_peers`` returns them."""
-    share = np.empty(len(seen))
-    successes_seen = np.empty(len(seen))
     for i in range(len(seen)):
         share[i] = (seen[i, 0] + chain_seen[i]) * inv_exposure_degree[i]
         successes_seen[i] = seen[i, 1] + chain_seen[i]
-    return share, successes_seen, seen[:, 2]
 
 
 @compiled

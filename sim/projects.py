@@ -155,10 +155,8 @@ def value_projects(model: ClusterModel, firms: np.ndarray, is_upgrade: np.ndarra
         p.prior_benefit_belief, p.prior_belief_weight, p.light_failure_factor, s.cost,
         s.benefit, s.credit_access, s.revenue, p.credit_limit_share, levers.instalment_share,
         model.lost_share, s.base_revenue, p.contribution_margin)
-    grant_at_start = sum(support(model, firms, KINDS, cost)
-                         for support in model.hooks["support_at_start"])
-    grant_on_acceptance = sum(support(model, firms, KINDS, cost)
-                              for support in model.hooks["support_on_acceptance"])
+    grant_at_start = _support(model, "support_at_start", firms, cost)
+    grant_on_acceptance = _support(model, "support_on_acceptance", firms, cost)
     value, affordable, go = _values(
         firms, is_upgrade, cost, benefit, fail, benefit_belief, credit_limit, avoided_loss,
         _per_project(grant_at_start, cost.shape), _per_project(grant_on_acceptance, cost.shape),
@@ -172,12 +170,21 @@ def value_projects(model: ClusterModel, firms: np.ndarray, is_upgrade: np.ndarra
                      affordable=affordable, go=go)
 
 
+def _support(model: ClusterModel, hook: str, firms: np.ndarray,
+             cost: np.ndarray) -> np.ndarray | float:
+    """The support the instruments offer (their ``hook``s added up; 0 if none does)."""
+    total = 0
+    for support in model.hooks[hook]:
+        total = total + support(model, firms, KINDS, cost)
+    return total
+
+
 def _per_project(answer: np.ndarray | float, shape: tuple[int, ...]) -> np.ndarray:
     """What the instruments' hooks answered, as an array of ``shape`` (or a number)."""
     if isinstance(answer, np.ndarray) and answer.shape == shape:
         return answer
-    if np.ndim(answer) == 0:
-        return np.full(shape, float(answer))
+    if isinstance(answer, int | float):  # no instrument offers any, or one answered 0.0
+        return np.zeros(shape) if answer == 0 else np.full(shape, float(answer))
     return np.broadcast_to(np.asarray(answer, dtype=float), shape)
 
 
@@ -295,17 +302,21 @@ def assign_and_start(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
     """
     p, s, prov = model.params, model.smes, model.providers
     if p.provider_capacity_on:
-        firms, providers, n_waiting = _serve_queue(
+        firms, n_waiting = _serve_queue(
             s.project_kind, s.stage, s.queued_since, draws["queue"], s.sector, prov.active,
-            prov.quality, model.levers.min_provider_quality, prov.capacity, prov.load,
-            model.provider_orders())
+            prov.quality, model.levers.min_provider_quality, prov.capacity,
+            model.provider_orders(), model.month, draws["hardware"], p.hardware_only_share,
+            s.provider, prov.load, s.started_month, s.hardware_only, s.outlay, s.cost, s.state)
     else:  # unlimited capacity: any active provider, at random
         firms = np.flatnonzero((s.project_kind > 0) & (s.stage == 0))
         active = np.flatnonzero(prov.active)
         pick = (draws["queue"][firms] * len(active)).astype(int)
-        providers, n_waiting = active[np.minimum(pick, len(active) - 1)], len(firms)
+        _begin(firms, active[np.minimum(pick, len(active) - 1)], model.month,
+               draws["hardware"], p.hardware_only_share, s.provider, prov.load, s.stage,
+               s.started_month, s.hardware_only, s.outlay, s.cost, s.project_kind, s.state)
+        n_waiting = len(firms)
     if len(firms):
-        _start(model, firms, providers, draws)
+        _start(model, firms, draws)
     model.queue_history.append(n_waiting - len(firms))
     if p.provider_entry_on and p.provider_capacity_on and entry_due(
             model.queue_history, threshold=p.provider_capacity,
@@ -317,15 +328,19 @@ def assign_and_start(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
 def _serve_queue(project_kind: np.ndarray, stage: np.ndarray, queued_since: np.ndarray,
                  queue_draw: np.ndarray, sector: np.ndarray, active: np.ndarray,
                  quality: np.ndarray, min_quality: float, capacity: np.ndarray,
-                 load: np.ndarray, orders: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """The firms that start a project this month, in queue order, and their providers.
+                 orders: np.ndarray, month: int, hardware_draw: np.ndarray,
+                 hardware_only_share: float, provider: np.ndarray, load: np.ndarray,
+                 started_month: np.ndarray, hardware_only: np.ndarray, outlay: np.ndarray,
+                 cost: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, int]:
+    """The firms that start a project this month, in queue order, with their providers.
 
     Waiting firms are served oldest first (ties in the month at random), as many as there
     are free slots at listed providers (a rating may delist providers below a quality floor:
-    they take no new projects); ``agents.provider.serve_queue`` hands them the slots.
+    they take no new projects); ``agents.provider.serve_queue`` hands them the slots, and
+    their projects begin (:func:`_begin`).
 
     Returns:
-        ``(firms, providers, waiting)``: who starts, with whom, and how many were waiting.
+        ``(firms, waiting)``: who starts, and how many were waiting.
     """
     waiting = np.flatnonzero((project_kind > 0) & (stage == 0))
     free = np.zeros(len(active), np.int64)
@@ -336,28 +351,29 @@ def _serve_queue(project_kind: np.ndarray, stage: np.ndarray, queued_since: np.n
     queue = waiting[np.argsort(key, kind="mergesort")[:min(free.sum(), len(waiting))]]
     chosen = serve_queue(sector[queue], free, orders)
     starts = chosen >= 0
-    return queue[starts], chosen[starts], len(waiting)
+    _begin(queue[starts], chosen[starts], month, hardware_draw, hardware_only_share, provider,
+           load, stage, started_month, hardware_only, outlay, cost, project_kind, state)
+    return queue[starts], len(waiting)
 
 
-def _start(model: ClusterModel, firms: np.ndarray, providers: np.ndarray,
-           draws: dict[str, np.ndarray]) -> None:
+def _start(model: ClusterModel, firms: np.ndarray, draws: dict[str, np.ndarray]) -> None:
+    """Projects that began this month: the instruments' part, the loans, the risks."""
     p, s = model.params, model.smes
-    _begin(firms, providers, model.month, draws["hardware"], p.hardware_only_share, s.provider,
-           model.providers.load, s.stage, s.started_month, s.hardware_only, s.outlay, s.cost,
-           s.project_kind, s.state)
     model.tally.new_started += len(firms)
     for on_start in model.hooks["on_start"]:
         on_start(model, firms)
     # what the firm borrows once grants and vouchers have lowered its own outlay
-    _borrow(firms, s.outlay, s.cash, s.loan)
-    if p.stages_on:
-        kind, quality, fit = _projects_and_providers(firms, s.project_kind, s.provider,
-                                                     s.sector, model.providers.quality,
-                                                     model.providers.specialty)
-        _set_hazards(firms, stage_failure_probs(model, firms, kind, quality, fit), kind,
-                     model.stage_months, s.hardware_only, s.hazard)
-    else:
+    if not p.stages_on:
+        _borrow(firms, s.outlay, s.cash, s.loan)
         _complete(model, firms, draws)
+        return
+    prov = model.providers
+    _borrow_and_risk(firms, s.outlay, s.cash, s.loan, s.project_kind, s.provider, s.sector,
+                     prov.quality, prov.specialty, s.talent, model.stage_base_prob,
+                     model.kind_log_odds, model.levers.stage_log_odds,
+                     _log_odds_of_instruments(model, firms), p.talent_mean, p.talent_effect,
+                     p.provider_quality_effect, p.fit_effect, model.stage_months,
+                     s.hardware_only, s.hazard)
 
 
 @compiled
@@ -385,30 +401,39 @@ def _borrow(firms: np.ndarray, outlay: np.ndarray, cash: np.ndarray, loan: np.nd
 
 
 @compiled
-def _projects_and_providers(firms: np.ndarray, project_kind: np.ndarray, provider: np.ndarray,
-                            sector: np.ndarray, quality: np.ndarray,
-                            specialty: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The kind of each starting project, its provider's quality and fit with the sector."""
-    kind = project_kind[firms]
-    providers = provider[firms]
-    return kind, quality[providers], sector_fit(specialty[providers], sector[firms])
+def _borrow_and_risk(firms: np.ndarray, outlay: np.ndarray, cash: np.ndarray, loan: np.ndarray,
+                     project_kind: np.ndarray, provider: np.ndarray, sector: np.ndarray,
+                     provider_quality: np.ndarray, specialty: np.ndarray, talent: np.ndarray,
+                     base_prob: np.ndarray, kind_log_odds: np.ndarray,
+                     lever_log_odds: np.ndarray, instrument_log_odds: np.ndarray,
+                     talent_mean: float, talent_effect: float, quality_effect: float,
+                     fit_effect: float, stage_months: np.ndarray, hardware_only: np.ndarray,
+                     hazard: np.ndarray) -> None:
+    """New projects' loans and their monthly failure hazards by stage (columns 1-3).
 
-
-@compiled
-def _set_hazards(firms: np.ndarray, stage_prob: np.ndarray, kind: np.ndarray,
-                 stage_months: np.ndarray, hardware_only: np.ndarray,
-                 hazard: np.ndarray) -> None:
-    """Monthly failure hazards of new projects' stages (columns 1-3; column 0 unused).
-
-    A project's risk is fixed when it starts. Hardware-only purchases do not fail (they are
-    caught at acceptance).
+    A project's risk is fixed when it starts (:func:`stage_failure_probs`). Hardware-only
+    purchases do not fail (they are caught at acceptance).
     """
+    _borrow(firms, outlay, cash, loan)
+    kind, providers = project_kind[firms], provider[firms]
+    prob = _stage_probs(kind, talent[firms], provider_quality[providers],
+                        sector_fit(specialty[providers], sector[firms]), base_prob,
+                        kind_log_odds, lever_log_odds, instrument_log_odds, talent_mean,
+                        talent_effect, quality_effect, fit_effect)
     for i in range(len(firms)):
         f = firms[i]
         hazard[f, 0] = 0.0
         for j in range(3):
             hazard[f, j + 1] = 0.0 if hardware_only[f] \
-                else monthly_hazard(stage_prob[i, j], stage_months[kind[i], j + 1])
+                else monthly_hazard(prob[i, j], stage_months[kind[i], j + 1])
+
+
+def _log_odds_of_instruments(model: ClusterModel, firms: np.ndarray) -> np.ndarray:
+    """What the instruments' ``stage_log_odds`` hooks add, shape (projects, 3)."""
+    total = 0
+    for log_odds in model.hooks["stage_log_odds"]:
+        total = total + log_odds(model, firms)
+    return _per_project(total, (len(firms), 3))
 
 
 def stage_failure_probs(model: ClusterModel, firms: np.ndarray, kind: np.ndarray,
@@ -429,12 +454,10 @@ def stage_failure_probs(model: ClusterModel, firms: np.ndarray, kind: np.ndarray
         Shape (projects, 3): the probability of failing during each stage.
     """
     p, s = model.params, model.smes
-    from_instruments = sum(log_odds(model, firms) for log_odds in model.hooks["stage_log_odds"])
     return _stage_probs(kind, s.talent[firms], provider_quality, fit, model.stage_base_prob,
                         model.kind_log_odds, model.levers.stage_log_odds,
-                        _per_project(from_instruments, (len(firms), 3)),
-                        p.talent_mean, p.talent_effect, p.provider_quality_effect,
-                        p.fit_effect)
+                        _log_odds_of_instruments(model, firms), p.talent_mean,
+                        p.talent_effect, p.provider_quality_effect, p.fit_effect)
 
 
 @compiled

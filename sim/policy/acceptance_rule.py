@@ -14,6 +14,7 @@ from sim.policy.base import (
     check_choice,
     check_month,
     check_numbers,
+    each,
     in_window,
 )
 
@@ -72,4 +73,4 @@ class AcceptanceRule(Instrument):
     def on_completion(self, model: ClusterModel, firms: np.ndarray) -> None:
         """Pay for the checks of projects that reached acceptance."""
         if len(firms) and self.check_cost_rmb > 0:
-            model.government.pay(self.account, np.full(len(firms), self.check_cost_rmb))
+            model.government.pay(self.account, each(self.check_cost_rmb, len(firms)))

@@ -15,6 +15,7 @@ from sim.policy.base import (
     check_month,
     check_numbers,
     covers,
+    each,
     in_window,
 )
 
@@ -85,7 +86,7 @@ class Accompaniment(Instrument):
         if len(chosen) == 0:
             return
         paid = model.government.pay(self.account,
-                                    np.full(len(chosen), self.cost_per_project_rmb))
+                                    each(self.cost_per_project_rmb, len(chosen)))
         self.accompanied[chosen[(paid > 0) | (self.cost_per_project_rmb == 0)]] = True
 
     def stage_log_odds(self, model: ClusterModel, firms: np.ndarray) -> np.ndarray:

@@ -145,6 +145,13 @@ def bound_hooks(instruments: Iterable[Instrument]) -> dict[str, list[Callable[..
             for hook in HOOKS}
 
 
+def each(amount: float, count: int) -> np.ndarray:
+    """``count`` payment requests of ``amount`` RMB (``np.full`` without its call overhead)."""
+    requests = np.empty(count)
+    requests.fill(amount)
+    return requests
+
+
 def check_share(name: str, value: float, upper: float = 1.0) -> None:
     """Raise a one-line error unless ``0 <= value <= upper``."""
     if not 0 <= value <= upper:

@@ -15,6 +15,7 @@ from sim.policy.base import (
     check_numbers,
     check_sectors,
     check_share,
+    each,
     in_window,
     sector_mask,
 )
@@ -114,7 +115,7 @@ class ChainLeaderProgramme(Instrument):
             if len(chosen) == 0:
                 continue
             paid = model.government.pay(self.account,
-                                        np.full(len(chosen), self.fee_per_supplier_rmb))
+                                        each(self.fee_per_supplier_rmb, len(chosen)))
             joined = paid_for(chosen, paid, self.fee_per_supplier_rmb == 0)
             self.on_platform[joined] = True
             self.brought_on[k] += len(joined)

@@ -14,6 +14,7 @@ from sim.policy.base import (
     check_month,
     check_numbers,
     check_share,
+    each,
     in_window,
 )
 from sim.policy.selection import below, convert_unaware, first_by_draw, paid_for, state_table
@@ -95,7 +96,7 @@ class Diagnosis(Instrument):
         if len(accepting) == 0:
             return
         price = self.subsidy_share * self.cost_rmb
-        paid = model.government.pay(self.account, np.full(len(accepting), price))
+        paid = model.government.pay(self.account, each(price, len(accepting)))
         # a co-paid diagnosis happens while the government can pay its part
         done = paid_for(accepting, paid, price == 0)
         self.diagnosed[done] = True

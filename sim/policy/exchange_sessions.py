@@ -6,14 +6,13 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
-import numpy as np
-
 from sim.policy.base import (
     Instrument,
     check_at_least,
     check_month,
     check_numbers,
     check_sectors,
+    each,
     in_window,
     sector_mask,
     step_of,
@@ -95,7 +94,7 @@ class ExchangeSessions(Instrument):
                                                s.state, s.sector)
         if not hosts.any():
             return
-        paid = model.government.pay(self.account, np.full(n, self.cost_per_session_rmb))
+        paid = model.government.pay(self.account, each(self.cost_per_session_rmb, n))
         held = int(((paid > 0) | (self.cost_per_session_rmb == 0)).sum())
         model.levers.extra_visits += hosts * (held * self.visitors_per_session / hosts.sum())
 

@@ -14,6 +14,7 @@ from sim.policy.base import (
     check_month,
     check_numbers,
     check_share,
+    each,
     in_window,
 )
 from sim.policy.selection import first_by_draw, paid_for, state_table
@@ -79,7 +80,7 @@ class TalentTraining(Instrument):
                                self.seats_per_month)
         if len(chosen) == 0:
             return
-        paid = model.government.pay(self.account, np.full(len(chosen), self.cost_per_seat_rmb))
+        paid = model.government.pay(self.account, each(self.cost_per_seat_rmb, len(chosen)))
         done = paid_for(chosen, paid, self.cost_per_seat_rmb == 0)
         self.trained[done] = True
         s.talent[done] = np.minimum(1.0, s.talent[done] + self.talent_gain)
