@@ -16,6 +16,7 @@ from scipy.special import ndtri
 
 from agents.jit import compiled
 from agents.provider import entry_due, sector_fit, serve_queue
+from sim.policy.selection import smallest_draws
 from agents.sme import (
     DEEP,
     FAILED,
@@ -348,7 +349,8 @@ def _serve_queue(project_kind: np.ndarray, stage: np.ndarray, queued_since: np.n
         if active[j] and quality[j] >= min_quality:
             free[j] = capacity[j] - load[j]
     key = queued_since[waiting] + queue_draw[waiting]  # month, then a random order
-    queue = waiting[np.argsort(key, kind="mergesort")[:min(free.sum(), len(waiting))]]
+    # the longest-waiting firms, without sorting a long queue: at most as many as free slots
+    queue = waiting[smallest_draws(np.arange(len(waiting)), key, free.sum())]
     chosen = serve_queue(sector[queue], free, orders)
     starts = chosen >= 0
     _begin(queue[starts], chosen[starts], month, hardware_draw, hardware_only_share, provider,

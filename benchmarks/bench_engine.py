@@ -1,0 +1,179 @@
+"""The engine's speed targets (issue 19): small runs, a large run against a toy model.
+
+Run: ``python benchmarks/bench_engine.py [--repeats N] [--against DIR] [--json PATH]``.
+
+Measured, after warming up (``sim.warm``: compiled code loaded, first-run costs paid):
+
+- ``run_one(scenarios.load("jieyang-city-2023"), seed=s)``, 1,200 firms x 31 months,
+  including construction and the time-series table (target: at most 7 ms);
+- the default 1,000 x 36 run, ``run_one(seed=s)`` (``ModelParams()`` and the default mix),
+  and the same cluster as shipped, ``jieyang-plastics-2020`` (target: at most 4 ms);
+- 100,000 firms x 120 months against ``benchmarks/toy_bass.py``'s vectorised toy model of
+  the same size, in the same process, alternately (target: at most 1.5 times the toy).
+
+Each figure is the median (and minimum) over seeds, in CPU seconds of this process (the
+machine is shared; wall time counts other work too) and in wall seconds. ``--against DIR``
+times another checkout (its ``sim`` and ``scenarios`` on ``sys.path``) the same way in
+alternating subprocesses, for before-and-after ratios measured under the same load.
+Writes ``benchmarks/results/bench_engine.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+TARGETS = {"city_ms": 7.0, "default_ms": 4.0, "large_vs_toy": 1.5}
+
+
+def timed(run: Callable[[int], Any], seeds: range) -> dict[str, float]:
+    """Median and minimum CPU and wall milliseconds of ``run(seed)`` over ``seeds``."""
+    cpu, wall = [], []
+    for seed in seeds:
+        c, w = time.process_time(), time.perf_counter()
+        run(seed)
+        cpu.append(time.process_time() - c)
+        wall.append(time.perf_counter() - w)
+    return {"runs": len(cpu), "cpu_ms_median": statistics.median(cpu) * 1e3,
+            "cpu_ms_min": min(cpu) * 1e3, "wall_ms_median": statistics.median(wall) * 1e3,
+            "wall_ms_min": min(wall) * 1e3}
+
+
+def small_runs(repeats: int) -> dict[str, dict[str, float]]:
+    """The city, the default and the plastics runs, after a warm-up."""
+    import scenarios
+    from sim import run_one
+
+    try:
+        from sim.warm import warm_up
+    except ImportError:  # a checkout from before the compiled engine
+        def warm_up() -> None:
+            run_one(scenarios.load("jieyang-city-2023"), seed=0)
+
+    warm_up()
+    city, plastics = scenarios.load("jieyang-city-2023"), scenarios.load("jieyang-plastics-2020")
+    cases = {"city": lambda s: run_one(city, seed=s).timeseries,
+             "default": lambda s: run_one(seed=s).timeseries,
+             "plastics": lambda s: run_one(plastics, seed=s).timeseries}
+    for case in cases.values():  # each case's own first-run costs
+        case(10_000)
+    return {name: timed(case, range(1, repeats + 1)) for name, case in cases.items()}
+
+
+def large_vs_toy(rounds: int, n: int = 100_000, months: int = 120) -> dict[str, Any]:
+    """The engine and the toy model at ``n`` firms x ``months``, alternately in this process."""
+    sys.path.insert(0, str(HERE))
+    from toy_bass import run_toy
+
+    from sim import ModelParams, run_one
+
+    params = ModelParams(n_smes=n, months=months, deadline_month=months)
+    engine, toy = [], []
+    for seed in range(rounds):
+        engine.append(timed(lambda s: run_one(params, seed=s), range(seed, seed + 1)))
+        toy.append(timed(lambda s: run_toy(n, months, s), range(seed, seed + 1)))
+    result = {"n_smes": n, "months": months, "rounds": rounds}
+    for name, rows in (("engine", engine), ("toy", toy)):
+        for key in ("cpu_ms", "wall_ms"):
+            result[f"{name}_{key}_median"] = statistics.median(r[f"{key}_median"] for r in rows)
+    result["ratio_cpu"] = result["engine_cpu_ms_median"] / result["toy_cpu_ms_median"]
+    result["ratio_wall"] = result["engine_wall_ms_median"] / result["toy_wall_ms_median"]
+    return result
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    import mesa
+    import numba
+    import numpy as np
+
+    model = next((line.split(":", 1)[1].strip() for line in
+                  Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor()) \
+        if Path("/proc/cpuinfo").exists() else platform.processor()
+    return {"python": platform.python_version(), "mesa": mesa.__version__,
+            "numpy": np.__version__, "numba": numba.__version__, "cpu": model,
+            "cpus": os.cpu_count(), "load_average": os.getloadavg()}
+
+
+def elsewhere(checkout: Path, repeats: int) -> dict[str, Any]:
+    """:func:`small_runs` of another checkout, in a fresh interpreter."""
+    code = (f"import json, sys; sys.path.insert(0, {str(HERE)!r}); import bench_engine; "
+            f"print(json.dumps(bench_engine.small_runs({repeats})))")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(checkout), str(HERE)])}
+    out = subprocess.run([sys.executable, "-c", code], cwd=checkout, env=env, check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def compare(checkout: Path, repeats: int, rounds: int) -> dict[str, Any]:
+    """This checkout and ``checkout``, alternately in fresh interpreters: medians and ratios."""
+    here, there = [], []
+    for _ in range(rounds):
+        here.append(elsewhere(HERE.parent, repeats))
+        there.append(elsewhere(checkout, repeats))
+    summary: dict[str, Any] = {"against": str(checkout), "rounds": rounds}
+    for case in here[0]:
+        mine = statistics.median(r[case]["cpu_ms_median"] for r in here)
+        theirs = statistics.median(r[case]["cpu_ms_median"] for r in there)
+        summary[case] = {"cpu_ms_median": mine, "against_cpu_ms_median": theirs,
+                         "speedup": theirs / mine}
+    return summary
+
+
+def main() -> None:
+    """Measure, print and save the figures."""
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=60, help="seeds per small run")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="engine/toy rounds at 100,000 firms; rounds of --against")
+    parser.add_argument("--against", type=Path, help="another checkout to compare with")
+    parser.add_argument("--skip-large", action="store_true", help="no 100,000-firm runs")
+    parser.add_argument("--json", type=Path, default=RESULTS / "bench_engine.json")
+    args = parser.parse_args()
+    result: dict[str, Any] = {"machine": machine(), "targets": TARGETS,
+                              "small": small_runs(args.repeats)}
+    if not args.skip_large:
+        result["large_vs_toy"] = large_vs_toy(args.rounds)
+    if args.against is not None:
+        result["against"] = compare(args.against.resolve(), args.repeats, args.rounds)
+    result["machine"]["load_average_after"] = os.getloadavg()
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(result, indent=2))
+    report(result)
+
+
+def report(result: dict[str, Any]) -> None:
+    """Print the figures, one line each."""
+    m = result["machine"]
+    print(f"Python {m['python']}, numpy {m['numpy']}, numba {m['numba']}, Mesa {m['mesa']}; "
+          f"{m['cpus']} x {m['cpu']}; load {m['load_average'][0]:.1f}")
+    for name, row in result["small"].items():
+        print(f"{name:>9}: CPU {row['cpu_ms_median']:6.2f} ms median ({row['cpu_ms_min']:.2f} "
+              f"min), wall {row['wall_ms_median']:6.2f} ms median over {row['runs']} seeds")
+    if "large_vs_toy" in result:
+        r = result["large_vs_toy"]
+        print(f"{r['n_smes']:,} x {r['months']}: engine {r['engine_cpu_ms_median'] / 1e3:.2f} s, "
+              f"toy {r['toy_cpu_ms_median'] / 1e3:.2f} s CPU: {r['ratio_cpu']:.2f} times "
+              f"(wall {r['ratio_wall']:.2f})")
+    if "against" in result:
+        for case, row in result["against"].items():
+            if isinstance(row, dict):
+                print(f"{case:>9}: {row['against_cpu_ms_median']:.2f} ms -> "
+                      f"{row['cpu_ms_median']:.2f} ms, {row['speedup']:.2f} times faster")
+
+
+if __name__ == "__main__":
+    main()
