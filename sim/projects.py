@@ -16,7 +16,6 @@ from scipy.special import ndtri
 
 from agents.jit import compiled
 from agents.provider import entry_due, sector_fit, serve_queue
-from sim.policy.selection import smallest_draws
 from agents.sme import (
     DEEP,
     FAILED,
@@ -35,6 +34,7 @@ from agents.sme import (
     project_value,
     stage_failure_prob,
 )
+from sim.policy.selection import smallest_draws
 
 if TYPE_CHECKING:
     from sim.model import ClusterModel

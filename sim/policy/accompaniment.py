@@ -14,10 +14,10 @@ from sim.policy.base import (
     check_choice,
     check_month,
     check_numbers,
-    covers,
     each,
     in_window,
 )
+from sim.policy.selection import KIND_CODES, of_kind, paid_for
 
 if TYPE_CHECKING:
     from sim.model import ClusterModel
@@ -75,21 +75,21 @@ class Accompaniment(Instrument):
         """Open the account; no project is accompanied yet."""
         super().setup(model)
         self.accompanied = np.zeros(model.params.n_smes, bool)
+        self._effect = np.array([self.early_log_odds, self.middle_log_odds, self.late_log_odds])
 
     def on_start(self, model: ClusterModel, firms: np.ndarray) -> None:
         """Take on this month's first qualifying projects while the budget pays the fee."""
         self.accompanied[firms] = False  # a new project; earlier advice does not carry over
         if not in_window(model, self.start, self.end):
             return
-        chosen = firms[covers(self.kinds, model.smes.project_kind[firms])]
+        chosen = of_kind(firms, model.smes.project_kind, KIND_CODES[self.kinds])
         chosen = chosen[: self.projects_per_month]
         if len(chosen) == 0:
             return
         paid = model.government.pay(self.account,
                                     each(self.cost_per_project_rmb, len(chosen)))
-        self.accompanied[chosen[(paid > 0) | (self.cost_per_project_rmb == 0)]] = True
+        self.accompanied[paid_for(chosen, paid, self.cost_per_project_rmb == 0)] = True
 
     def stage_log_odds(self, model: ClusterModel, firms: np.ndarray) -> np.ndarray:
         """Safer stages for accompanied projects."""
-        effect = np.array([self.early_log_odds, self.middle_log_odds, self.late_log_odds])
-        return self.accompanied[firms, None] * effect
+        return self.accompanied[firms, None] * self._effect

@@ -83,6 +83,7 @@ class Diagnosis(Instrument):
         """Open the account; nobody is diagnosed yet."""
         super().setup(model)
         self.diagnosed = np.zeros(model.params.n_smes, bool)
+        self._effect = np.array([self.early_log_odds, self.middle_log_odds, 0.0])
 
     def apply(self, model: ClusterModel) -> None:
         """Diagnose this month's firms and convert some unwilling ones."""
@@ -105,5 +106,4 @@ class Diagnosis(Instrument):
 
     def stage_log_odds(self, model: ClusterModel, firms: np.ndarray) -> np.ndarray:
         """Safer early and middle stages for diagnosed firms."""
-        effect = np.array([self.early_log_odds, self.middle_log_odds, 0.0])
-        return self.diagnosed[firms, None] * effect
+        return self.diagnosed[firms, None] * self._effect

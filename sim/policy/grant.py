@@ -19,6 +19,7 @@ from sim.policy.base import (
     in_window,
     step_of,
 )
+from sim.policy.selection import KIND_CODES, lower_outlay, project_costs
 
 if TYPE_CHECKING:
     from sim.model import ClusterModel
@@ -88,15 +89,19 @@ class Grant(Instrument):
         """Expected grant on acceptance (zero if paid at the start)."""
         return self._expected(model, kinds, cost, "acceptance")
 
-    def _pay(self, model: ClusterModel, firms: np.ndarray) -> np.ndarray:
-        kinds = model.smes.project_kind[firms]
-        request = self._amount(kinds, model.smes.cost[kinds, firms])
-        return model.government.pay(self.account, request)
+    def _pay(self, model: ClusterModel, firms: np.ndarray) -> None:
+        """Pay the firms' grants; their own outlay falls by what they received."""
+        s = model.smes
+        costs = project_costs(firms, s.project_kind, s.cost)
+        amount = np.minimum(self.share * costs, self.cap_rmb)
+        if self.kinds != "both":
+            amount[s.project_kind[firms] != KIND_CODES[self.kinds]] = 0.0
+        lower_outlay(firms, model.government.pay(self.account, amount), s.outlay)
 
     def on_start(self, model: ClusterModel, firms: np.ndarray) -> None:
         """Pay grants due at the start; the firm's own outlay falls by what it received."""
         if self.paid_on == "start" and len(firms) and in_window(model, self.start, self.end):
-            model.smes.outlay[firms] -= self._pay(model, firms)
+            self._pay(model, firms)
 
     def on_acceptance(self, model: ClusterModel, firms: np.ndarray) -> None:
         """Pay grants due on acceptance."""
@@ -105,4 +110,4 @@ class Grant(Instrument):
             started = model.smes.started_month[firms]
             firms = firms[(started >= step_of(model, self.start, 1))
                           & (started <= step_of(model, self.end, model.params.months))]
-            model.smes.outlay[firms] -= self._pay(model, firms)
+            self._pay(model, firms)

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from agents.jit import compiled
-from agents.sme import STATE_NAMES, TRANSFORMED, UNAWARE, WILLING
+from agents.sme import DEEP, LIGHT, STATE_NAMES, TRANSFORMED, UNAWARE, WILLING
 
 
 def state_table(states: Iterable[int]) -> np.ndarray:
@@ -131,3 +131,35 @@ def sectors_with_something_to_show(chosen: np.ndarray, lead_sector: np.ndarray,
     for i in range(len(state)):
         show[sector[i]] |= state[i] == TRANSFORMED
     return show & chosen
+
+
+# what an instrument's ``kinds`` setting says, as compiled code takes it (0: both kinds)
+KIND_CODES = {"both": 0, "light": LIGHT, "deep": DEEP}
+
+
+@compiled
+def of_kind(firms: np.ndarray, project_kind: np.ndarray, kinds: int) -> np.ndarray:
+    """The ``firms`` whose project is of the kinds an instrument covers (:data:`KIND_CODES`)."""
+    chosen = np.empty(len(firms), np.int64)
+    n = 0
+    for f in firms:
+        if project_kind[f] == kinds or (kinds == 0 and project_kind[f] > 0):
+            chosen[n] = f
+            n += 1
+    return chosen[:n]
+
+
+@compiled
+def project_costs(firms: np.ndarray, project_kind: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    """What the ``firms``' projects cost, RMB (``cost[project_kind[firms], firms]``)."""
+    costs = np.empty(len(firms))
+    for i in range(len(firms)):
+        costs[i] = cost[project_kind[firms[i]], firms[i]]
+    return costs
+
+
+@compiled
+def lower_outlay(firms: np.ndarray, paid: np.ndarray, outlay: np.ndarray) -> None:
+    """The firms' own outlay falls by what they were paid (``outlay[firms] -= paid``)."""
+    for i in range(len(firms)):
+        outlay[firms[i]] -= paid[i]

@@ -14,9 +14,15 @@ from sim.policy.base import (
     check_choice,
     check_numbers,
     check_share,
-    covers,
 )
-from sim.policy.selection import transformed_per_sector
+from sim.policy.selection import (
+    KIND_CODES,
+    lower_outlay,
+    of_kind,
+    paid_for,
+    project_costs,
+    transformed_per_sector,
+)
 
 if TYPE_CHECKING:
     from sim.model import ClusterModel
@@ -88,14 +94,14 @@ class Showcase(Instrument):
         if self.left <= 0:
             return
         s = model.smes
-        eligible = covers(self.kinds, s.project_kind[firms]) & ~self.showcase[firms] \
-            & (s.talent[firms] >= self.min_talent)
-        chosen = firms[eligible][: self.left]
+        chosen = of_kind(firms, s.project_kind, KIND_CODES[self.kinds])
+        chosen = chosen[~self.showcase[chosen] & (s.talent[chosen] >= self.min_talent)]
+        chosen = chosen[: self.left]
         if len(chosen) == 0:
             return
-        cost = s.cost[s.project_kind[chosen], chosen]
-        paid = model.government.pay(self.account, np.minimum(self.grant_rmb, cost))
-        funded = paid > 0
-        s.outlay[chosen] -= paid
-        self.showcase[chosen[funded]] = True
-        self.left -= int(funded.sum())
+        paid = model.government.pay(self.account, np.minimum(
+            self.grant_rmb, project_costs(chosen, s.project_kind, s.cost)))
+        lower_outlay(chosen, paid, s.outlay)
+        funded = paid_for(chosen, paid, False)
+        self.showcase[funded] = True
+        self.left -= len(funded)
