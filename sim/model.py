@@ -63,6 +63,9 @@ class FastCollector(mesa.DataCollector):
             self._collection_steps.append(getattr(model, "time", model.steps))
         self._months.append(model.metrics)
 
+    def _new_model_reporter(self, name: str, reporter: Any) -> None:
+        self.model_reporters[name] = reporter  # its values: the months' metrics
+
     @property
     def model_vars(self) -> dict[str, list[float]]:
         """Each reporter's values month by month, as Mesa keeps them (made when asked)."""

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from experiments.runs.store import DONE, FAILED, ResultStore, RunRecord, StoreError
+from experiments.runs.store import DONE, FAILED, ResultStore, RunRecord, SeriesSlice, StoreError
 from sim import RunResult, codebook, run_one
 
 MAX_BATCH = 100             # runs per batch: ~4 s of work, one part file per table
@@ -92,6 +92,27 @@ def run_batch(items: list[WorkItem], timeseries: bool | tuple[str, ...] = True,
             record = RunRecord(run_id, error=describe_error(exc))
         record.seconds = time.perf_counter() - started
         records.append(record)
+    return join_series(records)
+
+
+def join_series(records: list[RunRecord]) -> list[RunRecord]:
+    """The batch's time series as one block of columns, each record a slice of it.
+
+    Pickled back to the coordinator the block is a few dozen arrays, not a few dozen per run,
+    and it becomes the batch's time-series table without being joined again. Records whose
+    columns differ from the first's (another policy mix) keep their own.
+    """
+    series = [r.timeseries for r in records if r.timeseries is not None]
+    if len(series) < 2 or not all(isinstance(s, dict) and s.keys() == series[0].keys()
+                                  for s in series):
+        return records
+    block = {name: np.concatenate([s[name] for s in series]) for name in series[0]}
+    start = 0
+    for record in records:
+        if record.timeseries is not None:
+            stop = start + len(record.timeseries["month"])
+            record.timeseries = SeriesSlice(block, start, stop)
+            start = stop
     return records
 
 

@@ -143,21 +143,41 @@ INT32 = np.iinfo(np.int32)
 
 
 @dataclasses.dataclass
+class SeriesSlice:
+    """One run's rows ``start:stop`` of its batch's time series, a block of columns by name.
+
+    The records of a batch share the block (``experiments.runs.runner.join_series``).
+    """
+
+    block: dict[str, np.ndarray]
+    start: int
+    stop: int
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """This run's columns."""
+        return {name: column[self.start:self.stop] for name, column in self.block.items()}
+
+
+@dataclasses.dataclass
 class RunRecord:
     """What one run sends back to be stored: outcomes and time series, or an error.
 
     Attributes:
         run_id: The run's id in the store's run list.
         outcomes: Run outcomes (name -> scalar); None if the run failed.
-        timeseries: The run's monthly time series, a DataFrame (as ``run_one`` gives it) or
-            columns (name -> array, equal lengths); None if not kept or the run failed.
+        timeseries: The run's monthly time series, a DataFrame (as ``run_one`` gives it),
+            columns (name -> array, equal lengths) or a :class:`SeriesSlice` of its batch's;
+            None if not kept or the run failed.
         error: ``"ExceptionType: message"`` if the run raised, else None.
         seconds: Time the worker spent on the run (not stored; for speed reports).
     """
 
     run_id: str
     outcomes: dict[str, Any] | None = None
-    timeseries: dict[str, np.ndarray] | pd.DataFrame | None = None
+    timeseries: dict[str, np.ndarray] | pd.DataFrame | SeriesSlice | None = None
     error: str | None = None
     seconds: float = 0.0
 
@@ -661,18 +681,35 @@ class ResultStore:
 
 def _series_frame(record: RunRecord) -> pd.DataFrame:
     series = record.timeseries
+    if isinstance(series, SeriesSlice):
+        series = series.columns()
     return series if isinstance(series, pd.DataFrame) else pd.DataFrame(series)
+
+
+def _whole_block(series: list[Any]) -> dict[str, np.ndarray] | None:
+    """The block the records' slices make up together, in order; None if they do not."""
+    if not all(isinstance(s, SeriesSlice) for s in series):
+        return None
+    block = series[0].block
+    if any(s.block is not block for s in series) or series[0].start != 0 \
+            or any(a.stop != b.start for a, b in zip(series, series[1:], strict=False)) \
+            or series[-1].stop != len(block["month"]):
+        return None
+    return block
 
 
 def _series_table(records: list[RunRecord]) -> pa.Table:
     """One table of the records' time series, with a run_id column first."""
     series = [r.timeseries for r in records]
-    lengths = [len(s) if isinstance(s, pd.DataFrame) else len(next(iter(s.values())))
-               for s in series]
+    lengths = [len(s) if isinstance(s, pd.DataFrame | SeriesSlice)
+               else len(next(iter(s.values()))) for s in series]
     run_ids = pa.array([r.run_id for r, n in zip(records, lengths, strict=True)
                         for _ in range(n)], pa.string())
+    block = _whole_block(series)
     names = list(series[0].keys()) if isinstance(series[0], dict) else None
-    if names is not None and all(isinstance(s, dict) and list(s) == names for s in series):
+    if block is not None:  # the usual case: a batch from a worker, already one block
+        table = pa.Table.from_pandas(pd.DataFrame(block, copy=False), preserve_index=False)
+    elif names is not None and all(isinstance(s, dict) and list(s) == names for s in series):
         # the usual case, columns from workers: each column joined once, one conversion
         frame = pd.DataFrame({name: np.concatenate([s[name] for s in series])
                               for name in names}, copy=False)

@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
+import numpy as np
+
 from sim.policy.base import (
     Instrument,
     check_at_least,
@@ -95,6 +97,7 @@ class ExchangeSessions(Instrument):
         if not hosts.any():
             return
         paid = model.government.pay(self.account, each(self.cost_per_session_rmb, n))
-        held = int(((paid > 0) | (self.cost_per_session_rmb == 0)).sum())
-        model.levers.extra_visits += hosts * (held * self.visitors_per_session / hosts.sum())
+        held = n if self.cost_per_session_rmb == 0 else np.count_nonzero(paid)
+        model.levers.extra_visits += hosts * (held * self.visitors_per_session
+                                              / np.count_nonzero(hosts))
 
