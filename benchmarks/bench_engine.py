@@ -11,7 +11,9 @@ Measured, after warming up (``sim.warm``: compiled code loaded, first-run costs 
 - 100,000 firms x 120 months against ``benchmarks/toy_bass.py``'s vectorised toy model of
   the same size, in the same process, alternately (target: at most 1.5 times the toy).
 
-Each figure is the median (and minimum) over seeds, in CPU seconds of this process (the
+The process is set up as a worker is (``sim.warm.settle_worker``: warmed up, its long-lived
+objects set aside from the garbage collector; a checkout from before it gets the same by
+hand). Each figure is the median (and minimum) over seeds, in CPU seconds of this process (the
 machine is shared; wall time counts other work too) and in wall seconds. ``--against DIR``
 times another checkout (its ``sim`` and ``scenarios`` on ``sys.path``) the same way in
 alternating subprocesses, for before-and-after ratios measured under the same load.
@@ -21,6 +23,7 @@ Writes ``benchmarks/results/bench_engine.json``.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -55,13 +58,15 @@ def small_runs(repeats: int) -> dict[str, dict[str, float]]:
     import scenarios
     from sim import run_one
 
-    try:
-        from sim.warm import warm_up
-    except ImportError:  # a checkout from before the compiled engine
-        def warm_up() -> None:
+    try:  # what a worker process does before it takes runs
+        from sim.warm import settle_worker
+    except ImportError:  # a checkout from before the compiled engine: the same, by hand
+        def settle_worker() -> None:
             run_one(scenarios.load("jieyang-city-2023"), seed=0)
+            gc.collect()
+            gc.freeze()
 
-    warm_up()
+    settle_worker()
     city, plastics = scenarios.load("jieyang-city-2023"), scenarios.load("jieyang-plastics-2020")
     cases = {"city": lambda s: run_one(city, seed=s).timeseries,
              "default": lambda s: run_one(seed=s).timeseries,

@@ -19,7 +19,7 @@ class WarmUp(WorkerPlugin):
         """Compile, or load from numba's cache, what a run calls (``sim.warm.warm_up``)."""
         from sim.warm import warm_up
 
-        warm_up()
+        warm_up()  # not settle_worker: a Dask worker's event loop keeps objects of its own
 
 
 def register_warm_up(client: Any) -> None:

@@ -53,15 +53,15 @@ def local_executor(workers: int) -> Iterator[Executor | None]:
 
 
 def start_worker(coordinator: int, started: int | None = None) -> None:
-    """Pool initializer: die with the coordinator, then warm up (``sim.warm.warm_up``).
+    """Pool initializer: die with the coordinator, then warm up (``sim.warm.settle_worker``).
 
     Compiling (or loading from numba's cache) before the first task means no run pays for
     it, and a batch's time is the runs' own.
     """
     exit_with_coordinator(coordinator, started)
-    from sim.warm import warm_up
+    from sim.warm import settle_worker
 
-    warm_up()
+    settle_worker()
 
 
 def exit_with_coordinator(coordinator: int, started: int | None = None) -> None:
