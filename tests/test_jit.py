@@ -1,0 +1,178 @@
+"""The compiled hot paths: the same numbers as numpy, warmed up before runs, caches that follow
+the code they were compiled from (``agents/jit.py``, ``sim/warm.py``)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import scenarios
+from agents.government import pairwise_sum
+from agents.jit import COMPILED, _use_temporary_cache
+from agents.sme import monthly_hazard, project_value, stage_failure_prob, willingness_prob
+from sim import run_one
+from sim.market import lost_order_share, share_demand
+from sim.policy.selection import first_by_draw, smallest_draws, state_table
+from sim.streams import RandomStreams, fill_uniform
+from sim.warm import warm_up
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_pairwise_sum_is_numpys_sum_to_the_last_bit():
+    rng = np.random.default_rng(1)
+    for n in [*range(0, 300), 1000, 8191, 8192, 100_003]:
+        x = rng.lognormal(10, 2, n) * rng.choice([-1, 1], n)
+        assert pairwise_sum(x, 0, n) == np.add.reduce(x), f"n = {n}"
+
+
+def test_compiled_sfc64_draws_numpys_numbers_and_leaves_the_stream_where_numpy_would():
+    for seed in range(5):
+        mine, numpys = RandomStreams(seed)["x"], RandomStreams(seed)["x"]
+        for shape in [(7,), (31, 1200), (3, 5, 11), (0,)]:
+            out = np.empty(shape)
+            fill_uniform(mine, out)
+            assert np.array_equal(out, numpys.random(shape)), shape
+        assert np.array_equal(mine.random(10), numpys.random(10))
+        assert mine.integers(0, 10**9, 5).tolist() == numpys.integers(0, 10**9, 5).tolist()
+
+
+def test_heap_selection_picks_what_a_stable_sort_would():
+    rng = np.random.default_rng(0)
+    for trial in range(2000):
+        n = int(rng.integers(0, 300))
+        draw = rng.random(n)
+        if trial % 3 == 0:
+            draw = np.round(draw, 1)  # many ties: the lower index first
+        state = rng.integers(0, 7, n).astype(np.int8)
+        allowed = state_table(rng.choice(7, int(rng.integers(0, 8)), replace=False).tolist())
+        excluded = rng.random(n) < 0.2
+        k = int(rng.integers(-1, 60))
+        candidates = np.flatnonzero(allowed[state] & ~excluded)
+        expected = candidates[np.argsort(draw[candidates], kind="stable")][:max(k, 0)]
+        assert np.array_equal(smallest_draws(candidates, draw, k), expected)
+        assert np.array_equal(first_by_draw(state, allowed, excluded, draw, k), expected)
+
+
+def test_compiled_arithmetic_rules_match_their_numpy_formulas_exactly():
+    rng = np.random.default_rng(2)
+    m = 500
+    args = {"cost": rng.random((2, m)) * 1e6, "annual_benefit": rng.random((2, m)) * 1e5,
+            "grant_at_start": rng.random((2, m)) * 1e5, "grant_on_acceptance": 0.0,
+            "cash": rng.random(m) * 1e5, "credit_limit": rng.random((2, m)) * 1e6,
+            "loan_rate": 0.06, "interest_subsidy_share": rng.random((2, 1)), "loan_years": 3.0,
+            "failure_prob": rng.random((2, m)), "benefit_belief": rng.random(m),
+            "avoided_loss": rng.random(m) * 100, "failure_reimbursement_share": np.zeros((2, 1)),
+            "annuity": 5.2, "risk_aversion": 5.0, "risk_capacity": rng.random(m) * 1e7}
+    a = args
+    outlay = np.maximum(a["cost"] - a["grant_at_start"], 0.0)
+    loan = np.maximum(outlay - a["cash"], 0.0)
+    own_loss = outlay + loan * a["loan_rate"] * (1.0 - a["interest_subsidy_share"]) \
+        * a["loan_years"]
+    success = (a["benefit_belief"] * a["annual_benefit"] + a["avoided_loss"]) * a["annuity"] \
+        + a["grant_on_acceptance"] - own_loss
+    failure = a["failure_reimbursement_share"] * outlay - own_loss
+    p = np.minimum(np.maximum(a["failure_prob"], 0.0), 1.0)
+    expected = (1.0 - p) * success + p * failure \
+        - a["risk_aversion"] * (p * (1.0 - p) * (success - failure) ** 2) \
+        / (2.0 * a["risk_capacity"])
+    value, affordable = project_value(**args)
+    assert np.array_equal(value, expected) and np.array_equal(affordable, loan <= a["credit_limit"])
+
+    weights, sector = rng.random(300), rng.integers(0, 4, 300)
+    demand, extra = rng.random(4) * 1e6, rng.random(4)
+    totals = np.bincount(sector, weights=weights, minlength=4) + extra
+    assert np.array_equal(share_demand(weights, sector, demand, extra),
+                          weights * (demand / totals)[sector])
+    revenue, base = rng.random(300), rng.random(300) + 0.1
+    assert np.array_equal(lost_order_share(revenue, base),
+                          np.minimum(np.maximum(1.0 - revenue / base, 0.0), 1.0))
+
+
+def test_compiled_probabilities_agree_with_numpy_to_rounding():
+    rng = np.random.default_rng(3)
+    e, lost, visited = rng.random(1000), rng.random(1000) * 0.2, rng.random(1000) < 0.1
+    conversion = rng.random(1000)
+    rates = {"promotion_per_month": 0.0025, "peer_per_month": 0.03,
+             "competition_per_month": 0.08}
+    numpy_ = 1.0 - np.exp(-(0.0025 + 0.03 * e + 0.08 * lost)) * (1.0 - visited * conversion)
+    np.testing.assert_allclose(willingness_prob(e, lost, visited, visit_conversion=conversion,
+                                                **rates), numpy_, rtol=1e-13)
+    talent = rng.random((50, 1))
+    base = np.array([0.12, 0.18, 0.02])
+    log_odds = np.log(base / (1 - base)) - 1.5 * (talent - 0.35)
+    np.testing.assert_allclose(
+        stage_failure_prob(base, talent, 0.5, 0.5, talent_mean=0.35, talent_effect=1.5,
+                           quality_effect=1.5, fit_effect=1.0),
+        1.0 / (1.0 + np.exp(-log_odds)), rtol=1e-13)
+    prob, months = rng.random(200) * 0.9, rng.integers(1, 7, 200)
+    np.testing.assert_allclose(monthly_hazard(prob, months),
+                               1 - (1 - prob) ** (1 / months), rtol=1e-12)
+
+
+def test_after_warming_up_no_run_of_a_shipped_scenario_compiles_anything():
+    warm_up()
+    before = [len(d.signatures) for d in COMPILED]
+    for name in scenarios.shipped_names():
+        run_one(scenarios.load(name), seed=3, months=6)
+    run_one(seed=3)
+    grown = [d.py_func.__qualname__ for d, n in zip(COMPILED, before, strict=True)
+             if len(d.signatures) != n]
+    assert not grown, f"compiled during a run, not in the warm-up: {grown}"
+
+
+def test_a_compiled_function_is_compiled_again_when_a_rule_it_calls_changes(tmp_path):
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "rules.py").write_text(textwrap.dedent("""
+        from agents.jit import compiled
+        @compiled
+        def rule(x):
+            return x + 1.0
+    """))
+    (package / "kernels.py").write_text(textwrap.dedent("""
+        from agents.jit import compiled
+        from pkg.rules import rule
+        @compiled
+        def kernel(x):
+            return rule(x) * 2.0
+    """))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), ROOT]),
+           "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+
+    def kernel_of_one() -> float:
+        out = subprocess.run([sys.executable, "-c", "from pkg.kernels import kernel; "
+                              "print(kernel(1.0))"], env=env, check=True, capture_output=True,
+                             text=True).stdout
+        return float(out)
+
+    assert kernel_of_one() == 4.0
+    assert kernel_of_one() == 4.0  # from the cache
+    (package / "rules.py").write_text((package / "rules.py").read_text().replace("1.0", "10.0"))
+    assert kernel_of_one() == 22.0, "the cached kernel kept the old rule"
+
+
+def test_a_cache_folder_is_found_where_nothing_else_can_be_written(monkeypatch):
+    from numba.core import config
+
+    monkeypatch.setattr(config, "CACHE_DIR", config.CACHE_DIR)  # restored afterwards
+    assert _use_temporary_cache()
+    assert os.access(config.CACHE_DIR, os.W_OK) and "catfish-numba" in config.CACHE_DIR
+
+
+@pytest.mark.parametrize("variable", ["NUMBA_DISABLE_JIT"])
+def test_the_compiled_loops_run_as_plain_python_too(variable):
+    code = ("from sim import ClusterModel; import scenarios; "
+            "p, mix = scenarios.load('jieyang-city-2023').model_inputs(); "
+            "m = ClusterModel(p.replace(n_smes=80, months=3, deadline_month=3), rng=1, "
+            "policies=mix)\nwhile m.running: m.step()\nprint(m.metrics['n_transformed'])")
+    env = {**os.environ, variable: "1", "PYTHONPATH": ROOT}
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], env=env, check=True,
+                         capture_output=True, text=True, cwd=ROOT).stdout
+    assert int(out.strip()) >= 0
