@@ -2,16 +2,18 @@
 
 A 2-million-firm cluster with a dense peer network needs tens of gigabytes; saying so before
 building it beats a ``MemoryError`` minutes later. The figures are fitted to measurements of
-``run_one`` on ``jieyang-city-2023`` resized (Python 3.11, one core of a shared 2-core
-machine; ``benchmarks/bench_model.py --cost`` measures them again):
+runs of the default cluster resized, in a process that has warmed up (Python 3.11, one core of
+a shared 2-core machine; ``benchmarks/bench_model.py --cost`` measures them again):
 
-- memory above the interpreter's own: about 40 MB for any model, 500 bytes per firm (state
-  arrays, agents) and 42 bytes per firm and peer link (the network is built as sorted 64-bit
-  keys, then CSR); measured 43 MB at 10,000 firms, 71 MB at 100,000 firms and 8 peers,
-  840 MB at 200 peers, 2.5 GB at 300,000 firms and 200 peers;
-- time: building takes about 2 µs per firm plus 0.2 µs per firm and peer link; a month about
-  0.5 ms (hundreds of small numpy calls) plus 0.33 µs per firm (7.7 s for 100,000 firms over
-  240 months, 24 s for 1,000,000 firms over 60 months).
+- memory above the interpreter's own: about 80 MB for any model (two thirds of it the
+  compiled month, ``sim.warm``, which a process loads once), 280 bytes per firm (state arrays)
+  and 23 bytes per firm and peer link (the network as CSR); measured 56 MB at 100,000 firms
+  and 8 peers, 265 MB at 100 peers, 421 MB at 300,000 firms and 50 peers, above the 66 MB of
+  compiled code;
+- time: building takes about 0.2 µs per firm plus 0.09 µs per firm and peer link; a month
+  about 150 µs (the default mix's instruments and some fifty compiled calls) plus 0.03 µs per
+  firm (0.14 s for 100,000 firms over 24 months, 1.3 s for 300,000 firms and 50 peers over
+  6 months). A process's first run also loads the compiled code: half a second, once.
 
 They are estimates, rounded up by :data:`MARGIN`: a policy mix with many instruments, or a
 busier machine, takes longer.
@@ -23,13 +25,13 @@ from dataclasses import dataclass
 
 from sim.params import ModelParams
 
-BYTES_PER_MODEL = 40e6
-BYTES_PER_FIRM = 500
-BYTES_PER_LINK = 42
-SECONDS_PER_FIRM_BUILD = 2e-6
-SECONDS_PER_LINK_BUILD = 2e-7
-SECONDS_PER_MONTH = 5e-4
-SECONDS_PER_FIRM_MONTH = 3.3e-7
+BYTES_PER_MODEL = 80e6
+BYTES_PER_FIRM = 280
+BYTES_PER_LINK = 23
+SECONDS_PER_FIRM_BUILD = 2e-7
+SECONDS_PER_LINK_BUILD = 9e-8
+SECONDS_PER_MONTH = 1.5e-4
+SECONDS_PER_FIRM_MONTH = 3e-8
 MARGIN = 1.25
 
 
