@@ -4,11 +4,10 @@ Run: ``python benchmarks/bench_model.py [--quick]``. Prints a table and writes
 ``benchmarks/results/bench_model.json``. The process warms up first (``sim.warm``), as a
 worker does, so no figure includes compiling the month. ``--cost`` instead checks
 ``sim.cost``'s estimates (what ``catfish run`` and ``compare`` say before they start) against
-measured runs: memory
-and time of a few sizes and network densities, measured over estimated (at most 1 is good).
-Times are the minimum and median of repeats (the
-minimum is the least disturbed by other work on a shared machine); peak memory is measured in
-a fresh subprocess per size (``ru_maxrss`` minus the interpreter's baseline after imports).
+measured runs: memory and time of a few sizes and network densities, measured over estimated
+(at most 1 is good). Times are the minimum and median of repeats (the minimum is the least
+disturbed by other work on a shared machine); peak memory is measured in a fresh subprocess
+per size (``ru_maxrss`` minus the interpreter's baseline after imports).
 """
 
 from __future__ import annotations
