@@ -35,7 +35,7 @@ from sim import metrics, projects
 from sim.calendar import year_of
 from sim.market import competitiveness, lost_order_share, share_demand
 from sim.networks import PeerSums, small_world, supply_chain
-from sim.params import ModelParams, ParameterError
+from sim.params import ModelParams, ParameterError, default_params
 from sim.policy import Instrument, Levers, bound_hooks, check_mix, default_policy_mix
 from sim.population import build_leads, build_providers, build_smes, project_economics
 from sim.start_state import apply_start_shares
@@ -119,7 +119,7 @@ class ClusterModel(mesa.Model):
             rng = overrides.pop("seed")
         if params is not None and not isinstance(params, ModelParams):
             raise ParameterError(f"params = {type(params).__name__}: expected ModelParams or None")
-        p = params or ModelParams()
+        p = params or default_params()
         if overrides:
             p = p.replace(**overrides)
         try:

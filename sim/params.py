@@ -222,6 +222,12 @@ class ModelParams(BaseModel):
 
 
 @functools.cache
+def default_params() -> ModelParams:
+    """``ModelParams()``, made once: they are immutable, and validating them takes a while."""
+    return ModelParams()
+
+
+@functools.cache
 def _numeric_fields() -> dict[str, Any]:
     return numeric_fields({name: info.annotation for name, info in
                            ModelParams.model_fields.items()})

@@ -12,7 +12,7 @@ import pandas as pd
 from sim.calendar import calendar
 from sim.metrics import outcomes
 from sim.model import ClusterModel
-from sim.params import ModelParams, ParameterError
+from sim.params import ModelParams, ParameterError, default_params
 from sim.policy import Instrument
 
 
@@ -88,7 +88,7 @@ def run_one(params_or_scenario: ModelParams | ModelInputs | None = None, *, seed
         ParameterError: A parameter is unknown or out of range.
     """
     if params_or_scenario is None or isinstance(params_or_scenario, ModelParams):
-        params, mix = params_or_scenario or ModelParams(), None
+        params, mix = params_or_scenario or default_params(), None
     elif hasattr(params_or_scenario, "model_inputs"):
         params, mix = params_or_scenario.model_inputs()
     else:
