@@ -50,12 +50,6 @@ class Tally:
         self.failed_by_stage += by_stage
         self.cum_failed_by_stage += by_stage
 
-    def record_payback(self, years: np.ndarray) -> None:
-        """Record realised paybacks (years) of accepted projects."""
-        finite = years[np.isfinite(years)]
-        self.payback_sum += float(finite.sum())
-        self.payback_n += len(finite)
-
 
 def reporter(name: str) -> Callable[[ClusterModel], float]:
     """A Mesa model reporter reading this month's value of ``name``."""

@@ -608,8 +608,9 @@ def _visit_and_persuade(state: np.ndarray, sector: np.ndarray, visits_made: np.n
     visits = willing = 0
     for i in range(len(state)):
         visited = state[i] != TRANSFORMED and visit_draw[i] < chance[sector[i]]
-        conversion = visit_conversion * conviction[visits_made[i]]
+        conversion = 0.0  # (a firm that did not visit is not converted by a visit)
         if visited:
+            conversion = visit_conversion * conviction[visits_made[i]]
             visits_made[i] += 1
             visits += 1
         if state[i] == UNAWARE and willingness_draw[i] < willingness_prob(

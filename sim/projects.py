@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import ndtri
 
+from agents.government import pairwise_sum
 from agents.jit import compiled
 from agents.provider import entry_due, sector_fit, serve_queue
 from agents.sme import (
@@ -578,12 +579,13 @@ def _complete(model: ClusterModel, firms: np.ndarray, draws: dict[str, np.ndarra
     _end_unsuccessfully(model, rejected)
     if len(good) == 0:
         return
-    payback_years, upgraded = _accept(
+    payback_years, paybacks, upgraded = _accept(
         good, gain, t, model.levers.counting, s.project_kind, s.level, s.benefit, s.cost,
         s.state, s.successes, s.since, s.counted, s.process_cut, s.unit_cost, s.quality,
         p.light_cost_cut, p.deep_cost_cut, p.light_process_share, p.deep_process_share,
         p.light_quality_gain, p.deep_quality_gain)
-    model.tally.record_payback(payback_years)
+    model.tally.payback_sum += payback_years  # finite paybacks only
+    model.tally.payback_n += paybacks
     model.tally.new_transformed += len(good) - upgraded
     model.tally.new_upgraded += upgraded
     model.reweigh(good)
@@ -618,7 +620,7 @@ def _accept(firms: np.ndarray, gain: np.ndarray, month: int, counting: bool,
             process_cut: np.ndarray, unit_cost: np.ndarray, quality: np.ndarray,
             light_cost_cut: float, deep_cost_cut: float, light_process_share: float,
             deep_process_share: float, light_quality_gain: float,
-            deep_quality_gain: float) -> tuple[np.ndarray, int]:
+            deep_quality_gain: float) -> tuple[float, int, int]:
     """Accepted projects: the firms are transformed at their project's level.
 
     The city counts an acceptance made while its acceptance process is in force
@@ -626,8 +628,9 @@ def _accept(firms: np.ndarray, gain: np.ndarray, month: int, counting: bool,
     sets the firm's cost cut, unit cost and quality (:func:`realised_effects`).
 
     Returns:
-        ``(payback_years, upgraded)``: the projects' realised paybacks (cost over the benefit
-        they add at the realised gain) and how many were upgrades.
+        ``(payback_years, paybacks, upgraded)``: the sum of the projects' realised paybacks
+        that are finite (cost over the benefit they add at the realised gain, summed as
+        numpy sums), how many those are, and how many projects were upgrades.
     """
     kind = project_kind[firms]
     effects = _effects(kind, gain, light_cost_cut, deep_cost_cut, light_process_share,
@@ -645,7 +648,8 @@ def _accept(firms: np.ndarray, gain: np.ndarray, month: int, counting: bool,
         since[f] = month
         counted[f] = counted[f] or counting
         process_cut[f], unit_cost[f], quality[f] = effects[0][i], effects[1][i], effects[2][i]
-    return payback_years, upgraded
+    finite = payback_years[np.isfinite(payback_years)]
+    return pairwise_sum(finite, 0, len(finite)), len(finite), upgraded
 
 
 def realised_effects(p: ModelParams, kind: np.ndarray,
