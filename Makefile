@@ -21,6 +21,7 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 
 bench: $(BIN)/.installed         ## speed and memory figures (see benchmarks/)
+	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_model.py
 
 docs: $(BIN)/.installed          ## regenerate the generated docs (codebook, parameters, scenarios, policies)
