@@ -113,8 +113,8 @@ def yes_option(command: Callable[..., Any]) -> Callable[..., Any]:
 def executor_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--workers, --dask-local and --scheduler: where a sweep's runs go."""
     for option in reversed((
-            click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-                         help="Local worker processes."),
+            click.option("--workers", type=click.IntRange(min=1, max=512), default=1,
+                         show_default=True, help="Local worker processes."),
             click.option("--dask-local", type=click.IntRange(min=1), default=None,
                          help="Start a Dask LocalCluster with this many workers instead."),
             click.option("--scheduler", default=None, metavar="ADDRESS",
@@ -314,7 +314,8 @@ def compare(comparison: str | None, replicates: int | None, seed: int | None,
     from experiments.runs.resources import check
 
     if (comparison is None) == (resume_dir is None):
-        raise UserError("give a comparison file or name, or --resume DIR (not both)")
+        raise UserError("give FILE_OR_NAME (a comparison file or name) or --resume DIR, "
+                        "not both")
     if resume_dir is not None and any((replicates, seed is not None, out, posterior, objective,
                                        fixed, overwrite)):
         raise UserError("--resume runs the comparison as it was started: leave out "
