@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import mesa
 import numpy as np
 
-from agents.jit import compiled
+from catfish.agents.jit import compiled
 
 
 class Government(mesa.Agent):

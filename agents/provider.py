@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.base import ArrayAgent, ArrayField
-from agents.jit import compiled
+from catfish.agents.base import ArrayAgent, ArrayField
+from catfish.agents.jit import compiled
 
 GENERALIST = -1  # specialisation code of a provider that serves every sector alike
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.base import ArrayAgent, ArrayField
-from agents.jit import compiled
+from catfish.agents.base import ArrayAgent, ArrayField
+from catfish.agents.jit import compiled
 
 # States: every firm is in exactly one each month.
 UNAWARE, WILLING, QUEUED, IN_PROJECT, TRANSFORMED, FAILED, LAPSED = range(7)

@@ -55,11 +55,11 @@ def timed(run: Callable[[int], Any], seeds: range) -> dict[str, float]:
 
 def small_runs(repeats: int) -> dict[str, dict[str, float]]:
     """The city, the default and the plastics runs, after a warm-up."""
-    import scenarios
-    from sim import run_one
+    from catfish import scenarios
+    from catfish.sim import run_one
 
     try:  # what a worker process does before it takes runs
-        from sim.warm import settle_worker
+        from catfish.sim.warm import settle_worker
     except ImportError:  # a checkout from before the compiled engine: the same, by hand
         def settle_worker() -> None:
             run_one(scenarios.load("jieyang-city-2023"), seed=0)
@@ -81,7 +81,7 @@ def large_vs_toy(rounds: int, n: int = 100_000, months: int = 120) -> dict[str, 
     sys.path.insert(0, str(HERE))
     from toy_bass import run_toy
 
-    from sim import ModelParams, run_one
+    from catfish.sim import ModelParams, run_one
 
     params = ModelParams(n_smes=n, months=months, deadline_month=months)
     engine, toy = [], []

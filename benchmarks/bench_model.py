@@ -24,7 +24,7 @@ from pathlib import Path
 import mesa
 import numpy as np
 
-from sim import ClusterModel, run_one
+from catfish.sim import ClusterModel, run_one
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -67,7 +67,7 @@ PEAK_SCRIPT = """
 import re
 def hwm():
     return int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1))
-from sim import ClusterModel
+from catfish.sim import ClusterModel
 base = hwm()
 m = ClusterModel(rng=0, n_smes={n}, months={months}, deadline_month={months})
 while m.running:
@@ -89,8 +89,8 @@ COST_SCRIPT = """
 import re, time
 def hwm():
     return int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1))
-from sim import ClusterModel
-from sim.warm import warm_up
+from catfish.sim import ClusterModel
+from catfish.sim.warm import warm_up
 warm_up()  # compiled code is the process's, not the run's (it is in sim.cost's per model)
 base = hwm()
 t = time.perf_counter()
@@ -106,8 +106,8 @@ COST_SIZES = ((10_000, 60, 8), (100_000, 24, 8), (100_000, 12, 100), (300_000, 1
 
 def check_cost() -> list[dict[str, float]]:
     """Measured memory and time of a few runs against ``sim.cost.estimate`` (fresh processes)."""
-    from sim import ModelParams
-    from sim.cost import estimate
+    from catfish.sim import ModelParams
+    from catfish.sim.cost import estimate
 
     rows = []
     for n, months, degree in COST_SIZES:
@@ -141,7 +141,7 @@ def main() -> None:
         (RESULTS / "bench_cost.json").write_text(json.dumps(check_cost(), indent=2))
         return
     reps = 3 if args.quick else 7
-    from sim.warm import settle_worker
+    from catfish.sim.warm import settle_worker
 
     settle_worker()
     sizes = [time_model(n, 120, max(2, reps // 2)) for n in (10_000, 30_000, 100_000)]

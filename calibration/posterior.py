@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
-from calibration.data import DataError
-from calibration.priors import load_priors
-from sim.params import ModelParams, ParameterError
+from catfish.calibration.data import DataError
+from catfish.calibration.priors import load_priors
+from catfish.sim.params import ModelParams, ParameterError
 
 POSTERIORS = Path(__file__).parent / "posteriors"
 DEFAULT_POSTERIOR = POSTERIORS / "default.parquet"

@@ -17,8 +17,8 @@ from typing import Any
 
 import click
 
-import scenarios
-from experiments.runs.files import (
+from catfish import scenarios
+from catfish.experiments.runs.files import (
     OutputError,
     WriteError,
     check_output,
@@ -29,8 +29,8 @@ from experiments.runs.files import (
     read_manifest,
     write_atomic,
 )
-from scenarios import ScenarioError
-from sim import ParameterError, codebook, run_one
+from catfish.scenarios import ScenarioError
+from catfish.sim import ParameterError, codebook, run_one
 
 RUN_FILES = ["timeseries.csv", "timeseries.parquet", "outcomes.json", "firms_by_state.png"]
 
@@ -176,11 +176,11 @@ def run(scenario: str | None, seed: int, months: int | None, out: Path | None, l
     (JSON), a chart of firms by state (PNG), a copy of the scenario (inputs/) and a manifest
     to the output folder, and prints a summary.
     """
-    from experiments.outputs.charts import firms_by_state
-    from experiments.outputs.fonts import use_language
-    from experiments.runs import kept_inputs as inputs
-    from experiments.runs.manifest import environment
-    from experiments.runs.resources import TELL_SECONDS, check, estimate_runs
+    from catfish.experiments.outputs.charts import firms_by_state
+    from catfish.experiments.outputs.fonts import use_language
+    from catfish.experiments.runs import kept_inputs as inputs
+    from catfish.experiments.runs.manifest import environment
+    from catfish.experiments.runs.resources import TELL_SECONDS, check, estimate_runs
 
     started, clock = dt.datetime.now().astimezone(), time.perf_counter()
     out = out or Path("catfish-output") / f"run-{started:%Y%m%d-%H%M%S}"
@@ -223,9 +223,9 @@ def run(scenario: str | None, seed: int, months: int | None, out: Path | None, l
 @contextlib.contextmanager
 def _user_errors() -> Iterator[None]:
     """Errors in what the user gave, or in writing results, as one line (exit status 2)."""
-    from calibration.data import DataError
-    from experiments.outputs.report import ReportError
-    from experiments.runs.resources import ResourceError
+    from catfish.calibration.data import DataError
+    from catfish.experiments.outputs.report import ReportError
+    from catfish.experiments.runs.resources import ResourceError
 
     try:
         yield
@@ -309,9 +309,9 @@ def compare(comparison: str | None, replicates: int | None, seed: int | None,
     analysis, charts (PNG), copies of its inputs (inputs/), a manifest and the report
     (report.html, see catfish report) to the output folder, and prints a headline table.
     """
-    from experiments.analysis.comparison import headline
-    from experiments.jobs import compare as job_api
-    from experiments.runs.resources import check
+    from catfish.experiments.analysis.comparison import headline
+    from catfish.experiments.jobs import compare as job_api
+    from catfish.experiments.runs.resources import check
 
     if (comparison is None) == (resume_dir is None):
         raise UserError("give FILE_OR_NAME (a comparison file or name) or --resume DIR, "
@@ -347,7 +347,7 @@ def compare(comparison: str | None, replicates: int | None, seed: int | None,
     if as_json:
         click.echo(results.summary.to_json(orient="records", indent=1, force_ascii=False))
         return
-    from experiments.outputs import report as rep
+    from catfish.experiments.outputs import report as rep
 
     loaded = rep.load_results(results.folder)
     click.echo(headline(results.summary, job.comparison, job.replicates, job.seed,
@@ -374,7 +374,7 @@ def report_cmd(results: Path, lang: str, out: Path | None, overwrite: bool) -> N
     sources, how well the model fits the pilot data, and the scenario details. It reads only
     RESULTS_DIR (its results and the copies of its inputs), so it describes the run as made.
     """
-    from experiments.outputs.report import write_report
+    from catfish.experiments.outputs.report import write_report
 
     with _user_errors():
         path = write_report(results, lang=lang, out=out, overwrite=overwrite)
@@ -424,7 +424,7 @@ def firm_cmd(scenario_name: str, sector: str | None, month: str | None, lang: st
     scenario's policy mix and under none. The numbers come from the model's own decision and
     failure rules (docs/firm.md).
     """
-    from experiments.explore.firm import Firm, FirmError, evaluate, table
+    from catfish.experiments.explore.firm import Firm, FirmError, evaluate, table
 
     option_of = {field: option for option, (field, _, _) in FIRM_NUMBERS.items()}
     values: dict[str, float] = {}
@@ -474,9 +474,9 @@ def app_cmd(scenario: str, host: str, port: int, lang: str) -> None:
     import signal
     import subprocess
 
-    import experiments
-    from experiments.explore.app_model import LANG_ENV, SCENARIO_ENV
-    from scenarios.loader import resolve
+    from catfish import experiments
+    from catfish.experiments.explore.app_model import LANG_ENV, SCENARIO_ENV
+    from catfish.scenarios.loader import resolve
 
     missing = [name for name in ("solara", "altair") if importlib.util.find_spec(name) is None]
     if missing:
@@ -491,7 +491,7 @@ def app_cmd(scenario: str, host: str, port: int, lang: str) -> None:
     env = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # solara reports usage unless told
            **os.environ, SCENARIO_ENV: str(path.resolve()), LANG_ENV: lang,
            "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
-    command = [sys.executable, "-m", "solara", "run", "experiments.explore.app", "--host", host,
+    command = [sys.executable, "-m", "solara", "run", "catfish.experiments.explore.app", "--host", host,
                "--port", str(port), "--production", "--no-open", "--no-check-version"]
     url_host = f"[{host}]" if ":" in host else host
     click.echo(f"Catfish app: {chosen.labels.en} at http://{url_host}:{port}/ "
@@ -555,7 +555,7 @@ def scenarios_validate(files: tuple[str, ...]) -> None:
 @scenarios_cmd.command("reference")
 def scenarios_reference() -> None:
     """Print the scenario file reference (Markdown, as in docs/scenarios.md)."""
-    from scenarios.reference import markdown
+    from catfish.scenarios.reference import markdown
 
     click.echo(markdown(), nl=False)
 
@@ -584,7 +584,7 @@ def sweep_cmd(file: str | None, out: Path | None, workers: int, dask_local: int 
     (outcomes.parquet, timeseries/, ledger.parquet, manifest.json); after an interruption,
     even kill -9, `catfish sweep --resume DIR` finishes with no run lost or repeated.
     """
-    from experiments.jobs import sweep as sw
+    from catfish.experiments.jobs import sweep as sw
 
     if (file is None) == (resume_dir is None):
         raise UserError("give a sweep file, or --resume DIR (not both)")
@@ -616,7 +616,7 @@ def sweep_cmd(file: str | None, out: Path | None, workers: int, dask_local: int 
 
 
 def _executors(workers: int, dask_local: int | None, scheduler: str | None) -> dict[str, Any]:
-    from experiments.runs.executors import Workers
+    from catfish.experiments.runs.executors import Workers
 
     try:
         return {"workers": Workers(workers, dask_local=dask_local, scheduler=scheduler)}
@@ -629,7 +629,7 @@ def _confirm(what: str, yes: bool, out: Path) -> Callable[[Any], bool]:
 
     With --yes it does neither.
     """
-    from experiments.runs.resources import check
+    from catfish.experiments.runs.resources import check
 
     def confirm(estimate: Any) -> bool:
         click.echo(f"{what}: {estimate.describe()}", err=True)
@@ -653,10 +653,10 @@ def _sweep_errors(folder: Callable[[], Path | None] | None = None,
         resumable: Why ``--resume`` cannot finish that folder, or None if it can
             (``experiments.jobs.sweep.resumable``); only then is the user told to resume it.
     """
-    from experiments.jobs.compare import ComparisonError
-    from experiments.outputs.report import ReportError
-    from experiments.runs.resources import ResourceError
-    from experiments.runs.store import StoreError
+    from catfish.experiments.jobs.compare import ComparisonError
+    from catfish.experiments.outputs.report import ReportError
+    from catfish.experiments.runs.resources import ResourceError
+    from catfish.experiments.runs.store import StoreError
 
     try:
         yield
@@ -682,7 +682,7 @@ def _warn_repaired(repaired: Any) -> None:
 @contextlib.contextmanager
 def _resume_bar(folder: Path, retry_failed: bool,
                 repair: Callable[[Path], list[Any]]) -> Iterator[Any]:
-    from experiments.jobs import sweep as sw
+    from catfish.experiments.jobs import sweep as sw
 
     for repaired in repair(folder):  # damaged batches first: until then it cannot be read
         _warn_repaired(repaired)
@@ -729,8 +729,8 @@ def sensitivity_cmd(file: str | None, out: Path | None, method: str | None, n: i
     indices.parquet/.csv (one row per outcome and factor), charts and a summary in Chinese and
     English. Flags override the file.
     """
-    from experiments.jobs import sensitivity as sa
-    from experiments.runs.sensitivity_spec import load_sensitivity
+    from catfish.experiments.jobs import sensitivity as sa
+    from catfish.experiments.runs.sensitivity_spec import load_sensitivity
 
     if (file is None) == (resume_dir is None):
         raise UserError("give a sensitivity file, or --resume DIR (not both)")
@@ -806,16 +806,16 @@ def calibrate_cmd(quick: bool, out: Path | None, workers: int, scheduler: str | 
     never saw) and a pair plot; pyabc's history (abc.db) lets a stopped calibration carry on
     where it stopped (--resume).
     """
-    from calibration.abc import calibrate, check_scheduler, write_results
-    from experiments.runs.manifest import environment
+    from catfish.calibration.abc import calibrate, check_scheduler, write_results
+    from catfish.experiments.runs.manifest import environment
 
     if sum(map(bool, (screen, ship_to, resume))) > 1:
         raise UserError("--screen, --ship and --resume exclude each other")
     if scheduler is not None and (screen or ship_to is not None):
         raise UserError("--scheduler goes with a calibration, not with --screen or --ship")
     if screen:
-        from experiments.jobs.screen import influential
-        from experiments.jobs.screen import screen as run_screen
+        from catfish.experiments.jobs.screen import influential
+        from catfish.experiments.jobs.screen import screen as run_screen
 
         out = out or Path("catfish-output") / "calibration-screen"
         with _sweep_errors():
@@ -878,9 +878,9 @@ def _coverage_lines(folder: Path) -> str:
 
 
 def _ship(folder: Path, dest: Path, overwrite: bool) -> None:
-    from calibration.ship import COPIED, check_finished, ship
-    from experiments.runs.manifest import environment, is_source_checkout, repository
-    from scenarios.schema import PARAM_OF
+    from catfish.calibration.ship import COPIED, check_finished, ship
+    from catfish.experiments.runs.manifest import environment, is_source_checkout, repository
+    from catfish.scenarios.schema import PARAM_OF
 
     dest = dest.expanduser()
     with _user_errors():
@@ -927,7 +927,7 @@ def _installed_package(dest: Path, code_root: Path) -> bool:
 @main.command("policies")
 def policies_cmd() -> None:
     """Print the catalogue of policy instruments (Markdown, as in docs/policies.md)."""
-    from sim.policy.catalogue import markdown
+    from catfish.sim.policy.catalogue import markdown
 
     click.echo(markdown(), nl=False)
 
@@ -946,7 +946,7 @@ def codebook_cmd(markdown: bool) -> None:
 @click.option("--markdown", is_flag=True, help="Print Markdown (as in docs/parameters.md).")
 def params_cmd(markdown: bool) -> None:
     """List every model parameter with its default, unit and source."""
-    from sim.params import ModelParams, parameters_markdown
+    from catfish.sim.params import ModelParams, parameters_markdown
 
     if markdown:
         click.echo(parameters_markdown(), nl=False)

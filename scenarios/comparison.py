@@ -16,11 +16,11 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from scenarios import loader
-from scenarios.loader import ScenarioError, check_instrument, describe, read_list, read_yaml
-from scenarios.schema import Labels, PolicySpec, Scenario, Section
-from scenarios.uncertain import PriorSpec, prior_problem
-from sim.params import ParameterError
+from catfish.scenarios import loader
+from catfish.scenarios.loader import ScenarioError, check_instrument, describe, read_list, read_yaml
+from catfish.scenarios.schema import Labels, PolicySpec, Scenario, Section
+from catfish.scenarios.uncertain import PriorSpec, prior_problem
+from catfish.sim.params import ParameterError
 
 PREFIX = "compare-"
 BASE = "base"  # name of the reference mix: the base scenario's own policies

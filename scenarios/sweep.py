@@ -32,18 +32,18 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from scenarios import loader
-from scenarios.factors import (  # apply_factors and FactorError are part of the sweep API
+from catfish.scenarios import loader
+from catfish.scenarios.factors import (  # apply_factors and FactorError are part of the sweep API
     KIND_WORDS,
     FactorError,
     apply_factors,
     resolve_path,
 )
-from scenarios.loader import ScenarioError, describe, read_yaml
-from scenarios.schema import Labels, Scenario, Section
-from sim.checks import NOT_FINITE
-from sim.codebook import OUTCOMES, TIMESERIES
-from sim.policy import REGISTRY
+from catfish.scenarios.loader import ScenarioError, describe, read_yaml
+from catfish.scenarios.schema import Labels, Scenario, Section
+from catfish.sim.checks import NOT_FINITE
+from catfish.sim.codebook import OUTCOMES, TIMESERIES
+from catfish.sim.policy import REGISTRY
 
 PREFIX = "sweep-"
 MAX_SEED = 2**62  # seeds are seed + replicate; stay well inside numpy's and Mesa's range

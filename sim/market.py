@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.jit import compiled
+from catfish.agents.jit import compiled
 
 
 def competitiveness(base_revenue: np.ndarray, unit_cost: np.ndarray, quality: np.ndarray, *,

@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from agents.government import pairwise_sum
-from agents.jit import compiled
-from agents.sme import DEEP, STATE_NAMES, TRANSFORMED
-from sim import codebook
+from catfish.agents.government import pairwise_sum
+from catfish.agents.jit import compiled
+from catfish.agents.sme import DEEP, STATE_NAMES, TRANSFORMED
+from catfish.sim import codebook
 
 if TYPE_CHECKING:
-    from sim.model import ClusterModel
+    from catfish.sim.model import ClusterModel
 
 
 @dataclass

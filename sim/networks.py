@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from agents.jit import compiled
+from catfish.agents.jit import compiled
 
 
 def small_world(sector: np.ndarray, mean_degree: int, rewire_prob: float,

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import ndtri
 
-from agents.government import pairwise_sum
-from agents.jit import compiled
-from agents.provider import entry_due, sector_fit, serve_queue
-from agents.sme import (
+from catfish.agents.government import pairwise_sum
+from catfish.agents.jit import compiled
+from catfish.agents.provider import entry_due, sector_fit, serve_queue
+from catfish.agents.sme import (
     DEEP,
     FAILED,
     IN_PROJECT,
@@ -35,11 +35,11 @@ from agents.sme import (
     project_value,
     stage_failure_prob,
 )
-from sim.policy.selection import smallest_draws
+from catfish.sim.policy.selection import smallest_draws
 
 if TYPE_CHECKING:
-    from sim.model import ClusterModel
-    from sim.params import ModelParams
+    from catfish.sim.model import ClusterModel
+    from catfish.sim.params import ModelParams
 
 MAX_CUT = 0.95  # a lucky project cuts its processes' costs by at most 95 %
 

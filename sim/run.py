@@ -9,11 +9,11 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim.calendar import calendar
-from sim.metrics import outcomes
-from sim.model import ClusterModel
-from sim.params import ModelParams, ParameterError, default_params
-from sim.policy import Instrument
+from catfish.sim.calendar import calendar
+from catfish.sim.metrics import outcomes
+from catfish.sim.model import ClusterModel
+from catfish.sim.params import ModelParams, ParameterError, default_params
+from catfish.sim.policy import Instrument
 
 
 class ModelInputs(Protocol):

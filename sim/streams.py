@@ -10,7 +10,7 @@ import zlib
 
 import numpy as np
 
-from agents.jit import compiled
+from catfish.agents.jit import compiled
 
 
 def stream_key(name: str) -> int:

@@ -13,10 +13,10 @@ from __future__ import annotations
 import gc
 import time
 
-from sim.model import ClusterModel
-from sim.params import ModelParams
-from sim.policy import REGISTRY, Grant, make_instrument
-from sim.run import run_one
+from catfish.sim.model import ClusterModel
+from catfish.sim.params import ModelParams
+from catfish.sim.policy import REGISTRY, Grant, make_instrument
+from catfish.sim.run import run_one
 
 # a small cluster that takes every path of a month: two sectors (one starting from a stated
 # state), a central factory and lead firms with suppliers, visits, a queue that lets in a

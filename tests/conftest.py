@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 import yaml
 
-import scenarios
-from sim import ClusterModel, ModelParams
+from catfish import scenarios
+from catfish.sim import ClusterModel, ModelParams
 
 
 def run_model(params: ModelParams | None = None, *, seed: int, policies=None,
@@ -61,7 +61,7 @@ CATFISH = shutil.which("catfish") or ""
 def catfish(*args: str, cwd: Path | None = None,
             timeout: float = 300) -> subprocess.CompletedProcess:
     """Run the command line in a new process: the installed ``catfish``, else ``python -m``."""
-    command = [CATFISH] if CATFISH else [sys.executable, "-m", "experiments.cli"]
+    command = [CATFISH] if CATFISH else [sys.executable, "-m", "catfish"]
     return subprocess.run([*command, *args], cwd=cwd, capture_output=True, text=True,
                           timeout=timeout)
 
@@ -70,7 +70,7 @@ def invoke(*args: Any):
     """Run the command line in this process; returns click's result (stdout, stderr apart)."""
     from click.testing import CliRunner
 
-    from experiments.cli import main
+    from catfish.experiments.cli import main
 
     return CliRunner().invoke(main, [str(a) for a in args])
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim import codebook
+from catfish.sim import codebook
 from tests.conftest import catfish
 
 
@@ -70,7 +70,7 @@ def test_codebook_command_and_docs_are_in_step(tmp_path):
 
 
 def test_parameters_doc_is_in_step(tmp_path):
-    from sim.params import parameters_markdown
+    from catfish.sim.params import parameters_markdown
 
     done = catfish("params", "--markdown", cwd=tmp_path)
     assert done.returncode == 0 and done.stdout == parameters_markdown()
@@ -99,7 +99,7 @@ def test_scenarios_list_show_validate_and_run_by_name(tmp_path):
 
 
 def test_scenario_reference_doc_is_in_step(tmp_path):
-    from scenarios.reference import markdown
+    from catfish.scenarios.reference import markdown
 
     done = catfish("scenarios", "reference", cwd=tmp_path)
     assert done.returncode == 0 and done.stdout == markdown()
@@ -109,8 +109,8 @@ def test_scenario_reference_doc_is_in_step(tmp_path):
 
 
 def test_policy_catalogue_doc_is_in_step(tmp_path):
-    from sim.policy import REGISTRY
-    from sim.policy.catalogue import markdown
+    from catfish.sim.policy import REGISTRY
+    from catfish.sim.policy.catalogue import markdown
 
     done = catfish("policies", cwd=tmp_path)
     assert done.returncode == 0 and done.stdout == markdown()

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from sim import ClusterModel
+from catfish.sim import ClusterModel
 from tests.conftest import series
 
 P, Q = 0.03, 0.38

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim import ModelParams
-from sim.policy import Grant
+from catfish.sim import ModelParams
+from catfish.sim.policy import Grant
 from tests.conftest import run_model, series
 
 SEEDS = range(30)

@@ -12,8 +12,8 @@ import json
 import numpy as np
 import pytest
 
-import scenarios
-from agents.sme import (
+from catfish import scenarios
+from catfish.agents.sme import (
     DEEP,
     LIGHT,
     QUEUED,
@@ -23,7 +23,7 @@ from agents.sme import (
     project_value,
     stage_failure_prob,
 )
-from experiments.explore.firm import (
+from catfish.experiments.explore.firm import (
     COLUMNS,
     Firm,
     FirmError,
@@ -32,9 +32,9 @@ from experiments.explore.firm import (
     firm_model,
     table,
 )
-from scenarios.factors import apply_factors
-from sim import projects
-from sim.population import annual_benefit_share
+from catfish.scenarios.factors import apply_factors
+from catfish.sim import projects
+from catfish.sim.population import annual_benefit_share
 from tests.conftest import catfish
 
 SCENARIO = "jieyang-city-2023"
@@ -164,7 +164,7 @@ def test_the_deep_project_fails_more_often_than_the_light_one(scenario, typical)
 @pytest.mark.parametrize("support", ["scenario", "none"])
 def test_the_model_queues_what_the_calculator_says_the_firm_would_choose(scenario, name,
                                                                           support):
-    """sim.projects.decide, run on the calculator's own model, queues the kind it reports."""
+    """catfish.sim.projects.decide, run on the calculator's own model, queues the kind it reports."""
     firm = Firm(**FIRMS[name])
     expected = chosen_kind(evaluate(scenario, firm), support)
     model, i = firm_model(scenario, firm, support=support == "scenario")

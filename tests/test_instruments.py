@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import sim
-from sim.policy import (
+from catfish import sim
+from catfish.sim.policy import (
     REGISTRY,
     AcceptanceRule,
     Accompaniment,
@@ -237,7 +237,7 @@ def test_mix_problems_name_the_instrument():
 
 
 def test_model_calls_only_the_hooks_an_instrument_overrides():
-    from sim.policy import Accompaniment, Grant, bound_hooks
+    from catfish.sim.policy import Accompaniment, Grant, bound_hooks
 
     grant, accompaniment = Grant(), Accompaniment()
     hooks = bound_hooks([grant, accompaniment])

@@ -6,9 +6,9 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agents.sme import IN_PROJECT, STATE_NAMES
-from sim import ClusterModel
-from sim.policy import Grant
+from catfish.agents.sme import IN_PROJECT, STATE_NAMES
+from catfish.sim import ClusterModel
+from catfish.sim.policy import Grant
 
 STATE_COLUMNS = [f"n_{name}" for name in STATE_NAMES]
 

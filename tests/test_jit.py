@@ -11,15 +11,15 @@ import textwrap
 import numpy as np
 import pytest
 
-import scenarios
-from agents.government import pairwise_sum
-from agents.jit import COMPILED, _use_temporary_cache
-from agents.sme import monthly_hazard, project_value, stage_failure_prob, willingness_prob
-from sim import run_one
-from sim.market import lost_order_share, share_demand
-from sim.policy.selection import first_by_draw, smallest_draws, state_table
-from sim.streams import RandomStreams, fill_uniform
-from sim.warm import warm_up
+from catfish import scenarios
+from catfish.agents.government import pairwise_sum
+from catfish.agents.jit import COMPILED, _use_temporary_cache
+from catfish.agents.sme import monthly_hazard, project_value, stage_failure_prob, willingness_prob
+from catfish.sim import run_one
+from catfish.sim.market import lost_order_share, share_demand
+from catfish.sim.policy.selection import first_by_draw, smallest_draws, state_table
+from catfish.sim.streams import RandomStreams, fill_uniform
+from catfish.sim.warm import warm_up
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -131,13 +131,13 @@ def test_a_compiled_function_is_compiled_again_when_a_rule_it_calls_changes(tmp_
     package.mkdir()
     (package / "__init__.py").write_text("")
     (package / "rules.py").write_text(textwrap.dedent("""
-        from agents.jit import compiled
+        from catfish.agents.jit import compiled
         @compiled
         def rule(x):
             return x + 1.0
     """))
     (package / "kernels.py").write_text(textwrap.dedent("""
-        from agents.jit import compiled
+        from catfish.agents.jit import compiled
         from pkg.rules import rule
         @compiled
         def kernel(x):

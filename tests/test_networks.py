@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.networks import PeerSums, small_world
+from catfish.sim.networks import PeerSums, small_world
 
 
 @settings(max_examples=40, deadline=None)

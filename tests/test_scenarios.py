@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-import scenarios
-from scenarios import ScenarioError, parameter_sets
-from sim import ModelParams, run_one
+from catfish import scenarios
+from catfish.scenarios import ScenarioError, parameter_sets
+from catfish.sim import ModelParams, run_one
 from tests.conftest import mutate, shipped_yaml
 
 SHIPPED = sorted(Path(scenarios.__file__).parent.glob("*.yaml"))

@@ -20,11 +20,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import experiments.jobs.sensitivity as sa
-import experiments.jobs.sweep as sw
-from experiments.runs.files import written
-from experiments.runs.runner import run_tasks
-from experiments.runs.store import (
+import catfish.experiments.jobs.sensitivity as sa
+import catfish.experiments.jobs.sweep as sw
+from catfish.experiments.runs.files import written
+from catfish.experiments.runs.runner import run_tasks
+from catfish.experiments.runs.store import (
     FAILURES,
     OUTCOMES,
     TIMESERIES,
@@ -358,7 +358,7 @@ def test_sensitivity_names_a_damaged_part_and_resume_repairs_it(inputs, tmp_path
 def test_cli_resume_warns_of_each_moved_part(store_copy):
     from click.testing import CliRunner
 
-    from experiments.cli import main
+    from catfish.experiments.cli import main
 
     damaged = part(store_copy, TIMESERIES)
     damage(damaged, "half")

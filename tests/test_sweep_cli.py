@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-import experiments.jobs.sweep as sw
-from scenarios import ScenarioError
+import catfish.experiments.jobs.sweep as sw
+from catfish.scenarios import ScenarioError
 from tests.conftest import catfish
 
 BASE = """\

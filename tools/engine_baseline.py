@@ -15,8 +15,8 @@ import csv
 import sys
 from pathlib import Path
 
-import scenarios
-from sim import run_one
+from catfish import scenarios
+from catfish.sim import run_one
 
 RECORD = Path(__file__).resolve().parents[1] / "tests" / "data" / "engine_baseline.csv"
 SEEDS = range(1, 201)

@@ -21,8 +21,8 @@ from typing import Any
 
 import pandas as pd
 
-import scenarios
-from sim import ClusterModel, run_one
+from catfish import scenarios
+from catfish.sim import ClusterModel, run_one
 
 SEEDS = range(1, 11)
 

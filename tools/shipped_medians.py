@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-import scenarios
-from sim import run_one
+from catfish import scenarios
+from catfish.sim import run_one
 
 SEEDS = range(1, 21)
 

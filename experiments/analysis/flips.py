@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from experiments.analysis.robustness import (
+from catfish.experiments.analysis.robustness import (
     TARGET_MET,
     Objective,
     by_world,

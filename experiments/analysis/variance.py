@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from SALib.analyze import rbd_fast
 
-from experiments.analysis.robustness import (
+from catfish.experiments.analysis.robustness import (
     Objective,
     get_objective,
     mixes,

@@ -4,7 +4,7 @@ A job checks its inputs and its output folder before any run, runs its design on
 (``experiments.runs``), analyses the results (``experiments.analysis``) and writes what
 people read (``experiments.outputs``). Each returns a handle on its results folder::
 
-    from experiments.jobs import compare, open_results
+    from catfish.experiments.jobs import compare, open_results
     results = compare("compare-jieyang-2023", "out/demo", replicates=50, workers=2)
     results.summary                      # one row per mix
     open_results("out/demo").robustness  # the same folder, later
@@ -20,8 +20,8 @@ from typing import Any
 
 __all__ = ["compare", "open_results", "resume_comparison", "sensitivity", "sweep"]
 
-_WHERE = {"compare": "experiments.jobs.compare", "resume_comparison": "experiments.jobs.compare",
-          "sweep": "experiments.jobs.sweep", "sensitivity": "experiments.jobs.sensitivity"}
+_WHERE = {"compare": "catfish.experiments.jobs.compare", "resume_comparison": "catfish.experiments.jobs.compare",
+          "sweep": "catfish.experiments.jobs.sweep", "sensitivity": "catfish.experiments.jobs.sensitivity"}
 
 
 def __getattr__(name: str) -> Any:
@@ -39,17 +39,17 @@ def open_results(folder: str | Path) -> Any:
     Raises:
         OutputError: The folder holds no Catfish results that can be opened.
     """
-    from experiments.runs.files import OutputError, read_manifest
+    from catfish.experiments.runs.files import OutputError, read_manifest
 
     folder = Path(folder)
     record = read_manifest(folder) if folder.is_dir() else None
     command = (record or {}).get("command", "")
     if record is not None and "store" in record:  # a store (a comparison keeps one too)
-        from experiments.jobs.sweep import open_results as open_store
+        from catfish.experiments.jobs.sweep import open_results as open_store
 
         return open_store(folder)
     if command == "catfish compare":
-        from experiments.jobs.compare import open_comparison
+        from catfish.experiments.jobs.compare import open_comparison
 
         return open_comparison(folder)
     raise OutputError(f"{folder}: holds no catfish results that can be opened (a folder "

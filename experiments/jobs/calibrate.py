@@ -19,10 +19,10 @@ from typing import Any
 
 import pandas as pd
 
-from calibration.data import Fact
-from calibration.targets import simulate
-from experiments.runs.engine import Design, Workers, create_store, run_design
-from experiments.runs.store import ResultStore, StoreError
+from catfish.calibration.data import Fact
+from catfish.calibration.targets import simulate
+from catfish.experiments.runs.engine import Design, Workers, create_store, run_design
+from catfish.experiments.runs.store import ResultStore, StoreError
 
 __all__ = ["EngineSimulations", "TargetStatistics"]
 

@@ -17,7 +17,7 @@ class WarmUp(WorkerPlugin):
 
     def setup(self, worker: Any) -> None:
         """Compile, or load from numba's cache, what a run calls (``sim.warm.warm_up``)."""
-        from sim.warm import warm_up
+        from catfish.sim.warm import warm_up
 
         warm_up()  # not settle_worker: a Dask worker's event loop keeps objects of its own
 

@@ -59,7 +59,7 @@ def start_worker(coordinator: int, started: int | None = None) -> None:
     it, and a batch's time is the runs' own.
     """
     exit_with_coordinator(coordinator, started)
-    from sim.warm import settle_worker
+    from catfish.sim.warm import settle_worker
 
     settle_worker()
 
@@ -190,7 +190,7 @@ def dask_executor(scheduler: str | None = None,
     import dask
     from distributed import Client, LocalCluster
 
-    from experiments.runs.dask_warm_up import register_warm_up
+    from catfish.experiments.runs.dask_warm_up import register_warm_up
 
     if scheduler is not None and local_workers is not None:
         raise ValueError("dask_executor: give a scheduler address or local workers, not both")

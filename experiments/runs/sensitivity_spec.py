@@ -19,11 +19,11 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
-from calibration.priors import load_priors
-from scenarios import loader
-from scenarios.loader import ScenarioError, describe, read_yaml
-from scenarios.schema import Labels, Section
-from scenarios.sweep import FACTOR_NAME, IDENTIFIER, MAX_SEED, OUTCOME_NAMES, SweepSpec, parse_sweep
+from catfish.calibration.priors import load_priors
+from catfish.scenarios import loader
+from catfish.scenarios.loader import ScenarioError, describe, read_yaml
+from catfish.scenarios.schema import Labels, Section
+from catfish.scenarios.sweep import FACTOR_NAME, IDENTIFIER, MAX_SEED, OUTCOME_NAMES, SweepSpec, parse_sweep
 
 PREFIX = "sa-"
 DUMMY = "dummy"                 # the factor the model ignores: its index is the noise floor

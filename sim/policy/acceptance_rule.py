@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 
-from agents.sme import DEEP, LIGHT
-from sim.policy.base import (
+from catfish.agents.sme import DEEP, LIGHT
+from catfish.sim.policy.base import (
     Instrument,
     check_at_least,
     check_choice,
@@ -19,7 +19,7 @@ from sim.policy.base import (
 )
 
 if TYPE_CHECKING:
-    from sim.model import ClusterModel
+    from catfish.sim.model import ClusterModel
 
 
 @dataclass

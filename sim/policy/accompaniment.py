@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 
-from sim.policy.base import (
+from catfish.sim.policy.base import (
     KIND_CHOICES,
     Instrument,
     check_at_least,
@@ -17,10 +17,10 @@ from sim.policy.base import (
     each,
     in_window,
 )
-from sim.policy.selection import KIND_CODES, of_kind, paid_for
+from catfish.sim.policy.selection import KIND_CODES, of_kind, paid_for
 
 if TYPE_CHECKING:
-    from sim.model import ClusterModel
+    from catfish.sim.model import ClusterModel
 
 
 @dataclass

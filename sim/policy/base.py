@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from agents.sme import DEEP, LIGHT
-from sim.calendar import MONTH_PATTERN, last_month, month_index
-from sim.checks import number_problem, numeric_fields
-from sim.streams import fill_uniform
+from catfish.agents.sme import DEEP, LIGHT
+from catfish.sim.calendar import MONTH_PATTERN, last_month, month_index
+from catfish.sim.checks import number_problem, numeric_fields
+from catfish.sim.streams import fill_uniform
 
 if TYPE_CHECKING:
-    from sim.model import ClusterModel
-    from sim.params import ModelParams
+    from catfish.sim.model import ClusterModel
+    from catfish.sim.params import ModelParams
 
 
 @dataclass

@@ -12,7 +12,7 @@ import inspect
 import re
 import typing
 
-from sim.policy import REGISTRY, Instrument
+from catfish.sim.policy import REGISTRY, Instrument
 
 
 def _sections(cls: type[Instrument]) -> tuple[str, dict[str, str], str]:

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from sim.policy.base import Instrument, check_at_least, check_month, check_numbers, step_of
+from catfish.sim.policy.base import Instrument, check_at_least, check_month, check_numbers, step_of
 
 if TYPE_CHECKING:
-    from sim.model import ClusterModel
-    from sim.params import ModelParams
+    from catfish.sim.model import ClusterModel
+    from catfish.sim.params import ModelParams
 
 
 @dataclass

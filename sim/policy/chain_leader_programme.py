@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from agents.sme import LIGHT, TRANSFORMED
-from sim.policy.base import (
+from catfish.agents.sme import LIGHT, TRANSFORMED
+from catfish.sim.policy.base import (
     Instrument,
     check_at_least,
     check_month,
@@ -19,11 +19,11 @@ from sim.policy.base import (
     in_window,
     sector_mask,
 )
-from sim.policy.selection import convert_unaware, paid_for, smallest_draws
+from catfish.sim.policy.selection import convert_unaware, paid_for, smallest_draws
 
 if TYPE_CHECKING:
-    from sim.model import ClusterModel
-    from sim.params import ModelParams
+    from catfish.sim.model import ClusterModel
+    from catfish.sim.params import ModelParams
 
 
 @dataclass

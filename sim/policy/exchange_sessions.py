@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from sim.policy.base import (
+from catfish.sim.policy.base import (
     Instrument,
     check_at_least,
     check_month,
@@ -19,11 +19,11 @@ from sim.policy.base import (
     sector_mask,
     step_of,
 )
-from sim.policy.selection import sectors_with_something_to_show
+from catfish.sim.policy.selection import sectors_with_something_to_show
 
 if TYPE_CHECKING:
-    from sim.model import ClusterModel
-    from sim.params import ModelParams
+    from catfish.sim.model import ClusterModel
+    from catfish.sim.params import ModelParams
 
 
 @dataclass

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 
-from sim.policy.base import (
+from catfish.sim.policy.base import (
     KIND_CHOICES,
     Instrument,
     check_at_least,
@@ -19,10 +19,10 @@ from sim.policy.base import (
     in_window,
     step_of,
 )
-from sim.policy.selection import KIND_CODES, lower_outlay, project_costs
+from catfish.sim.policy.selection import KIND_CODES, lower_outlay, project_costs
 
 if TYPE_CHECKING:
-    from sim.model import ClusterModel
+    from catfish.sim.model import ClusterModel
 
 
 @dataclass

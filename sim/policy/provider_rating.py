@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from sim.policy.base import (
+from catfish.sim.policy.base import (
     Instrument,
     check_at_least,
     check_month,
@@ -15,7 +15,7 @@ from sim.policy.base import (
 )
 
 if TYPE_CHECKING:
-    from sim.model import ClusterModel
+    from catfish.sim.model import ClusterModel
 
 
 @dataclass

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 
-from sim.policy.base import (
+from catfish.sim.policy.base import (
     KIND_CHOICES,
     Instrument,
     check_at_least,
@@ -19,7 +19,7 @@ from sim.policy.base import (
 )
 
 if TYPE_CHECKING:
-    from sim.model import ClusterModel
+    from catfish.sim.model import ClusterModel
 
 
 @dataclass

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from agents.jit import compiled
-from agents.sme import DEEP, LIGHT, STATE_NAMES, TRANSFORMED, UNAWARE, WILLING
+from catfish.agents.jit import compiled
+from catfish.agents.sme import DEEP, LIGHT, STATE_NAMES, TRANSFORMED, UNAWARE, WILLING
 
 
 def state_table(states: Iterable[int]) -> np.ndarray:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 
-from sim.policy.base import (
+from catfish.sim.policy.base import (
     KIND_CHOICES,
     Instrument,
     check_at_least,
@@ -15,7 +15,7 @@ from sim.policy.base import (
     check_numbers,
     check_share,
 )
-from sim.policy.selection import (
+from catfish.sim.policy.selection import (
     KIND_CODES,
     lower_outlay,
     of_kind,
@@ -25,7 +25,7 @@ from sim.policy.selection import (
 )
 
 if TYPE_CHECKING:
-    from sim.model import ClusterModel
+    from catfish.sim.model import ClusterModel
 
 
 @dataclass

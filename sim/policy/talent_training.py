@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from agents.sme import FAILED, LAPSED, QUEUED, TRANSFORMED, UNAWARE, WILLING
-from sim.policy.base import (
+from catfish.agents.sme import FAILED, LAPSED, QUEUED, TRANSFORMED, UNAWARE, WILLING
+from catfish.sim.policy.base import (
     Instrument,
     check_at_least,
     check_month,
@@ -17,10 +17,10 @@ from sim.policy.base import (
     each,
     in_window,
 )
-from sim.policy.selection import first_by_draw, paid_for, state_table
+from catfish.sim.policy.selection import first_by_draw, paid_for, state_table
 
 if TYPE_CHECKING:
-    from sim.model import ClusterModel
+    from catfish.sim.model import ClusterModel
 
 # firms not in a project (a running project's risk was set when it started): before a first
 # project, transformed (keeping systems running), or reconsidering after a failure or lapse
