@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from sim.params import ModelParams
 from sim.policy.acceptance_rule import AcceptanceRule
 from sim.policy.accompaniment import Accompaniment
-from sim.policy.base import Instrument, Levers, bound_hooks, check_months, parameter_problem
+from sim.policy.base import Instrument, Levers, bound_hooks, check_months
 from sim.policy.central_factory import CentralFactory, free_lead_firms
 from sim.policy.chain_leader_programme import ChainLeaderProgramme
 from sim.policy.diagnosis import Diagnosis
@@ -15,6 +15,7 @@ from sim.policy.exchange_sessions import ExchangeSessions
 from sim.policy.grant import Grant
 from sim.policy.instalment_financing import InstalmentFinancing
 from sim.policy.interest_subsidy import InterestSubsidy
+from sim.policy.parameters import parameter_problem
 from sim.policy.provider_rating import ProviderRating
 from sim.policy.risk_sharing_fund import RiskSharingFund
 from sim.policy.service_voucher import ServiceVoucher
