@@ -23,6 +23,10 @@ import yaml
 import scenarios
 from sim import ClusterModel, ModelParams
 
+# catfish's --workers defaults to every CPU; the tests (and the commands they start) use one
+# process unless they ask for more, so they never spawn pools the shared cores cannot hold
+os.environ["CATFISH_WORKERS"] = "1"
+
 
 def run_model(params: ModelParams | None = None, *, seed: int, policies=None,
               **overrides) -> ClusterModel:

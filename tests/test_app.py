@@ -317,9 +317,10 @@ def test_catfish_app_runs_solara_on_localhost(monkeypatch):
     assert command[command.index("--host") + 1] == "0.0.0.0" \
         and command[command.index("--port") + 1] == "8765", f"--host as given, port 8765: {command}"
     assert env[am.SCENARIO_ENV].endswith("jieyang-city-2023.yaml"), "the default scenario"
-    assert env[am.LANG_ENV] == "en", f"English unless asked, got {env[am.LANG_ENV]!r}"
-    CliRunner().invoke(main, ["app", "--lang", "zh"])
-    assert calls[-1][1][am.LANG_ENV] == "zh", "--lang zh passed on to the app"
+    assert env[am.LANG_ENV] == "zh", \
+        f"Chinese unless asked (or CATFISH_LANG=en), got {env[am.LANG_ENV]!r}"
+    CliRunner().invoke(main, ["app", "--lang", "en"])
+    assert calls[-1][1][am.LANG_ENV] == "en", "--lang en passed on to the app"
 
 
 def test_catfish_app_errors_are_one_line(monkeypatch):

@@ -90,7 +90,8 @@ def test_an_address_with_no_scheduler_is_one_line_and_writes_nothing(tmp_path, m
     done = invoke("calibrate", "--quick", "--scheduler", NOBODY, "--out", str(out))
     seconds = time.perf_counter() - started
     lines = done.stderr.strip().splitlines()
-    assert done.exit_code == 2, f"exit status 2 for a user's error, not {done.exit_code}"
+    assert done.exit_code == 1, \
+        f"exit status 1: a scheduler that does not answer is a failure, not {done.exit_code}"
     assert len(lines) == 1, f"one line on stderr, not {lines}"
     assert lines[0] == (f"catfish: error: --scheduler {NOBODY}: no Dask scheduler answered "
                         "within 1 s; give the address a `dask scheduler` printed "

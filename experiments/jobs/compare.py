@@ -491,7 +491,7 @@ def write_results(job: ComparisonJob, *, lang: str, started: dt.datetime,
                                             inputs.PRIORS: PRIORS_FILE,
                                             inputs.INSTRUMENT_PRIORS: INSTRUMENT_PRIORS_FILE})
     finish(out, record)
-    rep.write_report(rep.load_results(out), lang=lang)
+    rep.write_report(rep.load_results(out), lang=lang, overwrite=True)  # its own, as resumed
     return ComparisonResults(out)
 
 
