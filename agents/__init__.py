@@ -3,9 +3,9 @@
 Nothing here imports from ``sim``; the model passes arrays and numbers in.
 """
 
-from agents.government import Government
-from agents.lead_firm import LeadFirm
-from agents.provider import ServiceProvider
-from agents.sme import SME
+from catfish.agents.government import Government
+from catfish.agents.lead_firm import LeadFirm
+from catfish.agents.provider import ServiceProvider
+from catfish.agents.sme import SME
 
 __all__ = ["SME", "Government", "LeadFirm", "ServiceProvider"]

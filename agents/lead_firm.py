@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-
-from agents.base import ArrayAgent, ArrayField
+from catfish.agents.base import ArrayAgent, ArrayField
 
 
 class LeadFirm(ArrayAgent):

@@ -9,8 +9,7 @@ functions of explicit arguments; the model calls them for all firms at once.
 from __future__ import annotations
 
 import numpy as np
-
-from agents.base import ArrayAgent, ArrayField
+from catfish.agents.base import ArrayAgent, ArrayField
 
 # States: every firm is in exactly one each month.
 UNAWARE, WILLING, QUEUED, IN_PROJECT, TRANSFORMED, FAILED, LAPSED = range(7)

@@ -34,10 +34,10 @@ RESULTS = Path(__file__).parent / "results"
 
 def one_simulation(seeds: int = 5) -> float:
     """CPU seconds of one simulation of every target and hold-out."""
-    from calibration.abc import CALIBRATED
-    from calibration.data import holdouts, targets
-    from calibration.priors import load_priors
-    from calibration.targets import simulate
+    from catfish.calibration.abc import CALIBRATED
+    from catfish.calibration.data import holdouts, targets
+    from catfish.calibration.priors import load_priors
+    from catfish.calibration.targets import simulate
 
     priors = load_priors()
     theta = {p: (priors[p].low + priors[p].high) / 2 for p in CALIBRATED}
@@ -52,7 +52,7 @@ def one_simulation(seeds: int = 5) -> float:
 def quick(out: Path) -> dict[str, float]:
     """``catfish calibrate --quick`` through the command line."""
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "experiments.cli", "calibrate", "--quick",
+    done = subprocess.run([sys.executable, "-m", "catfish", "calibrate", "--quick",
                            "--out", str(out), "--workers", "2"], cwd=ROOT, capture_output=True,
                           text=True)
     wall = time.perf_counter() - started

@@ -72,10 +72,10 @@ import time
 t = time.perf_counter()
 from pathlib import Path
 import pandas as pd
-from calibration.posterior import load_posterior
-from calibration.worlds import comparison_uncertainties
-from experiments.analysis import robust
-from scenarios import comparison
+from catfish.calibration.posterior import load_posterior
+from catfish.calibration.worlds import comparison_uncertainties
+from catfish.experiments.analysis import robust
+from catfish.scenarios import comparison
 out = Path({out!r})
 chosen = comparison.load({comparison!r})
 uncertain = comparison_uncertainties(chosen.base, [m.scenario for m in chosen.mixes],
@@ -113,7 +113,7 @@ def committed_runs(out: Path) -> int:
 def run_compare(workers: int, replicates: int | None, out: Path, fixed: bool = False,
                 comparison: Path = COMPARISON) -> dict[str, float]:
     """Run the comparison once through the CLI; wall time and peak memory."""
-    command = [sys.executable, "-m", "experiments.cli", "compare", str(comparison),
+    command = [sys.executable, "-m", "catfish", "compare", str(comparison),
                "--workers", str(workers), "--out", str(out), "--quiet",
                *(["--replicates", str(replicates)] if replicates else []),
                *(["--fixed"] if fixed else [])]

@@ -22,8 +22,7 @@ from pathlib import Path
 
 import mesa
 import numpy as np
-
-from sim import ClusterModel, run_one
+from catfish.sim import ClusterModel, run_one
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -66,7 +65,7 @@ PEAK_SCRIPT = """
 import re
 def hwm():
     return int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1))
-from sim import ClusterModel
+from catfish.sim import ClusterModel
 base = hwm()
 m = ClusterModel(rng=0, n_smes={n}, months={months}, deadline_month={months})
 while m.running:
@@ -88,7 +87,7 @@ COST_SCRIPT = """
 import re, time
 def hwm():
     return int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1))
-from sim import ClusterModel
+from catfish.sim import ClusterModel
 base = hwm()
 t = time.perf_counter()
 m = ClusterModel(rng=0, n_smes={n}, months={months}, deadline_month={months},
@@ -103,8 +102,8 @@ COST_SIZES = ((10_000, 60, 8), (100_000, 24, 8), (100_000, 12, 100), (300_000, 1
 
 def check_cost() -> list[dict[str, float]]:
     """Measured memory and time of a few runs against ``sim.cost.estimate`` (fresh processes)."""
-    from sim import ModelParams
-    from sim.cost import estimate
+    from catfish.sim import ModelParams
+    from catfish.sim.cost import estimate
 
     rows = []
     for n, months, degree in COST_SIZES:

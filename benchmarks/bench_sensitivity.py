@@ -21,7 +21,7 @@ import platform
 import time
 from pathlib import Path
 
-from experiments.jobs.sensitivity import sensitivity
+from catfish.experiments.jobs.sensitivity import sensitivity
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -44,11 +44,10 @@ from typing import Any
 import mesa
 import numpy as np
 import pandas as pd
-
-from experiments.runs.executors import dask_executor, local_executor
-from experiments.runs.runner import pack_outcomes, pack_timeseries, run_batch, run_tasks
-from experiments.runs.store import ResultStore
-from sim import ModelParams, run_one
+from catfish.experiments.runs.executors import dask_executor, local_executor
+from catfish.experiments.runs.runner import pack_outcomes, pack_timeseries, run_batch, run_tasks
+from catfish.experiments.runs.store import ResultStore
+from catfish.sim import ModelParams, run_one
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results"
@@ -185,7 +184,7 @@ def overhead(runs: int) -> dict[str, float]:
 BATCH_RUN = """
 import json, re, sys, time
 import mesa
-from sim import ClusterModel
+from catfish.sim import ClusterModel
 def hwm():
     return int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1)) / 1024
 runs, budgets, first = int(sys.argv[1]), json.loads(sys.argv[2]), int(sys.argv[3])
@@ -294,7 +293,7 @@ def main() -> None:
         "machine": {"python": platform.python_version(), "mesa": mesa.__version__,
                     "numpy": np.__version__, "processor": platform.machine(),
                     "cpus": os.cpu_count()},
-        "run": "sim.ModelParams() defaults: 1,000 SMEs x 36 months, budgets "
+        "run": "catfish.sim.ModelParams() defaults: 1,000 SMEs x 36 months, budgets "
                f"{[int(b) for b in BUDGETS]}",
         "sweeps": [{k: v for k, v in r.items() if k != "outcomes"} for r in rows],
         "identical_outcomes_across_executors": same,

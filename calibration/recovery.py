@@ -17,12 +17,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from calibration.abc import CALIBRATED, DEFAULT, Settings, calibrate
-from calibration.data import Fact, targets
-from calibration.priors import load_priors
-from calibration.report import posterior_summary
-from calibration.targets import simulate
+from catfish.calibration.abc import CALIBRATED, DEFAULT, Settings, calibrate
+from catfish.calibration.data import Fact, targets
+from catfish.calibration.priors import load_priors
+from catfish.calibration.report import posterior_summary
+from catfish.calibration.targets import simulate
 
 
 def synthetic_facts(facts: Sequence[Fact], truth: Mapping[str, float], seed: int) -> list[Fact]:

@@ -28,12 +28,11 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-
-from calibration.abc import CALIBRATED
-from calibration.data import Fact, holdouts, targets
-from calibration.priors import load_priors
-from calibration.report import coverage_table
-from calibration.targets import SimulateMany, simulate_here
+from catfish.calibration.abc import CALIBRATED
+from catfish.calibration.data import Fact, holdouts, targets
+from catfish.calibration.priors import load_priors
+from catfish.calibration.report import coverage_table
+from catfish.calibration.targets import SimulateMany, simulate_here
 
 KEEP = 0.05  # share of the table accepted by each rejection refit
 

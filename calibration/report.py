@@ -20,11 +20,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-
-from calibration.data import Fact
-from calibration.posterior import draw
-from calibration.priors import Prior
-from calibration.targets import SimulateMany, simulate_here
+from catfish.calibration.data import Fact
+from catfish.calibration.posterior import draw
+from catfish.calibration.priors import Prior
+from catfish.calibration.targets import SimulateMany, simulate_here
 
 PPC_COLUMNS = ["target", "observed", "low", "high", "error_sd", "median", "lo50", "hi50",
                "lo90", "hi90", "percentile", "in50", "in90"]

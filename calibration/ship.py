@@ -21,11 +21,10 @@ import shutil
 from pathlib import Path
 
 import yaml
-
-from calibration.posterior import DEFAULT_POSTERIOR, POSTERIORS, WEIGHT, load_posterior
-from calibration.priors import load_priors
-from calibration.report import weighted_quantiles
-from scenarios.parameter_sets import SETS
+from catfish.calibration.posterior import DEFAULT_POSTERIOR, POSTERIORS, WEIGHT, load_posterior
+from catfish.calibration.priors import load_priors
+from catfish.calibration.report import weighted_quantiles
+from catfish.scenarios.parameter_sets import SETS
 
 CALIBRATED_SET = SETS / "calibrated.yaml"
 DEFAULT_PPC = POSTERIORS / "default_ppc.csv"

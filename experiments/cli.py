@@ -25,16 +25,16 @@ from pathlib import Path
 from typing import Any
 
 import click
-
-import scenarios
-from experiments.runs.files import (
+from catfish.experiments.runs.files import (
     OutputError,
     WriteError,
     check_output,
     describe_write_error,
 )
-from scenarios import ScenarioError
-from sim import ParameterError, codebook
+from catfish.scenarios import ScenarioError
+from catfish.sim import ParameterError, codebook
+
+from catfish import scenarios
 
 SHIPPED = "<shipped>"  # --posterior without a file: the shipped posterior
 LANG_ENV = "CATFISH_LANG"        # the default of --lang: zh unless this says en
@@ -342,11 +342,14 @@ def _progress(quiet: bool, length: int, label: str, *,
 # Mistakes in what was given (exit status 2), and failures while running (exit status 1,
 # besides OSError), as module:class: a class whose module was never imported cannot have been
 # raised, so checking them imports nothing.
-MISTAKES = ("experiments.runs.store:StoreError", "experiments.runs.resources:ResourceError",
-            "experiments.outputs.report:ReportError", "calibration.data:DataError",
-            "experiments.jobs.calibrate:CalibrationError")
-FAILURES = ("experiments.jobs.compare:ComparisonError", "experiments.jobs.calibrate:RunsFailed",
-            "experiments.jobs.calibrate:SchedulerUnreachable")
+MISTAKES = ("catfish.experiments.runs.store:StoreError",
+            "catfish.experiments.runs.resources:ResourceError",
+            "catfish.experiments.outputs.report:ReportError",
+            "catfish.calibration.data:DataError",
+            "catfish.experiments.jobs.calibrate:CalibrationError")
+FAILURES = ("catfish.experiments.jobs.compare:ComparisonError",
+            "catfish.experiments.jobs.calibrate:RunsFailed",
+            "catfish.experiments.jobs.calibrate:SchedulerUnreachable")
 
 
 def _is(exc: BaseException, names: tuple[str, ...]) -> bool:
@@ -398,17 +401,32 @@ def _os_error(exc: OSError) -> str:
     return f"{type(exc).__name__}: {text[0] if text else 'failed'}"
 
 
+def needs_extra(extra: str, module: str, what: str) -> None:
+    """Refuse, in one line naming the extra to install, when an optional dependency is missing.
+
+    The core install runs run, compare, report and firm; the rest needs an extra
+    (pyproject.toml: calibrate, dask, app, notebooks, all).
+    """
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise UserError(f"{what} needs {module} (not installed): pip install "
+                        f"'catfish[{extra}]'")
+
+
 def _executors(workers: int, dask_local: int | None = None,
                scheduler: str | None = None) -> Any:
     """Where the runs go, checked: a scheduler must answer before anything is written."""
-    from experiments.runs.executors import Workers
+    from catfish.experiments.runs.executors import Workers
 
+    if dask_local is not None or scheduler is not None:
+        needs_extra("dask", "distributed", "--dask-local or --scheduler")
     try:
         where = Workers(workers, dask_local=dask_local, scheduler=scheduler)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     if scheduler is not None:
-        from experiments.jobs.calibrate import reach_scheduler
+        from catfish.experiments.jobs.calibrate import reach_scheduler
 
         with _errors():
             reach_scheduler(scheduler)
@@ -437,8 +455,8 @@ def run(scenario: str | None, seed: int, months: int | None, out: Path | None, l
     to the output folder, and prints a summary. A run estimated to take more than 10 seconds
     says so first and shows a progress bar.
     """
-    import experiments.jobs.run as job_api
-    from experiments.runs.resources import TELL_SECONDS, check
+    import catfish.experiments.jobs.run as job_api
+    from catfish.experiments.runs.resources import TELL_SECONDS, check
 
     job = None
     with _errors(lambda: job.out if job is not None else None):
@@ -521,9 +539,9 @@ def compare(comparison: str | None, replicates: int | None, seed: int | None,
     analysis, charts (PNG), copies of its inputs (inputs/), a manifest and the report
     (report.html, see catfish report) to the output folder, and prints a headline table.
     """
-    import experiments.jobs.compare as job_api
-    from experiments.analysis.comparison import headline
-    from experiments.runs.resources import check
+    import catfish.experiments.jobs.compare as job_api
+    from catfish.experiments.analysis.comparison import headline
+    from catfish.experiments.runs.resources import check
 
     if (comparison is None) == (resume_dir is None):
         raise UserError("give FILE_OR_NAME (a comparison file or a shipped comparison's "
@@ -557,7 +575,7 @@ def compare(comparison: str | None, replicates: int | None, seed: int | None,
     if as_json:
         click.echo(results.summary.to_json(orient="records", indent=1, force_ascii=False))
         return
-    from experiments.outputs import report as rep
+    from catfish.experiments.outputs import report as rep
 
     with _errors():
         loaded = rep.load_results(results.folder)
@@ -584,7 +602,7 @@ def report_cmd(results: Path, lang: str, out: Path | None, overwrite: bool) -> N
     RESULTS_DIR (its results and the copies of its inputs), so it describes the run as made.
     The report catfish compare wrote, or any report file, is replaced only with --overwrite.
     """
-    from experiments.outputs.report import write_report
+    from catfish.experiments.outputs.report import write_report
 
     with _errors():
         path = write_report(results, lang=lang, out=out, overwrite=overwrite)
@@ -635,7 +653,7 @@ def firm_cmd(scenario_name: str, sector: str | None, month: str | None, lang: st
     scenario's policy mix and under none. The numbers come from the model's own decision and
     failure rules (docs/firm.md).
     """
-    from experiments.explore.firm import Firm, FirmError, evaluate, table
+    from catfish.experiments.explore.firm import Firm, FirmError, evaluate, table
 
     option_of = {field: option for option, (field, _, _) in FIRM_NUMBERS.items()}
     values: dict[str, float] = {}
@@ -683,10 +701,10 @@ def app_cmd(scenario: str, host: str, port: int, lang: str) -> None:
     import signal
     import subprocess
 
-    import experiments
-    from experiments.explore.app_model import LANG_ENV as APP_LANG
-    from experiments.explore.app_model import SCENARIO_ENV
-    from scenarios.loader import resolve
+    from catfish.experiments.explore.app_model import LANG_ENV as APP_LANG
+    from catfish.experiments.explore.app_model import SCENARIO_ENV
+    from catfish.scenarios.loader import resolve
+
 
     missing = [name for name in ("solara", "altair") if importlib.util.find_spec(name) is None]
     if missing:
@@ -697,12 +715,12 @@ def app_cmd(scenario: str, host: str, port: int, lang: str) -> None:
         chosen = scenarios.load(path)
     except ScenarioError as exc:
         raise UserError(str(exc)) from None
-    root = str(Path(experiments.__file__).resolve().parent.parent)  # the app imports catfish
+    # the same interpreter imports catfish as this one does (installed, or an editable install)
     env = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # solara reports usage unless told
-           **os.environ, SCENARIO_ENV: str(path.resolve()), APP_LANG: lang,
-           "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
-    command = [sys.executable, "-m", "solara", "run", "experiments.explore.app", "--host", host,
-               "--port", str(port), "--production", "--no-open", "--no-check-version"]
+           **os.environ, SCENARIO_ENV: str(path.resolve()), APP_LANG: lang}
+    command = [sys.executable, "-m", "solara", "run", "catfish.experiments.explore.app",
+               "--host", host, "--port", str(port), "--production", "--no-open",
+               "--no-check-version"]
     url_host = f"[{host}]" if ":" in host else host
     click.echo(f"Catfish app: {chosen.labels.en} at http://{url_host}:{port}/ "
                "(Ctrl-C stops it)", err=True)
@@ -765,7 +783,7 @@ def scenarios_validate(files: tuple[str, ...]) -> None:
 @scenarios_cmd.command("reference")
 def scenarios_reference() -> None:
     """Print the scenario file reference (Markdown, as in docs/scenarios.md)."""
-    from scenarios.reference import markdown
+    from catfish.scenarios.reference import markdown
 
     click.echo(markdown(), nl=False)
 
@@ -797,7 +815,7 @@ def sweep_cmd(file: str | None, out: Path | None, seed: int | None, workers: int
     even kill -9, `catfish sweep --resume DIR` finishes with no run lost or repeated. Runs
     that fail are recorded and the rest go on; the exit status is then 1.
     """
-    import experiments.jobs.sweep as sw
+    import catfish.experiments.jobs.sweep as sw
 
     if (file is None) == (resume_dir is None):
         raise UserError("give a sweep file, or --resume DIR (not both)")
@@ -859,9 +877,9 @@ def sensitivity_cmd(file: str | None, out: Path | None, method: str | None, n: i
     English. Flags override the file. Runs that fail are left out of the analysis and the
     exit status is then 1.
     """
-    import experiments.jobs.sensitivity as sa
-    import experiments.jobs.sweep as sw
-    from experiments.runs.sensitivity_spec import load_sensitivity
+    import catfish.experiments.jobs.sensitivity as sa
+    import catfish.experiments.jobs.sweep as sw
+    from catfish.experiments.runs.sensitivity_spec import load_sensitivity
 
     if (file is None) == (resume_dir is None):
         raise UserError("give a sensitivity file, or --resume DIR (not both)")
@@ -923,7 +941,7 @@ class _Confirm:
 
     def __call__(self, estimate: Any) -> bool:
         """True to start the job."""
-        from experiments.runs.resources import check
+        from catfish.experiments.runs.resources import check
 
         asks = not self.yes and (estimate.seconds >= CONFIRM_SECONDS
                                  or estimate.bytes >= CONFIRM_BYTES)
@@ -948,7 +966,7 @@ def _warn_repaired(repaired: Any) -> None:
 @contextlib.contextmanager
 def _resume_bar(folder: Path, retry_failed: bool, repair: Callable[[Path], list[Any]],
                 quiet: bool) -> Iterator[_Bar]:
-    import experiments.jobs.sweep as sw
+    import catfish.experiments.jobs.sweep as sw
 
     for repaired in repair(folder):  # damaged batches first: until then it cannot be read
         _warn_repaired(repaired)
@@ -1015,7 +1033,7 @@ def calibrate_cmd(quick: bool, out: Path | None, seed: int | None, workers: int,
     With --scheduler, the Dask scheduler's workers simulate the particles and run the
     predictive check (docs/calibration.md).
     """
-    import experiments.jobs.calibrate as job_api
+    import catfish.experiments.jobs.calibrate as job_api
 
     if sum(map(bool, (screen, ship_to, resume_dir))) > 1:
         raise UserError("--screen, --ship and --resume exclude each other")
@@ -1024,8 +1042,8 @@ def calibrate_cmd(quick: bool, out: Path | None, seed: int | None, workers: int,
     _resume_alone(resume_dir, "calibration", quick=quick, seed=seed, out=out,
                   overwrite=overwrite)
     if screen:
-        from experiments.jobs.screen import influential
-        from experiments.jobs.screen import screen as run_screen
+        from catfish.experiments.jobs.screen import influential
+        from catfish.experiments.jobs.screen import screen as run_screen
 
         out = out or Path("catfish-output") / "calibration-screen"
         with _errors():
@@ -1040,6 +1058,7 @@ def calibrate_cmd(quick: bool, out: Path | None, seed: int | None, workers: int,
             shipped = job_api.ship_calibration(folder, ship_to, overwrite=overwrite)
         _print_shipped(shipped)
         return
+    needs_extra("calibrate", "pyabc", "catfish calibrate")
     where = _executors(workers, scheduler=scheduler)  # a mistyped address writes nothing
     job = None
     with _errors(lambda: job.out if job is not None else None, job_api.resumable):
@@ -1093,8 +1112,8 @@ def _coverage_lines(folder: Path) -> str:
 
 
 def _print_shipped(shipped: Any) -> None:
-    from calibration.ship import COPIED
-    from scenarios.schema import PARAM_OF
+    from catfish.calibration.ship import COPIED
+    from catfish.scenarios.schema import PARAM_OF
 
     click.echo(f"Shipped {shipped.source}/posterior.parquet as "
                f"{shipped.posteriors}/{COPIED['posterior.parquet']}; its medians are the "
@@ -1111,9 +1130,22 @@ def _print_shipped(shipped: Any) -> None:
 @main.command("policies")
 def policies_cmd() -> None:
     """Print the catalogue of policy instruments (Markdown, as in docs/policies.md)."""
-    from sim.policy.catalogue import markdown
+    from catfish.sim.policy.catalogue import markdown
 
     click.echo(markdown(), nl=False)
+
+
+@main.command("schema")
+@click.argument("kind", type=click.Choice(["scenario", "comparison", "sweep", "sensitivity"]))
+def schema_cmd(kind: str) -> None:
+    """Print the JSON Schema of a kind of input file (for editors; docs/schemas.md).
+
+    The same schemas ship in scenarios/schemas/, and every shipped file names its own in its
+    first line (# yaml-language-server: $schema=...), which VS Code's YAML extension reads.
+    """
+    from catfish.experiments.jobs.schemas import text
+
+    click.echo(text(kind), nl=False)
 
 
 @main.command("codebook")
@@ -1130,7 +1162,7 @@ def codebook_cmd(markdown: bool) -> None:
 @click.option("--markdown", is_flag=True, help="Print Markdown (as in docs/parameters.md).")
 def params_cmd(markdown: bool) -> None:
     """List every model parameter with its default, unit and source."""
-    from sim.params import ModelParams, parameters_markdown
+    from catfish.sim.params import ModelParams, parameters_markdown
 
     if markdown:
         click.echo(parameters_markdown(), nl=False)

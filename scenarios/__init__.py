@@ -5,8 +5,8 @@
 ``ValueError``) whose message is one line.
 """
 
-from scenarios.loader import ScenarioError, load, parse, shipped_names
-from scenarios.schema import Scenario
+from catfish.scenarios.loader import ScenarioError, load, parse, shipped_names
+from catfish.scenarios.schema import Scenario
 
 DEFAULT = "jieyang-plastics-2020"
 

@@ -19,11 +19,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-
-from scenarios.schema import Cities
-from sim.calendar import month_index
-from sim.params import ModelParams
-from sim.policy import Instrument
+from catfish.scenarios.schema import Cities
+from catfish.sim.calendar import month_index
+from catfish.sim.params import ModelParams
+from catfish.sim.policy import Instrument
 
 # region scenario -> cities simulated in the calibration's ensemble
 PILOT_ENSEMBLE: dict[str, int] = {"pilot-city-east": 12, "pilot-city-central": 12,

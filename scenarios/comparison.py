@@ -14,13 +14,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from catfish.scenarios import loader
+from catfish.scenarios.loader import (
+    COMPARISON,
+    ScenarioError,
+    check_instrument,
+    describe,
+    read_list,
+)
+from catfish.scenarios.schema import Labels, PolicySpec, Scenario, Section
+from catfish.scenarios.uncertain import PriorSpec, prior_problem
+from catfish.sim.params import ParameterError
 from pydantic import Field, ValidationError, model_validator
-
-from scenarios import loader
-from scenarios.loader import COMPARISON, ScenarioError, check_instrument, describe, read_list
-from scenarios.schema import Labels, PolicySpec, Scenario, Section
-from scenarios.uncertain import PriorSpec, prior_problem
-from sim.params import ParameterError
 
 PREFIX = COMPARISON.prefix
 BASE = "base"  # name of the reference mix: the base scenario's own policies

@@ -27,14 +27,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
+from catfish.scenarios import safe_yaml
+from catfish.scenarios.inputs import check_text
+from catfish.scenarios.schema import Scenario
+from catfish.sim.checks import NOT_FINITE
+from catfish.sim.params import ParameterError
+from catfish.sim.policy import REGISTRY, check_calendar, check_mix, parameter_problem
 from pydantic import BaseModel, TypeAdapter, ValidationError
-
-from scenarios import safe_yaml
-from scenarios.inputs import check_text
-from scenarios.schema import Scenario
-from sim.checks import NOT_FINITE
-from sim.params import ParameterError
-from sim.policy import REGISTRY, check_calendar, check_mix, parameter_problem
 
 SHIPPED = Path(__file__).parent
 # what a shipped file's name looks like; anything else names a file of the user's own

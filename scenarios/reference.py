@@ -10,12 +10,11 @@ import typing
 from typing import Any, get_args, get_origin
 
 import annotated_types as at
+from catfish.scenarios.schema import PARAM_OF, Scenario
+from catfish.sim.params import ModelParams
+from catfish.sim.policy import REGISTRY
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
-
-from scenarios.schema import PARAM_OF, Scenario
-from sim.params import ModelParams
-from sim.policy import REGISTRY
 
 PARAMS = {row["name"]: row for row in ModelParams.field_table()}
 

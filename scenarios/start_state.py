@@ -19,8 +19,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sim.model import ClusterModel
-from sim.start_state import end_shares
+from catfish.sim.model import ClusterModel
+from catfish.sim.start_state import end_shares
 
 SEED = 0  # the default seed of the run whose end state a sector starts from
 
@@ -36,7 +36,10 @@ def source_problem(name: str, from_scenario: str, from_sector: str) -> str | Non
     Returns:
         ``field = value: rule``, or None.
     """
-    from scenarios.loader import ScenarioError, shipped_names  # the loader validates with us
+    from catfish.scenarios.loader import (  # the loader validates with us
+        ScenarioError,
+        shipped_names,
+    )
 
     shipped = shipped_names()
     if from_scenario == name:
@@ -70,7 +73,7 @@ def _end_state(name: str, seed: int) -> dict[str, dict[str, float]]:
 
     Kept per process (callers get copies): a comparison asks for it in every replicate.
     """
-    from scenarios.loader import load
+    from catfish.scenarios.loader import load
 
     params, mix = load(name).model_inputs()
     model = ClusterModel(params, rng=seed, policies=mix)
@@ -83,7 +86,7 @@ def _end_state(name: str, seed: int) -> dict[str, dict[str, float]]:
 
 @functools.cache
 def _sectors(name: str) -> tuple[str, ...]:
-    from scenarios.loader import load
+    from catfish.scenarios.loader import load
 
     return tuple(x.name for x in load(name).cluster.smes.sectors)
 
@@ -95,7 +98,7 @@ def _references(name: str) -> tuple[str, ...]:
     (loading one would load the next, and so on); a file that cannot be read names none here
     and reports its own problem when it is loaded.
     """
-    from scenarios.loader import SHIPPED, ScenarioError, read_yaml
+    from catfish.scenarios.loader import SHIPPED, ScenarioError, read_yaml
 
     try:
         data: Any = read_yaml(SHIPPED / f"{name}.yaml")

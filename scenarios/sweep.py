@@ -21,6 +21,18 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+from catfish.scenarios import loader
+from catfish.scenarios.factors import (  # apply_factors and FactorError are part of the sweep API
+    KIND_WORDS,
+    FactorError,
+    apply_factors,
+    resolve_path,
+)
+from catfish.scenarios.loader import SWEEP, ScenarioError
+from catfish.scenarios.schema import Labels, Scenario, Section
+from catfish.sim.checks import NOT_FINITE
+from catfish.sim.codebook import OUTCOMES, TIMESERIES
+from catfish.sim.policy import REGISTRY
 from pydantic import (
     Field,
     PlainValidator,
@@ -31,19 +43,6 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
-
-from scenarios import loader
-from scenarios.factors import (  # apply_factors and FactorError are part of the sweep API
-    KIND_WORDS,
-    FactorError,
-    apply_factors,
-    resolve_path,
-)
-from scenarios.loader import SWEEP, ScenarioError
-from scenarios.schema import Labels, Scenario, Section
-from sim.checks import NOT_FINITE
-from sim.codebook import OUTCOMES, TIMESERIES
-from sim.policy import REGISTRY
 
 PREFIX = SWEEP.prefix
 MAX_SEED = 2**62  # seeds are seed + replicate; stay well inside numpy's and Mesa's range

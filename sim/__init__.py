@@ -1,8 +1,8 @@
 """The Catfish engine: ``ClusterModel`` (a ``mesa.Model``), its parameters and ``run_one``."""
 
-from sim import codebook
-from sim.model import ClusterModel
-from sim.params import ModelParams, ParameterError
-from sim.run import RunResult, run_one
+from catfish.sim import codebook
+from catfish.sim.model import ClusterModel
+from catfish.sim.params import ModelParams, ParameterError
+from catfish.sim.run import RunResult, run_one
 
 __all__ = ["ClusterModel", "codebook", "ModelParams", "ParameterError", "RunResult", "run_one"]

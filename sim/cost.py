@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sim.params import ModelParams
+from catfish.sim.params import ModelParams
 
 BYTES_PER_MODEL = 40e6
 BYTES_PER_FIRM = 500

@@ -8,12 +8,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-
-from agents.sme import DEEP, STATE_NAMES, TRANSFORMED
-from sim import codebook
+from catfish.agents.sme import DEEP, STATE_NAMES, TRANSFORMED
+from catfish.sim import codebook
 
 if TYPE_CHECKING:
-    from sim.model import ClusterModel
+    from catfish.sim.model import ClusterModel
 
 
 @dataclass

@@ -15,11 +15,10 @@ from typing import Any
 import mesa
 import numpy as np
 import scipy.sparse as sp
-
-from agents.government import Government
-from agents.lead_firm import LeadFirm, central_factory_effect, visit_prob
-from agents.provider import GENERALIST, ServiceProvider, preference_order, sector_fit
-from agents.sme import (
+from catfish.agents.government import Government
+from catfish.agents.lead_firm import LeadFirm, central_factory_effect, visit_prob
+from catfish.agents.provider import GENERALIST, ServiceProvider, preference_order, sector_fit
+from catfish.agents.sme import (
     DEEP,
     IN_PROJECT,
     LIGHT,
@@ -30,15 +29,15 @@ from agents.sme import (
     annuity_factor,
     willingness_prob,
 )
-from sim import metrics, projects
-from sim.calendar import year_of
-from sim.market import competitiveness, lost_order_share, share_demand
-from sim.networks import PeerSums, small_world, supply_chain
-from sim.params import ModelParams, ParameterError
-from sim.policy import Instrument, Levers, bound_hooks, check_mix, default_policy_mix
-from sim.population import build_leads, build_providers, build_smes, project_economics
-from sim.start_state import apply_start_shares
-from sim.streams import MonthlyDraws, RandomStreams, resolve_seed
+from catfish.sim import metrics, projects
+from catfish.sim.calendar import year_of
+from catfish.sim.market import competitiveness, lost_order_share, share_demand
+from catfish.sim.networks import PeerSums, small_world, supply_chain
+from catfish.sim.params import ModelParams, ParameterError
+from catfish.sim.policy import Instrument, Levers, bound_hooks, check_mix, default_policy_mix
+from catfish.sim.population import build_leads, build_providers, build_smes, project_economics
+from catfish.sim.start_state import apply_start_shares
+from catfish.sim.streams import MonthlyDraws, RandomStreams, resolve_seed
 
 # Streams drawn for every firm every month (common random numbers), in this order.
 MONTHLY_STREAMS = ("willingness", "visit", "queue", "hardware", "failure", "gain", "lapse", "retry")

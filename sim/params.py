@@ -12,9 +12,8 @@ import functools
 import re
 from typing import Any, Literal
 
+from catfish.sim.checks import number_problem, numeric_fields
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
-from sim.checks import number_problem, numeric_fields
 
 
 class ParameterError(ValueError):
@@ -186,7 +185,7 @@ class ModelParams(BaseModel):
         if bad_years:
             raise ValueError(f"budget_per_year_rmb = {bad_years}: years 1900-2200, amounts >= 0")
         if self.start_shares:
-            from sim.start_state import share_problem  # it needs the rules of projects
+            from catfish.sim.start_state import share_problem  # it needs the rules of projects
             for sector, shares in self.start_shares.items():
                 if sector not in self.sector_names:
                     raise ValueError(f"start_shares = {self.start_shares}: {sector!r} is not a "

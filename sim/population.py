@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from agents.provider import GENERALIST
-from agents.sme import UNAWARE, WILLING
-from sim.params import ModelParams
+from catfish.agents.provider import GENERALIST
+from catfish.agents.sme import UNAWARE, WILLING
+from catfish.sim.params import ModelParams
 
 
 def _beta(rng: np.random.Generator, mean: float, concentration: float, n: int) -> np.ndarray:

@@ -12,10 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.special import ndtri
-
-from agents.provider import entry_due, fill_slots, sector_fit
-from agents.sme import (
+from catfish.agents.provider import entry_due, fill_slots, sector_fit
+from catfish.agents.sme import (
     DEEP,
     FAILED,
     IN_PROJECT,
@@ -33,11 +31,12 @@ from agents.sme import (
     project_value,
     stage_failure_prob,
 )
-from sim.population import quality_gain
+from catfish.sim.population import quality_gain
+from scipy.special import ndtri
 
 if TYPE_CHECKING:
-    from sim.model import ClusterModel
-    from sim.params import ModelParams
+    from catfish.sim.model import ClusterModel
+    from catfish.sim.params import ModelParams
 
 MAX_CUT = 0.95  # a lucky project cuts its processes' costs by at most 95 %
 

@@ -9,12 +9,11 @@ from typing import Any, Protocol
 import mesa
 import numpy as np
 import pandas as pd
-
-from sim.calendar import calendar
-from sim.metrics import outcomes
-from sim.model import ClusterModel
-from sim.params import ModelParams, ParameterError
-from sim.policy import Instrument
+from catfish.sim.calendar import calendar
+from catfish.sim.metrics import outcomes
+from catfish.sim.model import ClusterModel
+from catfish.sim.params import ModelParams, ParameterError
+from catfish.sim.policy import Instrument
 
 
 class ModelInputs(Protocol):

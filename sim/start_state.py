@@ -27,9 +27,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.special import ndtr, ndtri
-
-from agents.sme import (
+from catfish.agents.sme import (
     DEEP,
     FAILED,
     IN_PROJECT,
@@ -41,12 +39,13 @@ from agents.sme import (
     UNAWARE,
     WILLING,
 )
-from sim.market import competitiveness
-from sim.projects import realised_effects
+from catfish.sim.market import competitiveness
+from catfish.sim.projects import realised_effects
+from scipy.special import ndtr, ndtri
 
 if TYPE_CHECKING:
-    from sim.params import ModelParams
-    from sim.population import SMEArrays
+    from catfish.sim.params import ModelParams
+    from catfish.sim.population import SMEArrays
 
 RESTING = (UNAWARE, WILLING, TRANSFORMED, FAILED, LAPSED)
 RESTING_NAMES = tuple(STATE_NAMES[s] for s in RESTING)

@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
+from catfish.sim import ClusterModel, ModelParams
 
-import scenarios
-from sim import ClusterModel, ModelParams
+from catfish import scenarios
 
 # catfish's --workers defaults to every CPU; the tests (and the commands they start) use one
 # process unless they ask for more, so they never spawn pools the shared cores cannot hold
@@ -65,16 +65,15 @@ CATFISH = shutil.which("catfish") or ""
 def catfish(*args: str, cwd: Path | None = None,
             timeout: float = 300) -> subprocess.CompletedProcess:
     """Run the command line in a new process: the installed ``catfish``, else ``python -m``."""
-    command = [CATFISH] if CATFISH else [sys.executable, "-m", "experiments.cli"]
+    command = [CATFISH] if CATFISH else [sys.executable, "-m", "catfish"]
     return subprocess.run([*command, *args], cwd=cwd, capture_output=True, text=True,
                           timeout=timeout)
 
 
 def invoke(*args: Any):
     """Run the command line in this process; returns click's result (stdout, stderr apart)."""
+    from catfish.experiments.cli import main
     from click.testing import CliRunner
-
-    from experiments.cli import main
 
     return CliRunner().invoke(main, [str(a) for a in args])
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-
-from experiments.analysis import comparison as compare
-from experiments.runs.comparisons import comparison_design
-from experiments.runs.engine import Workers, create_store, run_design
+from catfish.experiments.analysis import comparison as compare
+from catfish.experiments.runs.comparisons import comparison_design
+from catfish.experiments.runs.engine import Workers, create_store, run_design
 
 
 def comparison_runs(comparison, replicates: int, seed: int, folder: Path, worlds=None,

@@ -26,14 +26,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from catfish.experiments.cli import main
+from catfish.experiments.explore import app_model as am
+from catfish.scenarios import ScenarioError
+from catfish.sim import run_one
+from catfish.sim.policy import Diagnosis, ExchangeSessions, Grant
 from click.testing import CliRunner
 
-import scenarios
-from experiments.cli import main
-from experiments.explore import app_model as am
-from scenarios import ScenarioError
-from sim import run_one
-from sim.policy import Diagnosis, ExchangeSessions, Grant
+from catfish import scenarios
 
 # Mesa 3.3's SolaraViz breaks a rule of hooks harmlessly; solara warns when it is imported
 pytestmark = pytest.mark.filterwarnings("ignore:.*found despite early return:UserWarning")
@@ -271,8 +271,7 @@ def test_the_page_renders_and_its_controls_work():
     solara = need_solara()
     import ipyvuetify as v
     import ipywidgets
-
-    from experiments.explore import app
+    from catfish.experiments.explore import app
 
     _, rc = solara.render(solara.AppLayout(children=[app.Page()]), handle_error=False)
     images = rc.find(ipywidgets.Image).widgets
@@ -303,7 +302,8 @@ def test_catfish_app_runs_solara_on_localhost(monkeypatch):
     done = CliRunner().invoke(main, ["app", "pilot-city-west", "--port", "9001"])
     assert done.exit_code == 0, f"exit status 0, got {done.exit_code}: {done.output}"
     (command, env), = calls
-    assert command[1:4] == ["-m", "solara", "run"] and "experiments.explore.app" in command, \
+    assert command[1:4] == ["-m", "solara", "run"] \
+        and "catfish.experiments.explore.app" in command, \
         f"solara runs the app module: {command}"
     assert command[command.index("--host") + 1] == "127.0.0.1" \
         and command[command.index("--port") + 1] == "9001", f"on 127.0.0.1:9001: {command}"
@@ -357,7 +357,7 @@ def server(request, tmp_path):
     log = (tmp_path / "server.log").open("w")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    process = subprocess.Popen([sys.executable, "-m", "experiments.cli", "app", "--port",
+    process = subprocess.Popen([sys.executable, "-m", "catfish", "app", "--port",
                                 str(port), "--lang", request.param], cwd=ROOT, env=env,
                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"

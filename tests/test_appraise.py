@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from agents.sme import WILLING
-from sim import ModelParams
-from sim.model import ClusterModel
-from sim.params import ParameterError
+from catfish.agents.sme import WILLING
+from catfish.sim import ModelParams
+from catfish.sim.model import ClusterModel
+from catfish.sim.params import ParameterError
 
 FIRM = {"sector": "plastics", "revenue": 6e6, "cash": 7.5e5, "credit_access": 0.4,
         "talent": 0.35, "infrastructure": 0.6}

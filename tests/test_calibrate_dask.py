@@ -8,12 +8,12 @@ import socket
 import sys
 import time
 
+import catfish.calibration.abc as abc
 import numpy as np
 import pytest
+from catfish.calibration.abc import CALIBRATED, Settings, calibrate, check_scheduler
+from catfish.calibration.data import targets
 
-import calibration.abc as abc
-from calibration.abc import CALIBRATED, Settings, calibrate, check_scheduler
-from calibration.data import targets
 from tests.conftest import invoke
 
 NOBODY = "tcp://127.0.0.1:1"  # a port nothing listens on
@@ -29,7 +29,7 @@ def chengdu_transformed():
 
 def worker_state(dask_worker):
     """On a worker: its process, whether it imported Catfish's calibration, tasks it ran."""
-    return os.getpid(), "calibration.abc" in sys.modules, dask_worker.state.executed_count
+    return os.getpid(), "catfish.calibration.abc" in sys.modules, dask_worker.state.executed_count
 
 
 def test_calibration_runs_its_simulations_on_a_dask_cluster(tmp_path, monkeypatch):

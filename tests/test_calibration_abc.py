@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from calibration.abc import Distance, Settings, calibrate, scaled_miss
-from calibration.data import targets
+from catfish.calibration.abc import Distance, Settings, calibrate, scaled_miss
+from catfish.calibration.data import targets
 
 
 def chengdu_only():
@@ -43,9 +42,8 @@ def test_small_calibration_runs_and_resumes_from_its_database(tmp_path):
 
 def test_posterior_summary_and_predictive_check_tables():
     import pandas as pd
-
-    from calibration.priors import load_priors
-    from calibration.report import (
+    from catfish.calibration.priors import load_priors
+    from catfish.calibration.report import (
         PPC_COLUMNS,
         posterior_summary,
         predictive_check,
@@ -69,7 +67,7 @@ def test_posterior_summary_and_predictive_check_tables():
 
 
 def test_screen_of_the_priors_on_the_targets(tmp_path):
-    from experiments.jobs.screen import influential, screen
+    from catfish.experiments.jobs.screen import influential, screen
 
     result = screen(tmp_path / "screen", trajectories=2, replicates=1, workers=1)
     factors = set(result.indices["factor"])
@@ -83,7 +81,7 @@ def test_screen_of_the_priors_on_the_targets(tmp_path):
 
 
 def test_small_recovery_moves_the_posterior_toward_the_truth(tmp_path):
-    from calibration.recovery import recover
+    from catfish.calibration.recovery import recover
 
     # Chengdu's efficiency gain follows the light projects' cost cut (the strongest effect in
     # the screen); a truth near the top of its prior should pull the posterior up
@@ -99,8 +97,7 @@ def test_small_recovery_moves_the_posterior_toward_the_truth(tmp_path):
 
 def test_coverage_says_whether_each_figure_lies_inside_its_predictive_intervals():
     import pandas as pd
-
-    from calibration.report import coverage_table, holdout_table
+    from catfish.calibration.report import coverage_table, holdout_table
 
     facts = {f.name: f for f in targets()}
     point, ranged = facts["payback_years"], facts["pilot_cities_below_15pct"]
@@ -130,11 +127,10 @@ def test_coverage_says_whether_each_figure_lies_inside_its_predictive_intervals(
 
 def test_write_results_writes_the_fit_check_and_the_holdouts(tmp_path):
     import pandas as pd
-
-    from calibration.abc import CalibrationRun, write_results
-    from calibration.data import holdouts
-    from calibration.report import HOLDOUT_COLUMNS, PPC_COLUMNS
-    from experiments.cli import _coverage_lines
+    from catfish.calibration.abc import CalibrationRun, write_results
+    from catfish.calibration.data import holdouts
+    from catfish.calibration.report import HOLDOUT_COLUMNS, PPC_COLUMNS
+    from catfish.experiments.cli import _coverage_lines
 
     posterior = pd.DataFrame({"promotion_per_year": [0.02, 0.03], "light_cost_cut": [0.2, 0.3],
                               "weight": [0.5, 0.5]})

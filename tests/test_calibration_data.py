@@ -6,9 +6,8 @@ from __future__ import annotations
 import math
 
 import pytest
-
-from calibration.data import FACTS_FILE, DataError, holdouts, load_facts, targets
-from calibration.targets import (
+from catfish.calibration.data import FACTS_FILE, DataError, holdouts, load_facts, targets
+from catfish.calibration.targets import (
     PILOT_CITIES,
     STATISTICS,
     check_targets,

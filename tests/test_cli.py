@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from catfish.sim import codebook
 
-from sim import codebook
 from tests.conftest import catfish
 
 
@@ -70,7 +70,7 @@ def test_codebook_command_and_docs_are_in_step(tmp_path):
 
 
 def test_parameters_doc_is_in_step(tmp_path):
-    from sim.params import parameters_markdown
+    from catfish.sim.params import parameters_markdown
 
     done = catfish("params", "--markdown", cwd=tmp_path)
     assert done.returncode == 0 and done.stdout == parameters_markdown()
@@ -100,7 +100,7 @@ def test_scenarios_list_show_validate_and_run_by_name(tmp_path):
 
 
 def test_scenario_reference_doc_is_in_step(tmp_path):
-    from scenarios.reference import markdown
+    from catfish.scenarios.reference import markdown
 
     done = catfish("scenarios", "reference", cwd=tmp_path)
     assert done.returncode == 0 and done.stdout == markdown()
@@ -110,8 +110,8 @@ def test_scenario_reference_doc_is_in_step(tmp_path):
 
 
 def test_policy_catalogue_doc_is_in_step(tmp_path):
-    from sim.policy import REGISTRY
-    from sim.policy.catalogue import markdown
+    from catfish.sim.policy import REGISTRY
+    from catfish.sim.policy.catalogue import markdown
 
     done = catfish("policies", cwd=tmp_path)
     assert done.returncode == 0 and done.stdout == markdown()
@@ -127,7 +127,8 @@ def test_policy_catalogue_doc_is_in_step(tmp_path):
 def test_lang_and_workers_follow_one_rule_for_their_defaults(monkeypatch, tmp_path):
     import os
 
-    from experiments.cli import default_lang, default_workers
+    from catfish.experiments.cli import default_lang, default_workers
+
     from tests.conftest import invoke, one_line_error
 
     monkeypatch.delenv("CATFISH_LANG", raising=False)
@@ -216,7 +217,8 @@ def test_report_refuses_to_replace_a_report_without_overwrite(tmp_path, monkeypa
 
 
 def test_exit_status_1_for_a_failure_and_2_for_a_mistake(tmp_path, monkeypatch):
-    from experiments.runs import comparisons
+    from catfish.experiments.runs import comparisons
+
     from tests.conftest import invoke, one_line_error
     from tests.test_compare import write_files
 
@@ -236,7 +238,7 @@ def test_exit_status_1_for_a_failure_and_2_for_a_mistake(tmp_path, monkeypatch):
         and "--resume res" in lines[0], f"one line saying so: {failed.stderr!r}"
     assert "Traceback" not in failed.stderr + failed.stdout
 
-    monkeypatch.setattr("sim.run.ClusterModel", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr("catfish.sim.run.ClusterModel", lambda *a, **k: 1 / 0)
     crashed = invoke("run", "--out", "run", "--months", "2")
     lines = crashed.stderr.strip().splitlines()
     assert crashed.exit_code == 1 and len(lines) == 1 and "ZeroDivisionError" in lines[0], \
@@ -257,12 +259,12 @@ def test_exit_status_1_for_a_failure_and_2_for_a_mistake(tmp_path, monkeypatch):
 
 
 def test_calibrate_resume_dir_carries_on_as_it_was_started(tmp_path, monkeypatch):
+    import catfish.calibration.abc as abc
+    import catfish.experiments.jobs.calibrate as job
     import pandas as pd
+    from catfish.calibration.abc import Settings
+    from catfish.calibration.data import holdouts, targets
 
-    import calibration.abc as abc
-    import experiments.jobs.calibrate as job
-    from calibration.abc import Settings
-    from calibration.data import holdouts, targets
     from tests.conftest import invoke, one_line_error
 
     monkeypatch.chdir(tmp_path)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sim import codebook, run_one
+from catfish.sim import codebook, run_one
 
 
 def test_every_timeseries_and_outcome_column_is_documented():
@@ -33,14 +33,14 @@ def test_labels_in_both_languages():
 
 
 def test_every_instrument_has_labels_in_both_languages():
-    from sim.policy import REGISTRY
+    from catfish.sim.policy import REGISTRY
 
     assert set(codebook.INSTRUMENT_LABELS) == set(REGISTRY), "one label pair per instrument"
 
 
 def test_every_calibration_prior_has_a_parameter_label_in_both_languages():
-    from calibration.priors import load_priors
-    from sim.params import ModelParams
+    from catfish.calibration.priors import load_priors
+    from catfish.sim.params import ModelParams
 
     missing = set(load_priors()) - set(codebook.PARAMETER_LABELS)
     assert not missing, f"priors the report lists without a codebook label: {sorted(missing)}"

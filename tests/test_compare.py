@@ -15,14 +15,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from catfish.experiments.analysis import comparison as compare
+from catfish.experiments.analysis import stats
+from catfish.experiments.cli import main
+from catfish.experiments.runs import comparisons as designs
+from catfish.scenarios import ScenarioError
+from catfish.scenarios import comparison as comparisons
 from click.testing import CliRunner
 
-from experiments.analysis import comparison as compare
-from experiments.analysis import stats
-from experiments.cli import main
-from experiments.runs import comparisons as designs
-from scenarios import ScenarioError
-from scenarios import comparison as comparisons
 from tests.conftest import catfish, write_yaml
 from tests.engine_helpers import comparison_runs
 
@@ -349,7 +349,7 @@ def test_worlds_draw_calibrated_values_from_the_posterior_given(tmp_path):
 
 
 def test_probabilities_short_of_certainty_never_print_as_certain():
-    from experiments.analysis.comparison import probability
+    from catfish.experiments.analysis.comparison import probability
 
     assert probability(0.996) == "0.996" and probability(1.0) == "1.00", "0.996 is not 1.00"
     assert probability(0.004) == "0.004" and probability(0.0) == "0.00", "0.004 is not 0.00"

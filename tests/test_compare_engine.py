@@ -17,17 +17,17 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from experiments.jobs.compare import (
+from catfish.experiments.jobs.compare import (
     ComparisonResults,
     compare,
     open_comparison,
     plan_comparison,
     run_comparison,
 )
-from experiments.runs.engine import Workers
-from experiments.runs.files import OutputError
-from experiments.runs.store_files import OUTCOMES, part_ids
+from catfish.experiments.runs.engine import Workers
+from catfish.experiments.runs.files import OutputError
+from catfish.experiments.runs.store_files import OUTCOMES, part_ids
+
 from tests.conftest import catfish
 from tests.test_compare import comparison_data, write_files
 
@@ -60,7 +60,7 @@ def straight(tmp_path_factory) -> tuple[Path, Path]:
 def test_killed_comparison_resumes_to_identical_tables(straight, tmp_path):
     path, reference = straight
     out = tmp_path / "killed"
-    command = [sys.executable, "-m", "experiments.cli", "compare", str(path), "--out",
+    command = [sys.executable, "-m", "catfish", "compare", str(path), "--out",
                str(out), "--workers", "2", "--lang", "en", "--quiet"]
     process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)
@@ -103,7 +103,7 @@ def test_python_api_gives_the_command_lines_tables_and_a_handle(straight, tmp_pa
     counted = results.timeseries(["n_counted"])
     assert list(counted.columns) == ["mix", "replicate", "seed", "month", "date", "n_counted"]
     assert open_comparison(tmp_path / "api").runs.equals(results.runs), "open_comparison reads it"
-    from experiments.jobs import open_results
+    from catfish.experiments.jobs import open_results
 
     assert open_results(tmp_path / "api").summary.equals(results.summary), \
         "open_results knows a comparison's folder"

@@ -9,12 +9,12 @@ import time
 
 import numpy as np
 import pytest
+from catfish.experiments.runs import designs
+from catfish.scenarios import ScenarioError
+from catfish.scenarios.sweep import load_sweep
 from SALib.sample import morris as salib_morris
 from SALib.sample import sobol as salib_sobol
 
-from experiments.runs import designs
-from scenarios import ScenarioError
-from scenarios.sweep import load_sweep
 from tests.test_sweep_spec import SMALL_SCENARIO, sweep_data, write_files
 
 RANGES = [  # name, path, low, high: every one a float range

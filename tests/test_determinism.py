@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
-from sim import ClusterModel, run_one
-from sim.policy import Grant
-from sim.streams import RandomStreams
+from catfish.sim import ClusterModel, run_one
+from catfish.sim.policy import Grant
+from catfish.sim.streams import RandomStreams
 
 
 def test_same_seed_gives_identical_frames_and_different_seeds_differ():

@@ -19,9 +19,8 @@ import time
 import uuid
 from pathlib import Path
 
+import catfish.experiments.runs.executors as ex
 import pytest
-
-import experiments.runs.executors as ex
 
 ROOT = Path(__file__).resolve().parents[1]
 HAS_PROC = Path("/proc/self/stat").exists()
@@ -46,7 +45,7 @@ if "--multiprocessing-fork" in sys.orig_argv:
 POOL_COORDINATOR = """
 import time
 
-from experiments.runs.executors import local_executor
+from catfish.experiments.runs.executors import local_executor
 from tests.test_executor_orphans import say_and_sleep
 
 with local_executor(2) as executor:
@@ -60,7 +59,7 @@ with local_executor(2) as executor:
 DASK_COORDINATOR = """
 import time
 
-from experiments.runs.executors import dask_executor
+from catfish.experiments.runs.executors import dask_executor
 from tests.test_executor_orphans import say_and_sleep
 
 print("making cluster", flush=True)

@@ -11,9 +11,7 @@ import json
 
 import numpy as np
 import pytest
-
-import scenarios
-from agents.sme import (
+from catfish.agents.sme import (
     DEEP,
     LIGHT,
     QUEUED,
@@ -23,7 +21,7 @@ from agents.sme import (
     project_value,
     stage_failure_prob,
 )
-from experiments.explore.firm import (
+from catfish.experiments.explore.firm import (
     COLUMNS,
     Firm,
     FirmError,
@@ -32,9 +30,11 @@ from experiments.explore.firm import (
     firm_model,
     table,
 )
-from scenarios.factors import apply_factors
-from sim import projects
-from sim.population import annual_benefit_share
+from catfish.scenarios.factors import apply_factors
+from catfish.sim import projects
+from catfish.sim.population import annual_benefit_share
+
+from catfish import scenarios
 from tests.conftest import catfish
 
 SCENARIO = "jieyang-city-2023"

@@ -25,13 +25,13 @@ from typing import Any
 import pandas as pd
 import pytest
 import yaml
+from catfish.calibration.data import FACTS_FILE, DataError, load_facts
+from catfish.calibration.posterior import DEFAULT_POSTERIOR
+from catfish.calibration.priors import PRIORS_FILE, PriorsError, load_priors
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import scenarios
-from calibration.data import FACTS_FILE, DataError, load_facts
-from calibration.posterior import DEFAULT_POSTERIOR
-from calibration.priors import PRIORS_FILE, PriorsError, load_priors
+from catfish import scenarios
 from tests.conftest import DocPath, invoke, nodes, shipped_yaml, yaml_text
 
 SHIPPED = Path(scenarios.__file__).parent
@@ -145,7 +145,7 @@ def no_model_runs(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("a model was built for a bad input")
 
-    monkeypatch.setattr("sim.run.ClusterModel", refuse)
+    monkeypatch.setattr("catfish.sim.run.ClusterModel", refuse)
 
 
 @contextlib.contextmanager

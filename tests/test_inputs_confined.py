@@ -20,26 +20,26 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from catfish.calibration.data import DataError, load_facts
+from catfish.calibration.posterior import DEFAULT_POSTERIOR, load_posterior
+from catfish.calibration.priors import PriorsError, load_priors
+from catfish.experiments.analysis.sensitivity import SPEC_COPY
+from catfish.experiments.cli import main
+from catfish.experiments.explore.firm import MAX_RMB, Firm, FirmError, evaluate
+from catfish.experiments.jobs.sensitivity import analyse
+from catfish.experiments.jobs.sweep import SWEEP_COPY
+from catfish.experiments.runs.sensitivity_spec import parse_sensitivity
+from catfish.scenarios import ScenarioError, parameter_sets
+from catfish.scenarios import comparison as comparisons
+from catfish.scenarios.loader import check_instrument, resolve
+from catfish.scenarios.parameter_sets import ParameterSetError
+from catfish.scenarios.sweep import load_sweep, parse_sweep
+from catfish.sim import ModelParams
+from catfish.sim.params import ParameterError
+from catfish.sim.policy import REGISTRY
 from click.testing import CliRunner
 
-import scenarios
-from calibration.data import DataError, load_facts
-from calibration.posterior import DEFAULT_POSTERIOR, load_posterior
-from calibration.priors import PriorsError, load_priors
-from experiments.analysis.sensitivity import SPEC_COPY
-from experiments.cli import main
-from experiments.explore.firm import MAX_RMB, Firm, FirmError, evaluate
-from experiments.jobs.sensitivity import analyse
-from experiments.jobs.sweep import SWEEP_COPY
-from experiments.runs.sensitivity_spec import parse_sensitivity
-from scenarios import ScenarioError, parameter_sets
-from scenarios import comparison as comparisons
-from scenarios.loader import check_instrument, resolve
-from scenarios.parameter_sets import ParameterSetError
-from scenarios.sweep import load_sweep, parse_sweep
-from sim import ModelParams
-from sim.params import ParameterError
-from sim.policy import REGISTRY
+from catfish import scenarios
 from tests.conftest import write_yaml
 from tests.test_compare import SMALL_SCENARIO
 

@@ -13,9 +13,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import pytest
-
-import sim
-from sim.policy import (
+from catfish.sim.policy import (
     REGISTRY,
     AcceptanceRule,
     Accompaniment,
@@ -32,6 +30,8 @@ from sim.policy import (
     Showcase,
     TalentTraining,
 )
+
+from catfish import sim
 
 SMALL = {"n_smes": 500, "months": 24, "deadline_month": 24}
 SEEDS = range(12)
@@ -242,8 +242,8 @@ def test_an_end_before_the_start_is_refused_when_the_instrument_is_built():
 
 
 def test_every_parameter_is_declared_once_with_meaning_unit_and_rule():
-    from sim.policy import REGISTRY
-    from sim.policy.parameters import allowed
+    from catfish.sim.policy import REGISTRY
+    from catfish.sim.policy.parameters import allowed
 
     for name, cls in REGISTRY.items():
         assert cls.sources and cls.pays_for, f"{name}: sources and pays_for"
@@ -275,7 +275,7 @@ def test_mix_problems_name_the_instrument():
 
 
 def test_model_calls_only_the_hooks_an_instrument_overrides():
-    from sim.policy import Accompaniment, Grant, bound_hooks
+    from catfish.sim.policy import Accompaniment, Grant, bound_hooks
 
     grant, accompaniment = Grant(), Accompaniment()
     hooks = bound_hooks([grant, accompaniment])

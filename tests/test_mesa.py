@@ -6,9 +6,8 @@ import inspect
 
 import mesa
 import numpy as np
-
-from agents import SME, Government, LeadFirm, ServiceProvider
-from sim import ClusterModel
+from catfish.agents import SME, Government, LeadFirm, ServiceProvider
+from catfish.sim import ClusterModel
 
 
 def test_agents_are_mesa_agents_backed_by_the_models_arrays():

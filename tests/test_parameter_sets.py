@@ -9,18 +9,18 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from catfish.agents.sme import UNAWARE, WILLING
+from catfish.calibration.posterior import DEFAULT_POSTERIOR, POSTERIORS, load_posterior
+from catfish.calibration.priors import for_scenario, load_priors
+from catfish.calibration.report import HOLDOUT_COLUMNS, PPC_COLUMNS
+from catfish.calibration.ship import CALIBRATED_SET, COPIED, medians, ship
+from catfish.scenarios import parameter_sets
+from catfish.scenarios.loader import ScenarioError, parse, read_yaml, resolve
+from catfish.scenarios.parameter_sets import ParameterSetError
+from catfish.sim import ModelParams
+from catfish.sim.model import ClusterModel
 
-import scenarios
-from agents.sme import UNAWARE, WILLING
-from calibration.posterior import DEFAULT_POSTERIOR, POSTERIORS, load_posterior
-from calibration.priors import for_scenario, load_priors
-from calibration.report import HOLDOUT_COLUMNS, PPC_COLUMNS
-from calibration.ship import CALIBRATED_SET, COPIED, medians, ship
-from scenarios import parameter_sets
-from scenarios.loader import ScenarioError, parse, read_yaml, resolve
-from scenarios.parameter_sets import ParameterSetError
-from sim import ModelParams
-from sim.model import ClusterModel
+from catfish import scenarios
 from tests.conftest import catfish
 
 
@@ -138,7 +138,7 @@ def test_shipped_posterior_and_predictive_check_exist_and_are_valid():
     assert len(posterior) >= 100, f"a posterior sample of at least 100 draws, got {len(posterior)}"
     ppc = pd.read_csv(POSTERIORS / "default_ppc.csv")
     assert list(ppc.columns) == PPC_COLUMNS, f"columns {PPC_COLUMNS}, got {list(ppc.columns)}"
-    from calibration.data import holdouts, targets
+    from catfish.calibration.data import holdouts, targets
     assert set(ppc["target"]) == {f.name for f in targets()}, "one row per target"
     holdout = pd.read_csv(POSTERIORS / "default_holdout.csv")
     assert list(holdout.columns) == HOLDOUT_COLUMNS, \

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from sim import ClusterModel, ModelParams, ParameterError
+from catfish.sim import ClusterModel, ModelParams, ParameterError
 
 
 @pytest.mark.parametrize(("change", "expected"), [

@@ -12,11 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
-from calibration.abc import CALIBRATED
-from calibration.data import holdouts, targets
-from calibration.priors import load_priors
-from calibration.reference import (
+from catfish.calibration.abc import CALIBRATED
+from catfish.calibration.data import holdouts, targets
+from catfish.calibration.priors import load_priors
+from catfish.calibration.reference import (
     count_kept,
     distances,
     leave_one_out,
@@ -104,8 +103,8 @@ def test_a_small_real_reference_table_has_every_statistic():
 
 
 def test_the_engine_makes_the_same_reference_table_and_resumes_it(tmp_path):
-    from experiments.jobs.calibrate import EngineSimulations
-    from experiments.runs.engine import Workers
+    from catfish.experiments.jobs.calibrate import EngineSimulations
+    from catfish.experiments.runs.engine import Workers
 
     facts = [f for f in targets() + holdouts() if f.scenario == "chengdu-chain-led"]
     parameters = ("promotion_per_year", "light_cost_cut")

@@ -7,10 +7,8 @@ import re
 
 import pandas as pd
 import pytest
-
-import scenarios
-from calibration.priors import load_priors
-from experiments.outputs.report import (
+from catfish.calibration.priors import load_priors
+from catfish.experiments.outputs.report import (
     Results,
     best_mix,
     cheapest_likely_mix,
@@ -20,9 +18,11 @@ from experiments.outputs.report import (
     parameter_rows,
     render,
 )
-from experiments.runs.kept_inputs import parameter_table
-from scenarios import parameter_sets
-from sim.codebook import instrument_label, parameter_label
+from catfish.experiments.runs.kept_inputs import parameter_table
+from catfish.scenarios import parameter_sets
+from catfish.sim.codebook import instrument_label, parameter_label
+
+from catfish import scenarios
 from tests.conftest import catfish
 from tests.test_compare import comparison_data, mix, write_files
 
@@ -217,9 +217,8 @@ def test_without_a_cjk_font_the_chinese_report_says_its_charts_are_english(resul
                                                                            tmp_path):
     import warnings
 
+    from catfish.experiments.outputs import fonts
     from matplotlib import rc_context, rcParamsDefault
-
-    from experiments.outputs import fonts
 
     # no CJK font on the machine: the charts use the font Catfish ships, and stay Chinese; the
     # default font list, not one an earlier Chinese chart put the machine's CJK font in

@@ -5,9 +5,8 @@ from __future__ import annotations
 import math
 
 import pandas as pd
-
-from experiments.analysis.robust import rule_limits
-from experiments.outputs.report_robust import _amount, telling
+from catfish.experiments.analysis.robust import rule_limits
+from catfish.experiments.outputs.report_robust import _amount, telling
 
 
 def flip(worlds: int, density: float, note: str = "weak") -> pd.Series:

@@ -11,9 +11,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
-
-from experiments.analysis import (
+from catfish.experiments.analysis import (
     Rule,
     best_mix,
     describe,
@@ -26,7 +24,8 @@ from experiments.analysis import (
     variance_share_table,
     variance_shares,
 )
-from experiments.analysis.stats import wilson_interval
+from catfish.experiments.analysis.stats import wilson_interval
+from scipy import stats
 
 MIXES = ["base", "A", "B"]
 # 4 worlds x 3 mixes: firms transformed and money spent (RMB); the target is 9 firms

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
-from agents.government import pay_within_budget
-from agents.lead_firm import central_factory_effect, visit_prob
-from agents.provider import GENERALIST, entry_due, fill_slots, preference_order, sector_fit
-from agents.sme import (
+from catfish.agents.government import pay_within_budget
+from catfish.agents.lead_firm import central_factory_effect, visit_prob
+from catfish.agents.provider import GENERALIST, entry_due, fill_slots, preference_order, sector_fit
+from catfish.agents.sme import (
     DEEP,
     LIGHT,
     NONE,
@@ -24,7 +21,9 @@ from agents.sme import (
     stage_failure_prob,
     willingness_prob,
 )
-from sim.market import competitiveness, lost_order_share, share_demand
+from catfish.sim.market import competitiveness, lost_order_share, share_demand
+from hypothesis import given
+from hypothesis import strategies as st
 
 RATES = {"promotion_per_month": 0.03 / 12, "peer_per_month": 0.38 / 12,
          "competition_per_month": 1.0 / 12, "visit_conversion": 0.1}

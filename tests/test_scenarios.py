@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from catfish.scenarios import ScenarioError, parameter_sets
+from catfish.sim import ModelParams, run_one
 
-import scenarios
-from scenarios import ScenarioError, parameter_sets
-from sim import ModelParams, run_one
+from catfish import scenarios
 from tests.conftest import mutate, shipped_yaml
 
 SHIPPED = sorted(Path(scenarios.__file__).parent.glob("*.yaml"))

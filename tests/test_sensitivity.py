@@ -9,19 +9,19 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-
-from calibration.priors import PriorsError, load_priors
-from experiments.analysis.sensitivity import SensitivityResult, _judge, _ordered
-from experiments.jobs.sensitivity import analyse, resume, sensitivity
-from experiments.jobs.sweep import open_results
-from experiments.runs.sensitivity_spec import (
+from catfish.calibration.priors import PriorsError, load_priors
+from catfish.experiments.analysis.sensitivity import SensitivityResult, _judge, _ordered
+from catfish.experiments.jobs.sensitivity import analyse, resume, sensitivity
+from catfish.experiments.jobs.sweep import open_results
+from catfish.experiments.runs.sensitivity_spec import (
     DUMMY,
     SensitivitySpec,
     load_sensitivity,
     parse_sensitivity,
 )
-from scenarios import ScenarioError
-from sim import ModelParams
+from catfish.scenarios import ScenarioError
+from catfish.sim import ModelParams
+
 from tests.conftest import catfish
 from tests.test_sweep_cli import BASE
 
@@ -126,7 +126,7 @@ LABELS = {"talent": ("数字人才", "Digital talent"), "grant": ("补贴比例"
 
 
 def test_a_factor_whose_interval_overlaps_the_floor_is_unclear_not_a_driver():
-    from experiments.outputs.sa_report import summary
+    from catfish.experiments.outputs.sa_report import summary
 
     # seen in a Sobol' run with N = 128: digital talent had ST 1.16 ± 0.36 against a floor
     # of 1.13 (here the dummy's 0.90 + 0.23) and was named a driver
@@ -162,7 +162,7 @@ def test_a_factor_whose_interval_overlaps_the_floor_is_unclear_not_a_driver():
 ])
 def test_when_nothing_clears_the_floor_the_summary_says_it_cannot_tell(method, n, replicates,
                                                                       design_en, design_zh):
-    from experiments.outputs.sa_report import summary
+    from catfish.experiments.outputs.sa_report import summary
 
     result = judged(method, {"talent": (1.16, 0.36), "capacity": (1.20, 0.30),
                              "peer": (0.5, 0.1), DUMMY: (0.90, 0.23)}, n=n,
@@ -270,9 +270,9 @@ def test_command_line_runs_and_refuses_bad_input(tmp_path):
 def test_bad_files_get_one_line_errors(tmp_path, change, expected):
     data = load_sensitivity("sa-jieyang-2023")[0].model_dump(mode="json")
     data.update(change)
-    from scenarios.loader import SHIPPED
+    from catfish.scenarios.loader import SHIPPED
     with pytest.raises(ScenarioError) as err:
-        from experiments.runs.sensitivity_spec import sweep_spec
+        from catfish.experiments.runs.sensitivity_spec import sweep_spec
         spec = parse_sensitivity(data, SHIPPED / "sa-bad.yaml")
         sweep_spec(spec, SHIPPED / "sa-bad.yaml")
     message = str(err.value)

@@ -6,9 +6,8 @@ import math
 
 import pandas as pd
 import pytest
-
-from experiments.analysis import stats
-from experiments.analysis.comparison import summarise
+from catfish.experiments.analysis import stats
+from catfish.experiments.analysis.comparison import summarise
 
 
 def close(actual, expected, tol=1e-4):

@@ -16,9 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from experiments.runs.files import OutputExistsError
-from experiments.runs.store import (
+from catfish.experiments.runs.files import OutputExistsError
+from catfish.experiments.runs.store import (
     FAILURES,
     OUTCOMES,
     TIMESERIES,
@@ -245,7 +244,7 @@ def test_one_writer_at_a_time(store):
 
 OPEN_IN_ANOTHER_PROCESS = """
 import sys
-from experiments.runs.store import ResultStore, StoreError
+from catfish.experiments.runs.store import ResultStore, StoreError
 try:
     ResultStore.open(sys.argv[1])
 except StoreError as exc:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import catfish.experiments.jobs.sweep as sw
 import pandas as pd
 import pytest
+from catfish.scenarios import ScenarioError
 
-import experiments.jobs.sweep as sw
-from scenarios import ScenarioError
 from tests.conftest import catfish
 
 BASE = """\
@@ -153,7 +153,8 @@ def test_the_estimate_comes_before_the_progress_bar(tiny):
 
 
 def test_failing_runs_end_in_exit_status_1_and_the_rest_are_kept(tiny, monkeypatch):
-    from experiments.runs import runner
+    from catfish.experiments.runs import runner
+
     from tests.conftest import invoke
 
     monkeypatch.chdir(tiny)

@@ -18,11 +18,10 @@ from typing import Any
 
 import pandas as pd
 import pytest
-
-from experiments.runs.executors import dask_executor, local_executor, worker_count
-from experiments.runs.runner import run_tasks
-from experiments.runs.store import OUTCOMES, TIMESERIES, ResultStore, StoreError, part_ids
-from sim import ModelParams
+from catfish.experiments.runs.executors import dask_executor, local_executor, worker_count
+from catfish.experiments.runs.runner import run_tasks
+from catfish.experiments.runs.store import OUTCOMES, TIMESERIES, ResultStore, StoreError, part_ids
+from catfish.sim import ModelParams
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = 200
@@ -92,9 +91,9 @@ DRIVER = """
 import sys
 import time
 
-from experiments.runs.executors import local_executor
-from experiments.runs.store import ResultStore
-from experiments.runs.runner import run_tasks
+from catfish.experiments.runs.executors import local_executor
+from catfish.experiments.runs.store import ResultStore
+from catfish.experiments.runs.runner import run_tasks
 from tests.test_sweep_runner import sweep_tasks
 
 

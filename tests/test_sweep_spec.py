@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from catfish.scenarios import ScenarioError
+from catfish.scenarios import sweep as sweeps
+from catfish.scenarios.sweep import FactorError, apply_factors, load_sweep, parse_sweep
 
-import scenarios
-from scenarios import ScenarioError
-from scenarios import sweep as sweeps
-from scenarios.sweep import FactorError, apply_factors, load_sweep, parse_sweep
+from catfish import scenarios
 from tests.conftest import mutate, write_yaml
 from tests.test_compare import SMALL_SCENARIO as COMPARE_SCENARIO
 

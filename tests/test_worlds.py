@@ -10,19 +10,19 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from click.testing import CliRunner
-
-from calibration.posterior import load_posterior
-from calibration.worlds import (
+from catfish.calibration.posterior import load_posterior
+from catfish.calibration.worlds import (
     WORLD,
     comparison_uncertainties,
     draw_worlds,
     load_instrument_priors,
 )
-from experiments.cli import main
-from experiments.runs import comparisons as designs
-from scenarios import comparison as comparisons
-from sim import run_one
+from catfish.experiments.cli import main
+from catfish.experiments.runs import comparisons as designs
+from catfish.scenarios import comparison as comparisons
+from catfish.sim import run_one
+from click.testing import CliRunner
+
 from tests.test_compare import comparison_data, mix, write_files
 
 DEMONSTRATION = [

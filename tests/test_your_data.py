@@ -12,10 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from catfish.calibration.posterior import POSTERIORS
+from catfish.calibration.ship import COPIED
+from catfish.experiments.runs import files, manifest, resources
 
-from calibration.posterior import POSTERIORS
-from calibration.ship import COPIED
-from experiments.runs import files, manifest, resources
 from tests.conftest import invoke, one_line_error
 from tests.test_compare import SMALL_SCENARIO, write_files
 
@@ -124,7 +124,7 @@ def test_overwrite_refuses_to_replace_a_file_catfish_did_not_write(small):
 def test_out_is_checked_before_any_run(small, monkeypatch, command, out, why):
     (small / "afile").write_text("not a folder", encoding="utf-8")
     ran = []
-    monkeypatch.setattr("sim.run.ClusterModel", lambda *a, **k: ran.append(1) / 0)
+    monkeypatch.setattr("catfish.sim.run.ClusterModel", lambda *a, **k: ran.append(1) / 0)
     before = tree(small)
     done = invoke(*command, "--out", out)
     one_line_error(done, why)
@@ -204,7 +204,7 @@ def test_a_huge_grid_says_what_it_is_before_building_its_points(small, monkeypat
     def stop(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("experiments.jobs.sweep.design_points", stop)
+    monkeypatch.setattr("catfish.experiments.jobs.sweep.design_points", stop)
     done = invoke("sweep", "./huge.yaml", "--out", "big")
     assert done.stderr.startswith("Sweep sweep-small: 1,000,000 design points x 1 "
                                   "replicates = 1,000,000 runs"), \
@@ -222,7 +222,7 @@ def test_a_run_too_big_for_the_machine_is_refused_with_its_estimate(small, monke
     (small / "huge.yaml").write_text(yaml.safe_dump(huge), encoding="utf-8")
     monkeypatch.setattr(resources, "available_memory", lambda: 8e9)
     ran = []
-    monkeypatch.setattr("sim.run.ClusterModel", lambda *a, **k: ran.append(1) / 0)
+    monkeypatch.setattr("catfish.sim.run.ClusterModel", lambda *a, **k: ran.append(1) / 0)
     done = invoke("run", "./huge.yaml", "--out", "big")
     one_line_error(done, "memory", "8.0 GB available", "--yes")
     assert not ran, "refused before building the model"
@@ -239,8 +239,8 @@ def test_a_long_run_says_what_it_will_take_before_it_starts(small, monkeypatch):
 
 
 def test_estimates_grow_with_firms_links_and_months():
-    from sim import ModelParams
-    from sim.cost import BYTES_PER_MODEL, MARGIN, estimate
+    from catfish.sim import ModelParams
+    from catfish.sim.cost import BYTES_PER_MODEL, MARGIN, estimate
 
     def above_fixed(params: ModelParams) -> float:
         return estimate(params).bytes - MARGIN * BYTES_PER_MODEL

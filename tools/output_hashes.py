@@ -24,7 +24,7 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 RECORD = HERE / "output_hashes.json"
-CATFISH = [sys.executable, "-m", "experiments.cli"]
+CATFISH = [sys.executable, "-m", "catfish"]
 
 JOBS = {  # name -> (arguments, sub-folder holding the tables)
     "compare-worlds": ["compare", "compare-jieyang-2023", "--replicates", "6", "--lang", "en"],

@@ -12,8 +12,8 @@ explains (RBD-FAST), and :mod:`.value_of_information` prices learning a paramete
 choosing (EVPPI). None of them imports charts, reports or the command line.
 """
 
-from experiments.analysis.flips import Rule, describe, find_rule, flip_table
-from experiments.analysis.robustness import (
+from catfish.experiments.analysis.flips import Rule, describe, find_rule, flip_table
+from catfish.experiments.analysis.robustness import (
     OBJECTIVES,
     Objective,
     best_mix,
@@ -21,8 +21,8 @@ from experiments.analysis.robustness import (
     objective_values,
     robustness,
 )
-from experiments.analysis.value_of_information import evppi, evppi_estimate
-from experiments.analysis.variance import variance_share_table, variance_shares
+from catfish.experiments.analysis.value_of_information import evppi, evppi_estimate
+from catfish.experiments.analysis.variance import variance_share_table, variance_shares
 
 __all__ = [
     "OBJECTIVES",

@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-
-from experiments.analysis import stats
-from experiments.runs.store import ResultStore
-from scenarios.comparison import BASE, Comparison
-from scenarios.schema import Scenario
+from catfish.experiments.analysis import stats
+from catfish.experiments.runs.store import ResultStore
+from catfish.scenarios.comparison import BASE, Comparison
+from catfish.scenarios.schema import Scenario
 
 SPREAD = 0.90      # percentile interval of single runs (5th to 95th percentile)
 CONFIDENCE = 0.95  # confidence intervals of probabilities and mean differences
@@ -247,7 +246,7 @@ def manifest(comparison: Comparison, *, replicates: int, seed: int, workers: int
              started: str, wall_seconds: float, files: list[str],
              posterior: Path | None = None) -> dict[str, Any]:
     """What a result folder came from: inputs and their digests, seeds, software, timing."""
-    from experiments.runs.manifest import environment, sha256_file, sha256_model
+    from catfish.experiments.runs.manifest import environment, sha256_file, sha256_model
 
     drawn = {"posterior": {"path": str(posterior.resolve()), "sha256": sha256_file(posterior),
                            "rule": f"world r takes posterior row r, drawn by weight with "

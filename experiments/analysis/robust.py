@@ -21,9 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-
-from calibration.worlds import POSTERIOR_DRAW, WORLD, Uncertainty
-from experiments.analysis import (
+from catfish.calibration.worlds import POSTERIOR_DRAW, WORLD, Uncertainty
+from catfish.experiments.analysis import (
     best_mix,
     evppi,
     flip_table,
@@ -32,8 +31,8 @@ from experiments.analysis import (
     robustness,
     variance_share_table,
 )
-from experiments.analysis.robustness import world_table
-from experiments.analysis.variance import variance_shares
+from catfish.experiments.analysis.robustness import world_table
+from catfish.experiments.analysis.variance import variance_shares
 
 TABLES = ("robustness", "flips", "variance_shares", "value_of_information")
 GAP, OUTCOME = "gap to the best mix", "the best mix's own result"  # variance_shares.quantity

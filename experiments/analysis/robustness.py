@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-
-from experiments.analysis.stats import wilson_interval
+from catfish.experiments.analysis.stats import wilson_interval
 
 TRANSFORMED = "transformed_by_deadline"
 TARGET_MET = "target_met"

@@ -30,23 +30,22 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import ValidationError
-from SALib.analyze import morris as morris_analyze
-from SALib.analyze import sobol as sobol_analyze
-
-from experiments.jobs.sweep import (
+from catfish.experiments.jobs.sweep import (
     SWEEP_COPY,
 )
-from experiments.runs.designs import salib_problem, sample_matrix
-from experiments.runs.files import claim, write_atomic
-from experiments.runs.sensitivity_spec import (
+from catfish.experiments.runs.designs import salib_problem, sample_matrix
+from catfish.experiments.runs.files import claim, write_atomic
+from catfish.experiments.runs.sensitivity_spec import (
     DUMMY,
     DUMMY_LABELS,
     SensitivitySpec,
 )
-from experiments.runs.store import ResultStore
-from scenarios.loader import ScenarioError, describe, read_yaml
-from scenarios.sweep import SweepSpec
+from catfish.experiments.runs.store import ResultStore
+from catfish.scenarios.loader import ScenarioError, describe, read_yaml
+from catfish.scenarios.sweep import SweepSpec
+from pydantic import ValidationError
+from SALib.analyze import morris as morris_analyze
+from SALib.analyze import sobol as sobol_analyze
 
 SPEC_COPY = "sensitivity.yaml"   # the analysis as it was run, bounds filled in
 AGAIN = "run the analysis again into a new folder"

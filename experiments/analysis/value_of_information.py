@@ -40,8 +40,7 @@ import math
 
 import numpy as np
 import pandas as pd
-
-from experiments.analysis.robustness import (
+from catfish.experiments.analysis.robustness import (
     Objective,
     capped,
     get_objective,

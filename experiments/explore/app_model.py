@@ -17,17 +17,17 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from catfish.agents.sme import TRANSFORMED
+from catfish.experiments.outputs.charts import OKABE_ITO, STATE_COLUMNS
+from catfish.experiments.outputs.words import say
+from catfish.scenarios import Scenario, ScenarioError
+from catfish.scenarios.factors import apply_factors
+from catfish.sim import codebook
+from catfish.sim.calendar import calendar
+from catfish.sim.model import ClusterModel
 from matplotlib.figure import Figure
 
-import scenarios
-from agents.sme import TRANSFORMED
-from experiments.outputs.charts import OKABE_ITO, STATE_COLUMNS
-from experiments.outputs.words import say
-from scenarios import Scenario, ScenarioError
-from scenarios.factors import apply_factors
-from sim import codebook
-from sim.calendar import calendar
-from sim.model import ClusterModel
+from catfish import scenarios
 
 DEFAULT_SCENARIO = "jieyang-city-2023"
 SCENARIO_ENV = "CATFISH_APP_SCENARIO"  # how `catfish app` tells the app which scenario to show
@@ -442,7 +442,7 @@ def firm_benefit(scenario: Scenario, sector: str | None = None,
     Returns:
         The result as Markdown (a table), or the one-line problem with the inputs.
     """
-    from experiments.explore.firm import Firm, FirmError, evaluate, markdown
+    from catfish.experiments.explore.firm import Firm, FirmError, evaluate, markdown
 
     try:
         result = evaluate(scenario, Firm(sector=sector, revenue_rmb=revenue_rmb))

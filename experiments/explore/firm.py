@@ -23,13 +23,12 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import pandas as pd
-
-from agents.sme import DEEP, LIGHT, choose_kind
-from experiments.outputs.words import say
-from scenarios import Scenario
-from sim.calendar import MONTH_PATTERN, calendar, month_index
-from sim.model import Appraisal, ClusterModel
-from sim.population import project_economics
+from catfish.agents.sme import DEEP, LIGHT, choose_kind
+from catfish.experiments.outputs.words import say
+from catfish.scenarios import Scenario
+from catfish.sim.calendar import MONTH_PATTERN, calendar, month_index
+from catfish.sim.model import Appraisal, ClusterModel
+from catfish.sim.population import project_economics
 
 SEED = 1  # the model's population is only a backdrop: the firm's numbers do not depend on it
 KINDS = ("light", "deep")

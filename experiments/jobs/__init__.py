@@ -4,30 +4,23 @@ A job checks its inputs and its output folder before any run, runs its design on
 (``experiments.runs``), analyses the results (``experiments.analysis``) and writes what
 people read (``experiments.outputs``). Each returns a handle on its results folder::
 
-    from experiments.jobs import compare, open_results
+    from catfish.experiments.jobs.compare import compare
+    from catfish.experiments.jobs import open_results
     results = compare("compare-jieyang-2023", "out/demo", replicates=50, workers=2)
     results.summary                      # one row per mix
     open_results("out/demo").robustness  # the same folder, later
 
-The functions are imported lazily, so ``import experiments.jobs`` stays cheap.
+The modules are ``compare``, ``sweep``, ``sensitivity``, ``run``, ``calibrate``,
+``reference``, ``screen`` and ``schemas``; the notebook API (``import catfish``) gathers their
+main functions in one place.
 """
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any
 
-__all__ = ["compare", "open_results", "resume_comparison", "sensitivity", "sweep"]
-
-_WHERE = {"compare": "experiments.jobs.compare", "resume_comparison": "experiments.jobs.compare",
-          "sweep": "experiments.jobs.sweep", "sensitivity": "experiments.jobs.sensitivity"}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__ = ["open_results"]
 
 
 def open_results(folder: str | Path) -> Any:
@@ -39,17 +32,17 @@ def open_results(folder: str | Path) -> Any:
     Raises:
         OutputError: The folder holds no Catfish results that can be opened.
     """
-    from experiments.runs.files import OutputError, read_manifest
+    from catfish.experiments.runs.files import OutputError, read_manifest
 
     folder = Path(folder)
     record = read_manifest(folder) if folder.is_dir() else None
     command = (record or {}).get("command", "")
     if record is not None and "store" in record:  # a store (a comparison keeps one too)
-        from experiments.jobs.sweep import open_results as open_store
+        from catfish.experiments.jobs.sweep import open_results as open_store
 
         return open_store(folder)
     if command == "catfish compare":
-        from experiments.jobs.compare import open_comparison
+        from catfish.experiments.jobs.compare import open_comparison
 
         return open_comparison(folder)
     raise OutputError(f"{folder}: holds no catfish results that can be opened (a folder "

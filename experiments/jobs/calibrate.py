@@ -29,12 +29,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-
-from calibration.abc import DATABASE, DEFAULT, QUICK, CalibrationRun, Settings
-from calibration.data import Fact
-from calibration.targets import simulate
-from experiments.runs.engine import Design, Workers, create_store, run_design
-from experiments.runs.files import (
+from catfish.calibration.abc import DATABASE, DEFAULT, QUICK, CalibrationRun, Settings
+from catfish.calibration.data import Fact
+from catfish.calibration.targets import simulate
+from catfish.experiments.runs.engine import Design, Workers, create_store, run_design
+from catfish.experiments.runs.files import (
     MANIFEST,
     OutputError,
     check_output,
@@ -45,9 +44,9 @@ from experiments.runs.files import (
     read_manifest,
     write_json,
 )
-from experiments.runs.store import ResultStore, StoreError
-from experiments.runs.store_files import MANIFEST as STORE_MANIFEST
-from experiments.runs.store_files import STORE_FILES
+from catfish.experiments.runs.store import ResultStore, StoreError
+from catfish.experiments.runs.store_files import MANIFEST as STORE_MANIFEST
+from catfish.experiments.runs.store_files import STORE_FILES
 
 __all__ = ["CALIBRATION_FILES", "CalibrationError", "CalibrationJob", "CalibrationResults",
            "EngineSimulations", "RunsFailed", "SchedulerUnreachable", "Shipped",
@@ -300,8 +299,8 @@ def run_calibration(job: CalibrationJob, *, workers: Workers | int = 1,
             ``resume``).
         WriteError: A result file could not be written.
     """
-    from calibration.abc import calibrate, write_results
-    from experiments.runs.manifest import environment
+    from catfish.calibration.abc import calibrate, write_results
+    from catfish.experiments.runs.manifest import environment
 
     workers = workers if isinstance(workers, Workers) else Workers(int(workers))
     if workers.dask_local is not None:
@@ -385,9 +384,8 @@ def reach_scheduler(address: str) -> None:
         CalibrationError: ``address`` is not a Dask address (a mistake in it).
         SchedulerUnreachable: It is one, but no Dask scheduler answered there.
     """
+    from catfish.calibration.abc import check_scheduler
     from distributed.comm import get_address_host_port
-
-    from calibration.abc import check_scheduler
 
     try:
         check_scheduler(address)
@@ -433,8 +431,8 @@ def ship_calibration(folder: str | Path, dest: str | Path, *,
             anywhere), ``dest`` lies in an installed package, or cannot be used.
         DataError: The calibration's posterior is not one the model accepts.
     """
-    from calibration.ship import COPIED, check_finished, ship
-    from experiments.runs.manifest import environment, is_source_checkout, repository
+    from catfish.calibration.ship import COPIED, check_finished, ship
+    from catfish.experiments.runs.manifest import environment, is_source_checkout, repository
 
     folder, dest = Path(folder), Path(dest).expanduser()
     try:

@@ -28,20 +28,19 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-
-from calibration.priors import PRIORS_FILE
-from calibration.worlds import (
+from catfish.calibration.priors import PRIORS_FILE
+from catfish.calibration.worlds import (
     INSTRUMENT_PRIORS_FILE,
     Uncertainty,
     comparison_uncertainties,
     draw_worlds,
 )
-from experiments.analysis import comparison as cmp
-from experiments.analysis import robust
-from experiments.runs import kept_inputs as inputs
-from experiments.runs.comparisons import comparison_design
-from experiments.runs.engine import Design, Workers, create_store, run_design
-from experiments.runs.files import (
+from catfish.experiments.analysis import comparison as cmp
+from catfish.experiments.analysis import robust
+from catfish.experiments.runs import kept_inputs as inputs
+from catfish.experiments.runs.comparisons import comparison_design
+from catfish.experiments.runs.engine import Design, Workers, create_store, run_design
+from catfish.experiments.runs.files import (
     OutputError,
     check_output,
     claim_output,
@@ -49,11 +48,11 @@ from experiments.runs.files import (
     read_manifest,
     write_atomic,
 )
-from experiments.runs.resources import JobEstimate, estimate_runs
-from experiments.runs.store import ResultStore, StoreError
-from experiments.runs.store_files import MANIFEST as STORE_MANIFEST
-from experiments.runs.store_files import STORE_FILES
-from scenarios import comparison as comparisons
+from catfish.experiments.runs.resources import JobEstimate, estimate_runs
+from catfish.experiments.runs.store import ResultStore, StoreError
+from catfish.experiments.runs.store_files import MANIFEST as STORE_MANIFEST
+from catfish.experiments.runs.store_files import STORE_FILES
+from catfish.scenarios import comparison as comparisons
 
 TABLES = ["runs", "summary", "timeseries"]
 CHARTS = ["transformed_over_time.png", "target_probability.png", "paired_difference.png",
@@ -177,7 +176,7 @@ def _plan(chosen: comparisons.Comparison, folder: Path, *, replicates: int, seed
           timeseries: str, source: str) -> ComparisonJob:
     worlds, posterior_file, uncertain = None, None, ()
     if not fixed:
-        from calibration.posterior import DEFAULT_POSTERIOR, load_posterior
+        from catfish.calibration.posterior import DEFAULT_POSTERIOR, load_posterior
 
         posterior_file = DEFAULT_POSTERIOR if posterior in (None, SHIPPED) else Path(posterior)
         sample = load_posterior(posterior_file)
@@ -453,7 +452,7 @@ def _check_resumable_folder(folder: Path) -> None:
 def write_results(job: ComparisonJob, *, lang: str, started: dt.datetime,
                   workers: Workers) -> ComparisonResults:
     """The tables, charts, manifest and report, from the comparison's store."""
-    from experiments.outputs import report as rep
+    from catfish.experiments.outputs import report as rep
 
     clock = time.perf_counter()
     chosen, out = job.comparison, job.out
@@ -553,9 +552,8 @@ def write_robust_charts(out: Path, chosen: comparisons.Comparison, summary: pd.D
                         analysis: robust.RobustResult, job: ComparisonJob, lang: str) -> None:
     """The spread of each mix over the worlds, and where the lead flips, as PNG files."""
     import matplotlib.pyplot as plt
-
-    from experiments.outputs import robust_charts
-    from experiments.outputs.fonts import use_language
+    from catfish.experiments.outputs import robust_charts
+    from catfish.experiments.outputs.fonts import use_language
 
     lang = use_language(lang)
     figures = robust_charts.comparison_figures(
@@ -573,9 +571,8 @@ def write_charts(out: Path, chosen: comparisons.Comparison, summary: pd.DataFram
                  band_table: pd.DataFrame, replicates: int, lang: str) -> None:
     """The comparison's four charts as PNG files in ``out``."""
     import matplotlib.pyplot as plt
-
-    from experiments.outputs import charts
-    from experiments.outputs.fonts import use_language
+    from catfish.experiments.outputs import charts
+    from catfish.experiments.outputs.fonts import use_language
 
     lang = use_language(lang)
     params = chosen.base.model_params()

@@ -14,8 +14,7 @@ import argparse
 from pathlib import Path
 
 import pandas as pd
-
-from calibration.reference import (
+from catfish.calibration.reference import (
     KEEP,
     count_kept,
     leave_one_out,
@@ -23,8 +22,8 @@ from calibration.reference import (
     recovery_summary,
     reference_table,
 )
-from experiments.jobs.calibrate import EngineSimulations
-from experiments.runs.engine import Workers
+from catfish.experiments.jobs.calibrate import EngineSimulations
+from catfish.experiments.runs.engine import Workers
 
 
 def main() -> None:

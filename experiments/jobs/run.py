@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from catfish.experiments.runs import kept_inputs as inputs
+from catfish.experiments.runs.files import check_output, claim_output, finish, write_atomic
+from catfish.experiments.runs.resources import JobEstimate, estimate_runs
+from catfish.scenarios.schema import Scenario
+from catfish.sim import ModelParams, run_one
 
-import scenarios
-from experiments.runs import kept_inputs as inputs
-from experiments.runs.files import check_output, claim_output, finish, write_atomic
-from experiments.runs.resources import JobEstimate, estimate_runs
-from scenarios.schema import Scenario
-from sim import ModelParams, run_one
+from catfish import scenarios
 
 COMMAND = "catfish run"
 RUN_FILES = ["timeseries.csv", "timeseries.parquet", "outcomes.json", "firms_by_state.png"]
@@ -131,9 +131,9 @@ def run_planned(job: RunJob, *, lang: str = "zh",
         OutputError: The folder changed since it was checked and can no longer be used.
         WriteError: A result file could not be written (the folder keeps what was).
     """
-    from experiments.outputs.charts import firms_by_state
-    from experiments.outputs.fonts import use_language
-    from experiments.runs.manifest import environment
+    from catfish.experiments.outputs.charts import firms_by_state
+    from catfish.experiments.outputs.fonts import use_language
+    from catfish.experiments.runs.manifest import environment
 
     clock = time.perf_counter()
     out = job.out

@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-
-from calibration.data import targets
-from calibration.priors import load_priors
-from calibration.targets import simulate
-from experiments.jobs.sensitivity import SensitivityResult, sensitivity
-from experiments.runs.sensitivity_spec import DUMMY, SensitivitySpec
+from catfish.calibration.data import targets
+from catfish.calibration.priors import load_priors
+from catfish.calibration.targets import simulate
+from catfish.experiments.jobs.sensitivity import SensitivityResult, sensitivity
+from catfish.experiments.runs.sensitivity_spec import DUMMY, SensitivitySpec
 
 
 def simulate_targets(values: Mapping[str, Any], seed: int) -> dict[str, float]:

@@ -16,18 +16,24 @@ from typing import Any
 
 import pandas as pd
 import yaml
-
-from experiments.analysis import sensitivity as indices
-from experiments.analysis.sensitivity import AGAIN, SPEC_COPY, SensitivityResult, _kept
-from experiments.jobs.sweep import SWEEP_COPY, Estimate, as_workers, kept_spec, manifest, run_list
-from experiments.jobs.sweep import repair as repair_sweep
-from experiments.jobs.sweep import resume as resume_sweep
-from experiments.jobs.sweep import sweep as run_sweep
-from experiments.runs.designs import design_points, sweep_tasks
-from experiments.runs.executors import Workers
-from experiments.runs.files import check_output
-from experiments.runs.runner import Evaluate, run_tasks
-from experiments.runs.sensitivity_spec import (
+from catfish.experiments.analysis import sensitivity as indices
+from catfish.experiments.analysis.sensitivity import AGAIN, SPEC_COPY, SensitivityResult, _kept
+from catfish.experiments.jobs.sweep import (
+    SWEEP_COPY,
+    Estimate,
+    as_workers,
+    kept_spec,
+    manifest,
+    run_list,
+)
+from catfish.experiments.jobs.sweep import repair as repair_sweep
+from catfish.experiments.jobs.sweep import resume as resume_sweep
+from catfish.experiments.jobs.sweep import sweep as run_sweep
+from catfish.experiments.runs.designs import design_points, sweep_tasks
+from catfish.experiments.runs.executors import Workers
+from catfish.experiments.runs.files import check_output
+from catfish.experiments.runs.runner import Evaluate, run_tasks
+from catfish.experiments.runs.sensitivity_spec import (
     DUMMY,
     SensitivitySpec,
     dump,
@@ -36,8 +42,8 @@ from experiments.runs.sensitivity_spec import (
     sweep_spec,
     with_prior_bounds,
 )
-from experiments.runs.store import Repair, ResultStore, StoreError, check_store
-from scenarios.loader import ScenarioError
+from catfish.experiments.runs.store import Repair, ResultStore, StoreError, check_store
+from catfish.scenarios.loader import ScenarioError
 
 __all__ = ["SensitivityResult", "analyse", "repair", "resumable", "resume", "sensitivity"]
 
@@ -50,7 +56,7 @@ def analyse(out: str | Path, *, report: bool = True) -> SensitivityResult:
     """
     result = indices.analyse(out)
     if report:
-        from experiments.outputs.sa_report import write_report  # matplotlib: load late
+        from catfish.experiments.outputs.sa_report import write_report  # matplotlib: load late
 
         write_report(result)
     return result

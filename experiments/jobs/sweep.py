@@ -24,24 +24,29 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
-from pydantic import ValidationError
-
-from experiments.runs.designs import SweepTask, check_points, count_runs, design_points, sweep_tasks
-from experiments.runs.engine import Design, run_design
-from experiments.runs.executors import Workers
-from experiments.runs.files import check_output
-from experiments.runs.manifest import environment, sha256_file
-from experiments.runs.resources import (
+from catfish.experiments.runs.designs import (
+    SweepTask,
+    check_points,
+    count_runs,
+    design_points,
+    sweep_tasks,
+)
+from catfish.experiments.runs.engine import Design, run_design
+from catfish.experiments.runs.executors import Workers
+from catfish.experiments.runs.files import check_output
+from catfish.experiments.runs.manifest import environment, sha256_file
+from catfish.experiments.runs.resources import (
     INTERPRETER_BYTES,
     SERIES_BYTES_WRITTEN,
     JobEstimate,
     duration,
 )
-from experiments.runs.runner import run_tasks
-from experiments.runs.store import Repair, ResultStore, StoreError, check_store
-from scenarios.loader import ScenarioError, describe, parse_yaml, read_yaml
-from scenarios.sweep import SweepSpec, load_sweep, parse_sweep
-from sim.cost import RunCost
+from catfish.experiments.runs.runner import run_tasks
+from catfish.experiments.runs.store import Repair, ResultStore, StoreError, check_store
+from catfish.scenarios.loader import ScenarioError, describe, parse_yaml, read_yaml
+from catfish.scenarios.sweep import SweepSpec, load_sweep, parse_sweep
+from catfish.sim.cost import RunCost
+from pydantic import ValidationError
 
 __all__ = ["Estimate", "SweepHandle", "count_runs", "load_sweep", "open_results", "repair",
            "resumable", "resume", "sweep", "with_seed"]

@@ -25,18 +25,17 @@ from typing import Any
 
 import pandas as pd
 import pyarrow.parquet as pq
+from catfish.experiments.analysis.comparison import BASE, bands, probability
+from catfish.experiments.outputs import charts, report_charts, report_robust, robust_charts
+from catfish.experiments.outputs.fonts import use_language
+from catfish.experiments.outputs.report_robust_text import TEXT as ROBUST_TEXT
+from catfish.experiments.outputs.report_text import TEXT
+from catfish.experiments.outputs.words import Words, has, say
+from catfish.experiments.runs.files import check_target, claim, write_atomic
+from catfish.experiments.runs.kept_inputs import read_assumptions, read_scenario
+from catfish.scenarios.schema import Scenario
+from catfish.sim.codebook import instrument_label, parameter_label
 from jinja2 import Environment, PackageLoader, select_autoescape
-
-from experiments.analysis.comparison import BASE, bands, probability
-from experiments.outputs import charts, report_charts, report_robust, robust_charts
-from experiments.outputs.fonts import use_language
-from experiments.outputs.report_robust_text import TEXT as ROBUST_TEXT
-from experiments.outputs.report_text import TEXT
-from experiments.outputs.words import Words, has, say
-from experiments.runs.files import check_target, claim, write_atomic
-from experiments.runs.kept_inputs import read_assumptions, read_scenario
-from scenarios.schema import Scenario
-from sim.codebook import instrument_label, parameter_label
 
 REPORT_FILE = "report.html"
 NEEDED = ("summary.parquet", "manifest.json")
@@ -418,7 +417,7 @@ def _instruments(mix: dict[str, Any], lang: str) -> list[dict[str, str]]:
 # --- the page -----------------------------------------------------------------------------------
 
 def _environment() -> Environment:
-    return Environment(loader=PackageLoader("experiments.outputs", "templates"),
+    return Environment(loader=PackageLoader("catfish.experiments.outputs", "templates"),
                        autoescape=select_autoescape(default=True, default_for_string=True))
 
 

@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-
-from experiments.analysis import get_objective, robust
-from experiments.analysis.comparison import probability
-from experiments.outputs.report_robust_text import TEXT
-from experiments.outputs.words import has, say
+from catfish.experiments.analysis import get_objective, robust
+from catfish.experiments.analysis.comparison import probability
+from catfish.experiments.outputs.report_robust_text import TEXT
+from catfish.experiments.outputs.words import has, say
 
 SIGNIFICANT = 1.96  # a value of information counts when it clears 1.96 standard errors
 CONCENTRATED = 2.0  # a rule is worth saying when its region holds the event twice as often

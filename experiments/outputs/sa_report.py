@@ -26,21 +26,20 @@ matplotlib.use("Agg")  # files only; never needs a display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from experiments.analysis.sensitivity import (  # noqa: E402
+from catfish.experiments.analysis.sensitivity import (  # noqa: E402
     DRIVER,
     MAIN_INDEX,
     NOT_A_DRIVER,
     UNCLEAR,
     SensitivityResult,
 )
-from experiments.outputs.charts import OKABE_ITO  # noqa: E402
-from experiments.outputs.fonts import use_language  # noqa: E402
-from experiments.outputs.words import say  # noqa: E402
-from experiments.runs.files import claim, write_atomic  # noqa: E402
-from experiments.runs.sensitivity_spec import DUMMY  # noqa: E402
-from sim import codebook  # noqa: E402
+from catfish.experiments.outputs.charts import OKABE_ITO  # noqa: E402
+from catfish.experiments.outputs.fonts import use_language  # noqa: E402
+from catfish.experiments.outputs.words import say  # noqa: E402
+from catfish.experiments.runs.files import claim, write_atomic  # noqa: E402
+from catfish.experiments.runs.sensitivity_spec import DUMMY  # noqa: E402
+from catfish.sim import codebook  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 LANGUAGES = ("zh", "en")
 # an outcome averaged over replicates reads differently from a single run's: its unit here,

@@ -32,17 +32,17 @@ Table = Mapping[str, Mapping[str, str]]
 
 # every table of text, by name: "module" (its TEXT) or "module:attribute"
 TABLES: dict[str, str] = {
-    "report": "experiments.outputs.report_text",
-    "report_robust": "experiments.outputs.report_robust_text",
-    "charts": "experiments.outputs.charts",
-    "report_charts": "experiments.outputs.report_charts",
-    "robust_charts": "experiments.outputs.robust_charts",
-    "robust_charts.units": "experiments.outputs.robust_charts:UNITS",
-    "sensitivity": "experiments.outputs.sa_report",
-    "app": "experiments.explore.app_model",
-    "firm": "experiments.explore.firm",
+    "report": "catfish.experiments.outputs.report_text",
+    "report_robust": "catfish.experiments.outputs.report_robust_text",
+    "charts": "catfish.experiments.outputs.charts",
+    "report_charts": "catfish.experiments.outputs.report_charts",
+    "robust_charts": "catfish.experiments.outputs.robust_charts",
+    "robust_charts.units": "catfish.experiments.outputs.robust_charts:UNITS",
+    "sensitivity": "catfish.experiments.outputs.sa_report",
+    "app": "catfish.experiments.explore.app_model",
+    "firm": "catfish.experiments.explore.firm",
     # the analysis may not import an output, so it formats its table itself; checked here
-    "flip_rules": "experiments.analysis.flips:WORDS",
+    "flip_rules": "catfish.experiments.analysis.flips:WORDS",
 }
 
 

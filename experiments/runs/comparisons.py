@@ -17,12 +17,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from calibration.worlds import Uncertainty, world_values
-from experiments.runs.engine import Design
-from scenarios.comparison import Comparison
-from scenarios.schema import Scenario
-from sim import RunResult, run_one
+from catfish.calibration.worlds import Uncertainty, world_values
+from catfish.experiments.runs.engine import Design
+from catfish.scenarios.comparison import Comparison
+from catfish.scenarios.schema import Scenario
+from catfish.sim import RunResult, run_one
 
 MAX_REPLICATES = 1_000_000  # run ids hold six digits of replicate
 

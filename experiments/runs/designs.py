@@ -32,12 +32,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from SALib.sample import morris as morris_sampler
-from scipy.stats import qmc
-
-from scenarios.loader import ScenarioError
-from scenarios.schema import Scenario
-from scenarios.sweep import (
+from catfish.scenarios.loader import ScenarioError
+from catfish.scenarios.schema import Scenario
+from catfish.scenarios.sweep import (
     Factor,
     FactorError,
     GridDesign,
@@ -48,7 +45,9 @@ from scenarios.sweep import (
     SweepSpec,
     apply_factors,
 )
-from sim.cost import RunCost, estimate
+from catfish.sim.cost import RunCost, estimate
+from SALib.sample import morris as morris_sampler
+from scipy.stats import qmc
 
 try:  # SALib >= 1.4.6; ``saltelli`` is the older, deprecated name of the same sampler
     from SALib.sample import sobol as sobol_sampler

@@ -21,10 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-
-from experiments.runs.executors import Workers
-from experiments.runs.runner import Evaluate, Simulate, Task, run_tasks
-from experiments.runs.store import ResultStore
+from catfish.experiments.runs.executors import Workers
+from catfish.experiments.runs.runner import Evaluate, Simulate, Task, run_tasks
+from catfish.experiments.runs.store import ResultStore
 
 __all__ = ["Design", "Workers", "create_store", "run_design"]
 

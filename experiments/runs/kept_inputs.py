@@ -25,15 +25,15 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from catfish.calibration.data import holdouts, targets
+from catfish.calibration.posterior import POSTERIORS
+from catfish.calibration.priors import PRIORS_FILE, load_priors
+from catfish.calibration.worlds import INSTRUMENT_PRIORS_FILE
+from catfish.scenarios import parameter_sets
+from catfish.scenarios.loader import read_yaml
+from catfish.scenarios.schema import Scenario
 
-import scenarios
-from calibration.data import holdouts, targets
-from calibration.posterior import POSTERIORS
-from calibration.priors import PRIORS_FILE, load_priors
-from calibration.worlds import INSTRUMENT_PRIORS_FILE
-from scenarios import parameter_sets
-from scenarios.loader import read_yaml
-from scenarios.schema import Scenario
+from catfish import scenarios
 
 INPUTS = "inputs"
 COMPARISON = f"{INPUTS}/comparison.yaml"

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.cost import estimate
-from sim.params import ModelParams
+from catfish.sim.cost import estimate
+from catfish.sim.params import ModelParams
 
 INTERPRETER_BYTES = 250e6    # a worker process with numpy, pandas, pyarrow and Mesa loaded
 SERIES_BYTES_HELD = 6_000    # coordinator memory per run and month held by compare (measured:

@@ -23,9 +23,8 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
-
-from experiments.runs.store import DONE, FAILED, ResultStore, RunRecord, StoreError
-from sim import RunResult, codebook, run_one
+from catfish.experiments.runs.store import DONE, FAILED, ResultStore, RunRecord, StoreError
+from catfish.sim import RunResult, codebook, run_one
 
 MAX_BATCH = 100             # runs per batch: ~4 s of work, one part file per table
 BATCHES_PER_WORKER = 4      # small sweeps: enough batches that every worker gets some

@@ -17,13 +17,19 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from catfish.calibration.priors import load_priors
+from catfish.scenarios import loader
+from catfish.scenarios.loader import SENSITIVITY, ScenarioError, describe
+from catfish.scenarios.schema import Labels, Section
+from catfish.scenarios.sweep import (
+    FACTOR_NAME,
+    IDENTIFIER,
+    MAX_SEED,
+    OUTCOME_NAMES,
+    SweepSpec,
+    parse_sweep,
+)
 from pydantic import Field, ValidationError, model_validator
-
-from calibration.priors import load_priors
-from scenarios import loader
-from scenarios.loader import SENSITIVITY, ScenarioError, describe
-from scenarios.schema import Labels, Section
-from scenarios.sweep import FACTOR_NAME, IDENTIFIER, MAX_SEED, OUTCOME_NAMES, SweepSpec, parse_sweep
 
 PREFIX = SENSITIVITY.prefix
 DUMMY = "dummy"                 # the factor the model ignores: its index is the noise floor

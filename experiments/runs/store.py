@@ -68,9 +68,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-
-from experiments.runs.files import WRITTEN, check_output, claim_output, written
-from experiments.runs.store_check import (
+from catfish.experiments.runs.files import WRITTEN, check_output, claim_output, written
+from catfish.experiments.runs.store_check import (
     Repair,
     append_journal,
     drop_torn_line,
@@ -78,7 +77,7 @@ from experiments.runs.store_check import (
     set_aside,
     survey_batches,
 )
-from experiments.runs.store_files import (
+from catfish.experiments.runs.store_files import (
     FAILURES,
     FORMAT,
     JOURNAL,
@@ -111,7 +110,7 @@ from experiments.runs.store_files import (
     write_parquet,
     write_table,
 )
-from sim import codebook
+from catfish.sim import codebook
 
 # what other code imports from here; the rest of the store's files and checks are in
 # experiments.runs.store_files and experiments.runs.store_check

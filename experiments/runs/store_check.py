@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from experiments.runs.files import WriteError, claim, describe_write_error, written
-from experiments.runs.store_files import (
+from catfish.experiments.runs.files import WriteError, claim, describe_write_error, written
+from catfish.experiments.runs.store_files import (
     DAMAGED,
     FAILURES,
     JOURNAL,

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sim.params import ModelParams
-from sim.policy.acceptance_rule import AcceptanceRule
-from sim.policy.accompaniment import Accompaniment
-from sim.policy.base import Instrument, Levers, bound_hooks, check_months
-from sim.policy.central_factory import CentralFactory, free_lead_firms
-from sim.policy.chain_leader_programme import ChainLeaderProgramme
-from sim.policy.diagnosis import Diagnosis
-from sim.policy.exchange_sessions import ExchangeSessions
-from sim.policy.grant import Grant
-from sim.policy.instalment_financing import InstalmentFinancing
-from sim.policy.interest_subsidy import InterestSubsidy
-from sim.policy.parameters import parameter_problem
-from sim.policy.provider_rating import ProviderRating
-from sim.policy.risk_sharing_fund import RiskSharingFund
-from sim.policy.service_voucher import ServiceVoucher
-from sim.policy.showcase import Showcase
-from sim.policy.talent_training import TalentTraining
+from catfish.sim.params import ModelParams
+from catfish.sim.policy.acceptance_rule import AcceptanceRule
+from catfish.sim.policy.accompaniment import Accompaniment
+from catfish.sim.policy.base import Instrument, Levers, bound_hooks, check_months
+from catfish.sim.policy.central_factory import CentralFactory, free_lead_firms
+from catfish.sim.policy.chain_leader_programme import ChainLeaderProgramme
+from catfish.sim.policy.diagnosis import Diagnosis
+from catfish.sim.policy.exchange_sessions import ExchangeSessions
+from catfish.sim.policy.grant import Grant
+from catfish.sim.policy.instalment_financing import InstalmentFinancing
+from catfish.sim.policy.interest_subsidy import InterestSubsidy
+from catfish.sim.policy.parameters import parameter_problem
+from catfish.sim.policy.provider_rating import ProviderRating
+from catfish.sim.policy.risk_sharing_fund import RiskSharingFund
+from catfish.sim.policy.service_voucher import ServiceVoucher
+from catfish.sim.policy.showcase import Showcase
+from catfish.sim.policy.talent_training import TalentTraining
 
 REGISTRY: dict[str, type[Instrument]] = {cls.name: cls for cls in (
     Grant, ServiceVoucher, InterestSubsidy, RiskSharingFund, InstalmentFinancing, Diagnosis,

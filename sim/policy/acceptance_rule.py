@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
-
-from agents.sme import DEEP, LIGHT
-from sim.policy.base import Instrument, in_window
-from sim.policy.parameters import instrument, month, param
+from catfish.agents.sme import DEEP, LIGHT
+from catfish.sim.policy.base import Instrument, in_window
+from catfish.sim.policy.parameters import instrument, month, param
 
 if TYPE_CHECKING:
-    from sim.model import ClusterModel
+    from catfish.sim.model import ClusterModel
 
 
 @instrument

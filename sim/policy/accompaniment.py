@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
-
-from sim.policy.base import Instrument, covers, in_window
-from sim.policy.parameters import instrument, month, months_in_order, param
+from catfish.sim.policy.base import Instrument, covers, in_window
+from catfish.sim.policy.parameters import instrument, month, months_in_order, param
 
 if TYPE_CHECKING:
-    from sim.model import ClusterModel
+    from catfish.sim.model import ClusterModel
 
 NO_EFFECT = "0: no effect"
 

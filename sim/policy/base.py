@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-
-from agents.sme import DEEP, LIGHT
-from sim.calendar import last_month, month_index
-from sim.policy.parameters import Checked
+from catfish.agents.sme import DEEP, LIGHT
+from catfish.sim.calendar import last_month, month_index
+from catfish.sim.policy.parameters import Checked
 
 if TYPE_CHECKING:
-    from sim.model import ClusterModel
-    from sim.params import ModelParams
+    from catfish.sim.model import ClusterModel
+    from catfish.sim.params import ModelParams
 
 
 @dataclass

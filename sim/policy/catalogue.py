@@ -11,8 +11,8 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from sim.policy import REGISTRY, Instrument
-from sim.policy.parameters import allowed
+from catfish.sim.policy import REGISTRY, Instrument
+from catfish.sim.policy.parameters import allowed
 
 
 def parameter_rows(cls: type[Instrument]) -> list[dict[str, Any]]:

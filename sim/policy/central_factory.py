@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-
-from sim.policy.base import Instrument, step_of
-from sim.policy.parameters import instrument, month, param
+from catfish.sim.policy.base import Instrument, step_of
+from catfish.sim.policy.parameters import instrument, month, param
 
 if TYPE_CHECKING:
-    from sim.model import ClusterModel
-    from sim.params import ModelParams
+    from catfish.sim.model import ClusterModel
+    from catfish.sim.params import ModelParams
 
 
 @instrument

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-
-from agents.sme import LIGHT, TRANSFORMED, UNAWARE, WILLING
-from sim.policy.base import Instrument, check_sectors, in_window, sector_mask
-from sim.policy.parameters import instrument, month, months_in_order, names, param
+from catfish.agents.sme import LIGHT, TRANSFORMED, UNAWARE, WILLING
+from catfish.sim.policy.base import Instrument, check_sectors, in_window, sector_mask
+from catfish.sim.policy.parameters import instrument, month, months_in_order, names, param
 
 if TYPE_CHECKING:
-    from sim.model import ClusterModel
-    from sim.params import ModelParams
+    from catfish.sim.model import ClusterModel
+    from catfish.sim.params import ModelParams
 
 
 @instrument

@@ -22,13 +22,12 @@ from collections.abc import Callable, Mapping
 from typing import Any, Literal, NamedTuple, TypeVar
 
 import annotated_types
+from catfish.sim.calendar import MONTH_PATTERN, month_index
+from catfish.sim.checks import NOT_FINITE, number_problem, numeric_fields
+from catfish.sim.params import ParameterError
 from pydantic import ConfigDict, Field, ValidationError, model_validator
 from pydantic.dataclasses import dataclass
 from pydantic_core import ArgsKwargs
-
-from sim.calendar import MONTH_PATTERN, month_index
-from sim.checks import NOT_FINITE, number_problem, numeric_fields
-from sim.params import ParameterError
 
 # NaN and infinity are refused by pydantic itself; true/false is refused by ``_checked`` below
 CONFIG = ConfigDict(allow_inf_nan=False, extra="forbid")

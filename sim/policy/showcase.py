@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
-
-from agents.sme import TRANSFORMED
-from sim.policy.base import Instrument, covers
-from sim.policy.parameters import instrument, param
+from catfish.agents.sme import TRANSFORMED
+from catfish.sim.policy.base import Instrument, covers
+from catfish.sim.policy.parameters import instrument, param
 
 if TYPE_CHECKING:
-    from sim.model import ClusterModel
+    from catfish.sim.model import ClusterModel
 
 
 @instrument

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-
-from agents.sme import FAILED, LAPSED, QUEUED, TRANSFORMED, UNAWARE, WILLING
-from sim.policy.base import Instrument, in_window
-from sim.policy.parameters import instrument, month, months_in_order, param
+from catfish.agents.sme import FAILED, LAPSED, QUEUED, TRANSFORMED, UNAWARE, WILLING
+from catfish.sim.policy.base import Instrument, in_window
+from catfish.sim.policy.parameters import instrument, month, months_in_order, param
 
 if TYPE_CHECKING:
-    from sim.model import ClusterModel
+    from catfish.sim.model import ClusterModel
 
 # firms not in a project (a running project's risk was set when it started): before a first
 # project, transformed (keeping systems running), or reconsidering after a failure or lapse
