@@ -13,19 +13,21 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 TREE = ROOT / ".docs-src" / "catfish"
 MAPPED = ("sim", "agents", "scenarios", "calibration", "experiments")
 
 
-def on_config(config: Any) -> Any:
-    """Make the linked tree before mkdocstrings looks for anything."""
+def on_startup(*, command: str, dirty: bool) -> None:
+    """Make the tree before any plugin reads the configuration.
+
+    ``on_startup``, not ``on_config``: mkdocstrings resolves its ``paths`` in its own
+    ``on_config``, which runs before a hook's, and drops a path that does not exist yet.
+    """
     if TREE.parent.exists():
         shutil.rmtree(TREE.parent)
     python_only = shutil.ignore_patterns("__pycache__", "*.pyc", "*.otf", "*.png", "*.parquet")
     shutil.copytree(ROOT / "catfish", TREE, ignore=python_only)
     for name in MAPPED:
         shutil.copytree(ROOT / name, TREE / name, ignore=python_only)
-    return config
