@@ -30,10 +30,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from catfish.experiments.jobs.sweep import (
-    SWEEP_COPY,
-)
-from catfish.experiments.runs.designs import salib_problem, sample_matrix
+from catfish.experiments.runs.designs import SWEEP_COPY, salib_problem, sample_matrix
 from catfish.experiments.runs.files import claim, write_atomic
 from catfish.experiments.runs.sensitivity_spec import (
     DUMMY,

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import yaml
 from catfish.experiments.runs.designs import (
+    SWEEP_COPY,
     SweepTask,
     check_points,
     count_runs,
@@ -51,7 +52,6 @@ from pydantic import ValidationError
 __all__ = ["Estimate", "SweepHandle", "count_runs", "load_sweep", "open_results", "repair",
            "resumable", "resume", "sweep", "with_seed"]
 
-SWEEP_COPY = "sweep.yaml"            # the sweep file as it was run
 BASE_COPY = "base-scenario.yaml"     # its base scenario as it was run
 KEPT = {SWEEP_COPY: "the sweep file", BASE_COPY: "the base scenario"}
 AGAIN = "run the sweep again into a new folder"

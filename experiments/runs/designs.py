@@ -55,6 +55,9 @@ except ImportError:  # pragma: no cover
     from SALib.sample import saltelli as sobol_sampler
 
 
+SWEEP_COPY = "sweep.yaml"  # a sweep's store keeps the sweep file as it was run under this name
+
+
 @dataclass(frozen=True)
 class SweepTask:
     """One run of a sweep: a design point, a replicate, its seed and its scenario.
