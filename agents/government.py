@@ -6,7 +6,6 @@ from collections.abc import Mapping
 
 import mesa
 import numpy as np
-
 from catfish.agents.jit import compiled
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from catfish.agents.base import ArrayAgent, ArrayField
 from catfish.agents.jit import compiled
 

@@ -9,7 +9,6 @@ functions of explicit arguments; the model calls them for all firms at once.
 from __future__ import annotations
 
 import numpy as np
-
 from catfish.agents.base import ArrayAgent, ArrayField
 from catfish.agents.jit import compiled
 

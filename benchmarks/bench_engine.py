@@ -55,8 +55,9 @@ def timed(run: Callable[[int], Any], seeds: range) -> dict[str, float]:
 
 def small_runs(repeats: int) -> dict[str, dict[str, float]]:
     """The city, the default and the plastics runs, after a warm-up."""
-    from catfish import scenarios
     from catfish.sim import run_one
+
+    from catfish import scenarios
 
     try:  # what a worker process does before it takes runs
         from catfish.sim.warm import settle_worker
@@ -79,9 +80,8 @@ def small_runs(repeats: int) -> dict[str, dict[str, float]]:
 def large_vs_toy(rounds: int, n: int = 100_000, months: int = 120) -> dict[str, Any]:
     """The engine and the toy model at ``n`` firms x ``months``, alternately in this process."""
     sys.path.insert(0, str(HERE))
-    from toy_bass import run_toy
-
     from catfish.sim import ModelParams, run_one
+    from toy_bass import run_toy
 
     params = ModelParams(n_smes=n, months=months, deadline_month=months)
     engine, toy = [], []

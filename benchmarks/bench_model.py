@@ -23,7 +23,6 @@ from pathlib import Path
 
 import mesa
 import numpy as np
-
 from catfish.sim import ClusterModel, run_one
 
 RESULTS = Path(__file__).parent / "results"

@@ -44,7 +44,6 @@ from typing import Any
 import mesa
 import numpy as np
 import pandas as pd
-
 from catfish.experiments.runs.executors import dask_executor, local_executor
 from catfish.experiments.runs.runner import (
     join_series,

@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
 from catfish.calibration.data import Fact, holdouts, targets
 from catfish.calibration.priors import Prior, load_priors
 from catfish.calibration.targets import SimulateMany, check_targets, simulate, simulate_here
@@ -348,7 +347,12 @@ def write_results(run: CalibrationRun, *, facts: Sequence[Fact] | None = None,
     saw, predicted from the same draws: figure, source, observed, 90 % interval, hit or miss),
     ``ppc_simulations.parquet`` and ``pairplot.png``.
     """
-    from catfish.calibration.report import holdout_table, pair_plot, posterior_summary, predictive_check
+    from catfish.calibration.report import (
+        holdout_table,
+        pair_plot,
+        posterior_summary,
+        predictive_check,
+    )
 
     facts = list(facts if facts is not None else targets())
     held_out = list(held_out if held_out is not None else holdouts())

@@ -19,11 +19,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
-
 from catfish.scenarios import loader
 from catfish.scenarios.loader import ScenarioError, read_list
 from catfish.scenarios.schema import Section
+from pydantic import Field, field_validator, model_validator
 
 FACTS_FILE = Path(__file__).parent / "data" / "pilot_facts.yaml"
 SOURCE_FILE = r"^\d{3}_[0-9a-f]{16}\.txt$"  # the source documents' file names (docs/sources.md)

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pandas.api.types import is_bool_dtype, is_numeric_dtype
-
 from catfish.calibration.data import DataError
 from catfish.calibration.priors import load_priors
 from catfish.sim.params import ModelParams, ParameterError
+from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 POSTERIORS = Path(__file__).parent / "posteriors"
 DEFAULT_POSTERIOR = POSTERIORS / "default.parquet"

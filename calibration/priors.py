@@ -13,11 +13,10 @@ from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
-from pydantic import Field
-
 from catfish.scenarios.loader import ScenarioError, read_list, shipped_names
 from catfish.scenarios.uncertain import UniformPrior
 from catfish.sim.params import ModelParams, ParameterError
+from pydantic import Field
 
 PRIORS_FILE = Path(__file__).with_name("priors.yaml")
 

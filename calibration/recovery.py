@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from catfish.calibration.abc import CALIBRATED, DEFAULT, Settings, calibrate
 from catfish.calibration.data import Fact, targets
 from catfish.calibration.priors import load_priors

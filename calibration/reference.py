@@ -28,7 +28,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-
 from catfish.calibration.abc import CALIBRATED
 from catfish.calibration.data import Fact, holdouts, targets
 from catfish.calibration.priors import load_priors

@@ -20,7 +20,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-
 from catfish.calibration.data import Fact
 from catfish.calibration.posterior import draw
 from catfish.calibration.priors import Prior

@@ -21,7 +21,6 @@ import shutil
 from pathlib import Path
 
 import yaml
-
 from catfish.calibration.posterior import DEFAULT_POSTERIOR, POSTERIORS, WEIGHT, load_posterior
 from catfish.calibration.priors import load_priors
 from catfish.calibration.report import weighted_quantiles

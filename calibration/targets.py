@@ -14,13 +14,13 @@ from functools import cache
 from typing import Any
 
 import numpy as np
-
-from catfish import scenarios
 from catfish.calibration.data import Fact
 from catfish.calibration.priors import for_scenario
 from catfish.scenarios.cities import PILOT_ENSEMBLE, as_city, ensemble_traits
 from catfish.sim import RunResult, run_one
 from catfish.sim.calendar import month_index
+
+from catfish import scenarios
 
 EXPLORING = ("n_willing", "n_queued", "n_in_project")
 # the pilot cities as the calibration simulates them: 12 cities of each region, each with its

@@ -27,9 +27,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
-from scipy.stats import qmc
-
 from catfish.calibration.posterior import WEIGHT
 from catfish.calibration.priors import PriorsError, load_priors
 from catfish.scenarios.loader import read_list
@@ -37,6 +34,8 @@ from catfish.scenarios.schema import Labels, Scenario
 from catfish.scenarios.uncertain import PriorSpec, UniformPrior, instrument_range_problem, is_whole
 from catfish.sim.codebook import parameter_label
 from catfish.sim.params import ModelParams
+from pydantic import Field
+from scipy.stats import qmc
 
 INSTRUMENT_PRIORS_FILE = Path(__file__).with_name("instrument_priors.yaml")
 WORLD = "world"

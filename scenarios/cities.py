@@ -19,7 +19,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-
 from catfish.scenarios.schema import Cities
 from catfish.sim.calendar import month_index
 from catfish.sim.params import ModelParams

@@ -14,15 +14,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
-
 from catfish.scenarios import loader
-from catfish.scenarios.loader import ScenarioError, check_instrument, describe, read_list, read_yaml
+from catfish.scenarios.loader import (
+    COMPARISON,
+    ScenarioError,
+    check_instrument,
+    describe,
+    read_list,
+)
 from catfish.scenarios.schema import Labels, PolicySpec, Scenario, Section
 from catfish.scenarios.uncertain import PriorSpec, prior_problem
 from catfish.sim.params import ParameterError
+from pydantic import Field, ValidationError, model_validator
 
-PREFIX = "compare-"
+PREFIX = COMPARISON.prefix
 BASE = "base"  # name of the reference mix: the base scenario's own policies
 MAX_SEED = 2**62  # seeds are seed + replicate; stay well inside numpy's and Mesa's range
 IDENTIFIER = r"^[a-z0-9][a-z0-9\-]*$"
@@ -126,18 +131,17 @@ class Comparison:
 
 def shipped_names() -> list[str]:
     """Names of the comparisons shipped with Catfish."""
-    return loader.shipped_of_kind(PREFIX)
+    return COMPARISON.shipped()
 
 
 def resolve(name_or_path: str | Path) -> Path:
-    """The file a name or path refers to: an existing path, else a shipped comparison's name."""
-    return loader.resolve_kind(name_or_path, PREFIX, "comparison")
+    """The file a name or path refers to: a path, else a shipped comparison's name."""
+    return COMPARISON.resolve(name_or_path)
 
 
 def load(name_or_path: str | Path) -> Comparison:
     """Load and validate a comparison from a file path or a shipped comparison's name."""
-    path = resolve(name_or_path)
-    return parse(read_yaml(path), path)
+    return loader.read_spec(name_or_path, COMPARISON, parse)
 
 
 def parse(data: Any, source: Path) -> Comparison:
@@ -146,25 +150,12 @@ def parse(data: Any, source: Path) -> Comparison:
     Raises:
         ScenarioError: One line naming the file, the path inside it, the value and the rule.
     """
-    if not isinstance(data, dict):
-        raise ScenarioError(f"{source}: expected a mapping (name, labels, base, mixes, ...), "
-                            f"got {type(data).__name__}")
-    if "mixes" not in data and "calendar" in data:
-        raise ScenarioError(f"{source}: this is a scenario file, not a comparison; a comparison "
-                            "names a scenario as its base and lists mixes (docs/compare.md)")
-    try:
-        spec = ComparisonSpec.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(describe(exc, source)) from None
+    spec = loader.validate(data, source, COMPARISON, ComparisonSpec)
     for i, mix in enumerate(spec.mixes):
         for j, policy in enumerate(mix.policies):
             check_instrument(policy.instrument, policy.parameters(),
                              f"{source}: mixes[{i}].policies[{j}]")
-    base_path = loader.base_scenario_path(spec.base, source)
-    try:
-        base = loader.load(base_path)
-    except ScenarioError as exc:
-        raise ScenarioError(f"{source}: base: {exc}") from None
+    base_path, base = loader.load_base(spec.base, source)
     present = {p.instrument for p in base.policies}
     for i, mix in enumerate(spec.mixes):
         for j, name in enumerate(mix.drop):

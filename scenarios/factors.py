@@ -15,16 +15,15 @@ import re
 from collections.abc import Mapping
 from typing import Any, Union, get_args, get_origin
 
+from catfish.scenarios.loader import ScenarioError, format_path, mix_problems
+from catfish.scenarios.schema import PARAM_OF, SCENARIO_OWNED, Scenario
+from catfish.sim.params import ModelParams, ParameterError
+from catfish.sim.policy import REGISTRY
 from pydantic import (
     BaseModel,
     TypeAdapter,
     ValidationError,
 )
-
-from catfish.scenarios.loader import ScenarioError, format_path, mix_problems
-from catfish.scenarios.schema import PARAM_OF, SCENARIO_OWNED, Scenario
-from catfish.sim.params import ModelParams, ParameterError
-from catfish.sim.policy import REGISTRY
 
 # scenario sections a factor may not change: they label the scenario, the model never sees them
 NOT_INPUTS = ("name", "labels", "description", "sources")

@@ -16,9 +16,8 @@ import typing
 import unicodedata
 from typing import Any
 
-from pydantic import BaseModel
-
 from catfish.sim.checks import number_problem, numeric_fields
+from pydantic import BaseModel
 
 BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 # C0 but tab, newline and carriage return; DEL; C1; the bidirectional controls

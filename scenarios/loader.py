@@ -1,9 +1,17 @@
-"""Loading scenario files: safe YAML, validated into a frozen ``Scenario``, one-line errors.
+"""Loading Catfish's input files: one loader for every kind, one-line errors.
 
-Every problem (missing file, bad YAML or a key written twice, unknown key, wrong type, value
-out of range, an instrument parameter it does not accept, a month outside the run) raises
-:class:`ScenarioError`, a ``ValueError`` whose message is one line naming the file, the path
-inside it (``policies[2].share``), the value and what is allowed.
+Catfish reads four kinds of file (:data:`KINDS`): scenarios, comparisons (``compare-*``),
+sweeps (``sweep-*``) and sensitivity analyses (``sa-*``). Each kind's public function
+(:func:`load`, ``scenarios.comparison.load``, ``scenarios.sweep.load_sweep``,
+``experiments.runs.sensitivity_spec.load_sensitivity``) hands its parser to :func:`read_spec`,
+which finds the file (:func:`resolve`), reads it with the safe loader (:func:`read_yaml`), and
+passes the data on; the parser checks it is a mapping of that kind (:meth:`Kind.mapping`) and
+validates it against its schema (:func:`validate`).
+
+Every problem (missing file, bad YAML or a key written twice, a file of another kind, unknown
+key, wrong type, value out of range, an instrument parameter it does not accept, a month
+outside the run) raises :class:`ScenarioError`, a ``ValueError`` whose message is one line
+naming the file, the path inside it (``policies[2].share``), the value and what is allowed.
 
 Names and paths (:func:`is_path`): an argument holding a path separator or ending in
 ``.yaml``/``.yml`` is a file of the user's own; anything else is a shipped file's name.
@@ -14,34 +22,163 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import TypeAdapter, ValidationError
-
 from catfish.scenarios import safe_yaml
 from catfish.scenarios.inputs import check_text
 from catfish.scenarios.schema import Scenario
 from catfish.sim.checks import NOT_FINITE
 from catfish.sim.params import ParameterError
 from catfish.sim.policy import REGISTRY, check_calendar, check_mix, parameter_problem
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 SHIPPED = Path(__file__).parent
-# shipped YAML files that are not scenarios (comparisons, sweeps, sensitivity analyses)
-OTHER_KINDS = ("compare-", "sweep-", "sa-")
 # what a shipped file's name looks like; anything else names a file of the user's own
 SHIPPED_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 SEPARATORS = tuple({"/", os.sep, os.altsep or "/"})
 
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
 
 class ScenarioError(ValueError):
-    """A scenario file that cannot be used; the message is one line."""
+    """An input file that cannot be used; the message is one line."""
+
+
+# --- kinds of file -----------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Kind:
+    """One kind of input file: how its shipped files are named and how to tell it from others.
+
+    Attributes:
+        name: The kind in messages (``scenario``, ``sensitivity analysis``).
+        prefix: How its shipped files' names begin (empty for scenarios).
+        marker: A top-level key that files of this kind have and files of no other kind have.
+        expected: What a file of it is, for a file that is not a mapping.
+        about: What a file of it says, for a file of another kind given in its place.
+    """
+
+    name: str
+    prefix: str
+    marker: str
+    expected: str
+    about: str
+
+    def shipped(self) -> list[str]:
+        """Names of the shipped files of this kind."""
+        return sorted(p.stem for p in SHIPPED.glob(f"{self.prefix}*.yaml")
+                      if kind_of(p.stem) is self)
+
+    def resolve(self, name_or_path: str | Path, within: str | Path | None = None,
+                field: str = "base") -> Path:
+        """The file a shipped name or a path refers to (see :func:`is_path`).
+
+        Args:
+            name_or_path: As given: a path, or a shipped file's name (with or without the
+                kind's prefix).
+            within: The file whose ``field`` names it: a path is then relative to its folder,
+                and messages begin ``within: field = 'value': ``; None for an argument.
+            field: The key of ``within`` that names it.
+
+        Raises:
+            ScenarioError: A path that is not a file, or a name that no shipped file of this
+                kind has (:meth:`not_found`).
+        """
+        where = f"{within}: {field} = {str(name_or_path)!r}" if within is not None \
+            else str(name_or_path)
+        folder = Path(within).parent if within is not None else None
+        if is_path(name_or_path):
+            path = folder / name_or_path if folder is not None else Path(name_or_path)
+            if path.is_file():
+                return path
+            raise self.not_found(name_or_path, where, folder, path)
+        name = str(name_or_path)
+        shipped = self.shipped()
+        for stem in dict.fromkeys((name, f"{self.prefix}{name}")):
+            if stem in shipped:
+                return SHIPPED / f"{stem}.yaml"
+        raise self.not_found(name, where, folder)
+
+    def not_found(self, given: str | Path, where: str, folder: Path | None = None,
+                  path: Path | None = None) -> ScenarioError:
+        """One line for a file of this kind that is not there.
+
+        It names the argument as given (or the file and field that give it), which kind of
+        file was looked for and, for a name, the shipped names of this kind and how to give a
+        file of one's own.
+        """
+        relative = f" relative to {folder}" if folder is not None else ""
+        if path is not None:  # a path
+            what = "is a folder, not a" if path.is_dir() else \
+                "is not a regular file, so not a" if path.exists() else "no such"
+            stem = Path(given).name.removesuffix(".yaml").removesuffix(".yml")
+            meant = [s for s in (stem, f"{self.prefix}{stem}") if s in self.shipped()]
+            hint = f"; the shipped {self.name} {meant[0]!r} is given by its name alone" \
+                if meant else ""
+            return ScenarioError(f"{where}: {what} {self.name} file"
+                                 f"{f' ({relative.strip()})' if relative else ''}{hint}")
+        shipped = ", ".join(self.shipped()) or "none"
+        if not SHIPPED_NAME.match(str(given)):
+            return ScenarioError(f"{where}: not a shipped {self.name}'s name (lower-case "
+                                 f"letters, digits, - and _) nor a path; for a file of your own "
+                                 f"give its path{relative}, e.g. ./{given} (shipped: {shipped})")
+        if ((folder or Path()) / str(given)).is_file():  # a name never stands for a file
+            return ScenarioError(f"{where}: not a shipped {self.name} (shipped: {shipped}); a "
+                                 f"name is never a file: for the file {given} give its path"
+                                 f"{relative}, ./{given}")
+        return ScenarioError(f"{where}: no such file or shipped {self.name} (shipped: "
+                             f"{shipped}); for a file of your own give its path{relative}, "
+                             f"e.g. ./{given}.yaml")
+
+    def mapping(self, data: Any, source: str | Path) -> dict[str, Any]:
+        """``data`` if it is a mapping and not a file of another kind.
+
+        Raises:
+            ScenarioError: ``source: expected ...`` or ``source: this is a ... file, not ...``.
+        """
+        if not isinstance(data, dict):
+            raise ScenarioError(f"{source}: expected {self.expected}, got "
+                                f"{type(data).__name__}")
+        if self.marker not in data:
+            for other in KINDS:
+                if other is not self and other.marker in data:
+                    raise ScenarioError(f"{source}: this is a {other.name} file, not a "
+                                        f"{self.name}; a {self.name} {self.about}")
+        return data
+
+
+SCENARIO = Kind("scenario", "", "calendar",
+                "a mapping of sections (name, labels, calendar, ...)",
+                "describes a cluster, its calendar, target, budget and policy mix "
+                "(docs/scenarios.md)")
+COMPARISON = Kind("comparison", "compare-", "mixes",
+                  "a mapping (name, labels, base, mixes, ...)",
+                  "names a scenario as its base and lists mixes (docs/compare.md)")
+SWEEP = Kind("sweep", "sweep-", "design",
+             "a mapping (name, labels, base, factors, design, ...)",
+             "names a base scenario and lists factors and a design (docs/sweeps.md)")
+SENSITIVITY = Kind("sensitivity analysis", "sa-", "n",
+                   "a mapping (name, labels, base, factors, method, n, ...)",
+                   "names a base scenario, the factors and their bounds, a method and n "
+                   "(docs/sensitivity.md)")
+KINDS = (SCENARIO, COMPARISON, SWEEP, SENSITIVITY)
+# shipped YAML files that are not scenarios (comparisons, sweeps, sensitivity analyses)
+OTHER_KINDS = tuple(kind.prefix for kind in KINDS if kind.prefix)
+
+
+def kind_of(stem: str) -> Kind:
+    """The kind of a shipped file, from its name: the kind whose prefix it has, else scenario."""
+    return next((kind for kind in KINDS if kind.prefix and stem.startswith(kind.prefix)),
+                SCENARIO)
 
 
 def shipped_names() -> list[str]:
     """Names of the scenarios shipped with Catfish."""
-    return sorted(p.stem for p in SHIPPED.glob("*.yaml") if not p.name.startswith(OTHER_KINDS))
+    return SCENARIO.shipped()
 
 
 def is_path(name_or_path: str | Path) -> bool:
@@ -58,92 +195,61 @@ def is_path(name_or_path: str | Path) -> bool:
     return any(sep in text for sep in SEPARATORS) or text.lower().endswith((".yaml", ".yml"))
 
 
-def user_file(name_or_path: str | Path, kind: str = "scenario") -> Path:
-    """The path if it is a file; else one line, naming it as given, saying what it is instead."""
-    path = Path(name_or_path)
-    if path.is_file():
-        return path
-    if path.is_dir():
-        raise ScenarioError(f"{name_or_path}: is a folder, not a {kind} file")
-    if path.exists():
-        raise ScenarioError(f"{name_or_path}: is not a regular file")
-    raise ScenarioError(f"{name_or_path}: no such file")
+def resolve(name_or_path: str | Path, kind: Kind = SCENARIO) -> Path:
+    """The file of ``kind`` that a shipped name or a path refers to (:meth:`Kind.resolve`)."""
+    return kind.resolve(name_or_path)
 
 
-def _shipped_name(name: str, kind: str, choices: list[str]) -> str:
-    """``name`` if it can be a shipped file's name; else one line on names and paths."""
-    if not SHIPPED_NAME.match(name):
-        raise ScenarioError(f"{name}: not a shipped {kind}'s name (lower-case letters, digits, "
-                            f"- and _) nor a path; for a file of your own give its path, e.g. "
-                            f"./{name} (shipped: {', '.join(choices) or 'none'})")
-    return name
-
-
-def _unknown(name: str, kind: str, choices: list[str]) -> ScenarioError:
-    return ScenarioError(f"{name}: no such file or shipped {kind} (shipped: "
-                         f"{', '.join(choices) or 'none'}); for a file of your own give its "
-                         f"path, e.g. ./{name}.yaml")
-
-
-def resolve(name_or_path: str | Path) -> Path:
-    """The file a shipped scenario's name or a path refers to (see :func:`is_path`).
+def read_spec(name_or_path: str | Path, kind: Kind,
+              parse: Callable[[Any, Path], T]) -> T:
+    """A file of ``kind`` found, read and parsed: ``parse(data, path)``.
 
     Raises:
-        ScenarioError: A path that is not a file, or a name no shipped scenario has.
+        ScenarioError: One line: the file is not there (:meth:`Kind.resolve`), cannot be read
+            or is not YAML (:func:`read_yaml`), or what ``parse`` finds wrong with it.
     """
-    if is_path(name_or_path):
-        return user_file(name_or_path)
-    name = _shipped_name(str(name_or_path), "scenario", shipped_names())
-    if name not in shipped_names():
-        raise _unknown(name, "scenario", shipped_names())
-    return SHIPPED / f"{name}.yaml"
+    path = kind.resolve(name_or_path)
+    return parse(read_yaml(path), path)
 
 
-def shipped_of_kind(prefix: str) -> list[str]:
-    """Names of the shipped files of one kind (``compare-``, ``sweep-``)."""
-    return sorted(p.stem for p in SHIPPED.glob(f"{prefix}*.yaml"))
+def validate(data: Any, source: str | Path, kind: Kind, model: type[M],
+             adjust: Callable[[ValidationError], ValidationError] | None = None) -> M:
+    """``data`` as a file of ``kind``, validated as ``model`` (its pydantic schema).
 
-
-def resolve_kind(name_or_path: str | Path, prefix: str, kind: str) -> Path:
-    """A path, or the shipped ``prefix`` file named with or without the prefix.
-
-    Names and paths are told apart as for scenarios (:func:`is_path`).
+    Args:
+        data: The parsed file.
+        source: The file, named in errors.
+        kind: Its kind (:meth:`Kind.mapping`).
+        model: The schema.
+        adjust: Rewrites pydantic's errors before the first is described (e.g. paths).
 
     Raises:
-        ScenarioError: A path that is not a file, or a name no shipped file of the kind has.
+        ScenarioError: One line naming the file, the path inside it, the value and the rule.
     """
-    if is_path(name_or_path):
-        return user_file(name_or_path, kind)
-    choices = shipped_of_kind(prefix)
-    name = _shipped_name(str(name_or_path), kind, choices)
-    for stem in (name, f"{prefix}{name}"):
-        if stem in choices:
-            return SHIPPED / f"{stem}.yaml"
-    raise _unknown(name, kind, choices)
+    try:
+        return model.model_validate(kind.mapping(data, source))
+    except ValidationError as exc:
+        raise ScenarioError(describe(adjust(exc) if adjust else exc, source)) from None
 
 
-def base_scenario_path(base: str, source: str | Path) -> Path:
-    """The scenario a comparison's or a sweep's ``base`` names.
+def load_base(base: str, source: str | Path) -> tuple[Path, Scenario]:
+    """The scenario a comparison's or a sweep's ``base`` names: its file and the scenario.
 
     A path (:func:`is_path`) is relative to the folder of ``source``, the file that names it,
     so a folder of files can travel together; anything else is a shipped scenario's name.
 
     Raises:
-        ScenarioError: ``source: base = ...`` and what is wrong, on one line.
+        ScenarioError: ``source: base = ...`` and why it is not there, or ``source: base: ``
+            and the scenario's own problem, on one line.
     """
-    folder = Path(source).parent
-    if is_path(base):
-        path = folder / base
-        if path.is_file():
-            return path
-        what = "a folder, not a scenario file" if path.is_dir() else "no such scenario file"
-        raise ScenarioError(f"{source}: base = {base!r}: {what} (relative to {folder})")
-    if base in shipped_names():
-        return SHIPPED / f"{base}.yaml"
-    raise ScenarioError(f"{source}: base = {base!r}: not a shipped scenario (shipped: "
-                        f"{', '.join(shipped_names())}); a file of your own is a path "
-                        f"relative to {folder}, e.g. ./{base}.yaml")
+    path = SCENARIO.resolve(base, within=source)
+    try:
+        return path, load(path)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{source}: base: {exc}") from None
 
+
+# --- reading YAML ------------------------------------------------------------------------------
 
 def read_yaml(path: Path) -> Any:
     """Parse a YAML file with the safe loader; errors name the file, line and column.
@@ -196,21 +302,16 @@ def read_list(path: Path, item: Any, what: str,
         raise error(describe(exc, path)) from None
 
 
+# --- scenarios ---------------------------------------------------------------------------------
+
 def load(name_or_path: str | Path) -> Scenario:
     """Load and validate a scenario from a file path or a shipped scenario's name."""
-    path = resolve(name_or_path)
-    return parse(read_yaml(path), path)
+    return read_spec(name_or_path, SCENARIO, parse)
 
 
 def parse(data: Any, source: str | Path = "<scenario>") -> Scenario:
     """Validate already-parsed data as a scenario; ``source`` names it in errors."""
-    if not isinstance(data, dict):
-        raise ScenarioError(f"{source}: expected a mapping of sections (name, labels, calendar, "
-                            f"...), got {type(data).__name__}")
-    try:
-        scenario = Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(describe(exc, source)) from None
+    scenario = validate(data, source, SCENARIO, Scenario)
     for i, spec in enumerate(scenario.policies):
         check_instrument(spec.instrument, spec.parameters(), f"{source}: policies[{i}]")
     try:

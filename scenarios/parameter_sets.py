@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
 from catfish.scenarios import safe_yaml
 from catfish.scenarios.inputs import check_raw
 from catfish.sim.params import ModelParams, ParameterError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 SETS = Path(__file__).parent / "parameter_sets"
 DEFAULT = "default"

@@ -6,17 +6,15 @@ so the reference cannot drift from the code.
 
 from __future__ import annotations
 
-import dataclasses
 import typing
 from typing import Any, get_args, get_origin
 
 import annotated_types as at
-from pydantic import BaseModel
-from pydantic_core import PydanticUndefined
-
 from catfish.scenarios.schema import PARAM_OF, Scenario
 from catfish.sim.params import ModelParams
 from catfish.sim.policy import REGISTRY
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
 
 PARAMS = {row["name"]: row for row in ModelParams.field_table()}
 
@@ -132,8 +130,8 @@ def markdown() -> str:
     for name, cls in sorted(REGISTRY.items()):
         lines += [f"### `{name}`", "", "| parameter | type | default |", "|---|---|---|"]
         hints = typing.get_type_hints(cls)
-        for f in dataclasses.fields(cls):
-            default = f.default if f.default is not dataclasses.MISSING else "required"
-            lines.append(f"| `{f.name}` | {_type_name(hints[f.name])} | `{default!r}` |")
+        for field, info in cls.__pydantic_fields__.items():  # sim/policy/parameters.py
+            default = info.get_default(call_default_factory=True)
+            lines.append(f"| `{field}` | {_type_name(hints[field])} | `{default!r}` |")
         lines.append("")
     return "\n".join(lines)

@@ -11,6 +11,13 @@ import functools
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from catfish.scenarios import parameter_sets
+from catfish.scenarios import start_state as starting
+from catfish.scenarios.inputs import check_raw
+from catfish.sim.calendar import MONTH_PATTERN, month_index
+from catfish.sim.params import ModelParams, ParameterError
+from catfish.sim.policy import REGISTRY, Instrument, parameter_problem
+from catfish.sim.start_state import RESTING_NAMES, share_problem
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -19,14 +26,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-
-from catfish.scenarios import parameter_sets
-from catfish.scenarios import start_state as starting
-from catfish.scenarios.inputs import check_raw
-from catfish.sim.calendar import MONTH_PATTERN, month_index
-from catfish.sim.params import ModelParams, ParameterError
-from catfish.sim.policy import REGISTRY, Instrument, parameter_problem
-from catfish.sim.start_state import RESTING_NAMES, share_problem
 
 MONTH = MONTH_PATTERN
 

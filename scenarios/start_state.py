@@ -36,7 +36,10 @@ def source_problem(name: str, from_scenario: str, from_sector: str) -> str | Non
     Returns:
         ``field = value: rule``, or None.
     """
-    from catfish.scenarios.loader import ScenarioError, shipped_names  # the loader validates with us
+    from catfish.scenarios.loader import (  # the loader validates with us
+        ScenarioError,
+        shipped_names,
+    )
 
     shipped = shipped_names()
     if from_scenario == name:

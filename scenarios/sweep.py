@@ -21,6 +21,18 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+from catfish.scenarios import loader
+from catfish.scenarios.factors import (  # apply_factors and FactorError are part of the sweep API
+    KIND_WORDS,
+    FactorError,
+    apply_factors,
+    resolve_path,
+)
+from catfish.scenarios.loader import SWEEP, ScenarioError
+from catfish.scenarios.schema import Labels, Scenario, Section
+from catfish.sim.checks import NOT_FINITE
+from catfish.sim.codebook import OUTCOMES, TIMESERIES
+from catfish.sim.policy import REGISTRY
 from pydantic import (
     Field,
     PlainValidator,
@@ -32,20 +44,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from catfish.scenarios import loader
-from catfish.scenarios.factors import (  # apply_factors and FactorError are part of the sweep API
-    KIND_WORDS,
-    FactorError,
-    apply_factors,
-    resolve_path,
-)
-from catfish.scenarios.loader import ScenarioError, describe, read_yaml
-from catfish.scenarios.schema import Labels, Scenario, Section
-from catfish.sim.checks import NOT_FINITE
-from catfish.sim.codebook import OUTCOMES, TIMESERIES
-from catfish.sim.policy import REGISTRY
-
-PREFIX = "sweep-"
+PREFIX = SWEEP.prefix
 MAX_SEED = 2**62  # seeds are seed + replicate; stay well inside numpy's and Mesa's range
 MAX_POINTS = 1_000_000  # run ids are p{point:06d}-r{replicate:03d}: fixed width, sortable
 MAX_REPLICATES = 1_000
@@ -337,8 +336,8 @@ class SweepSpec(Section):
     def base_scenario(self) -> Scenario:
         """The validated base scenario (loaded once; a frozen object shared by callers)."""
         if self._base is None:
-            self._base_path = loader.base_scenario_path(self.base, self._path or Path("<sweep>"))
-            self._base = loader.load(self._base_path)
+            self._base_path, self._base = loader.load_base(self.base,
+                                                           self._path or Path("<sweep>"))
         return self._base
 
 
@@ -407,12 +406,12 @@ def _check_list_points(factors: Sequence[Factor], design: ListDesign) -> None:
 
 def shipped_sweeps() -> list[str]:
     """Names of the sweeps shipped with Catfish."""
-    return loader.shipped_of_kind(PREFIX)
+    return SWEEP.shipped()
 
 
 def resolve(name_or_path: str | Path) -> Path:
-    """The file a name or path refers to: an existing path, else a shipped sweep's name."""
-    return loader.resolve_kind(name_or_path, PREFIX, "sweep")
+    """The file a name or path refers to: a path, else a shipped sweep's name."""
+    return SWEEP.resolve(name_or_path)
 
 
 def load_sweep(name_or_path: str | Path) -> SweepSpec:
@@ -421,8 +420,7 @@ def load_sweep(name_or_path: str | Path) -> SweepSpec:
     Raises:
         ScenarioError: One line naming the file, the path inside it, the value and the rule.
     """
-    path = resolve(name_or_path)
-    return parse_sweep(read_yaml(path), path)
+    return loader.read_spec(name_or_path, SWEEP, parse_sweep)
 
 
 def parse_sweep(data: Any, source: str | Path) -> SweepSpec:
@@ -436,23 +434,9 @@ def parse_sweep(data: Any, source: str | Path) -> SweepSpec:
         ScenarioError: One line naming the file, the path inside it, the value and the rule.
     """
     source = Path(source)
-    if not isinstance(data, dict):
-        raise ScenarioError(f"{source}: expected a mapping (name, labels, base, factors, "
-                            f"design, ...), got {type(data).__name__}")
-    for key, kind in (("calendar", "a scenario file"), ("mixes", "a comparison file")):
-        if key in data and "factors" not in data:
-            raise ScenarioError(f"{source}: this is {kind}, not a sweep; a sweep names a base "
-                                "scenario and lists factors and a design (docs/sweeps.md)")
-    try:
-        spec = SweepSpec.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(describe(_without_design_tag(exc), source)) from None
+    spec = loader.validate(data, source, SWEEP, SweepSpec, adjust=_without_design_tag)
     spec._path = source
-    spec._base_path = loader.base_scenario_path(spec.base, source)
-    try:
-        spec._base = loader.load(spec._base_path)
-    except ScenarioError as exc:
-        raise ScenarioError(f"{source}: base: {exc}") from None
+    spec._base_path, spec._base = loader.load_base(spec.base, source)
     _check_against_base(spec, spec._base, source)
     return spec
 

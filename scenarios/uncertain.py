@@ -20,11 +20,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
-from pydantic import Field, model_validator
-
 from catfish.scenarios.schema import Labels, Scenario, Section
 from catfish.sim.params import ModelParams, ParameterError
 from catfish.sim.policy import REGISTRY
+from pydantic import Field, model_validator
 
 # the calendar, target, budget and the cluster's structure are what is being compared, or fix
 # the shape of the run: they are never uncertain in a comparison

@@ -9,7 +9,6 @@ waiting to die" enters the numbers here, and the competitive side of the catfish
 from __future__ import annotations
 
 import numpy as np
-
 from catfish.agents.jit import compiled
 
 

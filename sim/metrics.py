@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-
 from catfish.agents.government import pairwise_sum
 from catfish.agents.jit import compiled
 from catfish.agents.sme import DEEP, STATE_NAMES, TRANSFORMED

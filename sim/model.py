@@ -15,7 +15,6 @@ from typing import Any
 import mesa
 import numpy as np
 import scipy.sparse as sp
-
 from catfish.agents.government import Government
 from catfish.agents.jit import compiled
 from catfish.agents.lead_firm import LeadFirm, central_factory_effect, visit_prob

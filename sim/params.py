@@ -12,9 +12,8 @@ import functools
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
 from catfish.sim.checks import number_problem, numeric_fields
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
 class ParameterError(ValueError):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
 from catfish.agents.provider import GENERALIST
 from catfish.agents.sme import UNAWARE, WILLING
 from catfish.sim.params import ModelParams

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.special import ndtri
-
 from catfish.agents.government import pairwise_sum
 from catfish.agents.jit import compiled
 from catfish.agents.provider import entry_due, sector_fit, serve_queue
@@ -36,6 +34,7 @@ from catfish.agents.sme import (
     stage_failure_prob,
 )
 from catfish.sim.policy.selection import smallest_draws
+from scipy.special import ndtri
 
 if TYPE_CHECKING:
     from catfish.sim.model import ClusterModel

@@ -8,7 +8,6 @@ from typing import Any, Protocol
 import mesa
 import numpy as np
 import pandas as pd
-
 from catfish.sim.calendar import calendar
 from catfish.sim.metrics import outcomes
 from catfish.sim.model import ClusterModel

@@ -27,8 +27,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.special import ndtr, ndtri
-
 from catfish.agents.sme import (
     DEEP,
     FAILED,
@@ -43,6 +41,7 @@ from catfish.agents.sme import (
 )
 from catfish.sim.market import competitiveness
 from catfish.sim.projects import realised_effects
+from scipy.special import ndtr, ndtri
 
 if TYPE_CHECKING:
     from catfish.sim.params import ModelParams

@@ -9,7 +9,6 @@ from __future__ import annotations
 import zlib
 
 import numpy as np
-
 from catfish.agents.jit import compiled
 
 

@@ -19,9 +19,13 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
+from catfish.sim import ClusterModel, ModelParams
 
 from catfish import scenarios
-from catfish.sim import ClusterModel, ModelParams
+
+# catfish's --workers defaults to every CPU; the tests (and the commands they start) use one
+# process unless they ask for more, so they never spawn pools the shared cores cannot hold
+os.environ["CATFISH_WORKERS"] = "1"
 
 
 def run_model(params: ModelParams | None = None, *, seed: int, policies=None,
@@ -68,9 +72,8 @@ def catfish(*args: str, cwd: Path | None = None,
 
 def invoke(*args: Any):
     """Run the command line in this process; returns click's result (stdout, stderr apart)."""
-    from click.testing import CliRunner
-
     from catfish.experiments.cli import main
+    from click.testing import CliRunner
 
     return CliRunner().invoke(main, [str(a) for a in args])
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-
 from catfish.experiments.analysis import comparison as compare
 from catfish.experiments.runs.comparisons import comparison_design
 from catfish.experiments.runs.engine import Workers, create_store, run_design

@@ -26,14 +26,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from catfish import scenarios
 from catfish.experiments.cli import main
 from catfish.experiments.explore import app_model as am
 from catfish.scenarios import ScenarioError
 from catfish.sim import run_one
 from catfish.sim.policy import Diagnosis, ExchangeSessions, Grant
+from click.testing import CliRunner
+
+from catfish import scenarios
 
 # Mesa 3.3's SolaraViz breaks a rule of hooks harmlessly; solara warns when it is imported
 pytestmark = pytest.mark.filterwarnings("ignore:.*found despite early return:UserWarning")
@@ -271,7 +271,6 @@ def test_the_page_renders_and_its_controls_work():
     solara = need_solara()
     import ipyvuetify as v
     import ipywidgets
-
     from catfish.experiments.explore import app
 
     _, rc = solara.render(solara.AppLayout(children=[app.Page()]), handle_error=False)
@@ -303,7 +302,8 @@ def test_catfish_app_runs_solara_on_localhost(monkeypatch):
     done = CliRunner().invoke(main, ["app", "pilot-city-west", "--port", "9001"])
     assert done.exit_code == 0, f"exit status 0, got {done.exit_code}: {done.output}"
     (command, env), = calls
-    assert command[1:4] == ["-m", "solara", "run"] and "catfish.experiments.explore.app" in command, \
+    assert command[1:4] == ["-m", "solara", "run"] \
+        and "catfish.experiments.explore.app" in command, \
         f"solara runs the app module: {command}"
     assert command[command.index("--host") + 1] == "127.0.0.1" \
         and command[command.index("--port") + 1] == "9001", f"on 127.0.0.1:9001: {command}"
@@ -317,9 +317,10 @@ def test_catfish_app_runs_solara_on_localhost(monkeypatch):
     assert command[command.index("--host") + 1] == "0.0.0.0" \
         and command[command.index("--port") + 1] == "8765", f"--host as given, port 8765: {command}"
     assert env[am.SCENARIO_ENV].endswith("jieyang-city-2023.yaml"), "the default scenario"
-    assert env[am.LANG_ENV] == "en", f"English unless asked, got {env[am.LANG_ENV]!r}"
-    CliRunner().invoke(main, ["app", "--lang", "zh"])
-    assert calls[-1][1][am.LANG_ENV] == "zh", "--lang zh passed on to the app"
+    assert env[am.LANG_ENV] == "zh", \
+        f"Chinese unless asked (or CATFISH_LANG=en), got {env[am.LANG_ENV]!r}"
+    CliRunner().invoke(main, ["app", "--lang", "en"])
+    assert calls[-1][1][am.LANG_ENV] == "en", "--lang en passed on to the app"
 
 
 def test_catfish_app_errors_are_one_line(monkeypatch):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from catfish.agents.sme import WILLING
 from catfish.sim import ModelParams
 from catfish.sim.model import ClusterModel

@@ -6,9 +6,15 @@ from __future__ import annotations
 from string import Formatter
 
 import pytest
-
 from catfish.experiments.outputs import words
-from catfish.experiments.outputs.words import TABLES, TextError, load_table, placeholders, problems, say
+from catfish.experiments.outputs.words import (
+    TABLES,
+    TextError,
+    load_table,
+    placeholders,
+    problems,
+    say,
+)
 
 
 def fields(template: str) -> set[str]:

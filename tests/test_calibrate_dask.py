@@ -8,12 +8,12 @@ import socket
 import sys
 import time
 
+import catfish.calibration.abc as abc
 import numpy as np
 import pytest
-
-import catfish.calibration.abc as abc
 from catfish.calibration.abc import CALIBRATED, Settings, calibrate, check_scheduler
 from catfish.calibration.data import targets
+
 from tests.conftest import invoke
 
 NOBODY = "tcp://127.0.0.1:1"  # a port nothing listens on
@@ -90,7 +90,8 @@ def test_an_address_with_no_scheduler_is_one_line_and_writes_nothing(tmp_path, m
     done = invoke("calibrate", "--quick", "--scheduler", NOBODY, "--out", str(out))
     seconds = time.perf_counter() - started
     lines = done.stderr.strip().splitlines()
-    assert done.exit_code == 2, f"exit status 2 for a user's error, not {done.exit_code}"
+    assert done.exit_code == 1, \
+        f"exit status 1: a scheduler that does not answer is a failure, not {done.exit_code}"
     assert len(lines) == 1, f"one line on stderr, not {lines}"
     assert lines[0] == (f"catfish: error: --scheduler {NOBODY}: no Dask scheduler answered "
                         "within 1 s; give the address a `dask scheduler` printed "

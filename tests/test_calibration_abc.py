@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from catfish.calibration.abc import Distance, Settings, calibrate, scaled_miss
 from catfish.calibration.data import targets
 
@@ -43,7 +42,6 @@ def test_small_calibration_runs_and_resumes_from_its_database(tmp_path):
 
 def test_posterior_summary_and_predictive_check_tables():
     import pandas as pd
-
     from catfish.calibration.priors import load_priors
     from catfish.calibration.report import (
         PPC_COLUMNS,
@@ -99,7 +97,6 @@ def test_small_recovery_moves_the_posterior_toward_the_truth(tmp_path):
 
 def test_coverage_says_whether_each_figure_lies_inside_its_predictive_intervals():
     import pandas as pd
-
     from catfish.calibration.report import coverage_table, holdout_table
 
     facts = {f.name: f for f in targets()}
@@ -130,7 +127,6 @@ def test_coverage_says_whether_each_figure_lies_inside_its_predictive_intervals(
 
 def test_write_results_writes_the_fit_check_and_the_holdouts(tmp_path):
     import pandas as pd
-
     from catfish.calibration.abc import CalibrationRun, write_results
     from catfish.calibration.data import holdouts
     from catfish.calibration.report import HOLDOUT_COLUMNS, PPC_COLUMNS

@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 
 import pytest
-
 from catfish.calibration.data import FACTS_FILE, DataError, holdouts, load_facts, targets
 from catfish.calibration.targets import (
     PILOT_CITIES,

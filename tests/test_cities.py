@@ -12,13 +12,19 @@ import dataclasses
 
 import numpy as np
 import pytest
-
-from catfish import scenarios
 from catfish.calibration.targets import PILOT_CITIES, STATISTICS, pilot_cities
-from catfish.scenarios.cities import PILOT_ENSEMBLE, CityTraits, as_city, draw_traits, ensemble_traits
+from catfish.scenarios.cities import (
+    PILOT_ENSEMBLE,
+    CityTraits,
+    as_city,
+    draw_traits,
+    ensemble_traits,
+)
 from catfish.scenarios.loader import ScenarioError
 from catfish.sim import run_one
 from catfish.sim.calendar import month_index
+
+from catfish import scenarios
 
 
 @pytest.fixture(scope="module")

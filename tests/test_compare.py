@@ -15,14 +15,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from click.testing import CliRunner
-
 from catfish.experiments.analysis import comparison as compare
 from catfish.experiments.analysis import stats
 from catfish.experiments.cli import main
 from catfish.experiments.runs import comparisons as designs
 from catfish.scenarios import ScenarioError
 from catfish.scenarios import comparison as comparisons
+from click.testing import CliRunner
+
 from tests.conftest import catfish, write_yaml
 from tests.engine_helpers import comparison_runs
 

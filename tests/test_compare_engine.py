@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from catfish.experiments.jobs.compare import (
     ComparisonResults,
     compare,
@@ -28,6 +27,7 @@ from catfish.experiments.jobs.compare import (
 from catfish.experiments.runs.engine import Workers
 from catfish.experiments.runs.files import OutputError
 from catfish.experiments.runs.store_files import OUTCOMES, part_ids
+
 from tests.conftest import catfish
 from tests.test_compare import comparison_data, write_files
 

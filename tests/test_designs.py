@@ -5,16 +5,15 @@ from __future__ import annotations
 import inspect
 import itertools
 import math
-import time
 
 import numpy as np
 import pytest
-from SALib.sample import morris as salib_morris
-from SALib.sample import sobol as salib_sobol
-
 from catfish.experiments.runs import designs
 from catfish.scenarios import ScenarioError
 from catfish.scenarios.sweep import load_sweep
+from SALib.sample import morris as salib_morris
+from SALib.sample import sobol as salib_sobol
+
 from tests.test_sweep_spec import SMALL_SCENARIO, sweep_data, write_files
 
 RANGES = [  # name, path, low, high: every one a float range
@@ -198,7 +197,7 @@ def test_a_point_whose_values_clash_stops_the_sweep_with_one_line(tmp_path):
     assert "\n" not in str(info.value), "one line"
 
 
-def test_shipped_sweep_design_and_scenarios_are_quick_to_build():
+def test_shipped_sweep_design_and_scenarios_are_valid():
     spec = load_sweep("sweep-jieyang-2023")
     points = designs.design_points(spec)
     assert len(points) == 400 and designs.count_runs(spec) == 2000, len(points)
@@ -208,9 +207,7 @@ def test_shipped_sweep_design_and_scenarios_are_quick_to_build():
                    else set(column) <= set(factor.levels))
         assert allowed, f"{factor.name}: values outside the factor's range or levels"
     designs.check_points(spec, points)  # every point is a valid scenario
-    started = time.perf_counter()
+    # how fast tasks are built is a benchmark's business (benchmarks/bench_sweep.py), not a test's
     tasks = list(itertools.islice(designs.sweep_tasks(spec, points), 500))
-    per_task = (time.perf_counter() - started) / len(tasks)
-    assert per_task < 0.005, f"expected well under 5 ms per task, took {per_task * 1e3:.2f} ms"
     assert math.isclose(tasks[-1].scenario.policies[0].parameters()["share"],
                         points.loc[tasks[-1].point, "grant_share"]), "the grant share applied"

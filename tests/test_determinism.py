@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
 from catfish.sim import ClusterModel, run_one
 from catfish.sim.policy import Grant
 from catfish.sim.streams import RandomStreams

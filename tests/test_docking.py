@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
 from catfish.sim import ClusterModel
+
 from tests.conftest import series
 
 P, Q = 0.03, 0.38

@@ -4,9 +4,9 @@ two standard errors of the paired difference."""
 from __future__ import annotations
 
 import numpy as np
-
 from catfish.sim import ModelParams
 from catfish.sim.policy import Grant
+
 from tests.conftest import run_model, series
 
 SEEDS = range(30)

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from catfish.sim import run_one
 
 from catfish import scenarios
-from catfish.sim import run_one
 
 RECORD = Path(__file__).parent / "data" / "engine_baseline.csv"
 CASES = {"default": None, "jieyang-city-2023": "jieyang-city-2023"}

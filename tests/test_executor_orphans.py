@@ -19,9 +19,8 @@ import time
 import uuid
 from pathlib import Path
 
-import pytest
-
 import catfish.experiments.runs.executors as ex
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 HAS_PROC = Path("/proc/self/stat").exists()

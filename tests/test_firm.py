@@ -11,8 +11,6 @@ import json
 
 import numpy as np
 import pytest
-
-from catfish import scenarios
 from catfish.agents.sme import (
     DEEP,
     LIGHT,
@@ -35,6 +33,8 @@ from catfish.experiments.explore.firm import (
 from catfish.scenarios.factors import apply_factors
 from catfish.sim import projects
 from catfish.sim.population import annual_benefit_share
+
+from catfish import scenarios
 from tests.conftest import catfish
 
 SCENARIO = "jieyang-city-2023"
@@ -164,7 +164,7 @@ def test_the_deep_project_fails_more_often_than_the_light_one(scenario, typical)
 @pytest.mark.parametrize("support", ["scenario", "none"])
 def test_the_model_queues_what_the_calculator_says_the_firm_would_choose(scenario, name,
                                                                           support):
-    """catfish.sim.projects.decide, run on the calculator's own model, queues the kind it reports."""
+    """sim.projects.decide, run on the calculator's own model, queues the kind it reports."""
     firm = Firm(**FIRMS[name])
     expected = chosen_kind(evaluate(scenario, firm), support)
     model, i = firm_model(scenario, firm, support=support == "scenario")

@@ -15,11 +15,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
-from fontTools.ttLib import TTFont  # noqa: E402
-from matplotlib import font_manager, rcParams  # noqa: E402
-
 from catfish.experiments.outputs import fonts  # noqa: E402
 from catfish.sim import codebook  # noqa: E402
+from fontTools.ttLib import TTFont  # noqa: E402
+from matplotlib import font_manager, rcParams  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 FONT_DIR = fonts.BUNDLED_FONT.parent

@@ -25,13 +25,13 @@ from typing import Any
 import pandas as pd
 import pytest
 import yaml
+from catfish.calibration.data import FACTS_FILE, DataError, load_facts
+from catfish.calibration.posterior import DEFAULT_POSTERIOR
+from catfish.calibration.priors import PRIORS_FILE, PriorsError, load_priors
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from catfish import scenarios
-from catfish.calibration.data import FACTS_FILE, DataError, load_facts
-from catfish.calibration.posterior import DEFAULT_POSTERIOR
-from catfish.calibration.priors import PRIORS_FILE, PriorsError, load_priors
 from tests.conftest import DocPath, invoke, nodes, shipped_yaml, yaml_text
 
 SHIPPED = Path(scenarios.__file__).parent

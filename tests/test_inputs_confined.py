@@ -20,9 +20,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from click.testing import CliRunner
-
-from catfish import scenarios
 from catfish.calibration.data import DataError, load_facts
 from catfish.calibration.posterior import DEFAULT_POSTERIOR, load_posterior
 from catfish.calibration.priors import PriorsError, load_priors
@@ -40,6 +37,9 @@ from catfish.scenarios.sweep import load_sweep, parse_sweep
 from catfish.sim import ModelParams
 from catfish.sim.params import ParameterError
 from catfish.sim.policy import REGISTRY
+from click.testing import CliRunner
+
+from catfish import scenarios
 from tests.conftest import write_yaml
 from tests.test_compare import SMALL_SCENARIO
 
@@ -446,7 +446,7 @@ def test_a_missing_path_is_no_such_file(tmp_path):
     for argument in (tmp_path / "absent.yaml", "absent.yaml", "runs/absent"):
         with pytest.raises(ScenarioError) as caught:
             resolve(argument)
-        expected = f"{argument}: no such file"
+        expected = f"{argument}: no such scenario file"
         assert str(caught.value) == expected, f"expected {expected!r}, got {caught.value}"
 
 
@@ -481,8 +481,8 @@ def test_a_plain_base_name_is_a_shipped_scenario_not_a_file_beside(tmp_path):
     write_yaml(tmp_path / "small", SMALL)
     message = _comparison_refused(lambda d: d.update(base="small"), tmp_path)
     expected = f"{tmp_path / 'compare-small.yaml'}: base = 'small': not a shipped scenario"
-    assert message.startswith(expected) and "./small.yaml" in message, \
-        f"expected {expected!r} and ./small.yaml suggested, got {message!r}"
+    assert message.startswith(expected) and message.endswith(f"relative to {tmp_path}, ./small"), \
+        f"expected {expected!r} and ./small suggested, got {message!r}"
     (tmp_path / "sub").mkdir()
     for base in ("./small", "small.yaml", "sub/../small.yaml"):
         found = comparisons.parse(comparison_data(base=base), tmp_path / "c.yaml").base_path
@@ -490,7 +490,8 @@ def test_a_plain_base_name_is_a_shipped_scenario_not_a_file_beside(tmp_path):
             f"expected {base} relative to the comparison file, got {found}"
     with pytest.raises(ScenarioError) as caught:
         comparisons.parse(comparison_data(base="sub"), tmp_path / "c.yaml")
-    assert "base = 'sub': not a shipped scenario" in str(caught.value), str(caught.value)
+    assert "base = 'sub': no such file or shipped scenario" in str(caught.value), \
+        str(caught.value)
 
 
 # --- 9. posterior files ------------------------------------------------------------------------

@@ -13,8 +13,6 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import pytest
-
-from catfish import sim
 from catfish.sim.policy import (
     REGISTRY,
     AcceptanceRule,
@@ -32,6 +30,8 @@ from catfish.sim.policy import (
     Showcase,
     TalentTraining,
 )
+
+from catfish import sim
 
 SMALL = {"n_smes": 500, "months": 24, "deadline_month": 24}
 SEEDS = range(12)
@@ -216,10 +216,16 @@ def test_instruments_are_reset_between_runs():
 
 
 @pytest.mark.parametrize("cls, field, value, expected", [
-    (InterestSubsidy, "share", 0.6, "share = 0.6: must be between 0 and 0.5"),
-    (Diagnosis, "middle_log_odds", 0.5, "middle_log_odds = 0.5: must be between -5 and 0"),
-    (ExchangeSessions, "start", "2020-13", "start = '2020-13': must be a calendar month"),
-    (ServiceVoucher, "kinds", "all", "kinds = 'all': must be one of 'light', 'deep', 'both'"),
+    (InterestSubsidy, "share", 0.6, "interest_subsidy.share = 0.6: must be between 0 and 0.5"),
+    (Diagnosis, "middle_log_odds", 0.5,
+     "diagnosis.middle_log_odds = 0.5: must be between -5 and 0 (0: no effect)"),
+    (ExchangeSessions, "start", "2020-13",
+     "exchange_sessions.start = '2020-13': must be a calendar month YYYY-MM"),
+    (ServiceVoucher, "kinds", "all",
+     "service_voucher.kinds = 'all': must be one of 'light', 'deep', 'both'"),
+    (Showcase, "projects", 2.5, "showcase.projects = 2.5: must be a whole number >= 0"),
+    (Grant, "cap_rmb", "lots", "grant.cap_rmb = 'lots': must be a number >= 0"),
+    (Grant, "colour", "red", "grant.colour = 'red': not a parameter (its parameters: share, "),
 ])
 def test_bad_instrument_parameters_are_one_line_errors(cls, field, value, expected):
     with pytest.raises(ValueError) as err:
@@ -227,6 +233,38 @@ def test_bad_instrument_parameters_are_one_line_errors(cls, field, value, expect
     assert str(err.value).startswith(expected), f"message names field and value: {err.value}"
     assert "\n" not in str(err.value)
 
+
+def test_an_end_before_the_start_is_refused_when_the_instrument_is_built():
+    with pytest.raises(sim.ParameterError) as err:
+        Grant(start="2021-06", end="2021-01")
+    assert str(err.value) == "grant.end = '2021-01': must not be before start ('2021-06')"
+    assert Grant(start="2021-06", end="2021-06").end == "2021-06", "one month is a window"
+
+
+def test_every_parameter_is_declared_once_with_meaning_unit_and_rule():
+    from catfish.sim.policy import REGISTRY
+    from catfish.sim.policy.parameters import allowed
+
+    for name, cls in REGISTRY.items():
+        assert cls.sources and cls.pays_for, f"{name}: sources and pays_for"
+        for field, info in cls.__pydantic_fields__.items():
+            where = f"{name}.{field}"
+            assert info.description, f"{where}: no meaning"
+            assert isinstance(info.json_schema_extra, dict) \
+                and "unit" in info.json_schema_extra, f"{where}: no unit"
+            assert allowed(cls, field), f"{where}: no rule in words"
+            if info.annotation in (int, float):
+                assert info.metadata, f"{where}: a number without bounds"
+
+
+def test_instruments_pickle_and_take_plain_assignment():
+    import pickle
+
+    grant = Grant(share=0.4)
+    grant.share = 0.6  # comparisons set a world's assumptions on fresh instruments
+    grant.lead = 3  # run state that setup() keeps
+    again = pickle.loads(pickle.dumps(grant))
+    assert (again.share, again.lead, again) == (0.6, 3, grant)
 
 def test_mix_problems_name_the_instrument():
     params = sim.ModelParams(**SMALL)

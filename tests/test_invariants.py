@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from catfish.agents.sme import IN_PROJECT, STATE_NAMES
 from catfish.sim import ClusterModel
 from catfish.sim.policy import Grant
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 STATE_COLUMNS = [f"n_{name}" for name in STATE_NAMES]
 

@@ -10,8 +10,6 @@ import textwrap
 
 import numpy as np
 import pytest
-
-from catfish import scenarios
 from catfish.agents.government import pairwise_sum
 from catfish.agents.jit import COMPILED, _use_temporary_cache
 from catfish.agents.sme import monthly_hazard, project_value, stage_failure_prob, willingness_prob
@@ -20,6 +18,8 @@ from catfish.sim.market import lost_order_share, share_demand
 from catfish.sim.policy.selection import first_by_draw, smallest_draws, state_table
 from catfish.sim.streams import RandomStreams, fill_uniform
 from catfish.sim.warm import warm_up
+
+from catfish import scenarios
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

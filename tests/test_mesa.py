@@ -6,7 +6,6 @@ import inspect
 
 import mesa
 import numpy as np
-
 from catfish.agents import SME, Government, LeadFirm, ServiceProvider
 from catfish.sim import ClusterModel
 

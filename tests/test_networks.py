@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+from catfish.sim.networks import PeerSums, small_world
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from catfish.sim.networks import PeerSums, small_world
 
 
 @settings(max_examples=40, deadline=None)

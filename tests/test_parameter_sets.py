@@ -9,8 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
-from catfish import scenarios
 from catfish.agents.sme import UNAWARE, WILLING
 from catfish.calibration.posterior import DEFAULT_POSTERIOR, POSTERIORS, load_posterior
 from catfish.calibration.priors import for_scenario, load_priors
@@ -21,6 +19,8 @@ from catfish.scenarios.loader import ScenarioError, parse, read_yaml, resolve
 from catfish.scenarios.parameter_sets import ParameterSetError
 from catfish.sim import ModelParams
 from catfish.sim.model import ClusterModel
+
+from catfish import scenarios
 from tests.conftest import catfish
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from catfish.calibration.abc import CALIBRATED
 from catfish.calibration.data import holdouts, targets
 from catfish.calibration.priors import load_priors

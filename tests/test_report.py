@@ -7,8 +7,6 @@ import re
 
 import pandas as pd
 import pytest
-
-from catfish import scenarios
 from catfish.calibration.priors import load_priors
 from catfish.experiments.outputs.report import (
     Results,
@@ -23,6 +21,8 @@ from catfish.experiments.outputs.report import (
 from catfish.experiments.runs.kept_inputs import parameter_table
 from catfish.scenarios import parameter_sets
 from catfish.sim.codebook import instrument_label, parameter_label
+
+from catfish import scenarios
 from tests.conftest import catfish
 from tests.test_compare import comparison_data, mix, write_files
 
@@ -217,9 +217,8 @@ def test_without_a_cjk_font_the_chinese_report_says_its_charts_are_english(resul
                                                                            tmp_path):
     import warnings
 
-    from matplotlib import rc_context, rcParamsDefault
-
     from catfish.experiments.outputs import fonts
+    from matplotlib import rc_context, rcParamsDefault
 
     # no CJK font on the machine: the charts use the font Catfish ships, and stay Chinese; the
     # default font list, not one an earlier Chinese chart put the machine's CJK font in

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from catfish.experiments.outputs.report import load_results
+
 from tests.test_report import results  # noqa: F401 - the module's fixture, reused
 
 pytestmark = pytest.mark.browser

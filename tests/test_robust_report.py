@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import pandas as pd
-
 from catfish.experiments.analysis.robust import rule_limits
 from catfish.experiments.outputs.report_robust import _amount, telling
 

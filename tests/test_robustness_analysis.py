@@ -11,8 +11,6 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
-
 from catfish.experiments.analysis import (
     Rule,
     best_mix,
@@ -27,6 +25,7 @@ from catfish.experiments.analysis import (
     variance_shares,
 )
 from catfish.experiments.analysis.stats import wilson_interval
+from scipy import stats
 
 MIXES = ["base", "A", "B"]
 # 4 worlds x 3 mixes: firms transformed and money spent (RMB); the target is 9 firms

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from catfish.agents.government import pay_within_budget
 from catfish.agents.lead_firm import central_factory_effect, visit_prob
 from catfish.agents.provider import GENERALIST, entry_due, fill_slots, preference_order, sector_fit
@@ -25,6 +22,8 @@ from catfish.agents.sme import (
     willingness_prob,
 )
 from catfish.sim.market import competitiveness, lost_order_share, share_demand
+from hypothesis import given
+from hypothesis import strategies as st
 
 RATES = {"promotion_per_month": 0.03 / 12, "peer_per_month": 0.38 / 12,
          "competition_per_month": 1.0 / 12, "visit_conversion": 0.1}

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from catfish import scenarios
 from catfish.scenarios import ScenarioError, parameter_sets
 from catfish.sim import ModelParams, run_one
+
+from catfish import scenarios
 from tests.conftest import mutate, shipped_yaml
 
 SHIPPED = sorted(Path(scenarios.__file__).parent.glob("*.yaml"))
@@ -80,7 +80,7 @@ def test_bad_scenario_gives_one_line_with_file_path_value_and_rule(change, expec
 
 
 def test_missing_file_and_bad_yaml(tmp_path):
-    with pytest.raises(ScenarioError, match=r"absent.yaml: no such file$"):
+    with pytest.raises(ScenarioError, match=r"absent.yaml: no such scenario file$"):
         scenarios.load(tmp_path / "absent.yaml")
     broken = tmp_path / "broken.yaml"
     broken.write_text("name: [unclosed\n", encoding="utf-8")

@@ -9,7 +9,6 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-
 from catfish.calibration.priors import PriorsError, load_priors
 from catfish.experiments.analysis.sensitivity import SensitivityResult, _judge, _ordered
 from catfish.experiments.jobs.sensitivity import analyse, resume, sensitivity
@@ -22,6 +21,7 @@ from catfish.experiments.runs.sensitivity_spec import (
 )
 from catfish.scenarios import ScenarioError
 from catfish.sim import ModelParams
+
 from tests.conftest import catfish
 from tests.test_sweep_cli import BASE
 

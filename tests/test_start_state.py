@@ -11,15 +11,24 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import yaml
-
-from catfish import scenarios
-from catfish.agents.sme import DEEP, FAILED, LAPSED, LIGHT, STATE_NAMES, TRANSFORMED, UNAWARE, WILLING
+from catfish.agents.sme import (
+    DEEP,
+    FAILED,
+    LAPSED,
+    LIGHT,
+    STATE_NAMES,
+    TRANSFORMED,
+    UNAWARE,
+    WILLING,
+)
 from catfish.scenarios import start_state as starting
 from catfish.scenarios.loader import ScenarioError, parse, read_yaml, resolve
 from catfish.sim import ClusterModel, ModelParams
 from catfish.sim.params import ParameterError
 from catfish.sim.run import run_one
 from catfish.sim.start_state import accepted_gain, end_shares, start_counts
+
+from catfish import scenarios
 
 SHARES = {"transformed": 0.2, "deep": 0.05, "failed": 0.1, "lapsed": 0.05, "willing": 0.15}
 TWO_SECTORS = {"n_smes": 2000, "sector_names": ("a", "b"), "sector_shares": (0.5, 0.5),

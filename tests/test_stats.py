@@ -6,7 +6,6 @@ import math
 
 import pandas as pd
 import pytest
-
 from catfish.experiments.analysis import stats
 from catfish.experiments.analysis.comparison import summarise
 

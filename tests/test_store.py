@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from catfish.experiments.runs.files import OutputExistsError
 from catfish.experiments.runs.store import (
     FAILURES,

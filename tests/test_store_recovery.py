@@ -17,11 +17,10 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
-import pandas as pd
-import pytest
-
 import catfish.experiments.jobs.sensitivity as sa
 import catfish.experiments.jobs.sweep as sw
+import pandas as pd
+import pytest
 from catfish.experiments.runs.files import written
 from catfish.experiments.runs.runner import run_tasks
 from catfish.experiments.runs.store import (
@@ -33,6 +32,7 @@ from catfish.experiments.runs.store import (
     part_ids,
     part_name,
 )
+
 from tests.test_sweep_cli import BASE
 from tests.test_sweep_runner import Exploding, new_store, sweep_tasks
 
@@ -356,9 +356,8 @@ def test_sensitivity_names_a_damaged_part_and_resume_repairs_it(inputs, tmp_path
 # --- the command line --------------------------------------------------------------------------
 
 def test_cli_resume_warns_of_each_moved_part(store_copy):
-    from click.testing import CliRunner
-
     from catfish.experiments.cli import main
+    from click.testing import CliRunner
 
     damaged = part(store_copy, TIMESERIES)
     damage(damaged, "half")

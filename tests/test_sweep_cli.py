@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import catfish.experiments.jobs.sweep as sw
 import pandas as pd
 import pytest
-
-import catfish.experiments.jobs.sweep as sw
 from catfish.scenarios import ScenarioError
+
 from tests.conftest import catfish
 
 BASE = """\
@@ -90,3 +90,89 @@ def test_cli_sweep_resume_and_errors(tiny):
         bad = catfish("sweep", *args, cwd=tiny)
         assert bad.returncode == 2, f"{args}: exit status 2, got {bad.returncode}"
         assert expected in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
+
+
+SENSITIVITY = """\
+name: sa-tiny
+labels: {zh: 小, en: tiny}
+base: base.yaml
+factors:
+  - {name: q, path: behaviour.overrides.peer_effect_per_year}
+  - {name: share, path: policies.grant.share, low: 0.1, high: 0.5}
+outcomes: [transformed_by_deadline, spent_by_deadline_rmb]
+method: morris
+n: 2
+replicates: 1
+seed: 5
+"""
+
+
+def test_seed_gives_the_sweeps_runs_their_seeds_and_resume_keeps_it(tiny):
+    done = catfish("sweep", "sweep-tiny.yaml", "--out", "out", "--seed", "20", cwd=tiny)
+    assert done.returncode == 0, done.stderr
+    outcomes = sw.open_results(tiny / "out").outcomes()
+    assert (outcomes["seed"] == 20 + outcomes["replicate"]).all(), \
+        f"--seed 20 instead of the file's 7: {sorted(set(outcomes['seed']))}"
+    assert sw.open_results(tiny / "out").manifest["seeds"]["first"] == 20
+    file_seeded = sw.sweep(tiny / "sweep-tiny.yaml", tiny / "file-seed")
+    assert set(file_seeded.outcomes()["seed"]) == {7, 8}, "without --seed, the file's"
+    kept = sw.kept_spec(tiny / "out")
+    assert kept.seed == 20, "the copy --resume reads runs the sweep as it was started"
+    refused = catfish("sweep", "--resume", "out", "--seed", "3", cwd=tiny)
+    assert refused.returncode == 2 and "--seed cannot change a sweep already started" \
+        in refused.stderr, refused.stderr
+    too_big = catfish("sweep", "sweep-tiny.yaml", "--out", "big", "--seed", str(2**62 - 1),
+                      cwd=tiny)
+    assert too_big.returncode == 2 and "must stay below" in too_big.stderr, too_big.stderr
+
+
+def test_seed_gives_the_analysis_its_seeds(tiny):
+    (tiny / "sa-tiny.yaml").write_text(SENSITIVITY, encoding="utf-8")
+    done = catfish("sensitivity", "sa-tiny.yaml", "--out", "sa", "--seed", "11", "--yes",
+                   "--quiet", cwd=tiny)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "", f"--quiet: no estimate, no progress bar: {done.stderr!r}"
+    runs = sw.open_results(tiny / "sa").outcomes()
+    assert sorted(runs["seed"]) == list(range(11, 11 + len(runs))), \
+        f"independent seeds from --seed 11, not the file's 5: {sorted(runs['seed'])}"
+    assert "seed: 11" in (tiny / "sa" / "sensitivity.yaml").read_text(encoding="utf-8"), \
+        "the analysis kept in the folder says the seed it ran with"
+
+
+def test_the_estimate_comes_before_the_progress_bar(tiny):
+    done = catfish("sweep", "sweep-tiny.yaml", "--out", "out", cwd=tiny)
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    estimate = next(i for i, line in enumerate(lines) if line.startswith("Sweep: 12 runs"))
+    bar = next(i for i, line in enumerate(lines) if line.startswith("runs"))
+    assert lines[0].startswith("Sweep sweep-tiny: 6 design points") and estimate < bar, \
+        f"what it is, then the estimate, then the bar: {lines}"
+    quiet = catfish("sweep", "sweep-tiny.yaml", "--out", "quiet", "--quiet", cwd=tiny)
+    assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr
+    assert "12 runs done" in quiet.stdout, "--quiet keeps what the command prints"
+
+
+def test_failing_runs_end_in_exit_status_1_and_the_rest_are_kept(tiny, monkeypatch):
+    from catfish.experiments.runs import runner
+
+    from tests.conftest import invoke
+
+    monkeypatch.chdir(tiny)
+    real = runner._run_one
+
+    def third_fails(subject, seed):
+        if seed == 8:
+            raise RuntimeError("the model broke")
+        return real(subject, seed)
+
+    monkeypatch.setattr(runner, "_run_one", third_fails)
+    done = invoke("sweep", "sweep-tiny.yaml", "--out", "out")
+    assert done.exit_code == 1, f"a failed run: exit status 1, not {done.exit_code}"
+    errors = done.stderr.strip().splitlines()[-1:]
+    assert errors[0].startswith("catfish: error: 6 of 12 runs failed; the first, p000000-r001: "
+                                "RuntimeError: the model broke") \
+        and "--resume out --retry-failed" in errors[0], done.stderr
+    assert "6 runs done, 6 failed" in done.stdout, "what ran is said and kept"
+    monkeypatch.setattr(runner, "_run_one", real)
+    again = invoke("sweep", "--resume", "out", "--retry-failed")
+    assert again.exit_code == 0 and "12 runs done, 0 failed" in again.stdout, again.stderr

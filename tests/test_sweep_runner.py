@@ -18,7 +18,6 @@ from typing import Any
 
 import pandas as pd
 import pytest
-
 from catfish.experiments.runs.executors import dask_executor, local_executor, worker_count
 from catfish.experiments.runs.runner import run_tasks
 from catfish.experiments.runs.store import OUTCOMES, TIMESERIES, ResultStore, StoreError, part_ids

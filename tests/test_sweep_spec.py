@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from catfish import scenarios
 from catfish.scenarios import ScenarioError
 from catfish.scenarios import sweep as sweeps
 from catfish.scenarios.sweep import FactorError, apply_factors, load_sweep, parse_sweep
+
+from catfish import scenarios
 from tests.conftest import mutate, write_yaml
 from tests.test_compare import SMALL_SCENARIO as COMPARE_SCENARIO
 
@@ -231,7 +231,7 @@ def test_list_design_may_leave_out_ranges_but_each_point_is_checked(tmp_path):
     design["points"][1]["paid_on"] = "never"
     with pytest.raises(ScenarioError) as info:
         load_sweep(write_files(tmp_path, sweep_data(factors=factors, design=design)))
-    assert ": design.points[1]: policies.grant.paid_on = 'never': Input should be 'start' or " \
+    assert ": design.points[1]: policies.grant.paid_on = 'never': must be one of 'start', " \
            "'acceptance'" in str(info.value), str(info.value)
 
 
@@ -308,7 +308,7 @@ def test_apply_factors_rejects_values_in_one_line_naming_the_path():
     cases = [
         ({"policies.grant.share": 1.5}, "policies.grant.share = 1.5: must be between 0 and 1"),
         ({"policies[1].firms_per_month": 2.5},
-         "policies[1].firms_per_month = 2.5: Input should be a valid integer"),
+         "policies[1].firms_per_month = 2.5: must be a whole number >= 0"),
         ({"cluster.smes.count": 3}, "cluster.smes.count = 3: Input should be greater than"),
         ({"behaviour.overrides.risk_aversion": -1},
          "behaviour.overrides.risk_aversion = -1: Input should be greater than or equal to 0"),

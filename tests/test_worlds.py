@@ -10,8 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from click.testing import CliRunner
-
 from catfish.calibration.posterior import load_posterior
 from catfish.calibration.worlds import (
     WORLD,
@@ -23,6 +21,8 @@ from catfish.experiments.cli import main
 from catfish.experiments.runs import comparisons as designs
 from catfish.scenarios import comparison as comparisons
 from catfish.sim import run_one
+from click.testing import CliRunner
+
 from tests.test_compare import comparison_data, mix, write_files
 
 DEMONSTRATION = [

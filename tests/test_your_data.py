@@ -12,10 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
 from catfish.calibration.posterior import POSTERIORS
 from catfish.calibration.ship import COPIED
 from catfish.experiments.runs import files, manifest, resources
+
 from tests.conftest import invoke, one_line_error
 from tests.test_compare import SMALL_SCENARIO, write_files
 
@@ -154,7 +154,12 @@ def test_a_full_disk_is_one_line_and_keeps_what_was_written(small, monkeypatch):
 
     monkeypatch.setattr(pd.DataFrame, "to_parquet", full)
     done = invoke("compare", "./compare-small.yaml", "--out", "res", "--replicates", "2")
-    one_line_error(done, "summary.parquet", "no space left", alone=False)
+    errors = [line for line in done.stderr.splitlines() if line.startswith("catfish: error: ")]
+    assert done.exit_code == 1, f"a full disk is a failure while running (exit status 1), " \
+                                f"not {done.exit_code}: {done.stderr}"
+    assert len(errors) == 1 and done.stderr.strip().splitlines()[-1] == errors[0] \
+        and "summary.parquet" in errors[0] and "no space left" in errors[0], done.stderr
+    assert "Traceback" not in done.stderr + done.output, done.stderr
     record = json.loads((small / "res" / "manifest.json").read_text(encoding="utf-8"))
     assert record["complete"] is False, "an interrupted folder is marked incomplete"
     assert (small / "res" / "runs.parquet").is_file() and \
@@ -368,4 +373,6 @@ def test_calibrate_carries_on_only_when_asked(small):
     done = invoke("calibrate", "--quick", "--out", "calib")
     one_line_error(done, "--resume", "--overwrite")
     assert (folder / "abc.db").read_bytes() == b"an earlier run"
-    one_line_error(invoke("calibrate", "--resume", "--out", "nowhere"), "no calibration")
+    one_line_error(invoke("calibrate", "--resume", "nowhere"), "no calibration")
+    one_line_error(invoke("calibrate", "--resume", "--out", "nowhere"), "--resume",
+                   "needs a folder")

@@ -15,8 +15,9 @@ import csv
 import sys
 from pathlib import Path
 
-from catfish import scenarios
 from catfish.sim import run_one
+
+from catfish import scenarios
 
 RECORD = Path(__file__).resolve().parents[1] / "tests" / "data" / "engine_baseline.csv"
 SEEDS = range(1, 201)

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from catfish.sim import ClusterModel, run_one
 
 from catfish import scenarios
-from catfish.sim import ClusterModel, run_one
 
 SEEDS = range(1, 11)
 

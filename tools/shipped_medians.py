@@ -8,9 +8,9 @@ Each scenario as shipped (calibrated parameters), seeds 1-20, ``transformed_by_d
 from __future__ import annotations
 
 import numpy as np
+from catfish.sim import run_one
 
 from catfish import scenarios
-from catfish.sim import run_one
 
 SEEDS = range(1, 21)
 

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-
 from catfish.experiments.analysis import stats
 from catfish.experiments.runs.store import ResultStore
 from catfish.scenarios.comparison import BASE, Comparison

@@ -17,8 +17,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-
 from catfish.experiments.analysis.robustness import (
     TARGET_MET,
     Objective,
@@ -29,6 +27,7 @@ from catfish.experiments.analysis.robustness import (
     oriented,
     world_table,
 )
+from scipy import stats
 
 # A box must hold the event in at least 85% of its worlds. At 0.80, a box around a planted
 # threshold with 10% label noise keeps growing past the threshold until its edge has diluted

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-
 from catfish.calibration.worlds import POSTERIOR_DRAW, WORLD, Uncertainty
 from catfish.experiments.analysis import (
     best_mix,

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-
 from catfish.experiments.analysis.stats import wilson_interval
 
 TRANSFORMED = "transformed_by_deadline"

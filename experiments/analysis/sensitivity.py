@@ -30,14 +30,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import ValidationError
-from SALib.analyze import morris as morris_analyze
-from SALib.analyze import sobol as sobol_analyze
-
-from catfish.experiments.jobs.sweep import (
-    SWEEP_COPY,
-)
-from catfish.experiments.runs.designs import salib_problem, sample_matrix
+from catfish.experiments.runs.designs import SWEEP_COPY, salib_problem, sample_matrix
 from catfish.experiments.runs.files import claim, write_atomic
 from catfish.experiments.runs.sensitivity_spec import (
     DUMMY,
@@ -47,6 +40,9 @@ from catfish.experiments.runs.sensitivity_spec import (
 from catfish.experiments.runs.store import ResultStore
 from catfish.scenarios.loader import ScenarioError, describe, read_yaml
 from catfish.scenarios.sweep import SweepSpec
+from pydantic import ValidationError
+from SALib.analyze import morris as morris_analyze
+from SALib.analyze import sobol as sobol_analyze
 
 SPEC_COPY = "sensitivity.yaml"   # the analysis as it was run, bounds filled in
 AGAIN = "run the analysis again into a new folder"

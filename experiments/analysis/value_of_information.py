@@ -40,7 +40,6 @@ import math
 
 import numpy as np
 import pandas as pd
-
 from catfish.experiments.analysis.robustness import (
     Objective,
     capped,

@@ -21,8 +21,6 @@ import math
 
 import numpy as np
 import pandas as pd
-from SALib.analyze import rbd_fast
-
 from catfish.experiments.analysis.robustness import (
     Objective,
     get_objective,
@@ -30,6 +28,7 @@ from catfish.experiments.analysis.robustness import (
     objective_values,
     world_table,
 )
+from SALib.analyze import rbd_fast
 
 HARMONICS = 10   # SALib's default M: frequencies summed as the parameter's signal
 RESAMPLES = 100  # bootstrap resamples for the confidence half-width

@@ -14,11 +14,11 @@ import os
 import warnings
 
 import solara
-
-from catfish import scenarios
 from catfish.experiments.explore import app_model as am
 from catfish.experiments.outputs.fonts import use_language
 from catfish.experiments.outputs.words import say
+
+from catfish import scenarios
 
 with warnings.catch_warnings():  # Mesa 3.3's ComponentsView breaks a rule of hooks harmlessly
     warnings.filterwarnings("ignore", message=".*found despite early return", category=UserWarning)

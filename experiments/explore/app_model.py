@@ -17,9 +17,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from matplotlib.figure import Figure
-
-from catfish import scenarios
 from catfish.agents.sme import TRANSFORMED
 from catfish.experiments.outputs.charts import OKABE_ITO, STATE_COLUMNS
 from catfish.experiments.outputs.words import say
@@ -28,6 +25,9 @@ from catfish.scenarios.factors import apply_factors
 from catfish.sim import codebook
 from catfish.sim.calendar import calendar
 from catfish.sim.model import ClusterModel
+from matplotlib.figure import Figure
+
+from catfish import scenarios
 
 DEFAULT_SCENARIO = "jieyang-city-2023"
 SCENARIO_ENV = "CATFISH_APP_SCENARIO"  # how `catfish app` tells the app which scenario to show

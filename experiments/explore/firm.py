@@ -23,7 +23,6 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import pandas as pd
-
 from catfish.agents.sme import DEEP, LIGHT, choose_kind
 from catfish.experiments.outputs.words import say
 from catfish.scenarios import Scenario

@@ -4,30 +4,23 @@ A job checks its inputs and its output folder before any run, runs its design on
 (``experiments.runs``), analyses the results (``experiments.analysis``) and writes what
 people read (``experiments.outputs``). Each returns a handle on its results folder::
 
-    from catfish.experiments.jobs import compare, open_results
+    from catfish.experiments.jobs.compare import compare
+    from catfish.experiments.jobs import open_results
     results = compare("compare-jieyang-2023", "out/demo", replicates=50, workers=2)
     results.summary                      # one row per mix
     open_results("out/demo").robustness  # the same folder, later
 
-The functions are imported lazily, so ``import experiments.jobs`` stays cheap.
+The modules are ``compare``, ``sweep``, ``sensitivity``, ``run``, ``calibrate``,
+``reference``, ``screen`` and ``schemas``; the notebook API (``import catfish``) gathers their
+main functions in one place.
 """
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any
 
-__all__ = ["compare", "open_results", "resume_comparison", "sensitivity", "sweep"]
-
-_WHERE = {"compare": "catfish.experiments.jobs.compare", "resume_comparison": "catfish.experiments.jobs.compare",
-          "sweep": "catfish.experiments.jobs.sweep", "sensitivity": "catfish.experiments.jobs.sensitivity"}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__ = ["open_results"]
 
 
 def open_results(folder: str | Path) -> Any:

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-
 from catfish.calibration.priors import PRIORS_FILE
 from catfish.calibration.worlds import (
     INSTRUMENT_PRIORS_FILE,
@@ -491,7 +490,7 @@ def write_results(job: ComparisonJob, *, lang: str, started: dt.datetime,
                                             inputs.PRIORS: PRIORS_FILE,
                                             inputs.INSTRUMENT_PRIORS: INSTRUMENT_PRIORS_FILE})
     finish(out, record)
-    rep.write_report(rep.load_results(out), lang=lang)
+    rep.write_report(rep.load_results(out), lang=lang, overwrite=True)  # its own, as resumed
     return ComparisonResults(out)
 
 
@@ -553,7 +552,6 @@ def write_robust_charts(out: Path, chosen: comparisons.Comparison, summary: pd.D
                         analysis: robust.RobustResult, job: ComparisonJob, lang: str) -> None:
     """The spread of each mix over the worlds, and where the lead flips, as PNG files."""
     import matplotlib.pyplot as plt
-
     from catfish.experiments.outputs import robust_charts
     from catfish.experiments.outputs.fonts import use_language
 
@@ -573,7 +571,6 @@ def write_charts(out: Path, chosen: comparisons.Comparison, summary: pd.DataFram
                  band_table: pd.DataFrame, replicates: int, lang: str) -> None:
     """The comparison's four charts as PNG files in ``out``."""
     import matplotlib.pyplot as plt
-
     from catfish.experiments.outputs import charts
     from catfish.experiments.outputs.fonts import use_language
 

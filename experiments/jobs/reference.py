@@ -14,7 +14,6 @@ import argparse
 from pathlib import Path
 
 import pandas as pd
-
 from catfish.calibration.reference import (
     KEEP,
     count_kept,

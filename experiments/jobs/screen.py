@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-
 from catfish.calibration.data import targets
 from catfish.calibration.priors import load_priors
 from catfish.calibration.targets import simulate

@@ -16,10 +16,16 @@ from typing import Any
 
 import pandas as pd
 import yaml
-
 from catfish.experiments.analysis import sensitivity as indices
 from catfish.experiments.analysis.sensitivity import AGAIN, SPEC_COPY, SensitivityResult, _kept
-from catfish.experiments.jobs.sweep import SWEEP_COPY, Estimate, as_workers, kept_spec, manifest, run_list
+from catfish.experiments.jobs.sweep import (
+    SWEEP_COPY,
+    Estimate,
+    as_workers,
+    kept_spec,
+    manifest,
+    run_list,
+)
 from catfish.experiments.jobs.sweep import repair as repair_sweep
 from catfish.experiments.jobs.sweep import resume as resume_sweep
 from catfish.experiments.jobs.sweep import sweep as run_sweep
@@ -58,7 +64,8 @@ def analyse(out: str | Path, *, report: bool = True) -> SensitivityResult:
 
 def sensitivity(file: str | Path | SensitivitySpec, out: str | Path, *,
                 method: str | None = None, n: int | None = None,
-                replicates: int | None = None, workers: Workers | int = 1,
+                replicates: int | None = None, seed: int | None = None,
+                workers: Workers | int = 1,
                 overwrite: bool = False, confirm: Callable[[Estimate], bool] | None = None,
                 progress: Callable[[int], None] | None = None,
                 evaluate: Evaluate | None = None, report: bool = True,
@@ -71,6 +78,7 @@ def sensitivity(file: str | Path | SensitivitySpec, out: str | Path, *,
         method: ``morris`` or ``sobol`` instead of the file's.
         n: Trajectories (Morris) or base samples (Sobol') instead of the file's.
         replicates: Runs per design point instead of the file's.
+        seed: Seed of the sampler and the runs instead of the file's.
         workers: Where the runs go (``Workers``; a number: that many local processes).
         overwrite: Replace results already in ``out``.
         confirm: Shown the sweep's estimate before anything is written; False stops.
@@ -90,7 +98,7 @@ def sensitivity(file: str | Path | SensitivitySpec, out: str | Path, *,
         spec = with_prior_bounds(file, source)
     else:
         spec, source = load_sensitivity(file)
-    spec = spec.with_options(method=method, n=n, replicates=replicates)
+    spec = spec.with_options(method=method, n=n, replicates=replicates, seed=seed)
     if evaluate is None:
         sweep = sweep_spec(spec, source)
         kept = {SWEEP_COPY: yaml.safe_dump(spec.sweep_data(spec.base), allow_unicode=True,

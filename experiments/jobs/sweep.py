@@ -24,8 +24,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
-
-from catfish.experiments.runs.designs import SweepTask, check_points, count_runs, design_points, sweep_tasks
+from catfish.experiments.runs.designs import (
+    SWEEP_COPY,
+    SweepTask,
+    check_points,
+    count_runs,
+    design_points,
+    sweep_tasks,
+)
 from catfish.experiments.runs.engine import Design, run_design
 from catfish.experiments.runs.executors import Workers
 from catfish.experiments.runs.files import check_output
@@ -38,19 +44,20 @@ from catfish.experiments.runs.resources import (
 )
 from catfish.experiments.runs.runner import run_tasks
 from catfish.experiments.runs.store import Repair, ResultStore, StoreError, check_store
-from catfish.scenarios.loader import ScenarioError, read_yaml
+from catfish.scenarios.loader import ScenarioError, describe, parse_yaml, read_yaml
 from catfish.scenarios.sweep import SweepSpec, load_sweep, parse_sweep
 from catfish.sim.cost import RunCost
+from pydantic import ValidationError
 
 __all__ = ["Estimate", "SweepHandle", "count_runs", "load_sweep", "open_results", "repair",
-           "resumable", "resume", "sweep"]
+           "resumable", "resume", "sweep", "with_seed"]
 
-SWEEP_COPY = "sweep.yaml"            # the sweep file as it was run
 BASE_COPY = "base-scenario.yaml"     # its base scenario as it was run
 KEPT = {SWEEP_COPY: "the sweep file", BASE_COPY: "the base scenario"}
 AGAIN = "run the sweep again into a new folder"
 ESTIMATE_RUNS = 3
 TIMED_SECONDS = 10.0  # a run estimated longer than this is not run just to time it
+FILE_SEED = SweepSpec.model_fields["seed"].default  # a sweep file's seed if it gives none
 
 
 @dataclass(frozen=True)
@@ -144,7 +151,8 @@ class SweepHandle:
             return store.manifest()
 
 
-def sweep(file: str | Path | SweepSpec, out: str | Path, *, workers: Workers | int = 1,
+def sweep(file: str | Path | SweepSpec, out: str | Path, *, seed: int | None = None,
+          workers: Workers | int = 1,
           overwrite: bool = False, confirm: Callable[[Estimate], bool] | None = None,
           progress: Callable[[int], None] | None = None,
           kept: dict[str, str] | None = None, command: str = "catfish sweep") -> SweepHandle:
@@ -153,6 +161,7 @@ def sweep(file: str | Path | SweepSpec, out: str | Path, *, workers: Workers | i
     Args:
         file: A sweep file (path or shipped name) or a loaded ``SweepSpec``.
         out: The store folder (must be new or empty unless ``overwrite``).
+        seed: The first seed instead of the file's (``--seed``; see :func:`with_seed`).
         workers: Where the runs go (``experiments.runs.executors.Workers``: local processes,
             a Dask LocalCluster or a scheduler); a number: that many local processes.
         overwrite: Replace a store already in ``out``.
@@ -167,7 +176,7 @@ def sweep(file: str | Path | SweepSpec, out: str | Path, *, workers: Workers | i
         ScenarioError: The sweep file, its base scenario or one of its points is not valid.
         OutputExistsError: ``out`` holds results and ``overwrite`` is false.
     """
-    spec = file if isinstance(file, SweepSpec) else load_sweep(file)
+    spec = with_seed(file if isinstance(file, SweepSpec) else load_sweep(file), seed)
     out = Path(out)
     # say so before any work (ResultStore.create checks again, then claims the folder)
     out = check_output(out, overwrite=overwrite, resume_hint=f", resume it (--resume {out})")
@@ -291,6 +300,25 @@ def kept_spec(out: Path, again: str = AGAIN) -> SweepSpec:
     return spec
 
 
+def with_seed(spec: SweepSpec, seed: int | None) -> SweepSpec:
+    """The same sweep with another first seed (``--seed``), checked again; None: as it is.
+
+    The seed gives the runs' seeds (``seeds``) and the sampler's, unless the design has its
+    own; the copy of the sweep file kept in the store says the seed it ran with.
+
+    Raises:
+        ScenarioError: The last run's seed would pass ``MAX_SEED`` (one line).
+    """
+    if seed is None or seed == spec.seed:
+        return spec
+    changed = spec.model_copy(update={"seed": seed})  # keeps its file and base scenario
+    try:
+        SweepSpec.model_validate(changed.model_dump())
+    except ValidationError as exc:
+        raise ScenarioError(describe(exc, f"--seed {seed}")) from None
+    return changed
+
+
 def estimate_sweep(spec: SweepSpec, points: pd.DataFrame, *, workers: int,
                    largest: RunCost | None = None) -> Estimate:
     """Time and store the first few runs of a sweep in a scratch store; scale to all runs.
@@ -395,6 +423,11 @@ def _kept_inputs(spec: SweepSpec) -> dict[str, str]:
     """Copies of the sweep file and its base scenario, kept in the store for ``resume``."""
     sweep_text = spec.path.read_text(encoding="utf-8") if spec.path is not None else \
         yaml.safe_dump(spec.model_dump(mode="json"), allow_unicode=True)
+    if spec.path is not None:  # the file as run: with the seed --seed gave it
+        data = parse_yaml(sweep_text, spec.path)
+        if isinstance(data, dict) and data.get("seed", FILE_SEED) != spec.seed:
+            sweep_text = yaml.safe_dump({**data, "seed": spec.seed}, allow_unicode=True,
+                                        sort_keys=False)
     base = spec.base_scenario().model_dump(mode="json")
     return {SWEEP_COPY: sweep_text,
             BASE_COPY: yaml.safe_dump(base, allow_unicode=True, sort_keys=False)}

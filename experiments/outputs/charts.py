@@ -14,10 +14,9 @@ matplotlib.use("Agg")  # files only; never needs a display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
 from catfish.experiments.outputs.words import say  # noqa: E402
 from catfish.sim import codebook  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 # Okabe & Ito (2008), "Color Universal Design"
 OKABE_ITO = {"orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",

@@ -25,8 +25,6 @@ from typing import Any
 
 import pandas as pd
 import pyarrow.parquet as pq
-from jinja2 import Environment, PackageLoader, select_autoescape
-
 from catfish.experiments.analysis.comparison import BASE, bands, probability
 from catfish.experiments.outputs import charts, report_charts, report_robust, robust_charts
 from catfish.experiments.outputs.fonts import use_language
@@ -37,6 +35,7 @@ from catfish.experiments.runs.files import check_target, claim, write_atomic
 from catfish.experiments.runs.kept_inputs import read_assumptions, read_scenario
 from catfish.scenarios.schema import Scenario
 from catfish.sim.codebook import instrument_label, parameter_label
+from jinja2 import Environment, PackageLoader, select_autoescape
 
 REPORT_FILE = "report.html"
 NEEDED = ("summary.parquet", "manifest.json")

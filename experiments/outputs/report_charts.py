@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
-
 from catfish.experiments.outputs.charts import OKABE_ITO, mix_colours, plt
 from catfish.experiments.outputs.words import say
 from catfish.sim import codebook
+from matplotlib.figure import Figure
 
 # a failure's stage (and rejection at acceptance), in the order a project meets them
 STAGES = (("failed_early_mean", "new_failed_early", OKABE_ITO["vermillion"]),

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-
 from catfish.experiments.analysis import get_objective, robust
 from catfish.experiments.analysis.comparison import probability
 from catfish.experiments.outputs.report_robust_text import TEXT

@@ -13,12 +13,11 @@ import textwrap
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
-
 from catfish.experiments.analysis import get_objective, robust
 from catfish.experiments.outputs.charts import OKABE_ITO, mix_colours, plt
 from catfish.experiments.outputs.words import has, say
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 TEXT = {
     "en": {

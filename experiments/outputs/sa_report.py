@@ -26,8 +26,6 @@ matplotlib.use("Agg")  # files only; never needs a display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
 from catfish.experiments.analysis.sensitivity import (  # noqa: E402
     DRIVER,
     MAIN_INDEX,
@@ -41,6 +39,7 @@ from catfish.experiments.outputs.words import say  # noqa: E402
 from catfish.experiments.runs.files import claim, write_atomic  # noqa: E402
 from catfish.experiments.runs.sensitivity_spec import DUMMY  # noqa: E402
 from catfish.sim import codebook  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 LANGUAGES = ("zh", "en")
 # an outcome averaged over replicates reads differently from a single run's: its unit here,

@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
 from catfish.calibration.worlds import Uncertainty, world_values
 from catfish.experiments.runs.engine import Design
 from catfish.scenarios.comparison import Comparison

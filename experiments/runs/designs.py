@@ -32,9 +32,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from SALib.sample import morris as morris_sampler
-from scipy.stats import qmc
-
 from catfish.scenarios.loader import ScenarioError
 from catfish.scenarios.schema import Scenario
 from catfish.scenarios.sweep import (
@@ -49,11 +46,16 @@ from catfish.scenarios.sweep import (
     apply_factors,
 )
 from catfish.sim.cost import RunCost, estimate
+from SALib.sample import morris as morris_sampler
+from scipy.stats import qmc
 
 try:  # SALib >= 1.4.6; ``saltelli`` is the older, deprecated name of the same sampler
     from SALib.sample import sobol as sobol_sampler
 except ImportError:  # pragma: no cover
     from SALib.sample import saltelli as sobol_sampler
+
+
+SWEEP_COPY = "sweep.yaml"  # a sweep's store keeps the sweep file as it was run under this name
 
 
 @dataclass(frozen=True)

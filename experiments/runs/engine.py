@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-
 from catfish.experiments.runs.executors import Workers
 from catfish.experiments.runs.runner import Evaluate, Simulate, Task, run_tasks
 from catfish.experiments.runs.store import ResultStore

@@ -188,9 +188,8 @@ def dask_executor(scheduler: str | None = None,
         ValueError: Both ``scheduler`` and ``local_workers`` were given.
     """
     import dask
-    from distributed import Client, LocalCluster
-
     from catfish.experiments.runs.dask_warm_up import register_warm_up
+    from distributed import Client, LocalCluster
 
     if scheduler is not None and local_workers is not None:
         raise ValueError("dask_executor: give a scheduler address or local workers, not both")

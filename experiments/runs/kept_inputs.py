@@ -25,8 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-
-from catfish import scenarios
 from catfish.calibration.data import holdouts, targets
 from catfish.calibration.posterior import POSTERIORS
 from catfish.calibration.priors import PRIORS_FILE, load_priors
@@ -34,6 +32,8 @@ from catfish.calibration.worlds import INSTRUMENT_PRIORS_FILE
 from catfish.scenarios import parameter_sets
 from catfish.scenarios.loader import read_yaml
 from catfish.scenarios.schema import Scenario
+
+from catfish import scenarios
 
 INPUTS = "inputs"
 COMPARISON = f"{INPUTS}/comparison.yaml"

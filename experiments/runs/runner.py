@@ -23,8 +23,14 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
-
-from catfish.experiments.runs.store import DONE, FAILED, ResultStore, RunRecord, SeriesSlice, StoreError
+from catfish.experiments.runs.store import (
+    DONE,
+    FAILED,
+    ResultStore,
+    RunRecord,
+    SeriesSlice,
+    StoreError,
+)
 from catfish.sim import RunResult, codebook, run_one
 
 MAX_BATCH = 100             # runs per batch: ~4 s of work, one part file per table

@@ -17,15 +17,21 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, model_validator
-
 from catfish.calibration.priors import load_priors
 from catfish.scenarios import loader
-from catfish.scenarios.loader import ScenarioError, describe, read_yaml
+from catfish.scenarios.loader import SENSITIVITY, ScenarioError, describe
 from catfish.scenarios.schema import Labels, Section
-from catfish.scenarios.sweep import FACTOR_NAME, IDENTIFIER, MAX_SEED, OUTCOME_NAMES, SweepSpec, parse_sweep
+from catfish.scenarios.sweep import (
+    FACTOR_NAME,
+    IDENTIFIER,
+    MAX_SEED,
+    OUTCOME_NAMES,
+    SweepSpec,
+    parse_sweep,
+)
+from pydantic import Field, ValidationError, model_validator
 
-PREFIX = "sa-"
+PREFIX = SENSITIVITY.prefix
 DUMMY = "dummy"                 # the factor the model ignores: its index is the noise floor
 DUMMY_LABELS = {"zh": "虚拟因子（噪声基线）", "en": "Dummy (noise floor)"}
 BEHAVIOUR = "behaviour.overrides."
@@ -169,8 +175,8 @@ def load_sensitivity(name_or_path: str | Path) -> tuple[SensitivitySpec, Path]:
     Raises:
         ScenarioError: One line naming the file, the path inside it, the value and the rule.
     """
-    path = loader.resolve_kind(name_or_path, PREFIX, "sensitivity analysis")
-    return parse_sensitivity(read_yaml(path), path), path
+    return loader.read_spec(name_or_path, SENSITIVITY,
+                            lambda data, path: (parse_sensitivity(data, path), path))
 
 
 def parse_sensitivity(data: Any, source: str | Path) -> SensitivitySpec:
@@ -180,13 +186,7 @@ def parse_sensitivity(data: Any, source: str | Path) -> SensitivitySpec:
         ScenarioError: One line naming the file, the path inside it, the value and the rule.
     """
     source = Path(source)
-    if not isinstance(data, dict):
-        raise ScenarioError(f"{source}: expected a mapping (name, labels, base, factors, "
-                            f"method, n, ...), got {type(data).__name__}")
-    try:
-        spec = SensitivitySpec.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(describe(exc, source)) from None
+    spec = loader.validate(data, source, SENSITIVITY, SensitivitySpec)
     if spec.base is None:
         raise ScenarioError(f"{source}: base: missing (required): the scenario whose inputs "
                             "are varied")

@@ -68,7 +68,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-
 from catfish.experiments.runs.files import WRITTEN, check_output, claim_output, written
 from catfish.experiments.runs.store_check import (
     Repair,

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from catfish.experiments.runs.files import WriteError, claim, describe_write_error, written
 from catfish.experiments.runs.store_files import (
     DAMAGED,

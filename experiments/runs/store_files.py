@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-
 from catfish.experiments.runs.files import PARTS, write_atomic
 
 try:  # POSIX record locks: released by the kernel when the process dies, not inherited by fork

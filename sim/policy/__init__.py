@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from catfish.sim.params import ModelParams
 from catfish.sim.policy.acceptance_rule import AcceptanceRule
 from catfish.sim.policy.accompaniment import Accompaniment
-from catfish.sim.policy.base import Instrument, Levers, bound_hooks, check_months, parameter_problem
+from catfish.sim.policy.base import Instrument, Levers, bound_hooks, check_months
 from catfish.sim.policy.central_factory import CentralFactory, free_lead_firms
 from catfish.sim.policy.chain_leader_programme import ChainLeaderProgramme
 from catfish.sim.policy.diagnosis import Diagnosis
@@ -15,6 +15,7 @@ from catfish.sim.policy.exchange_sessions import ExchangeSessions
 from catfish.sim.policy.grant import Grant
 from catfish.sim.policy.instalment_financing import InstalmentFinancing
 from catfish.sim.policy.interest_subsidy import InterestSubsidy
+from catfish.sim.policy.parameters import parameter_problem
 from catfish.sim.policy.provider_rating import ProviderRating
 from catfish.sim.policy.risk_sharing_fund import RiskSharingFund
 from catfish.sim.policy.service_voucher import ServiceVoucher

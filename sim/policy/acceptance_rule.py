@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
-
 from catfish.agents.sme import DEEP, LIGHT
-from catfish.sim.policy.base import (
-    Instrument,
-    check_at_least,
-    check_choice,
-    check_month,
-    check_numbers,
-    each,
-    in_window,
-)
+from catfish.sim.policy.base import Instrument, each, in_window
+from catfish.sim.policy.parameters import instrument, month, param
 
 if TYPE_CHECKING:
     from catfish.sim.model import ClusterModel
 
 
-@dataclass
+@instrument
 class AcceptanceRule(Instrument):
     """Sets how completed projects are judged, and which accepted levels count to the target.
 
@@ -36,33 +27,19 @@ class AcceptanceRule(Instrument):
     "acceptance completion ratio", 验收完成比例): a project accepted before ``start``, when the
     city's acceptance process was not yet in force, does not count toward the target (the
     firm is still transformed, and peers still see it).
-
-    Args:
-        min_verified_gain: Least verified gain for acceptance, share of the expected gain.
-        counts: ``"light_or_deep"`` or ``"deep_only"``.
-        check_cost_rmb: Public money per acceptance check, RMB.
-        start: First month whose acceptances count toward the target, YYYY-MM (default: the
-            scenario's start).
-
-    Source: 001 (hardware-only purchases must not count; judge by data), 003 (the lead unit
-    answers for acceptance).
     """
 
-    min_verified_gain: float = 0.3
-    counts: Literal["light_or_deep", "deep_only"] = "light_or_deep"
-    check_cost_rmb: float = 5_000.0
-    start: str | None = None
+    min_verified_gain: float = param(0.3, "share of expected gain",
+                                     "Least verified gain for acceptance.", ge=0, le=5)
+    counts: Literal["light_or_deep", "deep_only"] = param(
+        "light_or_deep", "", "Which accepted projects count toward the target.")
+    check_cost_rmb: float = param(5_000.0, "RMB", "Public money per acceptance check.", ge=0)
+    start: str | None = month("First month whose acceptances count toward the target "
+                              "(default: the scenario's start).")
     name: ClassVar[str] = "acceptance_rule"
     pays_for: ClassVar[str] = "check_cost_rmb per project that reaches acceptance"
-
-    def __post_init__(self) -> None:
-        check_numbers(self)
-        if not 0 <= self.min_verified_gain <= 5:
-            raise ValueError(f"min_verified_gain = {self.min_verified_gain!r}: must be between "
-                             f"0 and 5")
-        check_choice("counts", self.counts, ("light_or_deep", "deep_only"))
-        check_at_least("check_cost_rmb", self.check_cost_rmb)
-        check_month("start", self.start)
+    sources: ClassVar[str] = ("001 (hardware-only purchases must not count; judge by data), 003 "
+                              "(the lead unit answers for acceptance).")
 
     def apply(self, model: ClusterModel) -> None:
         """Put the rule in force for this month's acceptances and count."""

@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
-
-from catfish.sim.policy.base import (
-    KIND_CHOICES,
-    Instrument,
-    check_at_least,
-    check_choice,
-    check_month,
-    check_numbers,
-    each,
-    in_window,
-)
+from catfish.sim.policy.base import Instrument, each, in_window
+from catfish.sim.policy.parameters import instrument, month, months_in_order, param
 from catfish.sim.policy.selection import KIND_CODES, of_kind, paid_for
 
 if TYPE_CHECKING:
     from catfish.sim.model import ClusterModel
 
+NO_EFFECT = "0: no effect"
 
-@dataclass
+
+@instrument
 class Accompaniment(Instrument):
     """An accompanying think tank advises new projects from plan to acceptance.
 
@@ -33,43 +25,29 @@ class Accompaniment(Instrument):
     It lowers the failure odds of the stages of the projects it accompanies, most of all the
     middle stage, where systems are installed and fail when the product does not fit or staff
     will not use it. The government pays ``cost_per_project_rmb`` when a project starts.
-
-    Args:
-        projects_per_month: New projects accompanied per month (first in queue order).
-        cost_per_project_rmb: Fee per accompanied project, RMB.
-        early_log_odds: Change in the early-stage failure log-odds.
-        middle_log_odds: Change in the middle-stage failure log-odds.
-        late_log_odds: Change in the late-stage failure log-odds.
-        kinds: Projects accompanied: light, deep or both.
-        start: First month, YYYY-MM (default: the scenario's start).
-        end: Last month, YYYY-MM (default: the end of the run).
-
-    Source: 000 (process think tank, "1 cluster, 1 think tank"), 001 (90 % of failures in the
-    early and middle stages; the middle stage is the watershed).
     """
 
-    projects_per_month: int = 10
-    cost_per_project_rmb: float = 60_000.0
-    early_log_odds: float = -0.3
-    middle_log_odds: float = -0.8
-    late_log_odds: float = 0.0
-    kinds: Literal["light", "deep", "both"] = "both"
-    start: str | None = None
-    end: str | None = None
+    projects_per_month: int = param(10, "projects/month",
+                                    "New projects accompanied per month (first in queue order).",
+                                    ge=0)
+    cost_per_project_rmb: float = param(60_000.0, "RMB", "Fee per accompanied project.", ge=0)
+    early_log_odds: float = param(-0.3, "log-odds", "Change in the early-stage failure log-odds.",
+                                  note=NO_EFFECT, ge=-5, le=0)
+    middle_log_odds: float = param(-0.8, "log-odds",
+                                   "Change in the middle-stage failure log-odds.",
+                                   note=NO_EFFECT, ge=-5, le=0)
+    late_log_odds: float = param(0.0, "log-odds", "Change in the late-stage failure log-odds.",
+                                 note=NO_EFFECT, ge=-5, le=0)
+    kinds: Literal["light", "deep", "both"] = param("both", "", "Projects accompanied.")
+    start: str | None = month("First month (default: the scenario's start).")
+    end: str | None = month("Last month (default: the end of the run).")
     name: ClassVar[str] = "accompaniment"
     pays_for: ClassVar[str] = "cost_per_project_rmb per accompanied project, when it starts"
+    sources: ClassVar[str] = ("000 (process think tank, \"1 cluster, 1 think tank\"), 001 (90 % "
+                              "of failures in the early and middle stages; the middle stage is "
+                              "the watershed).")
 
-    def __post_init__(self) -> None:
-        check_numbers(self)
-        check_at_least("projects_per_month", self.projects_per_month)
-        check_at_least("cost_per_project_rmb", self.cost_per_project_rmb)
-        for name in ("early_log_odds", "middle_log_odds", "late_log_odds"):
-            value = getattr(self, name)
-            if not -5 <= value <= 0:
-                raise ValueError(f"{name} = {value!r}: must be between -5 and 0 (0: no effect)")
-        check_choice("kinds", self.kinds, KIND_CHOICES)
-        check_month("start", self.start)
-        check_month("end", self.end)
+    _months_in_order = months_in_order()
 
     def setup(self, model: ClusterModel) -> None:
         """Open the account; no project is accompanied yet."""

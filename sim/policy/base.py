@@ -8,19 +8,15 @@ The model calls instruments in the order they are listed, at fixed points of the
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-import re
-import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-
 from catfish.agents.sme import DEEP, LIGHT
-from catfish.sim.calendar import MONTH_PATTERN, last_month, month_index
-from catfish.sim.checks import number_problem, numeric_fields
+from catfish.sim.calendar import last_month, month_index
+from catfish.sim.policy.parameters import Checked
 from catfish.sim.streams import fill_uniform
 
 if TYPE_CHECKING:
@@ -48,11 +44,18 @@ class Levers:
     counting: bool = True                     # this month's acceptances count toward the target
 
 
-class Instrument:
-    """Base class of policy instruments; override the hooks an instrument needs."""
+class Instrument(Checked):
+    """Base class of policy instruments; override the hooks an instrument needs.
+
+    An instrument is declared with ``@instrument`` (``sim.policy.parameters``): its fields are
+    its parameters, each with its type, default, bounds, unit and meaning. The class docstring
+    says what it changes in the model, ``pays_for`` what public money buys and ``sources`` the
+    documents that describe it (``docs/policies.md`` is written from all of these).
+    """
 
     name: ClassVar[str] = ""
     pays_for: ClassVar[str] = ""  # what public money buys, for docs/policies.md
+    sources: ClassVar[str] = ""  # the documents (docs/sources.md) that describe it
 
     @property
     def account(self) -> str:
@@ -152,68 +155,6 @@ def each(amount: float, count: int) -> np.ndarray:
     return requests
 
 
-def check_share(name: str, value: float, upper: float = 1.0) -> None:
-    """Raise a one-line error unless ``0 <= value <= upper``."""
-    if not 0 <= value <= upper:
-        raise ValueError(f"{name} = {value!r}: must be between 0 and {upper:g}")
-
-
-def check_at_least(name: str, value: float, lower: float = 0.0) -> None:
-    """Raise a one-line error unless ``value >= lower``."""
-    if not value >= lower:
-        raise ValueError(f"{name} = {value!r}: must be >= {lower:g}")
-
-
-def check_choice(name: str, value: object, allowed: tuple) -> None:
-    """Raise a one-line error unless ``value`` is one of ``allowed``."""
-    if value not in allowed:
-        raise ValueError(f"{name} = {value!r}: must be one of {', '.join(map(repr, allowed))}")
-
-
-def check_month(name: str, value: str | None) -> None:
-    """Raise a one-line error unless ``value`` is None or a calendar month ``YYYY-MM``."""
-    if value is not None and not (isinstance(value, str) and re.match(MONTH_PATTERN, value)):
-        raise ValueError(f"{name} = {value!r}: must be a calendar month YYYY-MM")
-
-
-def check_numbers(instrument: Instrument) -> None:
-    """Raise a one-line error if a numeric parameter is true/false, NaN or infinite.
-
-    Every instrument's ``__post_init__`` calls it first, before its own range checks (which
-    an infinite cost or a NaN share could slip through).
-    """
-    problem = parameter_problem(type(instrument), {
-        name: getattr(instrument, name) for name in numeric_parameters(type(instrument))})
-    if problem is not None:
-        raise ValueError(problem)
-
-
-def parameter_problem(cls: type[Instrument], params: Mapping[str, Any]) -> str | None:
-    """The first numeric parameter in ``params`` that is true/false, NaN or infinite, or None.
-
-    Judges the values as given (a file's ``true`` before it is converted to 1), so that
-    scenario files are checked like instruments built in Python.
-
-    Returns:
-        ``"cap_rmb = inf: must be a finite number"`` or None.
-    """
-    numeric = numeric_parameters(cls)
-    for name, value in params.items():
-        problem = number_problem(numeric[name], value) if name in numeric else None
-        if problem is not None:
-            return f"{name} = {value!r}: {problem}"
-    return None
-
-
-@functools.cache
-def numeric_parameters(cls: type[Instrument]) -> dict[str, Any]:
-    """The parameters of an instrument class that hold numbers: name -> type."""
-    if not dataclasses.is_dataclass(cls):
-        return {}
-    hints = typing.get_type_hints(cls)
-    return numeric_fields({f.name: hints[f.name] for f in dataclasses.fields(cls)})
-
-
 MONTH_FIELDS = ("start", "end", "opening")  # parameters that name a calendar month
 
 
@@ -221,8 +162,8 @@ def check_months(instrument: Instrument, params: ModelParams) -> None:
     """Raise a one-line error if a month the instrument names lies outside the run.
 
     A month before the first or after the last simulated month would silently do nothing (or
-    act from the first month), which is never what a file that names it means; an ``end``
-    before the ``start`` would switch the instrument off.
+    act from the first month), which is never what a file that names it means. (An ``end``
+    before the ``start`` is refused when the instrument is built: ``months_in_order``.)
     """
     first, last = params.start_month, last_month(params.start_month, params.months)
     for name in MONTH_FIELDS:
@@ -230,17 +171,11 @@ def check_months(instrument: Instrument, params: ModelParams) -> None:
         if month is not None and not 1 <= month_index(first, month) <= params.months:
             raise ValueError(f"{name} = {month!r}: must be a month of the run, {first} to "
                              f"{last} (YYYY-MM)")
-    start, end = getattr(instrument, "start", None), getattr(instrument, "end", None)
-    if start is not None and end is not None and month_index(start, end) < 1:
-        raise ValueError(f"end = {end!r}: must not be before start ({start!r})")
 
 
 def step_of(model: ClusterModel, month: str | None, default: int = 1) -> int:
     """The step of calendar ``month`` in this model's run (``default`` if None)."""
     return default if month is None else month_index(model.params.start_month, month)
-
-
-KIND_CHOICES = ("light", "deep", "both")
 
 
 def covers(kinds_spec: str, kinds: np.ndarray) -> np.ndarray:

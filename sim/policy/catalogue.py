@@ -1,61 +1,43 @@
 """The instrument catalogue (``docs/policies.md``), written from the instruments themselves.
 
-Each instrument's docstring says what it changes in the model, its ``Args`` its parameters,
-``pays_for`` what public money buys and ``Source`` the documents that describe it; the
-catalogue only arranges them, so it cannot drift from the code.
+Each instrument's docstring says what it changes in the model, ``pays_for`` what public money
+buys and ``sources`` the documents that describe it; each parameter's field holds its default,
+what is allowed (the same words a bad value's error uses), its unit and its meaning
+(``sim.policy.parameters``). The catalogue only arranges them, so it cannot drift from the code.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
-import re
-import typing
+from typing import Any
 
 from catfish.sim.policy import REGISTRY, Instrument
+from catfish.sim.policy.parameters import allowed
 
 
-def _sections(cls: type[Instrument]) -> tuple[str, dict[str, str], str]:
-    """(description, parameter -> meaning, source) parsed from a Google-style docstring."""
-    doc = inspect.cleandoc(cls.__doc__ or "")
-    body, _, rest = doc.partition("\nArgs:\n")
-    args_text, _, source = rest.partition("\nSource:")
-    meanings: dict[str, str] = {}
-    current = None
-    for line in args_text.splitlines():
-        match = re.match(r"^    (\w+): (.*)$", line)
-        if match:
-            current = match.group(1)
-            meanings[current] = match.group(2)
-        elif current and line.strip():
-            meanings[current] += " " + line.strip()
-    return body.strip(), meanings, " ".join(source.split())
-
-
-def _type_name(annotation: object) -> str:
-    text = str(annotation).replace("typing.", "")
-    text = re.sub(r"<class '(\w+)'>", r"\1", text)
-    return text.replace("Literal", "one of ").replace("|", "or")
+def parameter_rows(cls: type[Instrument]) -> list[dict[str, Any]]:
+    """Name, default, what is allowed, unit and meaning of every parameter, in field order."""
+    rows = []
+    for name, info in cls.__pydantic_fields__.items():
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        rows.append({"name": name, "default": info.get_default(call_default_factory=True),
+                     "allowed": allowed(cls, name), "unit": extra.get("unit", ""),
+                     "description": info.description or ""})
+    return rows
 
 
 def instrument_markdown(name: str, cls: type[Instrument]) -> list[str]:
     """The catalogue entry of one instrument."""
-    description, meanings, source = _sections(cls)
-    description = description.replace("``", "`")
-    meanings = {k: v.replace("``", "`") for k, v in meanings.items()}
-    hints = typing.get_type_hints(cls)
+    description = inspect.cleandoc(cls.__doc__ or "").replace("``", "`")
     lines = [f"## `{name}`", "", *description.splitlines(), "",
              f"**Public money:** {cls.pays_for}, through the budget (`spent_{name}_rmb`); it "
              "stops when the budget runs out.", "",
-             "| parameter | type | default | meaning |", "|---|---|---|---|"]
-    for field in dataclasses.fields(cls):
-        default = field.default if field.default is not dataclasses.MISSING else (
-            field.default_factory() if field.default_factory is not dataclasses.MISSING
-            else "required")
-        meaning = meanings.get(field.name, "").replace("|", "\\|")
-        lines.append(f"| `{field.name}` | {_type_name(hints[field.name]).replace('|', 'or')} "
-                     f"| `{default!r}` | {meaning} |")
-    lines += ["", f"**Source:** {source}", ""]
+             "| parameter | default | allowed | unit | meaning |", "|---|---|---|---|---|"]
+    for row in parameter_rows(cls):
+        cells = [f"`{row['name']}`", f"`{row['default']!r}`", row["allowed"], row["unit"],
+                 row["description"]]
+        lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
+    lines += ["", f"**Source:** {cls.sources}", ""]
     return lines
 
 
@@ -70,7 +52,9 @@ def markdown() -> str:
              "`spent_<instrument>_rmb` in the time series. Firms count on support only while "
              "money is left. Instruments act at fixed points of the month (`docs/model.md`, "
              "\"Step order\"). Sources are the documents listed in `docs/sources.md`; numbers "
-             "that are not in a source are assumptions.", "",
+             "that are not in a source are assumptions. A parameter left out takes its default; "
+             "a month left out (`None`) means the scenario's start or the end of the run, as "
+             "its meaning says.", "",
              "| instrument | what it buys |", "|---|---|"]
     lines += [f"| [`{name}`](#{name}) | {cls.pays_for} |"
               for name, cls in REGISTRY.items()]

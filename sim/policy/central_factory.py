@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-
-from catfish.sim.policy.base import Instrument, check_at_least, check_month, check_numbers, step_of
+from catfish.sim.policy.base import Instrument, step_of
+from catfish.sim.policy.parameters import instrument, month, param
 
 if TYPE_CHECKING:
     from catfish.sim.model import ClusterModel
     from catfish.sim.params import ModelParams
 
 
-@dataclass
+@instrument
 class CentralFactory(Instrument):
     """The government co-funds a central factory run by a lead firm of ``sector``.
 
@@ -25,38 +24,22 @@ class CentralFactory(Instrument):
     equipment, rent-free space) in the opening month; if the budget cannot pay it in full then,
     the plant does not open. It is run by the first lead firm of the sector that has no central
     factory yet.
-
-    Args:
-        sector: Sector of the lead firm (default: the first sector).
-        opening: Month it starts operating, YYYY-MM (default: the scenario's start).
-        cost_cut: Unit-cost reduction, share.
-        quality_gain: Quality gain, share.
-        visits_per_month: Walk-in visitors (people) it hosts per month, besides exchange
-            sessions (source 000 counts its 500 visitors through the sessions).
-        cost_rmb: Public money paid when it opens, RMB.
-
-    Source: 000 (central factory in production Nov 2020: cost -25 %, quality +15 %; idle plant
-    space given rent-free), 002 (2 lead units per sector).
     """
 
-    sector: str | None = None
-    opening: str | None = None
-    cost_cut: float = 0.25
-    quality_gain: float = 0.15
-    visits_per_month: float = 0.0
-    cost_rmb: float = 5_000_000.0
+    sector: str | None = param(None, "", "Sector of the lead firm (default: the first sector).",
+                               allowed="a sector of the cluster")
+    opening: str | None = month("Month it starts operating (default: the scenario's start).")
+    cost_cut: float = param(0.25, "share", "Unit-cost reduction.", ge=0, lt=1)
+    quality_gain: float = param(0.15, "share", "Quality gain.", ge=0, le=2)
+    visits_per_month: float = param(
+        0.0, "visitors/month", "Walk-in visitors (people) it hosts per month, besides exchange "
+        "sessions (source 000 counts its 500 visitors through the sessions).", ge=0)
+    cost_rmb: float = param(5_000_000.0, "RMB", "Public money paid when it opens.", ge=0)
     name: ClassVar[str] = "central_factory"
     pays_for: ClassVar[str] = "cost_rmb once, in the opening month (all or nothing)"
-
-    def __post_init__(self) -> None:
-        check_numbers(self)
-        check_month("opening", self.opening)
-        if not 0 <= self.cost_cut < 1:
-            raise ValueError(f"cost_cut = {self.cost_cut!r}: must be >= 0 and < 1")
-        if not 0 <= self.quality_gain <= 2:
-            raise ValueError(f"quality_gain = {self.quality_gain!r}: must be between 0 and 2")
-        check_at_least("visits_per_month", self.visits_per_month)
-        check_at_least("cost_rmb", self.cost_rmb)
+    sources: ClassVar[str] = ("000 (central factory in production Nov 2020: cost -25 %, quality "
+                              "+15 %; idle plant space given rent-free), 002 (2 lead units per "
+                              "sector).")
 
     def sector_of(self, params: ModelParams) -> str:
         """The sector's name (the first sector if none is given)."""

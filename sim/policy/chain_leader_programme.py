@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-
 from catfish.agents.sme import LIGHT, TRANSFORMED
-from catfish.sim.policy.base import (
-    Instrument,
-    check_at_least,
-    check_month,
-    check_numbers,
-    check_sectors,
-    check_share,
-    each,
-    in_window,
-    sector_mask,
-)
+from catfish.sim.policy.base import Instrument, check_sectors, each, in_window, sector_mask
+from catfish.sim.policy.parameters import instrument, month, months_in_order, names, param
 from catfish.sim.policy.selection import convert_unaware, paid_for, smallest_draws
 
 if TYPE_CHECKING:
@@ -26,7 +15,7 @@ if TYPE_CHECKING:
     from catfish.sim.params import ModelParams
 
 
-@dataclass
+@instrument
 class ChainLeaderProgramme(Instrument):
     """Lead firms bring their suppliers onto their digital platform.
 
@@ -39,50 +28,32 @@ class ChainLeaderProgramme(Instrument):
     projects fail less (``failure_log_odds`` on every stage: a proven solution that fits the
     chain). The government pays the lead firm ``fee_per_supplier_rmb`` per supplier brought on;
     onboarding stops when the budget runs out.
-
-    Args:
-        suppliers_per_lead: Suppliers each lead firm brings on over the run.
-        per_month: Suppliers each lead firm brings on per month.
-        fee_per_supplier_rmb: Public money per supplier brought on, RMB.
-        platform_cost_cut: Share of a light project's cost the platform saves a supplier.
-        failure_log_odds: Change in every stage's failure log-odds of platform suppliers.
-        willingness_conversion: Chance an unwilling supplier becomes willing when brought on.
-        sectors: Sectors whose lead firms take part (empty: all).
-        start: First month, YYYY-MM (default: the scenario's start).
-        end: Last month, YYYY-MM (default: the end of the run).
-
-    Source: 001 (Chengdu: BOE led 50+ suppliers, FAW-Fawer 50+ parts makers; Deyang, Dongfang
-    Electric and its supplier: cost -20 %), 003 (>= 20 firms onto the platform per cluster
-    pilot), 004 ("1-2 lead firms + 1 platform + 1 university + N SMEs").
     """
 
-    suppliers_per_lead: int = 50
-    per_month: int = 5
-    fee_per_supplier_rmb: float = 30_000.0
-    platform_cost_cut: float = 0.3
-    failure_log_odds: float = -0.5
-    willingness_conversion: float = 0.5
-    sectors: tuple[str, ...] = field(default_factory=tuple)
-    start: str | None = None
-    end: str | None = None
+    suppliers_per_lead: int = param(50, "firms", "Suppliers each lead firm brings on over the "
+                                    "run.", ge=0)
+    per_month: int = param(5, "firms/month", "Suppliers each lead firm brings on per month.",
+                           ge=0)
+    fee_per_supplier_rmb: float = param(30_000.0, "RMB", "Public money per supplier brought on.",
+                                        ge=0)
+    platform_cost_cut: float = param(0.3, "share", "Share of a light project's cost the platform "
+                                     "saves a supplier.", ge=0, lt=1)
+    failure_log_odds: float = param(-0.5, "log-odds", "Change in every stage's failure log-odds "
+                                    "of platform suppliers.", note="0: no effect", ge=-5, le=0)
+    willingness_conversion: float = param(0.5, "probability", "Chance an unwilling supplier "
+                                          "becomes willing when brought on.", ge=0, le=1)
+    sectors: tuple[str, ...] = names("Sectors whose lead firms take part (empty: all).",
+                                     "a list of sectors of the cluster")
+    start: str | None = month("First month (default: the scenario's start).")
+    end: str | None = month("Last month (default: the end of the run).")
     name: ClassVar[str] = "chain_leader_programme"
     pays_for: ClassVar[str] = "fee_per_supplier_rmb per supplier brought onto a platform"
+    sources: ClassVar[str] = ("001 (Chengdu: BOE led 50+ suppliers, FAW-Fawer 50+ parts makers; "
+                              "Deyang, Dongfang Electric and its supplier: cost -20 %), 003 (>= "
+                              "20 firms onto the platform per cluster pilot), 004 (\"1-2 lead "
+                              "firms + 1 platform + 1 university + N SMEs\").")
 
-    def __post_init__(self) -> None:
-        check_numbers(self)
-        check_at_least("suppliers_per_lead", self.suppliers_per_lead)
-        check_at_least("per_month", self.per_month)
-        check_at_least("fee_per_supplier_rmb", self.fee_per_supplier_rmb)
-        if not 0 <= self.platform_cost_cut < 1:
-            raise ValueError(f"platform_cost_cut = {self.platform_cost_cut!r}: must be >= 0 "
-                             f"and < 1")
-        if not -5 <= self.failure_log_odds <= 0:
-            raise ValueError(f"failure_log_odds = {self.failure_log_odds!r}: must be between "
-                             f"-5 and 0 (0: no effect)")
-        check_share("willingness_conversion", self.willingness_conversion)
-        self.sectors = tuple(self.sectors)
-        check_month("start", self.start)
-        check_month("end", self.end)
+    _months_in_order = months_in_order()
 
     def validate_for(self, params: ModelParams) -> None:
         """The cluster needs lead firms with suppliers, and the sectors named must exist."""

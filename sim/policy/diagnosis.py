@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-
 from catfish.agents.sme import FAILED, LAPSED, QUEUED, UNAWARE, WILLING
-from catfish.sim.policy.base import (
-    Instrument,
-    check_at_least,
-    check_month,
-    check_numbers,
-    check_share,
-    each,
-    in_window,
+from catfish.sim.policy.base import Instrument, each, in_window
+from catfish.sim.policy.parameters import instrument, month, months_in_order, param
+from catfish.sim.policy.selection import (
+    below,
+    convert_unaware,
+    first_by_draw,
+    paid_for,
+    state_table,
 )
-from catfish.sim.policy.selection import below, convert_unaware, first_by_draw, paid_for, state_table
 
 if TYPE_CHECKING:
     from catfish.sim.model import ClusterModel
@@ -27,7 +24,7 @@ DIAGNOSABLE = (UNAWARE, WILLING, QUEUED, FAILED, LAPSED)
 DIAGNOSABLE_STATES = state_table(DIAGNOSABLE)
 
 
-@dataclass
+@instrument
 class Diagnosis(Instrument):
     """Offers ``firms_per_month`` undiagnosed firms an on-site diagnosis ("one file per firm").
 
@@ -37,47 +34,29 @@ class Diagnosis(Instrument):
     Offered firms are drawn at random each month; a share ``take_up`` accepts. The government
     pays ``subsidy_share`` of ``cost_rmb`` per diagnosis (1: free); lower ``take_up`` when
     firms must pay part.
-
-    Args:
-        firms_per_month: Diagnoses offered per month.
-        cost_rmb: Cost of one diagnosis, RMB.
-        subsidy_share: Share of the cost the government pays (1: free).
-        take_up: Share of offered firms that accept.
-        willingness_conversion: Chance a diagnosis makes an unwilling firm willing.
-        early_log_odds: Change in the early-stage failure log-odds of diagnosed firms.
-        middle_log_odds: Change in the middle-stage failure log-odds of diagnosed firms.
-        start: First month of the programme, YYYY-MM (default: the scenario's start).
-        end: Last month, YYYY-MM (default: the end of the run).
-
-    Source: 001 (third-party diagnosis), 002 (third party and lead units' experts on site; one
-    file per firm), 004 (free diagnosis for all).
     """
 
-    firms_per_month: int = 30
-    cost_rmb: float = 20_000.0
-    subsidy_share: float = 1.0
-    take_up: float = 0.8
-    willingness_conversion: float = 0.3
-    early_log_odds: float = -0.5
-    middle_log_odds: float = -0.3
-    start: str | None = None
-    end: str | None = None
+    firms_per_month: int = param(30, "firms/month", "Diagnoses offered per month.", ge=0)
+    cost_rmb: float = param(20_000.0, "RMB", "Cost of one diagnosis.", ge=0)
+    subsidy_share: float = param(1.0, "share", "Share of the cost the government pays (1: free).",
+                                 ge=0, le=1)
+    take_up: float = param(0.8, "share", "Share of offered firms that accept.", ge=0, le=1)
+    willingness_conversion: float = param(0.3, "probability", "Chance a diagnosis makes an "
+                                          "unwilling firm willing.", ge=0, le=1)
+    early_log_odds: float = param(-0.5, "log-odds", "Change in the early-stage failure log-odds "
+                                  "of diagnosed firms.", note="0: no effect", ge=-5, le=0)
+    middle_log_odds: float = param(-0.3, "log-odds", "Change in the middle-stage failure "
+                                   "log-odds of diagnosed firms.", note="0: no effect", ge=-5,
+                                   le=0)
+    start: str | None = month("First month of the programme (default: the scenario's start).")
+    end: str | None = month("Last month (default: the end of the run).")
     name: ClassVar[str] = "diagnosis"
     pays_for: ClassVar[str] = "subsidy_share × cost_rmb per diagnosis"
+    sources: ClassVar[str] = ("001 (third-party diagnosis), 002 (third party and lead units' "
+                              "experts on site; one file per firm), 004 (free diagnosis for "
+                              "all).")
 
-    def __post_init__(self) -> None:
-        check_numbers(self)
-        check_at_least("firms_per_month", self.firms_per_month)
-        check_at_least("cost_rmb", self.cost_rmb)
-        check_share("subsidy_share", self.subsidy_share)
-        check_share("take_up", self.take_up)
-        check_share("willingness_conversion", self.willingness_conversion)
-        for name in ("early_log_odds", "middle_log_odds"):
-            value = getattr(self, name)
-            if not -5 <= value <= 0:
-                raise ValueError(f"{name} = {value!r}: must be between -5 and 0 (0: no effect)")
-        check_month("start", self.start)
-        check_month("end", self.end)
+    _months_in_order = months_in_order()
 
     def setup(self, model: ClusterModel) -> None:
         """Open the account; nobody is diagnosed yet."""

@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-
-from catfish.sim.policy.base import (
-    Instrument,
-    check_at_least,
-    check_month,
-    check_numbers,
-    check_sectors,
-    each,
-    in_window,
-    sector_mask,
-    step_of,
-)
+from catfish.sim.policy.base import Instrument, check_sectors, each, in_window, sector_mask, step_of
+from catfish.sim.policy.parameters import instrument, month, months_in_order, names, param
 from catfish.sim.policy.selection import sectors_with_something_to_show
 
 if TYPE_CHECKING:
@@ -26,7 +15,7 @@ if TYPE_CHECKING:
     from catfish.sim.params import ModelParams
 
 
-@dataclass
+@instrument
 class ExchangeSessions(Instrument):
     """Peer exchange sessions at a central factory or a transformed firm.
 
@@ -38,35 +27,23 @@ class ExchangeSessions(Instrument):
     factory do (``visit_conversion_prob``, less for a firm that has visited before). The
     government pays ``cost_per_session_rmb`` per session; sessions stop when the budget runs
     out.
-
-    Args:
-        sessions_per_quarter: Sessions held per quarter (whole sessions fall in each month).
-        visitors_per_session: Visitors (people) per session.
-        cost_per_session_rmb: Cost of one session, RMB.
-        sectors: Sectors that hold sessions (empty: all).
-        start: First month, YYYY-MM (default: the scenario's start).
-        end: Last month, YYYY-MM (default: the end of the run).
-
-    Source: 000 (10 peer exchange sessions with more than 500 industry visitors in 3 months).
     """
 
-    sessions_per_quarter: float = 10.0
-    visitors_per_session: float = 50.0
-    cost_per_session_rmb: float = 30_000.0
-    sectors: tuple[str, ...] = field(default_factory=tuple)
-    start: str | None = None
-    end: str | None = None
+    sessions_per_quarter: float = param(10.0, "sessions/quarter", "Sessions held per quarter "
+                                        "(whole sessions fall in each month).", ge=0)
+    visitors_per_session: float = param(50.0, "visitors", "Visitors (people) per session.",
+                                        ge=0)
+    cost_per_session_rmb: float = param(30_000.0, "RMB", "Cost of one session.", ge=0)
+    sectors: tuple[str, ...] = names("Sectors that hold sessions (empty: all).",
+                                     "a list of sectors of the cluster")
+    start: str | None = month("First month (default: the scenario's start).")
+    end: str | None = month("Last month (default: the end of the run).")
     name: ClassVar[str] = "exchange_sessions"
     pays_for: ClassVar[str] = "cost_per_session_rmb per session held"
+    sources: ClassVar[str] = ("000 (10 peer exchange sessions with more than 500 industry "
+                              "visitors in 3 months).")
 
-    def __post_init__(self) -> None:
-        check_numbers(self)
-        check_at_least("sessions_per_quarter", self.sessions_per_quarter)
-        check_at_least("visitors_per_session", self.visitors_per_session)
-        check_at_least("cost_per_session_rmb", self.cost_per_session_rmb)
-        self.sectors = tuple(self.sectors)
-        check_month("start", self.start)
-        check_month("end", self.end)
+    _months_in_order = months_in_order()
 
     def validate_for(self, params: ModelParams) -> None:
         """The sectors named must exist in the cluster."""

@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
-
-from catfish.sim.policy.base import (
-    KIND_CHOICES,
-    Instrument,
-    check_at_least,
-    check_choice,
-    check_month,
-    check_numbers,
-    check_share,
-    covers,
-    in_window,
-    step_of,
-)
+from catfish.sim.policy.base import Instrument, covers, in_window, step_of
+from catfish.sim.policy.parameters import instrument, month, months_in_order, param
 from catfish.sim.policy.selection import KIND_CODES, lower_outlay, project_costs
 
 if TYPE_CHECKING:
     from catfish.sim.model import ClusterModel
 
 
-@dataclass
+@instrument
 class Grant(Instrument):
     """Pays ``share`` of a project's cost, at most ``cap_rmb`` per project.
 
@@ -33,38 +21,23 @@ class Grant(Instrument):
     lowers the firm's outlay, so more firms can afford a project and less is lost if it fails.
     Paid on acceptance, it rewards only projects with verified gains: the firm must finance
     the whole cost first, and the grant adds to what success pays, not to what failure saves.
-
-    Args:
-        share: Share of the project cost paid, 0-1.
-        cap_rmb: Largest grant per project, RMB.
-        paid_on: ``"start"`` (reduces the firm's up-front outlay) or ``"acceptance"`` (paid only
-            for projects accepted on verified gains; the firm must finance the whole cost).
-        kinds: Which projects qualify: ``"light"``, ``"deep"`` or ``"both"``.
-        start: First month projects can qualify, YYYY-MM (default: the scenario's start).
-        end: Last month projects can qualify, YYYY-MM (default: the end of the run).
-
-    Source: 001 (special funds for pilot firms), 002 (50 M RMB provincial funds).
     """
 
-    share: float = 0.3
-    cap_rmb: float = 300_000.0
-    paid_on: Literal["start", "acceptance"] = "start"
-    kinds: Literal["light", "deep", "both"] = "both"
-    start: str | None = None
-    end: str | None = None
+    share: float = param(0.3, "share", "Share of the project cost paid.", ge=0, le=1)
+    cap_rmb: float = param(300_000.0, "RMB", "Largest grant per project.", ge=0)
+    paid_on: Literal["start", "acceptance"] = param(
+        "start", "", "`start` (reduces the firm's up-front outlay) or `acceptance` (paid only "
+        "for projects accepted on verified gains; the firm must finance the whole cost).")
+    kinds: Literal["light", "deep", "both"] = param("both", "", "Which projects qualify.")
+    start: str | None = month("First month projects can qualify (default: the scenario's "
+                              "start).")
+    end: str | None = month("Last month projects can qualify (default: the end of the run).")
     name: ClassVar[str] = "grant"
     pays_for: ClassVar[str] = ("share × project cost (at most cap_rmb) per qualifying project, at "
                                "its start or on its acceptance")
+    sources: ClassVar[str] = "001 (special funds for pilot firms), 002 (50 M RMB provincial funds)."
 
-    def __post_init__(self) -> None:
-        check_numbers(self)
-        # messages name the field and value; callers add where it came from
-        check_share("share", self.share)
-        check_at_least("cap_rmb", self.cap_rmb)
-        check_choice("paid_on", self.paid_on, ("start", "acceptance"))
-        check_choice("kinds", self.kinds, KIND_CHOICES)
-        check_month("start", self.start)
-        check_month("end", self.end)
+    _months_in_order = months_in_order()
 
     def _amount(self, kinds: np.ndarray, cost: np.ndarray) -> np.ndarray:
         amount = np.minimum(self.share * cost, self.cap_rmb)

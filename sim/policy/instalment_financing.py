@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
-
-from catfish.sim.policy.base import (
-    KIND_CHOICES,
-    Instrument,
-    check_choice,
-    check_numbers,
-    check_share,
-    covers,
-    kind_mask,
-)
+from catfish.sim.policy.base import Instrument, covers, kind_mask
+from catfish.sim.policy.parameters import instrument, param
 
 if TYPE_CHECKING:
     from catfish.sim.model import ClusterModel
 
 
-@dataclass
+@instrument
 class InstalmentFinancing(Instrument):
     """Lets firms pay ``share`` of a project's cost in instalments out of its savings.
 
@@ -30,27 +21,19 @@ class InstalmentFinancing(Instrument):
     financing cost is the loan rate, as for a bank loan. The government pays a guarantee fee
     of ``fee_share`` of the amount financed when the project starts; the scheme stops when the
     budget runs out.
-
-    Args:
-        share: Share of the project cost payable in instalments, 0-1.
-        fee_share: Guarantee fee paid by the government, share of the amount financed.
-        kinds: Projects that qualify: light, deep or both (networked equipment: deep).
-
-    Source: 003 (instalment financing for networked equipment, maker guarantees or buys back).
     """
 
-    share: float = 0.5
-    fee_share: float = 0.03
-    kinds: Literal["light", "deep", "both"] = "both"
+    share: float = param(0.5, "share", "Share of the project cost payable in instalments.",
+                         ge=0, le=1)
+    fee_share: float = param(0.03, "share of amount financed", "Guarantee fee paid by the "
+                             "government.", ge=0, le=1)
+    kinds: Literal["light", "deep", "both"] = param("both", "", "Projects that qualify "
+                                                    "(networked equipment: deep).")
     name: ClassVar[str] = "instalment_financing"
     pays_for: ClassVar[str] = ("fee_share × share × project cost per qualifying project, when it "
                                "starts")
-
-    def __post_init__(self) -> None:
-        check_numbers(self)
-        check_share("share", self.share)
-        check_share("fee_share", self.fee_share)
-        check_choice("kinds", self.kinds, KIND_CHOICES)
+    sources: ClassVar[str] = ("003 (instalment financing for networked equipment, maker "
+                              "guarantees or buys back).")
 
     def apply(self, model: ClusterModel) -> None:
         """Offer instalments while the budget can pay the guarantee fees."""

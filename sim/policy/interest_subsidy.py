@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
-
-from catfish.sim.policy.base import (
-    KIND_CHOICES,
-    Instrument,
-    check_choice,
-    check_numbers,
-    check_share,
-    covers,
-    kind_mask,
-)
+from catfish.sim.policy.base import Instrument, covers, kind_mask
+from catfish.sim.policy.parameters import instrument, param
 
 if TYPE_CHECKING:
     from catfish.sim.model import ClusterModel
 
 
-@dataclass
+@instrument
 class InterestSubsidy(Instrument):
     """Pays ``share`` of the interest on the loan a firm takes for its project.
 
@@ -29,25 +20,15 @@ class InterestSubsidy(Instrument):
     month, from the month after the project starts, for the loan's term (``loan_years``) and
     on the part of the outlay the firm borrows (outlay beyond its cash), whether or not the
     project succeeds. Payments stop when the budget runs out.
-
-    Args:
-        share: Share of the interest paid, 0-0.5.
-        kinds: Projects whose loans qualify: light, deep or both.
-
-    Source: 001 (loan interest subsidies), 004 (interest subsidy up to 50 % on smart-equipment
-    loans).
     """
 
-    share: float = 0.5
-    kinds: Literal["light", "deep", "both"] = "both"
+    share: float = param(0.5, "share", "Share of the interest paid.", ge=0, le=0.5)
+    kinds: Literal["light", "deep", "both"] = param("both", "", "Projects whose loans qualify.")
     name: ClassVar[str] = "interest_subsidy"
     pays_for: ClassVar[str] = ("share × loan × loan_rate / 12 per subsidised loan each month for "
                                "loan_years")
-
-    def __post_init__(self) -> None:
-        check_numbers(self)
-        check_share("share", self.share, upper=0.5)
-        check_choice("kinds", self.kinds, KIND_CHOICES)
+    sources: ClassVar[str] = ("001 (loan interest subsidies), 004 (interest subsidy up to 50 % on "
+                              "smart-equipment loans).")
 
     def setup(self, model: ClusterModel) -> None:
         """Open the account; no loan is subsidised yet."""

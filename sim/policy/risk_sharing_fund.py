@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
-
-from catfish.sim.policy.base import (
-    KIND_CHOICES,
-    Instrument,
-    check_at_least,
-    check_choice,
-    check_numbers,
-    check_share,
-    covers,
-    kind_mask,
-)
+from catfish.sim.policy.base import Instrument, covers, kind_mask
+from catfish.sim.policy.parameters import instrument, param
 
 if TYPE_CHECKING:
     from catfish.sim.model import ClusterModel
 
 
-@dataclass
+@instrument
 class RiskSharingFund(Instrument):
     """Reimburses a share of a failed or rejected project's own outlay.
 
@@ -31,27 +21,17 @@ class RiskSharingFund(Instrument):
 
     Firms count on it when they decide: it lowers the loss they fear. Hardware-only purchases
     rejected at acceptance are not reimbursed (they are not transformation projects).
-
-    Args:
-        share: Share of the firm's own outlay reimbursed on failure, 0-1.
-        fund_rmb: Size of the fund, RMB; the fund pays no more than this in total.
-        kinds: Projects covered: light, deep or both.
-
-    Source: 004 (risk-sharing fund: firm, provider and bank share the risk).
     """
 
-    share: float = 0.5
-    fund_rmb: float = 10_000_000.0
-    kinds: Literal["light", "deep", "both"] = "both"
+    share: float = param(0.5, "share", "Share of the firm's own outlay reimbursed on failure.",
+                         ge=0, le=1)
+    fund_rmb: float = param(10_000_000.0, "RMB", "Size of the fund; the fund pays no more than "
+                            "this in total.", ge=0)
+    kinds: Literal["light", "deep", "both"] = param("both", "", "Projects covered.")
     name: ClassVar[str] = "risk_sharing_fund"
     pays_for: ClassVar[str] = ("share × the firm's own outlay per failed or rejected project, at "
                                "most fund_rmb in all")
-
-    def __post_init__(self) -> None:
-        check_numbers(self)
-        check_share("share", self.share)
-        check_at_least("fund_rmb", self.fund_rmb)
-        check_choice("kinds", self.kinds, KIND_CHOICES)
+    sources: ClassVar[str] = "004 (risk-sharing fund: firm, provider and bank share the risk)."
 
     def setup(self, model: ClusterModel) -> None:
         """Open the account; the whole fund is available."""

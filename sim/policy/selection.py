@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
-
 from catfish.agents.jit import compiled
 from catfish.agents.sme import DEEP, LIGHT, STATE_NAMES, TRANSFORMED, UNAWARE, WILLING
 

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
-
-from catfish.sim.policy.base import (
-    KIND_CHOICES,
-    Instrument,
-    check_at_least,
-    check_choice,
-    check_numbers,
-    check_share,
-    covers,
-)
+from catfish.sim.policy.base import Instrument, covers
+from catfish.sim.policy.parameters import instrument, param
 
 if TYPE_CHECKING:
     from catfish.sim.model import ClusterModel
 
 
-@dataclass
+@instrument
 class ServiceVoucher(Instrument):
     """Vouchers that pay for the services part of a project.
 
@@ -31,30 +22,18 @@ class ServiceVoucher(Instrument):
     Unlike a grant, a voucher is a fixed sum, pays only for services (``service_share`` of the
     project cost: diagnosis, software, implementation; not equipment) and goes to the provider,
     so it lowers the firm's outlay at the start.
-
-    Args:
-        value_rmb: Face value of one voucher, RMB.
-        service_share: Share of a project's cost that is services (what a voucher may pay).
-        vouchers: Vouchers on offer over the whole run.
-        kinds: Projects that qualify: light, deep or both.
-
-    Source: 003 (service vouchers, 5G retrofit through vouchers), 004 (vouchers).
     """
 
-    value_rmb: float = 50_000.0
-    service_share: float = 0.5
-    vouchers: int = 300
-    kinds: Literal["light", "deep", "both"] = "both"
+    value_rmb: float = param(50_000.0, "RMB", "Face value of one voucher.", ge=0)
+    service_share: float = param(0.5, "share", "Share of a project's cost that is services (what "
+                                 "a voucher may pay).", ge=0, le=1)
+    vouchers: int = param(300, "vouchers", "Vouchers on offer over the whole run.", ge=0)
+    kinds: Literal["light", "deep", "both"] = param("both", "", "Projects that qualify.")
     name: ClassVar[str] = "service_voucher"
     pays_for: ClassVar[str] = ("min(value_rmb, service_share × cost) per voucher redeemed when a "
                                "project starts; at most `vouchers` vouchers")
-
-    def __post_init__(self) -> None:
-        check_numbers(self)
-        check_at_least("value_rmb", self.value_rmb)
-        check_share("service_share", self.service_share)
-        check_at_least("vouchers", self.vouchers)
-        check_choice("kinds", self.kinds, KIND_CHOICES)
+    sources: ClassVar[str] = ("003 (service vouchers, 5G retrofit through vouchers), 004 "
+                              "(vouchers).")
 
     def setup(self, model: ClusterModel) -> None:
         """Open the account; all vouchers are still on offer."""

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
-
-from catfish.sim.policy.base import (
-    KIND_CHOICES,
-    Instrument,
-    check_at_least,
-    check_choice,
-    check_numbers,
-    check_share,
-)
+from catfish.sim.policy.base import Instrument
+from catfish.sim.policy.parameters import instrument, param
 from catfish.sim.policy.selection import (
     KIND_CODES,
     lower_outlay,
@@ -28,7 +20,7 @@ if TYPE_CHECKING:
     from catfish.sim.model import ClusterModel
 
 
-@dataclass
+@instrument
 class Showcase(Instrument):
     """Funds showcase projects that, once accepted, host visits from their sector.
 
@@ -41,39 +33,28 @@ class Showcase(Instrument):
     to a central factory do (``visit_conversion_prob``), weighted by ``conviction``: source 000
     found that large firms' showcases are too far from SMEs' reality to move them, so a showcase
     of that kind should say ``conviction: 0``.
-
-    Args:
-        projects: Showcase projects funded over the run.
-        grant_rmb: Grant per showcase, RMB (at most the project's cost).
-        visits_per_month: Visitors (people) an accepted showcase hosts per month.
-        min_talent: Least digital talent of a firm picked as a showcase, 0-1.
-        kinds: Projects that can be showcases: light, deep or both.
-        conviction: How much a visit to it persuades, relative to a visit to a central factory
-            (1: as much; 0: not at all, as source 000 says of large firms' showcases).
-
-    Source: 000 (large firms' showcases are too far from SMEs to move them; the central
-    factory competes on real orders instead); 001 (little lighthouses; "the digitalised first
-    lead the later ones"); 002 ("small-fast-light-precise" showcases funded first; one showcase
-    should pull a batch of firms; 7 benchmark projects with almost 20 M RMB).
     """
 
-    projects: int = 10
-    grant_rmb: float = 500_000.0
-    visits_per_month: float = 20.0
-    min_talent: float = 0.4
-    kinds: Literal["light", "deep", "both"] = "both"
-    conviction: float = 1.0
+    projects: int = param(10, "projects", "Showcase projects funded over the run.", ge=0)
+    grant_rmb: float = param(500_000.0, "RMB", "Grant per showcase (at most the project's cost).",
+                             ge=0)
+    visits_per_month: float = param(20.0, "visitors/month", "Visitors (people) an accepted "
+                                    "showcase hosts per month.", ge=0)
+    min_talent: float = param(0.4, "index 0-1", "Least digital talent of a firm picked as a "
+                              "showcase.", ge=0, le=1)
+    kinds: Literal["light", "deep", "both"] = param("both", "", "Projects that can be "
+                                                    "showcases.")
+    conviction: float = param(1.0, "share", "How much a visit to it persuades, relative to a "
+                              "visit to a central factory (1: as much; 0: not at all, as source "
+                              "000 says of large firms' showcases).", ge=0, le=1)
     name: ClassVar[str] = "showcase"
     pays_for: ClassVar[str] = "grant_rmb (at most the project cost) per showcase, when it starts"
-
-    def __post_init__(self) -> None:
-        check_numbers(self)
-        check_at_least("projects", self.projects)
-        check_at_least("grant_rmb", self.grant_rmb)
-        check_at_least("visits_per_month", self.visits_per_month)
-        check_share("min_talent", self.min_talent)
-        check_choice("kinds", self.kinds, KIND_CHOICES)
-        check_share("conviction", self.conviction)
+    sources: ClassVar[str] = ("000 (large firms' showcases are too far from SMEs to move them; the "
+                              "central factory competes on real orders instead); 001 (little "
+                              "lighthouses; \"the digitalised first lead the later ones\"); 002 "
+                              "(\"small-fast-light-precise\" showcases funded first; one "
+                              "showcase should pull a batch of firms; 7 benchmark projects with "
+                              "almost 20 M RMB).")
 
     def setup(self, model: ClusterModel) -> None:
         """Open the account; no showcase is chosen yet."""

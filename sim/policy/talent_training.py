@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-
 from catfish.agents.sme import FAILED, LAPSED, QUEUED, TRANSFORMED, UNAWARE, WILLING
-from catfish.sim.policy.base import (
-    Instrument,
-    check_at_least,
-    check_month,
-    check_numbers,
-    check_share,
-    each,
-    in_window,
-)
+from catfish.sim.policy.base import Instrument, each, in_window
+from catfish.sim.policy.parameters import instrument, month, months_in_order, param
 from catfish.sim.policy.selection import first_by_draw, paid_for, state_table
 
 if TYPE_CHECKING:
@@ -28,7 +19,7 @@ TRAINABLE = (UNAWARE, WILLING, QUEUED, TRANSFORMED, FAILED, LAPSED)
 TRAINABLE_STATES = state_table(TRAINABLE)
 
 
-@dataclass
+@instrument
 class TalentTraining(Instrument):
     """Trains staff of ``seats_per_month`` firms a month (one course per firm).
 
@@ -36,34 +27,20 @@ class TalentTraining(Instrument):
     lowers the failure odds of its later projects and its chance of lapsing. Trained firms are
     drawn at random among those not in a project. The government pays ``cost_per_seat_rmb``
     per seat ("talent vouchers").
-
-    Args:
-        seats_per_month: Firms trained per month.
-        cost_per_seat_rmb: Cost of training one firm's staff, RMB.
-        talent_gain: Rise in the firm's talent index.
-        start: First month, YYYY-MM (default: the scenario's start).
-        end: Last month, YYYY-MM (default: the end of the run).
-
-    Source: 001 (more than half of firms lack digital talent), 002 (university agreements,
-    expert advisers), 003 (online and offline training through talent vouchers), 004 (CEO
-    training).
     """
 
-    seats_per_month: int = 20
-    cost_per_seat_rmb: float = 8_000.0
-    talent_gain: float = 0.15
-    start: str | None = None
-    end: str | None = None
+    seats_per_month: int = param(20, "firms/month", "Firms trained per month.", ge=0)
+    cost_per_seat_rmb: float = param(8_000.0, "RMB", "Cost of training one firm's staff.", ge=0)
+    talent_gain: float = param(0.15, "index 0-1", "Rise in the firm's talent index.", ge=0, le=1)
+    start: str | None = month("First month (default: the scenario's start).")
+    end: str | None = month("Last month (default: the end of the run).")
     name: ClassVar[str] = "talent_training"
     pays_for: ClassVar[str] = "cost_per_seat_rmb per firm trained"
+    sources: ClassVar[str] = ("001 (more than half of firms lack digital talent), 002 (university "
+                              "agreements, expert advisers), 003 (online and offline training "
+                              "through talent vouchers), 004 (CEO training).")
 
-    def __post_init__(self) -> None:
-        check_numbers(self)
-        check_at_least("seats_per_month", self.seats_per_month)
-        check_at_least("cost_per_seat_rmb", self.cost_per_seat_rmb)
-        check_share("talent_gain", self.talent_gain)
-        check_month("start", self.start)
-        check_month("end", self.end)
+    _months_in_order = months_in_order()
 
     def setup(self, model: ClusterModel) -> None:
         """Open the account; nobody is trained yet."""
