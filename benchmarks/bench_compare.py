@@ -10,10 +10,12 @@ per worker count, then times the analysis across worlds alone
 interpreter, imports included), and writes ``benchmarks/results/bench_compare.json``.
 
 Wall time is the whole command (interpreter start, imports, runs, analysis, tables, charts,
-report). Memory: *peak coordinator* is the largest resident memory of the command's own
-process, *peak total* the largest sum over it and its worker processes (both sampled every
-50 ms); *peak single* is the largest peak of any one of them (``ru_maxrss`` from ``wait4``,
-which Linux takes over the process and its reaped children). *Coordinator by progress* is the
+report); *simulated* is its simulation part, from the command's start until the store's commit
+journal holds every run (read every half second). Memory: *peak coordinator* is the largest
+resident memory of the command's own process, *peak total* the largest sum over it and its
+worker processes (both sampled every 50 ms); *peak single* is the largest peak of any one of
+them (``ru_maxrss`` from ``wait4``, which Linux takes over the process and its reaped
+children). *Coordinator by progress* is the
 coordinator's largest resident memory while the first 10 %, 50 % and 100 % of the runs were
 committed (read from the store's commit journal), then while writing the tables and report:
 flat memory means the figures do not grow with the runs.
@@ -117,7 +119,7 @@ def run_compare(workers: int, replicates: int | None, out: Path, fixed: bool = F
                "--workers", str(workers), "--out", str(out), "--quiet",
                *(["--replicates", str(replicates)] if replicates else []),
                *(["--fixed"] if fixed else [])]
-    trace: list[tuple[int, float]] = []
+    trace: list[tuple[float, int, float]] = []  # (seconds since start, runs committed, MB)
     peak_total = peak_coordinator = 0.0
     started = time.perf_counter()
     errors = tempfile.TemporaryFile(mode="w+")  # a file, not a pipe: nothing can block on it
@@ -133,7 +135,7 @@ def run_compare(workers: int, replicates: int | None, out: Path, fixed: bool = F
             coordinator = _rss_mb(process.pid)
             peak_coordinator = max(peak_coordinator, coordinator)
             if tick % 10 == 0:  # every half second: the journal is read, not parsed often
-                trace.append((committed_runs(out), coordinator))
+                trace.append((time.perf_counter() - started, committed_runs(out), coordinator))
             tick += 1
             time.sleep(0.05)
 
@@ -153,13 +155,16 @@ def run_compare(workers: int, replicates: int | None, out: Path, fixed: bool = F
     runs = len(manifest["mixes"]) * replicates
     by_progress = {}
     for label, share in (("10%", 0.1), ("50%", 0.5), ("100%", 1.0)):
-        seen = [rss for done, rss in trace if 0 < done <= share * runs]
+        seen = [rss for _, done, rss in trace if 0 < done <= share * runs]
         by_progress[label] = max(seen) if seen else None
-    after = [rss for done, rss in trace if done >= runs]
+    after = [rss for _, done, rss in trace if done >= runs]
     by_progress["writing"] = max(after) if after else None
+    # the simulation part: from the command's start until the journal holds every run
+    simulated_s = next((t for t, done, _ in trace if done >= runs), None)
     return {"workers": workers, "replicates": replicates, "worlds": not fixed,
             "mixes": len(manifest["mixes"]),
-            "runs": runs, "wall_s": wall, "inside_command_s": manifest["wall_seconds"],
+            "runs": runs, "wall_s": wall, "simulation_s": simulated_s,
+            "inside_command_s": manifest["wall_seconds"],
             "ms_per_run": manifest["wall_seconds"] / runs * 1e3,
             "analysis_alone_s": None if fixed or comparison != COMPARISON
             else time_analysis(out),
@@ -200,11 +205,12 @@ def main() -> None:
     print(rows[0]["headline"])
     print(f"Python {result['machine']['python']}, Mesa {result['machine']['mesa']}, "
           f"{result['machine']['cpus']} CPUs; {args.comparison.name}")
-    print(f"{'workers':>7} {'runs':>5} {'wall s':>7} {'in command s':>13} {'ms/run':>7} "
-          f"{'analysis s':>11} {'coordinator MB':>15} {'peak total MB':>14}")
+    print(f"{'workers':>7} {'runs':>5} {'wall s':>7} {'simulated s':>12} {'in command s':>13} "
+          f"{'ms/run':>7} {'analysis s':>11} {'coordinator MB':>15} {'peak total MB':>14}")
     for row in rows:
         analysis = "-" if row["analysis_alone_s"] is None else f"{row['analysis_alone_s']:.1f}"
-        print(f"{row['workers']:>7} {row['runs']:>5} {row['wall_s']:>7.1f} "
+        simulated = "-" if row["simulation_s"] is None else f"{row['simulation_s']:.1f}"
+        print(f"{row['workers']:>7} {row['runs']:>5} {row['wall_s']:>7.1f} {simulated:>12} "
               f"{row['inside_command_s']:>13.1f} {row['ms_per_run']:>7.1f} {analysis:>11} "
               f"{row['peak_coordinator_mb']:>15.0f} {row['peak_total_mb']:>14.0f}")
         progress = ", ".join(f"{k}: {'-' if v is None else f'{v:.0f}'}"

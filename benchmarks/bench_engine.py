@@ -15,8 +15,9 @@ The process is set up as a worker is (``sim.warm.settle_worker``: warmed up, its
 objects set aside from the garbage collector; a checkout from before it gets the same by
 hand). Each figure is the median (and minimum) over seeds, in CPU seconds of this process (the
 machine is shared; wall time counts other work too) and in wall seconds. ``--against DIR``
-times another checkout (its ``sim`` and ``scenarios`` on ``sys.path``) the same way in
-alternating subprocesses, for before-and-after ratios measured under the same load.
+times another checkout (laid out as the ``catfish`` package in a temporary folder put first on
+``sys.path``, so this environment's libraries run both) the same way in alternating
+subprocesses, for before-and-after ratios measured under the same load.
 Writes ``benchmarks/results/bench_engine.json``.
 """
 
@@ -30,6 +31,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -113,12 +115,23 @@ def machine() -> dict[str, Any]:
 
 
 def elsewhere(checkout: Path, repeats: int) -> dict[str, Any]:
-    """:func:`small_runs` of another checkout, in a fresh interpreter."""
-    code = (f"import json, sys; sys.path.insert(0, {str(HERE)!r}); import bench_engine; "
-            f"print(json.dumps(bench_engine.small_runs({repeats})))")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(checkout), str(HERE)])}
-    out = subprocess.run([sys.executable, "-c", code], cwd=checkout, env=env, check=True,
-                         capture_output=True, text=True).stdout
+    """:func:`small_runs` of another checkout, in a fresh interpreter.
+
+    The checkout's folders are linked into a temporary ``catfish`` package (what setuptools'
+    ``package-dir`` does when it is installed) that comes before this environment's install.
+    """
+    with tempfile.TemporaryDirectory(prefix="catfish-against-") as tmp:
+        package = Path(tmp) / "catfish"
+        package.mkdir()
+        for part in (checkout / "catfish").iterdir():
+            (package / part.name).symlink_to(part)
+        for name in ("sim", "agents", "scenarios", "calibration", "experiments"):
+            (package / name).symlink_to(checkout / name)
+        code = (f"import json, sys; sys.path.insert(0, {str(HERE)!r}); import bench_engine; "
+                f"print(json.dumps(bench_engine.small_runs({repeats})))")
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([tmp, str(HERE)])}
+        out = subprocess.run([sys.executable, "-c", code], cwd=tmp, env=env, check=True,
+                             capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
