@@ -26,7 +26,7 @@ The compiled code is cached next to the sources (``__pycache__``) or, where the 
 read-only, in the user's cache directory, as numba does; where neither can be written, in a
 folder of the temporary directory. ``NUMBA_CACHE_DIR`` overrides all of these. A process
 compiles (or loads from the cache) each function the first time it is called:
-``sim.run.warm_up`` does that once per worker, before it takes runs.
+``catfish.sim.warm.warm_up`` does that once per worker, before it takes runs.
 """
 
 from __future__ import annotations
@@ -34,13 +34,12 @@ from __future__ import annotations
 import hashlib
 import inspect
 import os
+import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import numba
-from numba.core import config
 
 
 def compiled(function: Callable[..., Any]) -> Any:
@@ -52,17 +51,103 @@ def compiled(function: Callable[..., Any]) -> Any:
 
     Compiled loops over firms call other compiled functions with numbers, not arrays: handing
     a function an array costs reference counting, several times the work of a small helper.
+
+    Nothing is handed to numba until a compiled function is first called in this process
+    (:class:`Uncompiled` stands for it until then): numba and LLVM take about 100 MB, which a
+    process that only plans, stores and reports (a sweep's or comparison's coordinator) does
+    not need.
     """
-    dispatcher = _compile(function)
-    _stamp_with_callees(dispatcher, function)
-    COMPILED.append(dispatcher)
-    return dispatcher
+    with _LOCK:
+        if _DISPATCHERS is not None:  # a module imported after the first call
+            dispatcher = _compile(function)
+            _stamp_with_callees(dispatcher, function)
+            COMPILED.append(dispatcher)
+            return dispatcher
+        stand_in = Uncompiled(function)
+        _WAITING.append(stand_in)
+        return stand_in
 
 
 COMPILED: list[Any] = []  # every function compiled so far (a test checks the warm-up covers them)
+_WAITING: list[Uncompiled] = []
+_DISPATCHERS: dict[int, Any] | None = None  # id(stand-in) -> dispatcher, once compiled
+_LOCK = threading.RLock()
+
+
+class Uncompiled:
+    """Stands for a compiled function until this process first calls one of them.
+
+    The first call hands every function waiting to numba at once and puts the dispatchers in
+    place of the stand-ins in every loaded module, so compiled code calling another compiled
+    function finds a dispatcher under its name (numba looks a callee up in the caller's
+    module when it compiles the caller) and Python calls go straight to the dispatcher.
+    A stand-in kept elsewhere (a container made at import) still works: it forwards.
+    """
+
+    __slots__ = ("__wrapped__", "__dict__")
+
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self.__wrapped__ = function
+        self.__dict__.update({"__name__": function.__name__, "__doc__": function.__doc__,
+                              "__qualname__": function.__qualname__,
+                              "__module__": function.__module__})
+
+    @property
+    def py_func(self) -> Callable[..., Any]:
+        """The Python function, as a dispatcher's ``py_func``."""
+        return self.__wrapped__
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Call the compiled function (compiling every waiting one first)."""
+        return dispatcher_of(self)(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:  # signatures, inspect_types, ...
+        return getattr(dispatcher_of(self), name)
+
+    def __repr__(self) -> str:
+        return f"<uncompiled {self.__wrapped__.__module__}.{self.__wrapped__.__qualname__}>"
+
+
+def dispatcher_of(function: Any) -> Any:
+    """The numba dispatcher of a compiled function (compiling every waiting one first)."""
+    if not isinstance(function, Uncompiled):
+        return function
+    return compile_all()[id(function)]
+
+
+def compile_all() -> dict[int, Any]:
+    """Hand every waiting function to numba and put the dispatchers in place of the stand-ins.
+
+    Each function is compiled (or loaded from the cache) at its first call with a kind of
+    argument, as before; this makes the dispatchers, which is what loads numba and LLVM.
+    """
+    global _DISPATCHERS
+    with _LOCK:
+        if _DISPATCHERS is None:
+            dispatchers = {id(stand_in): _compile(stand_in.__wrapped__) for stand_in in _WAITING}
+            _replace_in_modules(dispatchers)
+            for stand_in in _WAITING:
+                dispatcher = dispatchers[id(stand_in)]
+                _stamp_with_callees(dispatcher, stand_in.__wrapped__)
+                COMPILED.append(dispatcher)
+            _DISPATCHERS = dispatchers
+        return _DISPATCHERS
+
+
+def _replace_in_modules(dispatchers: dict[int, Any]) -> None:
+    """Every loaded module's name bound to a stand-in now names its dispatcher."""
+    for module in list(sys.modules.values()):
+        namespace = getattr(module, "__dict__", None)
+        if not isinstance(namespace, dict):
+            continue
+        for name, value in list(namespace.items()):
+            if type(value) is Uncompiled:
+                namespace[name] = dispatchers[id(value)]
 
 
 def _compile(function: Callable[..., Any]) -> Any:
+    import numba
+
     try:
         return numba.njit(cache=True, error_model="numpy")(function)
     except RuntimeError as exc:  # numba: "cannot cache function ...: no locator available"
@@ -94,7 +179,10 @@ def _callee_files(function: Callable[..., Any], seen: set[Any]) -> set[str]:
     """Source files of the compiled functions ``function`` calls by name, and of theirs."""
     files: set[str] = set()
     for name in function.__code__.co_names:
-        callee = getattr(function.__globals__.get(name), "py_func", None)  # a numba dispatcher
+        value = function.__globals__.get(name)
+        # a numba dispatcher or a stand-in for one
+        callee = value.__wrapped__ if type(value) is Uncompiled else getattr(value, "py_func",
+                                                                              None)
         if callee is None or callee in seen:
             continue
         seen.add(callee)
@@ -115,5 +203,7 @@ def _use_temporary_cache() -> bool:
         tempfile.TemporaryFile(dir=folder).close()
     except OSError:
         return False
+    from numba.core import config
+
     config.CACHE_DIR = folder
     return True

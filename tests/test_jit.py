@@ -168,11 +168,33 @@ def test_a_cache_folder_is_found_where_nothing_else_can_be_written(monkeypatch):
 
 @pytest.mark.parametrize("variable", ["NUMBA_DISABLE_JIT"])
 def test_the_compiled_loops_run_as_plain_python_too(variable):
-    code = ("from sim import ClusterModel; import scenarios; "
-            "p, mix = scenarios.load('jieyang-city-2023').model_inputs(); "
+    code = ("from catfish.sim import ClusterModel; from catfish import scenarios; "
+            "p, mix = scenarios.load('jieyang-plastics-2020').model_inputs(); "
             "m = ClusterModel(p.replace(n_smes=80, months=3, deadline_month=3), rng=1, "
             "policies=mix)\nwhile m.running: m.step()\nprint(m.metrics['n_transformed'])")
-    env = {**os.environ, variable: "1", "PYTHONPATH": ROOT}
+    env = {**os.environ, variable: "1"}
     out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], env=env, check=True,
-                         capture_output=True, text=True, cwd=ROOT).stdout
+                         capture_output=True, text=True).stdout
     assert int(out.strip()) >= 0
+
+
+def test_a_process_that_only_plans_never_loads_numba():
+    code = ("import sys\nfrom catfish import scenarios\n"
+            "from catfish.experiments.jobs import compare\n"
+            "from catfish.experiments.runs.comparisons import comparison_design\n"
+            "params, mix = scenarios.load('jieyang-plastics-2020').model_inputs()\n"
+            "print('numba' in sys.modules, 'llvmlite' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True).stdout.split()
+    assert out == ["False", "False"], f"numba or LLVM loaded by planning alone: {out}"
+
+
+def test_compiled_functions_called_from_python_and_from_compiled_code_are_dispatchers():
+    import catfish.agents.government as government
+    import catfish.sim.projects as projects
+
+    run_one(seed=1, months=2)
+    assert type(government.pairwise_sum).__name__ == "CPUDispatcher", \
+        "a stand-in left in its own module after the first call"
+    assert projects.pairwise_sum is government.pairwise_sum, \
+        "a module that imported a compiled function still holds its stand-in"
