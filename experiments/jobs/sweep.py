@@ -39,6 +39,7 @@ from catfish.experiments.runs.manifest import environment, sha256_file
 from catfish.experiments.runs.resources import (
     INTERPRETER_BYTES,
     SERIES_BYTES_WRITTEN,
+    WORKER_BYTES,
     JobEstimate,
     duration,
 )
@@ -47,6 +48,7 @@ from catfish.experiments.runs.store import Repair, ResultStore, StoreError, chec
 from catfish.scenarios.loader import ScenarioError, describe, parse_yaml, read_yaml
 from catfish.scenarios.sweep import SweepSpec, load_sweep, parse_sweep
 from catfish.sim.cost import RunCost
+from catfish.sim.warm import warm_up
 from pydantic import ValidationError
 
 __all__ = ["Estimate", "SweepHandle", "count_runs", "load_sweep", "open_results", "repair",
@@ -334,7 +336,7 @@ def estimate_sweep(spec: SweepSpec, points: pd.DataFrame, *, workers: int,
     """
     workers = max(int(workers), 1)
     memory = 0.0 if largest is None else \
-        INTERPRETER_BYTES + workers * (INTERPRETER_BYTES + largest.bytes)
+        INTERPRETER_BYTES + workers * (WORKER_BYTES + largest.bytes)
     if largest is not None and largest.seconds > TIMED_SECONDS:
         months = int(spec.base_scenario().calendar.months)
         return Estimate(runs=count_runs(spec), seconds_per_run=largest.seconds,
@@ -346,6 +348,9 @@ def estimate_sweep(spec: SweepSpec, points: pd.DataFrame, *, workers: int,
         runs = run_list(spec, points.loc[sorted({t.point for t in sample})])
         runs = runs[runs["run_id"].isin([t.run_id for t in sample])]
         with ResultStore.create(folder, {"estimate": True}, runs) as store:
+            # as a worker does before its first run: the timed runs are not charged for
+            # compiling the model's hot paths (or loading them from the cache)
+            warm_up()
             before = _size(folder)
             started = time.perf_counter()
             run_tasks(sample, store, executor=None, workers=1,

@@ -19,7 +19,9 @@ from pathlib import Path
 from catfish.sim.cost import estimate
 from catfish.sim.params import ModelParams
 
-INTERPRETER_BYTES = 250e6    # a worker process with numpy, pandas, pyarrow and Mesa loaded
+INTERPRETER_BYTES = 250e6    # a process with numpy, pandas, pyarrow and Mesa loaded
+WORKER_BYTES = 320e6         # a worker, which also holds numba and the compiled model (measured:
+                             # 275 MB warmed up, 315 MB after 50 runs of jieyang-city-2023)
 SERIES_BYTES_HELD = 6_000    # coordinator memory per run and month held by compare (measured:
                              # 1.15 GB for 6,000 runs of 31 months, bench_compare --posterior)
 SERIES_BYTES_WRITTEN = 500    # disk per run and month of compare's tables (CSV and Parquet;
@@ -73,7 +75,7 @@ def estimate_runs(params: Sequence[ModelParams], *, replicates: int, workers: in
     run_months = replicates * sum(p.months for p in params)
     busy = min(max(workers, 1), runs)
     per_model = max(c.bytes for c in costs)
-    memory = INTERPRETER_BYTES + (busy * (INTERPRETER_BYTES + per_model) if workers > 1
+    memory = INTERPRETER_BYTES + (busy * (WORKER_BYTES + per_model) if workers > 1
                                   else per_model)
     if held_in_memory:
         memory += SERIES_BYTES_HELD * run_months
