@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
+import multiprocessing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -201,9 +202,9 @@ def make_sampler(workers: int, scheduler: str | None = None) -> tuple[Any, Calla
     import pyabc
 
     if scheduler is None:
-        sampler = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers) if workers > 1 \
-            else pyabc.sampler.SingleCoreSampler()
-        return sampler, lambda: None
+        if workers <= 1:
+            return pyabc.sampler.SingleCoreSampler(), lambda: None
+        return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers), forking()
     from distributed import Client
 
     check_scheduler(scheduler)
@@ -214,6 +215,25 @@ def make_sampler(workers: int, scheduler: str | None = None) -> tuple[Any, Calla
                          f"{CONNECT_SECONDS:g} s; {EXPECTED_SCHEDULER}") from None
     sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client, batch_size=DASK_BATCH)
     return sampler, client.close
+
+
+def forking() -> Callable[[], None]:
+    """Let pyabc's local processes be forked until the function returned is called.
+
+    pyabc hands its processes a closure, which only a forked process can receive; Mesa 3.3
+    makes spawn the default start method when it is imported, and then every generation
+    fails to start. The model's compiled code is loaded first, so each generation's forked
+    processes inherit it instead of loading it again. Where fork does not exist (Windows),
+    nothing changes.
+    """
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return lambda: None
+    from catfish.sim.warm import warm_up
+
+    warm_up()
+    previous = multiprocessing.get_start_method(allow_none=True)
+    multiprocessing.set_start_method("fork", force=True)
+    return lambda: multiprocessing.set_start_method(previous, force=True)
 
 
 @dataclass(frozen=True)

@@ -152,3 +152,18 @@ def test_write_results_writes_the_fit_check_and_the_holdouts(tmp_path):
     lines = _coverage_lines(tmp_path)
     assert "of 1 targets inside their 90 % predictive interval" in lines, lines
     assert f"of {len(held)} inside their 90 % predictive interval" in lines, lines
+
+
+def test_small_calibration_on_two_local_processes_with_mesa_imported(tmp_path):
+    import multiprocessing
+
+    import mesa  # noqa: F401 - Mesa 3.3 makes spawn the default start method when imported
+
+    before = multiprocessing.get_start_method(allow_none=True)
+    settings = Settings(population=4, generations=1, min_epsilon=0.0, ppc_draws=2)
+    run = calibrate(tmp_path, facts=chengdu_only(), settings=settings, workers=2,
+                    parameters=("visit_conversion_prob",))
+    assert run.generations == 1 and len(run.posterior) == 4, \
+        "pyabc's local processes could not be started (they need fork)"
+    assert multiprocessing.get_start_method(allow_none=True) == before, \
+        "the start method is put back after the calibration"
