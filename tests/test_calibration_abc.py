@@ -154,6 +154,8 @@ def test_write_results_writes_the_fit_check_and_the_holdouts(tmp_path):
     assert f"of {len(held)} inside their 90 % predictive interval" in lines, lines
 
 
+# pyabc forks its processes (numpy's BLAS threads make Python 3.12 warn about that)
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_small_calibration_on_two_local_processes_with_mesa_imported(tmp_path):
     import multiprocessing
 
