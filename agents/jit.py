@@ -59,10 +59,7 @@ def compiled(function: Callable[..., Any]) -> Any:
     """
     with _LOCK:
         if _DISPATCHERS is not None:  # a module imported after the first call
-            dispatcher = _compile(function)
-            _stamp_with_callees(dispatcher, function)
-            COMPILED.append(dispatcher)
-            return dispatcher
+            return _dispatcher(function)
         stand_in = Uncompiled(function)
         _WAITING.append(stand_in)
         return stand_in
@@ -124,14 +121,19 @@ def compile_all() -> dict[int, Any]:
     global _DISPATCHERS
     with _LOCK:
         if _DISPATCHERS is None:
-            dispatchers = {id(stand_in): _compile(stand_in.__wrapped__) for stand_in in _WAITING}
+            dispatchers = {id(stand_in): _dispatcher(stand_in.__wrapped__)
+                           for stand_in in _WAITING}
             _replace_in_modules(dispatchers)
-            for stand_in in _WAITING:
-                dispatcher = dispatchers[id(stand_in)]
-                _stamp_with_callees(dispatcher, stand_in.__wrapped__)
-                COMPILED.append(dispatcher)
             _DISPATCHERS = dispatchers
         return _DISPATCHERS
+
+
+def _dispatcher(function: Callable[..., Any]) -> Any:
+    """``function``'s numba dispatcher, its cache stamped with its callees', recorded."""
+    dispatcher = _compile(function)
+    _stamp_with_callees(dispatcher, function)
+    COMPILED.append(dispatcher)
+    return dispatcher
 
 
 def _replace_in_modules(dispatchers: dict[int, Any]) -> None:

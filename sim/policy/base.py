@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-from catfish.agents.sme import DEEP, LIGHT
+from catfish.agents.sme import LIGHT
 from catfish.sim.calendar import last_month, month_index
 from catfish.sim.policy.parameters import Checked
+from catfish.sim.policy.selection import KIND_CODES
 from catfish.sim.streams import fill_uniform
 
 if TYPE_CHECKING:
@@ -179,11 +180,13 @@ def step_of(model: ClusterModel, month: str | None, default: int = 1) -> int:
 
 
 def covers(kinds_spec: str, kinds: np.ndarray) -> np.ndarray:
-    """Which project kinds an instrument's ``kinds`` setting (light, deep, both) covers."""
+    """Which project kinds an instrument's ``kinds`` setting (light, deep, both) covers.
+
+    The same rule as the compiled ``selection.of_kind``, by the same codes (``KIND_CODES``).
+    """
+    code = KIND_CODES[kinds_spec]
     kinds = np.asarray(kinds)
-    if kinds_spec == "both":
-        return kinds > 0
-    return kinds == (LIGHT if kinds_spec == "light" else DEEP)
+    return kinds > 0 if code == 0 else kinds == code
 
 
 def kind_mask(kinds_spec: str) -> np.ndarray:
