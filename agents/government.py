@@ -143,13 +143,22 @@ def _block_sum(values: np.ndarray, first: int, n: int) -> float:
         for i in range(first, first + n):
             total += values[i]
         return total
-    r = values[first:first + 8].copy()
+    # eight partial sums in locals (a small array here would be allocated for every block)
+    r0, r1, r2, r3 = values[first], values[first + 1], values[first + 2], values[first + 3]
+    r4, r5, r6, r7 = values[first + 4], values[first + 5], values[first + 6], values[first + 7]
     i = 8
     while i < n - n % 8:
-        for k in range(8):
-            r[k] += values[first + i + k]
+        at = first + i
+        r0 += values[at]
+        r1 += values[at + 1]
+        r2 += values[at + 2]
+        r3 += values[at + 3]
+        r4 += values[at + 4]
+        r5 += values[at + 5]
+        r6 += values[at + 6]
+        r7 += values[at + 7]
         i += 8
-    total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+    total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
     for k in range(first + i, first + n):
         total += values[k]
     return total

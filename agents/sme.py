@@ -86,6 +86,31 @@ def willingness_prob(
     return 1.0 - (1.0 - contagion) * (1.0 - by_visit)
 
 
+# room for rounding in the bounds below: the rules' own rounding is a few units in the last
+# place of 1 (about 1e-16), far inside this
+BOUND_ROOM = 1e-9
+
+
+@compiled
+def willingness_prob_bound(
+    peer_share: np.ndarray | float,
+    lost_order_share: np.ndarray | float,
+    promotion_per_month: float,
+    peer_per_month: float,
+    competition_per_month: float,
+    visit_conversion: np.ndarray | float,
+) -> np.ndarray:
+    """A number :func:`willingness_prob` never exceeds, for the same firm (visited or not).
+
+    ``rate + visit_conversion``, since ``1 - exp(-rate) <= rate``, plus room for rounding: no
+    exponential, so a month can skip the exact rule for the many firms whose draw is above it.
+    ``visit_conversion`` is the firm's conversion if it visited, 0 if it did not.
+    """
+    rate = promotion_per_month + peer_per_month * peer_share \
+        + competition_per_month * lost_order_share
+    return rate + visit_conversion + BOUND_ROOM
+
+
 @compiled
 def beliefs(
     successes_seen: np.ndarray | float,
@@ -228,6 +253,15 @@ def monthly_hazard(prob_over_period: np.ndarray | float, months: np.ndarray | fl
 def lapse_prob(talent: np.ndarray | float, lapse_per_month: float) -> np.ndarray:
     """Monthly chance a transformed firm abandons its system; zero talent lapses fastest."""
     return -np.expm1(-lapse_per_month * (1.0 - talent))
+
+
+@compiled
+def lapse_prob_bound(talent: np.ndarray | float, lapse_per_month: float) -> np.ndarray:
+    """A number :func:`lapse_prob` never exceeds: ``lapse_per_month * (1 - talent)`` and room.
+
+    (``1 - exp(-x) <= x``; no exponential, as :func:`willingness_prob_bound`.)
+    """
+    return lapse_per_month * (1.0 - talent) + BOUND_ROOM
 
 
 @compiled

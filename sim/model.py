@@ -29,6 +29,7 @@ from catfish.agents.sme import (
     WILLING,
     annuity_factor,
     willingness_prob,
+    willingness_prob_bound,
 )
 from catfish.sim import metrics, projects
 from catfish.sim.calendar import year_of
@@ -612,8 +613,12 @@ def _visit_and_persuade(state: np.ndarray, sector: np.ndarray, visits_made: np.n
             conversion = visit_conversion * conviction[visits_made[i]]
             visits_made[i] += 1
             visits += 1
-        if state[i] == UNAWARE and willingness_draw[i] < willingness_prob(
-                peer_share[i], lost_share[i], visited, promotion, peer, competition, conversion):
+        # most draws are above the chance's bound, and skip the rule's exp
+        if state[i] == UNAWARE and willingness_draw[i] < willingness_prob_bound(
+                peer_share[i], lost_share[i], promotion, peer, competition, conversion) \
+                and willingness_draw[i] < willingness_prob(
+                    peer_share[i], lost_share[i], visited, promotion, peer, competition,
+                    conversion):
             state[i] = WILLING
             willing += 1
     return visits, willing

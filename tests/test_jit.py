@@ -12,10 +12,23 @@ import numpy as np
 import pytest
 from catfish.agents.government import pairwise_sum
 from catfish.agents.jit import COMPILED, _use_temporary_cache
-from catfish.agents.sme import monthly_hazard, project_value, stage_failure_prob, willingness_prob
+from catfish.agents.sme import (
+    TRANSFORMED,
+    UNAWARE,
+    WILLING,
+    monthly_hazard,
+    project_value,
+    stage_failure_prob,
+    willingness_prob,
+)
 from catfish.sim import run_one
 from catfish.sim.market import lost_order_share, share_demand
-from catfish.sim.policy.selection import first_by_draw, smallest_draws, state_table
+from catfish.sim.policy.selection import (
+    first_by_draw,
+    sectors_with_something_to_show,
+    smallest_draws,
+    state_table,
+)
 from catfish.sim.streams import RandomStreams, fill_uniform
 from catfish.sim.warm import warm_up
 
@@ -57,6 +70,24 @@ def test_heap_selection_picks_what_a_stable_sort_would():
         expected = candidates[np.argsort(draw[candidates], kind="stable")][:max(k, 0)]
         assert np.array_equal(smallest_draws(candidates, draw, k), expected)
         assert np.array_equal(first_by_draw(state, allowed, excluded, draw, k), expected)
+
+
+def test_sectors_with_something_to_show_stops_looking_only_when_every_sector_has_something():
+    rng = np.random.default_rng(3)
+    for _ in range(2000):
+        n, sectors = int(rng.integers(0, 60)), int(rng.integers(1, 5))
+        leads = int(rng.integers(0, 4))
+        state = rng.choice([TRANSFORMED, UNAWARE, WILLING], n, p=[0.1, 0.6, 0.3]).astype(np.int8)
+        sector = rng.integers(0, sectors, n)
+        lead_sector, operating = rng.integers(0, sectors, leads), rng.random(leads) < 0.5
+        chosen = rng.random(sectors) < 0.7
+        expected = chosen.copy()
+        for k in range(sectors):
+            expected[k] &= bool(operating[lead_sector == k].any()
+                                or (state[sector == k] == TRANSFORMED).any())
+        got = sectors_with_something_to_show(chosen, lead_sector, operating, state, sector)
+        assert got.tolist() == expected.tolist(), "expected the chosen sectors with a central " \
+            "factory operating or a transformed firm"
 
 
 def test_compiled_arithmetic_rules_match_their_numpy_formulas_exactly():

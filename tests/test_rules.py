@@ -16,10 +16,12 @@ from catfish.agents.sme import (
     beliefs,
     choose_kind,
     lapse_prob,
+    lapse_prob_bound,
     monthly_hazard,
     project_value,
     stage_failure_prob,
     willingness_prob,
+    willingness_prob_bound,
 )
 from catfish.sim.market import competitiveness, lost_order_share, share_demand
 from hypothesis import given
@@ -60,6 +62,18 @@ class TestWillingness:
         lo = willingness_prob(min(e1, e2), min(l1, l2), False, **RATES)
         hi = willingness_prob(max(e1, e2), max(l1, l2), False, **RATES)
         assert 0 <= lo <= hi <= 1, f"expected 0 <= {lo} <= {hi} <= 1"
+
+    @given(st.floats(0, 1), st.floats(0, 1), st.booleans(), st.floats(0, 1), st.floats(0, 5),
+           st.floats(0, 5), st.floats(0, 5))
+    def test_the_bound_a_month_skips_by_is_never_below_the_chance(self, e, lost, visited,
+                                                                 conversion, p, q, c):
+        # the month skips willingness_prob for draws at or above its bound: a bound below the
+        # chance would change who becomes willing
+        rates = {"promotion_per_month": p, "peer_per_month": q, "competition_per_month": c}
+        converts = conversion if visited else 0.0
+        prob = willingness_prob(e, lost, visited, visit_conversion=converts, **rates)
+        bound = willingness_prob_bound(e, lost, visit_conversion=converts, **rates)
+        assert prob <= bound, f"expected the chance {prob} at most its bound {bound}"
 
 
 class TestBeliefs:
@@ -145,6 +159,11 @@ class TestStagesAndAcceptance:
     def test_full_talent_never_lapses(self):
         assert lapse_prob(1.0, lapse_per_month=0.01) == 0.0, "expected no lapse at talent 1"
         assert lapse_prob(0.0, lapse_per_month=0.01) > lapse_prob(0.5, lapse_per_month=0.01)
+
+    @given(st.floats(0, 1), st.floats(0, 5))
+    def test_the_bound_a_month_skips_by_is_never_below_the_lapse_chance(self, talent, rate):
+        prob, bound = lapse_prob(talent, rate), lapse_prob_bound(talent, rate)
+        assert prob <= bound, f"expected the lapse chance {prob} at most its bound {bound}"
 
 
 class TestGovernment:

@@ -53,17 +53,14 @@ def smallest_draws(candidates: np.ndarray, draw: np.ndarray, k: int) -> np.ndarr
     k = min(max(k, 0), len(candidates))
     draws, firms = np.empty(k), np.empty(k, np.int64)
     size = 0
+    worst_draw, worst_firm = np.inf, -1  # the worst kept once k are kept: the heap's top
     for f in candidates:
         d = draw[f]
-        if size < k:  # not full yet: add at the bottom, move up past better ones
-            at = size
-            size += 1
-            while at > 0 and _later(d, f, draws[(at - 1) // 2], firms[(at - 1) // 2]):
-                draws[at], firms[at] = draws[(at - 1) // 2], firms[(at - 1) // 2]
-                at = (at - 1) // 2
-        elif k and _later(draws[0], firms[0], d, f):  # better than the worst kept: replace it
-            at = 0
-            while 2 * at + 1 < size:  # move down past worse children
+        if size == k:  # full: most candidates are worse than the worst kept, and pass here
+            if k == 0 or _later(d, f, worst_draw, worst_firm):
+                continue
+            at = 0  # better than the worst kept: it takes the top, and moves down
+            while 2 * at + 1 < size:  # past worse children
                 child = 2 * at + 1
                 if child + 1 < size and _later(draws[child + 1], firms[child + 1],
                                                draws[child], firms[child]):
@@ -72,9 +69,15 @@ def smallest_draws(candidates: np.ndarray, draw: np.ndarray, k: int) -> np.ndarr
                     break
                 draws[at], firms[at] = draws[child], firms[child]
                 at = child
-        else:
-            continue
+        else:  # not full yet: add at the bottom, move up past better ones
+            at = size
+            size += 1
+            while at > 0 and _later(d, f, draws[(at - 1) // 2], firms[(at - 1) // 2]):
+                draws[at], firms[at] = draws[(at - 1) // 2], firms[(at - 1) // 2]
+                at = (at - 1) // 2
         draws[at], firms[at] = d, f
+        if size == k:
+            worst_draw, worst_firm = draws[0], firms[0]
     order = np.argsort(firms)  # by index, then stably by draw: equal draws, lower index first
     return firms[order][np.argsort(draws[order], kind="mergesort")]
 
@@ -127,8 +130,15 @@ def sectors_with_something_to_show(chosen: np.ndarray, lead_sector: np.ndarray,
     show = np.zeros(len(chosen), np.bool_)
     for k in range(len(lead_sector)):
         show[lead_sector[k]] |= operating[k]
+    left = 0  # chosen sectors with nothing found to show yet: stop looking when none are
+    for k in range(len(chosen)):
+        left += chosen[k] and not show[k]
     for i in range(len(state)):
-        show[sector[i]] |= state[i] == TRANSFORMED
+        if left == 0:
+            break
+        if state[i] == TRANSFORMED and chosen[sector[i]] and not show[sector[i]]:
+            show[sector[i]] = True
+            left -= 1
     return show & chosen
 
 
