@@ -105,6 +105,11 @@ class Uncompiled:
         return f"<uncompiled {self.__wrapped__.__module__}.{self.__wrapped__.__qualname__}>"
 
 
+def loaded() -> bool:
+    """Whether this process has called a compiled function (and so loaded numba and LLVM)."""
+    return _DISPATCHERS is not None
+
+
 def dispatcher_of(function: Any) -> Any:
     """The numba dispatcher of a compiled function (compiling every waiting one first)."""
     if not isinstance(function, Uncompiled):

@@ -17,8 +17,14 @@ a chain of starting states must not return to where it began.
 from __future__ import annotations
 
 import functools
+import multiprocessing
+import threading
+import warnings
+from collections.abc import Callable
+from multiprocessing.connection import Connection
 from typing import Any
 
+from catfish.agents import jit
 from catfish.sim.model import ClusterModel
 from catfish.sim.start_state import end_shares
 
@@ -72,7 +78,59 @@ def _end_state(name: str, seed: int) -> dict[str, dict[str, float]]:
     """Run a shipped scenario to its last month: sector -> starting shares at its end.
 
     Kept per process (callers get copies): a comparison asks for it in every replicate.
+    A process that has not run the model yet (a comparison's or sweep's coordinator, which
+    loads the scenarios and leaves the runs to its workers) runs it in a forked child, so
+    that it does not load the compiled engine, about 100 MB, for one run.
     """
+    if not jit.loaded():
+        shares = _in_forked_child(_run_to_end, name, seed)
+        if shares is not None:
+            return shares
+    return _run_to_end(name, seed)
+
+
+def _in_forked_child(function: Callable[..., Any], *args: Any) -> Any:
+    """``function(*args)`` computed in a forked child; None where that cannot be done.
+
+    Only where fork exists, in a process that is not a daemon (a pool's worker, which may
+    have no children) and runs no other Python thread (a fork copies one thread; another
+    holding a lock would leave the child stuck). A child that fails to report
+    (killed, out of memory) leaves the work to the caller; an error of the function itself
+    is raised here, as if it had run here.
+    """
+    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1 \
+            or multiprocessing.current_process().daemon:
+        return None
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    with warnings.catch_warnings():  # Python 3.12 warns of numpy's idle native threads
+        warnings.simplefilter("ignore", DeprecationWarning)
+        child = context.Process(target=_report, args=(send, function, args), daemon=True)
+        child.start()
+    send.close()
+    try:
+        ok, value = receive.recv()
+    except EOFError:  # the child died without a word
+        return None
+    finally:
+        receive.close()
+        child.join()
+    if not ok:
+        raise value
+    return value
+
+
+def _report(send: Connection, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    """In the child: send ``(True, result)``, or ``(False, error)`` if the function raised."""
+    try:
+        message: tuple[bool, Any] = (True, function(*args))
+    except Exception as exc:  # handed to the parent, which raises it
+        message = (False, exc)
+    send.send(message)
+    send.close()
+
+
+def _run_to_end(name: str, seed: int) -> dict[str, dict[str, float]]:
     from catfish.scenarios.loader import load
 
     params, mix = load(name).model_inputs()

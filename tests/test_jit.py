@@ -3,6 +3,7 @@ the code they were compiled from (``agents/jit.py``, ``sim/warm.py``)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -218,6 +219,48 @@ def test_a_process_that_only_plans_never_loads_numba():
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                          text=True).stdout.split()
     assert out == ["False", "False"], f"numba or LLVM loaded by planning alone: {out}"
+
+
+def test_a_start_state_is_run_in_a_child_by_a_process_that_only_plans():
+    # jieyang-city-2023 starts where jieyang-plastics-2020 ends: a coordinator loading it must
+    # not load the engine for that one run, and must get the shares a run here would give
+    code = ("import json, sys\nfrom catfish import scenarios\n"
+            "params, mix = scenarios.load('jieyang-city-2023').model_inputs()\n"
+            "print(json.dumps([params.start_shares, 'numba' in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True).stdout
+    shares, numba_loaded = json.loads(out)
+    assert not numba_loaded, "the coordinator loaded numba to run a start state"
+    here = scenarios.load("jieyang-city-2023").model_params().start_shares
+    assert shares == here, f"expected the child's start state {shares} to be {here}"
+
+
+def _in_a_fresh_process(code: str) -> str:
+    """What ``code`` prints, run in a new interpreter (one thread, nothing compiled loaded)."""
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def test_a_start_state_whose_child_dies_is_run_in_the_process_itself():
+    out = _in_a_fresh_process("""
+        import os, sys
+        from catfish.scenarios import start_state
+        start_state._report = lambda send, function, args: os._exit(1)
+        shares = start_state._end_state("jieyang-plastics-2020", 0)
+        print(shares == start_state._run_to_end("jieyang-plastics-2020", 0))
+        """)
+    assert out == "True", "expected the start state computed here when the child died"
+
+
+def test_an_error_in_a_start_states_child_is_raised_in_the_caller():
+    out = _in_a_fresh_process("""
+        from catfish.scenarios import start_state
+        try:
+            start_state._in_forked_child(lambda: {}["no-such-sector"])
+        except KeyError as exc:
+            print("raised", exc)
+        """)
+    assert out == "raised 'no-such-sector'", f"expected the child's KeyError raised, got {out}"
 
 
 def test_compiled_functions_called_from_python_and_from_compiled_code_are_dispatchers():
