@@ -48,7 +48,8 @@ def smallest_draws(candidates: np.ndarray, draw: np.ndarray, k: int) -> np.ndarr
 
     Exactly ``candidates[np.argsort(draw[candidates], kind="stable")][:k]`` for candidates in
     increasing order (equal draws: the lower index first), in one pass that keeps the best k
-    so far in a heap, the worst of them on top, instead of sorting all the candidates.
+    so far in a heap, the worst of them on top, instead of sorting all the candidates; the
+    heap is then sorted in place (heapsort).
     """
     k = min(max(k, 0), len(candidates))
     draws, firms = np.empty(k), np.empty(k, np.int64)
@@ -56,30 +57,43 @@ def smallest_draws(candidates: np.ndarray, draw: np.ndarray, k: int) -> np.ndarr
     worst_draw, worst_firm = np.inf, -1  # the worst kept once k are kept: the heap's top
     for f in candidates:
         d = draw[f]
-        if size == k:  # full: most candidates are worse than the worst kept, and pass here
-            if k == 0 or _later(d, f, worst_draw, worst_firm):
-                continue
-            at = 0  # better than the worst kept: it takes the top, and moves down
-            while 2 * at + 1 < size:  # past worse children
-                child = 2 * at + 1
-                if child + 1 < size and _later(draws[child + 1], firms[child + 1],
-                                               draws[child], firms[child]):
-                    child += 1
-                if not _later(draws[child], firms[child], d, f):
-                    break
-                draws[at], firms[at] = draws[child], firms[child]
-                at = child
-        else:  # not full yet: add at the bottom, move up past better ones
+        if size < k:  # not full yet: add at the bottom, move up past better ones
             at = size
             size += 1
             while at > 0 and _later(d, f, draws[(at - 1) // 2], firms[(at - 1) // 2]):
                 draws[at], firms[at] = draws[(at - 1) // 2], firms[(at - 1) // 2]
                 at = (at - 1) // 2
-        draws[at], firms[at] = d, f
+            draws[at], firms[at] = d, f
+        elif k == 0 or _later(d, f, worst_draw, worst_firm):
+            continue  # most candidates, once the heap is full: worse than the worst kept
+        else:  # better than the worst kept: it takes the top
+            _sift_down(draws, firms, size, d, f)
         if size == k:
             worst_draw, worst_firm = draws[0], firms[0]
-    order = np.argsort(firms)  # by index, then stably by draw: equal draws, lower index first
-    return firms[order][np.argsort(draws[order], kind="mergesort")]
+    for end in range(size - 1, 0, -1):  # the worst left on top goes to the end, in turn
+        d, f = draws[end], firms[end]
+        draws[end], firms[end] = draws[0], firms[0]
+        _sift_down(draws, firms, end, d, f)
+    return firms
+
+
+@compiled
+def _sift_down(draws: np.ndarray, firms: np.ndarray, size: int, draw: float, firm: int) -> None:
+    """Put ``(draw, firm)`` on top of the heap of the first ``size`` entries; move it down.
+
+    It moves past children that come later (the top of the heap is the latest of them).
+    """
+    at = 0
+    while 2 * at + 1 < size:
+        child = 2 * at + 1
+        if child + 1 < size and _later(draws[child + 1], firms[child + 1], draws[child],
+                                       firms[child]):
+            child += 1
+        if not _later(draws[child], firms[child], draw, firm):
+            break
+        draws[at], firms[at] = draws[child], firms[child]
+        at = child
+    draws[at], firms[at] = draw, firm
 
 
 @compiled
