@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import multiprocessing
+import sys
 import threading
 import warnings
 from collections.abc import Callable
@@ -92,13 +93,14 @@ def _end_state(name: str, seed: int) -> dict[str, dict[str, float]]:
 def _in_forked_child(function: Callable[..., Any], *args: Any) -> Any:
     """``function(*args)`` computed in a forked child; None where that cannot be done.
 
-    Only where fork exists, in a process that is not a daemon (a pool's worker, which may
-    have no children) and runs no other Python thread (a fork copies one thread; another
-    holding a lock would leave the child stuck). A child that fails to report
-    (killed, out of memory) leaves the work to the caller; an error of the function itself
-    is raised here, as if it had run here.
+    Only on Linux (macOS has fork, but system libraries a process has loaded may crash a
+    forked child, which is why Python spawns there), in a process that is not a daemon (a
+    pool's worker, which may have no children) and runs no other Python thread (a fork copies
+    one thread; another holding a lock would leave the child stuck). A child that fails to
+    report (killed, out of memory) leaves the work to the caller; an error of the function
+    itself is raised here, as if it had run here.
     """
-    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1 \
+    if not sys.platform.startswith("linux") or threading.active_count() > 1 \
             or multiprocessing.current_process().daemon:
         return None
     context = multiprocessing.get_context("fork")
