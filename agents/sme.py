@@ -79,8 +79,8 @@ def willingness_prob(
     Returns:
         Probabilities in [0, 1].
     """
-    rate = promotion_per_month + peer_per_month * peer_share \
-        + competition_per_month * lost_order_share
+    rate = contagion_rate(peer_share, lost_order_share, promotion_per_month, peer_per_month,
+                          competition_per_month)
     contagion = -np.expm1(-rate)
     by_visit = visited * visit_conversion
     return 1.0 - (1.0 - contagion) * (1.0 - by_visit)
@@ -106,9 +106,18 @@ def willingness_prob_bound(
     exponential, so a month can skip the exact rule for the many firms whose draw is above it.
     ``visit_conversion`` is the firm's conversion if it visited, 0 if it did not.
     """
-    rate = promotion_per_month + peer_per_month * peer_share \
-        + competition_per_month * lost_order_share
+    rate = contagion_rate(peer_share, lost_order_share, promotion_per_month, peer_per_month,
+                          competition_per_month)
     return rate + visit_conversion + BOUND_ROOM
+
+
+@compiled
+def contagion_rate(peer_share: np.ndarray | float, lost_order_share: np.ndarray | float,
+                   promotion_per_month: float, peer_per_month: float,
+                   competition_per_month: float) -> np.ndarray:
+    """The willingness hazard's rate ``p + q * E + c * L`` (:func:`willingness_prob`)."""
+    return promotion_per_month + peer_per_month * peer_share \
+        + competition_per_month * lost_order_share
 
 
 @compiled
