@@ -19,7 +19,10 @@ $(BIN)/.installed: pyproject.toml $(CONSTRAINTS)
 demo: $(BIN)/.installed          ## set up, compare the shipped Jieyang policy mixes across 1,000 worlds, write the report
 	$(BIN)/catfish compare compare-jieyang-2023 --replicates 1000 --workers 2
 
-test: $(BIN)/.installed lint site  ## set up, lint, build the docs site, then run the whole test suite (notebooks included)
+# DOCS= skips the docs build (.ci/run builds it before the two Pythons' suites run side by side:
+# site/ and .docs-src/ are one folder each, so two builds at once would overwrite each other)
+DOCS ?= site
+test: $(BIN)/.installed lint $(DOCS)  ## set up, lint, build the docs site, then run the whole test suite (notebooks included)
 	$(BIN)/python -m pytest -q
 
 lint: $(BIN)/.installed
