@@ -48,7 +48,9 @@ def test_calibration_runs_its_simulations_on_a_dask_cluster(tmp_path, monkeypatc
                         max_simulations=40)
     # processes: the simulator is pickled to other processes, as on a real cluster
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None, silence_logs=logging.ERROR) as cluster:
+                      dashboard_address=None, silence_logs=logging.ERROR,
+                      # no dashboard, and the scheduler's health page on a free port, not 8787
+                      scheduler_kwargs={"dashboard_address": ":0"}) as cluster:
         started = time.perf_counter()
         run = calibrate(tmp_path / "calibration", facts=chengdu_transformed(),
                         parameters=CALIBRATED[:2], settings=settings,

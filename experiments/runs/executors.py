@@ -199,7 +199,9 @@ def dask_executor(scheduler: str | None = None,
         with dask.config.set({"distributed.worker.profile.enabled": False}):
             cluster = LocalCluster(n_workers=local_workers or os.cpu_count() or 1,
                                    threads_per_worker=1, processes=True, host="127.0.0.1",
-                                   dashboard_address=None, silence_logs=logging.ERROR)
+                                   dashboard_address=None, silence_logs=logging.ERROR,
+                                   # no dashboard; the health page on a free port, not 8787
+                                   scheduler_kwargs={"dashboard_address": ":0"})
     try:
         client = Client(cluster if cluster is not None else scheduler, set_as_default=False)
         try:
