@@ -8,9 +8,16 @@ import mesa
 import numpy as np
 from catfish.agents.jit import compiled
 
+# the ledger: one float array every payment is booked in, by Python and by compiled instruments
+BUDGET, LEFT, SPENT, SPENT_THIS_YEAR, YEAR_CAP = range(5)
+
 
 class Government(mesa.Agent):
     """Holds the budget and the target; policy instruments spend through :meth:`pay`.
+
+    Every RMB is booked by one compiled function, :func:`pay_from`: :meth:`pay` calls it for
+    instruments written in Python, and compiled instruments call it with :attr:`ledger` and
+    :attr:`account_spent` (``sim.policy``). The attributes below read the ledger.
 
     Args:
         model: The model.
@@ -24,33 +31,63 @@ class Government(mesa.Agent):
     def __init__(self, model: mesa.Model, budget_rmb: float, target_firms: int,
                  deadline_month: int, per_year_rmb: Mapping[int, float] | None = None) -> None:
         super().__init__(model)
-        self.budget_rmb = float(budget_rmb)
-        self.budget_left_rmb = float(budget_rmb)
-        self.spent_total_rmb = 0.0
+        # budget, left, spent, spent this year, this year's limit (inf: none)
+        self.ledger = np.array([float(budget_rmb), float(budget_rmb), 0.0, 0.0, np.inf])
         self.target_firms = int(target_firms)
         self.deadline_month = int(deadline_month)
         self.per_year_rmb = dict(per_year_rmb or {})
         self.year: int | None = None
-        self.spent_this_year_rmb = 0.0
-        self.spent_rmb: dict[str, float] = {}
+        self.accounts: dict[str, int] = {}  # account name -> its row of account_spent
+        self.account_spent = np.zeros(0)
 
-    def register(self, instrument_name: str) -> None:
-        """Open an account for an instrument so its spending is reported even when zero."""
-        self.spent_rmb.setdefault(instrument_name, 0.0)
+    @property
+    def budget_rmb(self) -> float:
+        """Total budget, RMB."""
+        return float(self.ledger[BUDGET])
+
+    @property
+    def budget_left_rmb(self) -> float:
+        """What is left of the total budget, RMB."""
+        return float(self.ledger[LEFT])
+
+    @property
+    def spent_total_rmb(self) -> float:
+        """Spent so far, RMB."""
+        return float(self.ledger[SPENT])
+
+    @property
+    def spent_this_year_rmb(self) -> float:
+        """Spent so far in the current calendar year, RMB."""
+        return float(self.ledger[SPENT_THIS_YEAR])
+
+    @property
+    def spent_rmb(self) -> dict[str, float]:
+        """Spent so far by each account (instrument), RMB."""
+        return {name: float(self.account_spent[row]) for name, row in self.accounts.items()}
+
+    def register(self, instrument_name: str) -> int:
+        """Open an account for an instrument so its spending is reported even when zero.
+
+        Returns:
+            The account's row in :attr:`account_spent` (what compiled instruments book to).
+        """
+        row = self.accounts.get(instrument_name)
+        if row is None:
+            row = self.accounts[instrument_name] = len(self.accounts)
+            self.account_spent = np.append(self.account_spent, 0.0)
+        return row
 
     def start_year(self, year: int) -> None:
         """Called every month with the calendar year; a new year opens a new annual budget."""
         if year != self.year:
             self.year = year
-            self.spent_this_year_rmb = 0.0
+            self.ledger[SPENT_THIS_YEAR] = 0.0
+            self.ledger[YEAR_CAP] = self.per_year_rmb.get(year, np.inf)
 
     @property
     def available_rmb(self) -> float:
         """What may still be spent now: the total left, within this year's limit if any."""
-        cap = self.per_year_rmb.get(self.year) if self.year is not None else None
-        if cap is None:
-            return self.budget_left_rmb
-        return max(0.0, min(self.budget_left_rmb, cap - self.spent_this_year_rmb))
+        return available(self.ledger)
 
     def pay(self, instrument_name: str, requests_rmb: np.ndarray | float,
             limit_rmb: float = np.inf) -> np.ndarray:
@@ -63,12 +100,10 @@ class Government(mesa.Agent):
         """
         requests = requests_rmb if _float_vector(requests_rmb) \
             else np.atleast_1d(np.asarray(requests_rmb, dtype=float))
-        paid, total = _paid_and_total(requests, min(self.available_rmb, max(0.0, limit_rmb)))
-        self.spent_total_rmb += total
-        self.spent_this_year_rmb += total
-        self.budget_left_rmb = max(0.0, self.budget_rmb - self.spent_total_rmb)
-        self.spent_rmb[instrument_name] = self.spent_rmb.get(instrument_name, 0.0) + total
-        return paid
+        row = self.accounts.get(instrument_name)
+        if row is None:
+            row = self.register(instrument_name)
+        return pay_from(self.ledger, self.account_spent, row, requests, float(limit_rmb))
 
     def step(self) -> None:
         """The government acts through its instruments, which the model applies each month."""
@@ -79,10 +114,43 @@ def _float_vector(value: object) -> bool:
 
 
 @compiled
-def _paid_and_total(requests_rmb: np.ndarray, budget_left_rmb: float) -> tuple[np.ndarray, float]:
-    """:func:`pay_within_budget` and the sum paid (as ``paid.sum()``), in one call."""
-    paid = pay_within_budget(requests_rmb, budget_left_rmb)
-    return paid, pairwise_sum(paid, 0, len(paid))
+def available(ledger: np.ndarray) -> float:
+    """What may still be spent now: the total left, within this year's limit if any."""
+    return _larger(0.0, _smaller(ledger[LEFT], ledger[YEAR_CAP] - ledger[SPENT_THIS_YEAR]))
+
+
+@compiled
+def pay_from(ledger: np.ndarray, account_spent: np.ndarray, account: int,
+             requests_rmb: np.ndarray, limit_rmb: float) -> np.ndarray:
+    """The one door public money leaves by: pay requests in order while the budget lasts.
+
+    Pays within what is :func:`available` and the instrument's own ``limit_rmb``
+    (:func:`pay_within_budget`) and books the sum to the ledger and to the ``account``'s row
+    of ``account_spent``.
+
+    Returns:
+        What each request received.
+    """
+    paid = pay_within_budget(requests_rmb,
+                             _smaller(available(ledger), _larger(0.0, limit_rmb)))
+    total = pairwise_sum(paid, 0, len(paid))
+    ledger[SPENT] += total
+    ledger[SPENT_THIS_YEAR] += total
+    ledger[LEFT] = _larger(0.0, ledger[BUDGET] - ledger[SPENT])
+    account_spent[account] += total
+    return paid
+
+
+@compiled
+def _larger(a: float, b: float) -> float:
+    """Python's ``max(a, b)``: ``a`` unless ``b`` is larger."""
+    return b if b > a else a
+
+
+@compiled
+def _smaller(a: float, b: float) -> float:
+    """Python's ``min(a, b)``: ``a`` unless ``b`` is smaller."""
+    return b if b < a else a
 
 
 @compiled

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from catfish.agents.government import pairwise_sum
+from catfish.agents.government import LEFT, SPENT, pairwise_sum
 from catfish.agents.jit import compiled
 from catfish.agents.sme import DEEP, STATE_NAMES, TRANSFORMED
 from catfish.sim import codebook
@@ -88,14 +88,15 @@ def monthly(model: ClusterModel) -> dict[str, float]:
         "new_failed_late": int(t.failed_by_stage[2]),
         "new_lapsed": t.new_lapsed, "new_visits": t.visits,
         "cum_transformed": t.cum_transformed, "cum_failed": int(sum(t.cum_failed_by_stage)),
-        "spent_total_rmb": gov.spent_total_rmb, "budget_left_rmb": gov.budget_left_rmb,
+        "spent_total_rmb": float(gov.ledger[SPENT]), "budget_left_rmb": float(gov.ledger[LEFT]),
         # summed in numpy's order (pairwise), a fraction of .mean()'s cost
         "mean_unit_cost": pairwise_sum(s.unit_cost, 0, n) / n,
         "mean_lost_order_share": pairwise_sum(model.lost_share, 0, n) / n,
         "provider_queue": model.queue_history[-1] if model.queue_history else 0,
         "n_providers": np.count_nonzero(model.providers.active),
     })
-    for account, spent in gov.spent_rmb.items():
+    # an account's row is its place among the accounts (rows are given in order)
+    for account, spent in zip(gov.accounts, gov.account_spent.tolist(), strict=True):
         values[_spent_column(account)] = spent
     return values
 

@@ -6,6 +6,7 @@ change leaves unrelated fates untouched (common random numbers, DESIGN "Randomne
 
 from __future__ import annotations
 
+import ctypes
 import zlib
 
 import numpy as np
@@ -29,6 +30,7 @@ class RandomStreams:
     def __init__(self, seed: int) -> None:
         self.seed = int(seed)
         self._streams: dict[str, np.random.Generator] = {}
+        self._words: dict[str, np.ndarray] = {}  # SFC64 streams' states, as arrays (fill)
 
     def __getitem__(self, name: str) -> np.random.Generator:
         """The generator of stream ``name``, created on first use."""
@@ -37,6 +39,39 @@ class RandomStreams:
             seq = np.random.SeedSequence(self.seed, spawn_key=(stream_key(name),))
             gen = self._streams[name] = np.random.Generator(np.random.SFC64(seq))
         return gen
+
+    def fill(self, name: str, out: np.ndarray) -> None:
+        """Fill ``out`` with the next uniforms of stream ``name`` (:func:`fill_uniform`'s numbers).
+
+        The compiled generator advances the stream's own state where numpy keeps it (a view of
+        it, made once per stream), instead of reading and writing numpy's state dictionary at
+        every call; that round trip cost more than drawing a month's numbers for a city.
+        """
+        words = self._words.get(name)
+        if words is None:
+            bit_generator = self[name].bit_generator
+            if type(bit_generator) is not np.random.SFC64:
+                fill_uniform(self[name], out)
+                return
+            words = self._words[name] = _state_words(bit_generator)
+        if out.dtype != np.float64 or not out.flags.c_contiguous:
+            fill_uniform(self[name], out)
+            return
+        _sfc64_uniforms(words, out.reshape(-1))
+
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled or copied without the state views (they point into these generators)."""
+        return {**self.__dict__, "_words": {}}
+
+
+def _state_words(bit_generator: np.random.SFC64) -> np.ndarray:
+    """The generator's four state words (a, b, c, counter), as an array over numpy's own memory.
+
+    numpy's SFC64 state begins with those words (``sfc64_state.s``); writing the array moves
+    the generator. The array is valid while the generator lives (its stream keeps it).
+    """
+    words = (ctypes.c_uint64 * 4).from_address(bit_generator.ctypes.state_address)
+    return np.ctypeslib.as_array(words)
 
 
 def resolve_seed(rng: object) -> int:
@@ -93,7 +128,7 @@ class MonthlyDraws:
             size = max(1, min(self.BLOCK_VALUES // max(self.n, 1), self.months - month + 1))
             self.block = _block_memory((len(self.names), size, self.n), self.block)
             for name, values in zip(self.names, self.block, strict=True):
-                fill_uniform(self.streams[name], values)
+                self.streams.fill(name, values)
             self.first, row = month, 0
         return {name: values[row] for name, values in zip(self.names, self.block, strict=True)}
 

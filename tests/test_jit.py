@@ -3,6 +3,7 @@ the code they were compiled from (``agents/jit.py``, ``sim/warm.py``)."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -54,6 +55,25 @@ def test_compiled_sfc64_draws_numpys_numbers_and_leaves_the_stream_where_numpy_w
             assert np.array_equal(out, numpys.random(shape)), shape
         assert np.array_equal(mine.random(10), numpys.random(10))
         assert mine.integers(0, 10**9, 5).tolist() == numpys.integers(0, 10**9, 5).tolist()
+
+
+def test_a_streams_fill_moves_numpys_own_generator_and_survives_a_copy():
+    for seed in range(3):
+        streams, numpys = RandomStreams(seed), RandomStreams(seed)["x"]
+        for shape in [(7,), (3, 1200), (0,), (2, 5)]:
+            out = np.empty(shape)
+            streams.fill("x", out)
+            assert np.array_equal(out, numpys.random(shape)), \
+                f"fill gives generator.random's numbers, shape {shape}"
+        # numpy's own methods go on from where the compiled fill left the generator
+        assert np.array_equal(streams["x"].random(9), numpys.random(9)), \
+            "the generator moved by fill is where numpy's would be"
+        twin = copy.deepcopy(streams)  # a copy's fills move the copy's generator, not this one
+        mine, theirs = np.empty(5), np.empty(5)
+        twin.fill("x", theirs)
+        streams.fill("x", mine)
+        assert np.array_equal(mine, theirs), "a copy draws the same numbers from its own state"
+        assert np.array_equal(mine, numpys.random(5)), "the original was not moved by the copy"
 
 
 def test_heap_selection_picks_what_a_stable_sort_would():

@@ -18,7 +18,6 @@ from catfish.agents.sme import LIGHT
 from catfish.sim.calendar import last_month, month_index
 from catfish.sim.policy.parameters import Checked
 from catfish.sim.policy.selection import KIND_CODES
-from catfish.sim.streams import fill_uniform
 
 if TYPE_CHECKING:
     from catfish.sim.model import ClusterModel
@@ -68,7 +67,7 @@ class Instrument(Checked):
 
     def setup(self, model: ClusterModel) -> None:
         """Called once when the model is built; resets any state of an earlier run."""
-        model.government.register(self.account)
+        self.account_row = model.government.register(self.account)  # compiled payments book here
 
     def apply(self, model: ClusterModel) -> None:
         """Called at the start of every month, before firms act."""
@@ -116,7 +115,12 @@ class Instrument(Checked):
     # --- helpers for instruments ----------------------------------------------------------
     def stream(self, model: ClusterModel) -> np.random.Generator:
         """The instrument's own random stream (other streams' draws are left untouched)."""
-        return model.streams[f"policy:{self.account}"]
+        return model.streams[self.stream_name]
+
+    @property
+    def stream_name(self) -> str:
+        """The name of the instrument's own stream."""
+        return f"policy:{self.account}"
 
     def uniforms(self, model: ClusterModel, rows: int = 1) -> np.ndarray:
         """``stream(model).random((rows, n_smes))``: a draw for every firm, as often as asked.
@@ -128,7 +132,7 @@ class Instrument(Checked):
         out = getattr(self, "_uniforms", None)
         if out is None or out.shape != shape:
             out = self._uniforms = np.empty(shape)
-        fill_uniform(self.stream(model), out)
+        model.streams.fill(self.stream_name, out)
         return out
 
 
