@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 from catfish.agents.sme import DEEP, LIGHT
-from catfish.sim.policy.base import Instrument, each, in_window
+from catfish.sim.policy.base import Instrument, in_window
 from catfish.sim.policy.parameters import instrument, month, param
+from catfish.sim.policy.selection import each
 
 if TYPE_CHECKING:
     from catfish.sim.model import ClusterModel

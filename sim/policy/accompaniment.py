@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
-from catfish.sim.policy.base import Instrument, each, in_window
+from catfish.agents.government import pay_from
+from catfish.agents.jit import compiled
+from catfish.sim.policy.base import Instrument, in_window
 from catfish.sim.policy.parameters import instrument, month, months_in_order, param
-from catfish.sim.policy.selection import KIND_CODES, of_kind, paid_for
+from catfish.sim.policy.selection import KIND_CODES, each, of_kind, paid_for
 
 if TYPE_CHECKING:
     from catfish.sim.model import ClusterModel
@@ -57,17 +59,33 @@ class Accompaniment(Instrument):
 
     def on_start(self, model: ClusterModel, firms: np.ndarray) -> None:
         """Take on this month's first qualifying projects while the budget pays the fee."""
-        self.accompanied[firms] = False  # a new project; earlier advice does not carry over
-        if not in_window(model, self.start, self.end):
-            return
-        chosen = of_kind(firms, model.smes.project_kind, KIND_CODES[self.kinds])
-        chosen = chosen[: self.projects_per_month]
-        if len(chosen) == 0:
-            return
-        paid = model.government.pay(self.account,
-                                    each(self.cost_per_project_rmb, len(chosen)))
-        self.accompanied[paid_for(chosen, paid, self.cost_per_project_rmb == 0)] = True
+        gov = model.government
+        _accompany(firms, self.accompanied, in_window(model, self.start, self.end),
+                   model.smes.project_kind, KIND_CODES[self.kinds], self.projects_per_month,
+                   self.cost_per_project_rmb, gov.ledger, gov.account_spent, self.account_row)
 
     def stage_log_odds(self, model: ClusterModel, firms: np.ndarray) -> np.ndarray:
         """Safer stages for accompanied projects."""
         return self.accompanied[firms, None] * self._effect
+
+
+@compiled
+def _accompany(firms: np.ndarray, accompanied: np.ndarray, open_now: bool,
+               project_kind: np.ndarray, kinds: int, places: int, fee: float,
+               ledger: np.ndarray, account_spent: np.ndarray, account: int) -> None:
+    """New projects of ``firms``: the first ``places`` of the kinds covered are accompanied.
+
+    Earlier advice does not carry over to a new project. While the programme is ``open_now``
+    the government pays ``fee`` for each in queue order (``agents.government.pay_from``); a
+    project is accompanied if its fee is paid (or there is none).
+    """
+    for f in firms:
+        accompanied[f] = False
+    if not open_now:
+        return
+    chosen = of_kind(firms, project_kind, kinds)[:places]
+    if len(chosen) == 0:
+        return
+    paid = pay_from(ledger, account_spent, account, each(fee, len(chosen)), np.inf)
+    for f in paid_for(chosen, paid, fee == 0):
+        accompanied[f] = True

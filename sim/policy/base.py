@@ -153,13 +153,6 @@ def bound_hooks(instruments: Iterable[Instrument]) -> dict[str, list[Callable[..
             for hook in HOOKS}
 
 
-def each(amount: float, count: int) -> np.ndarray:
-    """``count`` payment requests of ``amount`` RMB (``np.full`` without its call overhead)."""
-    requests = np.empty(count)
-    requests.fill(amount)
-    return requests
-
-
 MONTH_FIELDS = ("start", "end", "opening")  # parameters that name a calendar month
 
 

@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 from catfish.agents.sme import LIGHT, TRANSFORMED
-from catfish.sim.policy.base import Instrument, check_sectors, each, in_window, sector_mask
+from catfish.sim.policy.base import Instrument, check_sectors, in_window, sector_mask
 from catfish.sim.policy.parameters import instrument, month, months_in_order, names, param
-from catfish.sim.policy.selection import convert_unaware, paid_for, smallest_draws
+from catfish.sim.policy.selection import convert_unaware, each, paid_for, smallest_draws
 
 if TYPE_CHECKING:
     from catfish.sim.model import ClusterModel

@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
+from catfish.agents.government import pay_from
+from catfish.agents.jit import compiled
 from catfish.agents.sme import FAILED, LAPSED, QUEUED, UNAWARE, WILLING
-from catfish.sim.policy.base import Instrument, each, in_window
+from catfish.sim.policy.base import Instrument, in_window
 from catfish.sim.policy.parameters import instrument, month, months_in_order, param
 from catfish.sim.policy.selection import (
     below,
     convert_unaware,
+    each,
     first_by_draw,
     paid_for,
     state_table,
@@ -70,19 +73,34 @@ class Diagnosis(Instrument):
         draws = self.uniforms(model, 3)  # every month: CRN
         if not in_window(model, self.start, self.end) or self.firms_per_month <= 0:
             return
-        offered = first_by_draw(s.state, DIAGNOSABLE_STATES, self.diagnosed, draws[0],
-                                self.firms_per_month)
-        accepting = below(offered, draws[1], self.take_up)
-        if len(accepting) == 0:
-            return
-        price = self.subsidy_share * self.cost_rmb
-        paid = model.government.pay(self.account, each(price, len(accepting)))
-        # a co-paid diagnosis happens while the government can pay its part
-        done = paid_for(accepting, paid, price == 0)
-        self.diagnosed[done] = True
-        model.tally.new_willing += convert_unaware(done, s.state, draws[2],
-                                                   self.willingness_conversion)
+        gov = model.government
+        model.tally.new_willing += _diagnose(
+            s.state, self.diagnosed, draws, self.firms_per_month, self.take_up,
+            self.subsidy_share * self.cost_rmb, self.willingness_conversion, gov.ledger,
+            gov.account_spent, self.account_row)
 
     def stage_log_odds(self, model: ClusterModel, firms: np.ndarray) -> np.ndarray:
         """Safer early and middle stages for diagnosed firms."""
         return self.diagnosed[firms, None] * self._effect
+
+
+@compiled
+def _diagnose(state: np.ndarray, diagnosed: np.ndarray, draws: np.ndarray, places: int,
+              take_up: float, price: float, conversion: float, ledger: np.ndarray,
+              account_spent: np.ndarray, account: int) -> int:
+    """A month of diagnoses (rows of ``draws``: offer, take-up, conversion); firms converted.
+
+    The ``places`` diagnosable firms not yet diagnosed with the smallest offer draws are
+    offered one; those whose take-up draw is below ``take_up`` accept, and the government pays
+    ``price`` for each in that order (``agents.government.pay_from``). A co-paid diagnosis
+    happens while the government can pay its part; a free one always.
+    """
+    offered = first_by_draw(state, DIAGNOSABLE_STATES, diagnosed, draws[0], places)
+    accepting = below(offered, draws[1], take_up)
+    if len(accepting) == 0:
+        return 0
+    paid = pay_from(ledger, account_spent, account, each(price, len(accepting)), np.inf)
+    done = paid_for(accepting, paid, price == 0)
+    for f in done:
+        diagnosed[f] = True
+    return convert_unaware(done, state, draws[2], conversion)

@@ -6,9 +6,11 @@ import math
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-from catfish.sim.policy.base import Instrument, check_sectors, each, in_window, sector_mask, step_of
+from catfish.agents.government import pay_from
+from catfish.agents.jit import compiled
+from catfish.sim.policy.base import Instrument, check_sectors, in_window, sector_mask, step_of
 from catfish.sim.policy.parameters import instrument, month, months_in_order, names, param
-from catfish.sim.policy.selection import sectors_with_something_to_show
+from catfish.sim.policy.selection import each, sectors_with_something_to_show
 
 if TYPE_CHECKING:
     from catfish.sim.model import ClusterModel
@@ -68,13 +70,30 @@ class ExchangeSessions(Instrument):
         n = self.sessions_in(model.month - self.first_step + 1)
         if n <= 0:
             return
-        s, leads = model.smes, model.leads
-        hosts = sectors_with_something_to_show(self.chosen, leads.sector, leads.operating,
-                                               s.state, s.sector)
-        if not hosts.any():
-            return
-        paid = model.government.pay(self.account, each(self.cost_per_session_rmb, n))
-        held = n if self.cost_per_session_rmb == 0 else np.count_nonzero(paid)
-        model.levers.extra_visits += hosts * (held * self.visitors_per_session
-                                              / np.count_nonzero(hosts))
+        s, leads, gov = model.smes, model.leads, model.government
+        _hold_sessions(n, self.cost_per_session_rmb, self.visitors_per_session, self.chosen,
+                       leads.sector, leads.operating, s.state, s.sector,
+                       model.levers.extra_visits, gov.ledger, gov.account_spent,
+                       self.account_row)
+
+
+@compiled
+def _hold_sessions(n: int, cost: float, visitors: float, chosen: np.ndarray,
+                   lead_sector: np.ndarray, operating: np.ndarray, state: np.ndarray,
+                   sector: np.ndarray, extra_visits: np.ndarray, ledger: np.ndarray,
+                   account_spent: np.ndarray, account: int) -> None:
+    """``n`` sessions, paid in turn (``agents.government.pay_from``), shared by the hosts.
+
+    The chosen sectors with something to show host the sessions held in equal shares of
+    their visitors (``extra_visits``, by sector); free sessions are always held.
+    """
+    hosts = sectors_with_something_to_show(chosen, lead_sector, operating, state, sector)
+    n_hosts = np.count_nonzero(hosts)
+    if n_hosts == 0:
+        return
+    paid = pay_from(ledger, account_spent, account, each(cost, n), np.inf)
+    held = n if cost == 0 else np.count_nonzero(paid)
+    per_host = held * visitors / n_hosts
+    for k in range(len(hosts)):
+        extra_visits[k] += hosts[k] * per_host
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
+from catfish.agents.government import pay_from
+from catfish.agents.jit import compiled
 from catfish.sim.policy.base import Instrument, covers, in_window, step_of
 from catfish.sim.policy.parameters import instrument, month, months_in_order, param
 from catfish.sim.policy.selection import KIND_CODES, lower_outlay, project_costs
@@ -64,12 +66,9 @@ class Grant(Instrument):
 
     def _pay(self, model: ClusterModel, firms: np.ndarray) -> None:
         """Pay the firms' grants; their own outlay falls by what they received."""
-        s = model.smes
-        costs = project_costs(firms, s.project_kind, s.cost)
-        amount = np.minimum(self.share * costs, self.cap_rmb)
-        if self.kinds != "both":
-            amount[s.project_kind[firms] != KIND_CODES[self.kinds]] = 0.0
-        lower_outlay(firms, model.government.pay(self.account, amount), s.outlay)
+        s, gov = model.smes, model.government
+        _pay_grants(firms, s.project_kind, s.cost, s.outlay, self.share, self.cap_rmb,
+                    KIND_CODES[self.kinds], gov.ledger, gov.account_spent, self.account_row)
 
     def on_start(self, model: ClusterModel, firms: np.ndarray) -> None:
         """Pay grants due at the start; the firm's own outlay falls by what it received."""
@@ -84,3 +83,22 @@ class Grant(Instrument):
             firms = firms[(started >= step_of(model, self.start, 1))
                           & (started <= step_of(model, self.end, model.params.months))]
             self._pay(model, firms)
+
+
+@compiled
+def _pay_grants(firms: np.ndarray, project_kind: np.ndarray, cost: np.ndarray,
+                outlay: np.ndarray, share: float, cap: float, kinds: int, ledger: np.ndarray,
+                account_spent: np.ndarray, account: int) -> None:
+    """Grants of ``share`` of the firms' project costs (at most ``cap``), paid in firm order.
+
+    Projects of kinds not covered (``selection.KIND_CODES``) ask for nothing; the government
+    pays while the budget lasts (``agents.government.pay_from``) and each firm's own outlay
+    falls by what it received.
+    """
+    amount = project_costs(firms, project_kind, cost)
+    for i in range(len(firms)):
+        asked = share * amount[i]
+        amount[i] = asked if asked <= cap else cap
+        if kinds != 0 and project_kind[firms[i]] != kinds:
+            amount[i] = 0.0
+    lower_outlay(firms, pay_from(ledger, account_spent, account, amount, np.inf), outlay)

@@ -126,6 +126,14 @@ def paid_for(firms: np.ndarray, paid: np.ndarray, free: bool) -> np.ndarray:
 
 
 @compiled
+def each(amount: float, count: int) -> np.ndarray:
+    """``count`` payment requests of ``amount`` RMB (``np.full``, callable from compiled code)."""
+    requests = np.empty(count)
+    requests[:] = amount
+    return requests
+
+
+@compiled
 def convert_unaware(firms: np.ndarray, state: np.ndarray, draw: np.ndarray, prob: float) -> int:
     """Unaware ``firms`` become willing if their draw is below ``prob``; how many did."""
     converted = 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
+from catfish.agents.government import pay_from
+from catfish.agents.jit import compiled
 from catfish.sim.policy.base import Instrument
 from catfish.sim.policy.parameters import instrument, param
 from catfish.sim.policy.selection import (
@@ -65,24 +67,57 @@ class Showcase(Instrument):
     def apply(self, model: ClusterModel) -> None:
         """Accepted showcases host visits in their sectors this month."""
         s = model.smes
-        hosts = transformed_per_sector(s.state, s.sector, len(model.params.sector_names),
-                                       self.showcase)
-        if hosts.any():
-            model.levers.extra_visits += self.visits_per_month * self.conviction * hosts
+        _host_visits(s.state, s.sector, self.showcase, self.visits_per_month * self.conviction,
+                     model.levers.extra_visits)
 
     def on_start(self, model: ClusterModel, firms: np.ndarray) -> None:
         """Pick this month's showcases among starting projects and pay their grants."""
         if self.left <= 0:
             return
-        s = model.smes
-        chosen = of_kind(firms, s.project_kind, KIND_CODES[self.kinds])
-        chosen = chosen[~self.showcase[chosen] & (s.talent[chosen] >= self.min_talent)]
-        chosen = chosen[: self.left]
-        if len(chosen) == 0:
-            return
-        paid = model.government.pay(self.account, np.minimum(
-            self.grant_rmb, project_costs(chosen, s.project_kind, s.cost)))
-        lower_outlay(chosen, paid, s.outlay)
-        funded = paid_for(chosen, paid, False)
-        self.showcase[funded] = True
-        self.left -= len(funded)
+        s, gov = model.smes, model.government
+        self.left -= _fund_showcases(
+            firms, self.showcase, self.left, s.project_kind, KIND_CODES[self.kinds], s.talent,
+            self.min_talent, s.cost, s.outlay, self.grant_rmb, gov.ledger, gov.account_spent,
+            self.account_row)
+
+
+@compiled
+def _fund_showcases(firms: np.ndarray, showcase: np.ndarray, left: int,
+                    project_kind: np.ndarray, kinds: int, talent: np.ndarray,
+                    min_talent: float, cost: np.ndarray, outlay: np.ndarray, grant: float,
+                    ledger: np.ndarray, account_spent: np.ndarray, account: int) -> int:
+    """This month's showcases among starting projects; how many were funded.
+
+    The first ``left`` projects (queue order) of the kinds covered, of firms that are not
+    showcases yet and have at least ``min_talent``, are offered ``grant`` (at most the
+    project's cost), paid while the budget lasts (``agents.government.pay_from``); it lowers
+    the firm's outlay, and a project whose grant was paid becomes a showcase.
+    """
+    kept = of_kind(firms, project_kind, kinds)
+    n = 0
+    for f in kept:
+        if not showcase[f] and talent[f] >= min_talent:
+            kept[n] = f
+            n += 1
+    chosen = kept[:min(n, left)]
+    if len(chosen) == 0:
+        return 0
+    asked = project_costs(chosen, project_kind, cost)
+    for i in range(len(asked)):
+        asked[i] = grant if grant <= asked[i] else asked[i]
+    paid = pay_from(ledger, account_spent, account, asked, np.inf)
+    lower_outlay(chosen, paid, outlay)
+    funded = paid_for(chosen, paid, False)
+    for f in funded:
+        showcase[f] = True
+    return len(funded)
+
+
+@compiled
+def _host_visits(state: np.ndarray, sector: np.ndarray, showcase: np.ndarray,
+                 visits_each: float, extra_visits: np.ndarray) -> None:
+    """Each accepted showcase hosts ``visits_each`` visitors in its sector this month."""
+    hosts = transformed_per_sector(state, sector, len(extra_visits), showcase)
+    if np.any(hosts):
+        for k in range(len(hosts)):
+            extra_visits[k] += visits_each * hosts[k]

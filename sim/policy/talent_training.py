@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
+from catfish.agents.government import pay_from
+from catfish.agents.jit import compiled
 from catfish.agents.sme import FAILED, LAPSED, QUEUED, TRANSFORMED, UNAWARE, WILLING
-from catfish.sim.policy.base import Instrument, each, in_window
+from catfish.sim.policy.base import Instrument, in_window
 from catfish.sim.policy.parameters import instrument, month, months_in_order, param
-from catfish.sim.policy.selection import first_by_draw, paid_for, state_table
+from catfish.sim.policy.selection import each, first_by_draw, paid_for, state_table
 
 if TYPE_CHECKING:
     from catfish.sim.model import ClusterModel
@@ -53,11 +55,26 @@ class TalentTraining(Instrument):
         draws = self.uniforms(model)[0]  # every month: CRN
         if not in_window(model, self.start, self.end) or self.seats_per_month <= 0:
             return
-        chosen = first_by_draw(s.state, TRAINABLE_STATES, self.trained, draws,
-                               self.seats_per_month)
-        if len(chosen) == 0:
-            return
-        paid = model.government.pay(self.account, each(self.cost_per_seat_rmb, len(chosen)))
-        done = paid_for(chosen, paid, self.cost_per_seat_rmb == 0)
-        self.trained[done] = True
-        s.talent[done] = np.minimum(1.0, s.talent[done] + self.talent_gain)
+        gov = model.government
+        _train(s.state, self.trained, s.talent, draws, self.seats_per_month,
+               self.cost_per_seat_rmb, self.talent_gain, gov.ledger, gov.account_spent,
+               self.account_row)
+
+
+@compiled
+def _train(state: np.ndarray, trained: np.ndarray, talent: np.ndarray, draw: np.ndarray,
+           seats: int, cost: float, gain: float, ledger: np.ndarray, account_spent: np.ndarray,
+           account: int) -> None:
+    """A month's courses: the ``seats`` trainable firms not yet trained with the smallest draws.
+
+    The government pays ``cost`` a seat in that order (``agents.government.pay_from``); a
+    firm whose seat is paid (or free) gains ``gain`` talent, up to 1.
+    """
+    chosen = first_by_draw(state, TRAINABLE_STATES, trained, draw, seats)
+    if len(chosen) == 0:
+        return
+    paid = pay_from(ledger, account_spent, account, each(cost, len(chosen)), np.inf)
+    for f in paid_for(chosen, paid, cost == 0):
+        trained[f] = True
+        raised = talent[f] + gain
+        talent[f] = raised if raised < 1.0 else 1.0
