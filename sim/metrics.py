@@ -73,8 +73,10 @@ def monthly(model: ClusterModel) -> dict[str, float]:
     """This month's value of every reporter."""
     s, t, gov = model.smes, model.tally, model.government
     n = len(s.state)
-    counts = state_counts(s.state, s.level, s.project_kind, s.counted, s.revenue,
-                          model.levers.counted_min_level, model.params.above_size_revenue_rmb)
+    counts, unit_cost_sum, lost_share_sum, n_providers = _month_counts(
+        s.state, s.level, s.project_kind, s.counted, s.revenue, model.levers.counted_min_level,
+        model.params.above_size_revenue_rmb, s.unit_cost, model.lost_share,
+        model.providers.active)
     # cumulative flows are updated here once a month, from the month's flows
     t.cum_transformed += t.new_transformed
     values: dict[str, float] = dict(zip(COUNTED_NAMES, counts.tolist(), strict=True))
@@ -89,11 +91,10 @@ def monthly(model: ClusterModel) -> dict[str, float]:
         "new_lapsed": t.new_lapsed, "new_visits": t.visits,
         "cum_transformed": t.cum_transformed, "cum_failed": int(sum(t.cum_failed_by_stage)),
         "spent_total_rmb": float(gov.ledger[SPENT]), "budget_left_rmb": float(gov.ledger[LEFT]),
-        # summed in numpy's order (pairwise), a fraction of .mean()'s cost
-        "mean_unit_cost": pairwise_sum(s.unit_cost, 0, n) / n,
-        "mean_lost_order_share": pairwise_sum(model.lost_share, 0, n) / n,
+        "mean_unit_cost": unit_cost_sum / n,
+        "mean_lost_order_share": lost_share_sum / n,
         "provider_queue": model.queue_history[-1] if model.queue_history else 0,
-        "n_providers": np.count_nonzero(model.providers.active),
+        "n_providers": n_providers,
     })
     # an account's row is its place among the accounts (rows are given in order)
     for account, spent in zip(gov.accounts, gov.account_spent.tolist(), strict=True):
@@ -109,6 +110,22 @@ def _spent_column(account: str) -> str:
 # what state_counts counts, in its order: firms in each state, then among the transformed
 COUNTED_NAMES = (*STATE_COUNT_NAMES, "n_counted", "n_upgrading", "n_deep",
                  "n_transformed_above_size")
+
+
+@compiled
+def _month_counts(state: np.ndarray, level: np.ndarray, project_kind: np.ndarray,
+                  counted: np.ndarray, revenue: np.ndarray, counted_min_level: int,
+                  above_size_revenue: float, unit_cost: np.ndarray, lost_share: np.ndarray,
+                  active: np.ndarray) -> tuple[np.ndarray, float, float, int]:
+    """The month's counts in one call.
+
+    :func:`state_counts`, the sums of unit costs and lost order shares (in numpy's order,
+    pairwise, a fraction of ``.mean()``'s cost), and the active providers.
+    """
+    counts = state_counts(state, level, project_kind, counted, revenue, counted_min_level,
+                          above_size_revenue)
+    return (counts, pairwise_sum(unit_cost, 0, len(unit_cost)),
+            pairwise_sum(lost_share, 0, len(lost_share)), np.count_nonzero(active))
 
 
 @compiled

@@ -34,7 +34,7 @@ from catfish.agents.sme import (
 from catfish.sim import metrics, projects
 from catfish.sim.calendar import year_of
 from catfish.sim.market import competitiveness, lost_order_share, share_demand
-from catfish.sim.networks import PeerSums, small_world, supply_chain
+from catfish.sim.networks import PeerSums, correct_sums, small_world, supply_chain
 from catfish.sim.params import ModelParams, ParameterError, default_params
 from catfish.sim.policy import Instrument, Levers, bound_hooks, check_mix, default_policy_mix
 from catfish.sim.population import build_leads, build_providers, build_smes, project_economics
@@ -303,11 +303,17 @@ class ClusterModel(mesa.Model):
             the model's own, filled again next month.
         """
         s = self.smes
-        seen = self._seen(_shown_to_peers(s.state, s.successes, s.failures, self._peer_counts))
         if self._chain_key != (key := self.leads.operating.tobytes()):
             self._chain_key = key
             self._chain_seen = _chain_seen(self._lead_of, self.params.chain_exposure_weight,
                                            self.leads.operating)
+        incremental = self._seen.incremental()
+        if incremental is not None:  # a peer network, after the first month: one call
+            seen = _observe_changes(s.state, s.successes, s.failures, self._peer_counts,
+                                    *incremental, self._chain_seen, self.inv_exposure_degree,
+                                    self._peer_share, self._successes_seen)
+            return self._peer_share, self._successes_seen, seen[:, 2]
+        seen = self._seen(_shown_to_peers(s.state, s.successes, s.failures, self._peer_counts))
         _exposure(seen, self._chain_seen, self.inv_exposure_degree, self._peer_share,
                   self._successes_seen)
         return self._peer_share, self._successes_seen, seen[:, 2]
@@ -487,13 +493,12 @@ class ClusterModel(mesa.Model):
 
     def _become_willing(self, peer_share: np.ndarray, draws: dict[str, np.ndarray]) -> None:
         p, s, leads = self.params, self.smes, self.leads
-        chance = _visit_chance(leads.sector, leads.visits, leads.operating,
-                               self.levers.extra_visits, p.demonstration_on,
-                               p.people_per_visiting_firm, s.sector, s.state)
         self.tally.visits, willing = _visit_and_persuade(
             s.state, s.sector, s.visits_made, peer_share, self.lost_share, draws["visit"],
-            draws["willingness"], chance, self.conviction, p.visit_conversion_prob,
-            self.rate_promotion, self.rate_peer, self.rate_competition)
+            draws["willingness"], leads.sector, leads.visits, leads.operating,
+            self.levers.extra_visits, p.demonstration_on, p.people_per_visiting_firm,
+            self.conviction, p.visit_conversion_prob, self.rate_promotion, self.rate_peer,
+            self.rate_competition)
         self.tally.new_willing += willing  # instruments may have made some willing already
 
     # --- docking --------------------------------------------------------------------------
@@ -525,6 +530,22 @@ def _shown_to_peers(state: np.ndarray, successes: np.ndarray, failures: np.ndarr
         counts[i, 1] = successes[i]
         counts[i, 2] = failures[i]
     return counts
+
+
+@compiled
+def _observe_changes(state: np.ndarray, successes: np.ndarray, failures: np.ndarray,
+                     counts: np.ndarray, indptr: np.ndarray, indices: np.ndarray,
+                     last: np.ndarray, sums: np.ndarray, chain_seen: np.ndarray,
+                     inv_exposure_degree: np.ndarray, share: np.ndarray,
+                     successes_seen: np.ndarray) -> np.ndarray:
+    """:func:`_shown_to_peers`, the peers' sums corrected for changes, :func:`_exposure`.
+
+    ``observe_peers`` on a peer network after the first month, in one call; returns the sums.
+    """
+    _shown_to_peers(state, successes, failures, counts)
+    correct_sums(indptr, indices, counts, last, sums)
+    _exposure(sums, chain_seen, inv_exposure_degree, share, successes_seen)
+    return sums
 
 
 @compiled
@@ -594,17 +615,23 @@ def _visit_chance(lead_sector: np.ndarray, lead_visits: np.ndarray, operating: n
 @compiled
 def _visit_and_persuade(state: np.ndarray, sector: np.ndarray, visits_made: np.ndarray,
                         peer_share: np.ndarray, lost_share: np.ndarray, visit_draw: np.ndarray,
-                        willingness_draw: np.ndarray, chance: np.ndarray,
-                        conviction: np.ndarray, visit_conversion: float, promotion: float,
-                        peer: float, competition: float) -> tuple[int, int]:
+                        willingness_draw: np.ndarray, lead_sector: np.ndarray,
+                        lead_visits: np.ndarray, operating: np.ndarray,
+                        extra_visits: np.ndarray, demonstration_on: bool,
+                        people_per_visiting_firm: float, conviction: np.ndarray,
+                        visit_conversion: float, promotion: float, peer: float,
+                        competition: float) -> tuple[int, int]:
     """This month's visits and the firms they and their peers persuade.
 
-    Firms not yet transformed visit with their sector's ``chance``; unaware firms become
-    willing with ``agents.sme.willingness_prob``, a visit persuading less each time.
+    Firms not yet transformed visit with their sector's chance (:func:`_visit_chance`);
+    unaware firms become willing with ``agents.sme.willingness_prob``, a visit persuading less
+    each time.
 
     Returns:
         ``(visits, willing)``: visits made and firms that became willing this month.
     """
+    chance = _visit_chance(lead_sector, lead_visits, operating, extra_visits, demonstration_on,
+                           people_per_visiting_firm, sector, state)
     visits = willing = 0
     for i in range(len(state)):
         visited = state[i] != TRANSFORMED and visit_draw[i] < chance[sector[i]]

@@ -172,8 +172,18 @@ class PeerSums:
             self._last = values.copy()
             self._sums = _neighbour_sums(a.indptr, a.indices, values)
         else:
-            _correct_sums(a.indptr, a.indices, values, self._last, self._sums)
+            correct_sums(a.indptr, a.indices, values, self._last, self._sums)
         return self._sums
+
+    def incremental(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+        """What :func:`correct_sums` takes once the first full sum is made, else ``None``.
+
+        ``(indptr, indices, last, sums)``: a caller's compiled code may correct the sums
+        itself in one call with other work (``sim.model.ClusterModel.observe_peers``).
+        """
+        if self.adjacency is None or self._last is None:
+            return None
+        return self.adjacency.indptr, self.adjacency.indices, self._last, self._sums
 
 
 @compiled
@@ -188,7 +198,7 @@ def _neighbour_sums(indptr: np.ndarray, indices: np.ndarray, values: np.ndarray)
 
 
 @compiled
-def _correct_sums(indptr: np.ndarray, indices: np.ndarray, values: np.ndarray,
+def correct_sums(indptr: np.ndarray, indices: np.ndarray, values: np.ndarray,
                   last: np.ndarray, sums: np.ndarray) -> None:
     """Add each changed firm's change to its neighbours' sums; remember the new values."""
     for i in range(len(values)):

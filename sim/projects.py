@@ -78,8 +78,20 @@ def decide(model: ClusterModel, seen_ok: np.ndarray, seen_bad: np.ndarray) -> No
     if len(firms) == 0:
         return
     valuation = value_projects(model, firms, upgrade, seen_ok[firms], seen_bad[firms])
-    go, value = valuation.go, valuation.value
-    _enqueue(model, firms, choose_kind(value[0], value[1], go[0], go[1]))
+    model.tally.new_queued += _choose_and_queue(firms, valuation.value, valuation.go,
+                                                s.project_kind, s.queued_since, s.state, t)
+
+
+@compiled
+def _choose_and_queue(firms: np.ndarray, value: np.ndarray, go: np.ndarray,
+                      project_kind: np.ndarray, queued_since: np.ndarray, state: np.ndarray,
+                      month: int) -> int:
+    """Firms queue for the better kind they would undertake; how many queued.
+
+    ``agents.sme.choose_kind`` picks the kind, :func:`_queue` queues the firm for it.
+    """
+    kinds = choose_kind(value[0], value[1], go[0], go[1])
+    return _queue(firms, kinds, project_kind, queued_since, state, month)
 
 
 @compiled

@@ -9,7 +9,7 @@ from catfish.agents.government import pay_from
 from catfish.agents.jit import compiled
 from catfish.sim.policy.base import Instrument, in_window
 from catfish.sim.policy.parameters import instrument, month, months_in_order, param
-from catfish.sim.policy.selection import KIND_CODES, each, of_kind, paid_for
+from catfish.sim.policy.selection import KIND_CODES, each, flagged_log_odds, of_kind, paid_for
 
 if TYPE_CHECKING:
     from catfish.sim.model import ClusterModel
@@ -66,7 +66,7 @@ class Accompaniment(Instrument):
 
     def stage_log_odds(self, model: ClusterModel, firms: np.ndarray) -> np.ndarray:
         """Safer stages for accompanied projects."""
-        return self.accompanied[firms, None] * self._effect
+        return flagged_log_odds(self.accompanied, firms, self._effect)
 
 
 @compiled

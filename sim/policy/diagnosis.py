@@ -15,6 +15,7 @@ from catfish.sim.policy.selection import (
     convert_unaware,
     each,
     first_by_draw,
+    flagged_log_odds,
     paid_for,
     state_table,
 )
@@ -81,7 +82,7 @@ class Diagnosis(Instrument):
 
     def stage_log_odds(self, model: ClusterModel, firms: np.ndarray) -> np.ndarray:
         """Safer early and middle stages for diagnosed firms."""
-        return self.diagnosed[firms, None] * self._effect
+        return flagged_log_odds(self.diagnosed, firms, self._effect)
 
 
 @compiled

@@ -126,6 +126,19 @@ def paid_for(firms: np.ndarray, paid: np.ndarray, free: bool) -> np.ndarray:
 
 
 @compiled
+def flagged_log_odds(flagged: np.ndarray, firms: np.ndarray, effect: np.ndarray) -> np.ndarray:
+    """The stage log-odds ``effect`` for the ``firms`` that are ``flagged``, 0 for the rest.
+
+    Shape (firms, stages): ``flagged[firms, None] * effect``, as numpy makes it.
+    """
+    odds = np.empty((len(firms), len(effect)))
+    for i in range(len(firms)):
+        for j in range(len(effect)):
+            odds[i, j] = flagged[firms[i]] * effect[j]
+    return odds
+
+
+@compiled
 def each(amount: float, count: int) -> np.ndarray:
     """``count`` payment requests of ``amount`` RMB (``np.full``, callable from compiled code)."""
     requests = np.empty(count)
