@@ -136,7 +136,12 @@ def elsewhere(checkout: Path, repeats: int) -> dict[str, Any]:
 
 
 def compare(checkout: Path, repeats: int, rounds: int) -> dict[str, Any]:
-    """This checkout and ``checkout``, alternately in fresh interpreters: medians and ratios."""
+    """This checkout and ``checkout``, alternately in fresh interpreters: medians and ratios.
+
+    The speed-up is the median over rounds of each round's ratio (the two halves of a round
+    are measured a few seconds apart, so a shared machine's slow minutes cancel out), and the
+    fastest runs of each side are given too (what a quiet machine would show).
+    """
     here, there = [], []
     for _ in range(rounds):
         here.append(elsewhere(HERE.parent, repeats))
@@ -145,8 +150,12 @@ def compare(checkout: Path, repeats: int, rounds: int) -> dict[str, Any]:
     for case in here[0]:
         mine = statistics.median(r[case]["cpu_ms_median"] for r in here)
         theirs = statistics.median(r[case]["cpu_ms_median"] for r in there)
+        paired = statistics.median(b[case]["cpu_ms_median"] / a[case]["cpu_ms_median"]
+                                   for a, b in zip(here, there, strict=True))
         summary[case] = {"cpu_ms_median": mine, "against_cpu_ms_median": theirs,
-                         "speedup": theirs / mine}
+                         "speedup": paired,
+                         "cpu_ms_min": min(r[case]["cpu_ms_min"] for r in here),
+                         "against_cpu_ms_min": min(r[case]["cpu_ms_min"] for r in there)}
     return summary
 
 
@@ -190,7 +199,9 @@ def report(result: dict[str, Any]) -> None:
         for case, row in result["against"].items():
             if isinstance(row, dict):
                 print(f"{case:>9}: {row['against_cpu_ms_median']:.2f} ms -> "
-                      f"{row['cpu_ms_median']:.2f} ms, {row['speedup']:.2f} times faster")
+                      f"{row['cpu_ms_median']:.2f} ms (fastest run {row['against_cpu_ms_min']:.2f}"
+                      f" -> {row['cpu_ms_min']:.2f} ms), {row['speedup']:.2f} times faster "
+                      "(median of the rounds' ratios)")
 
 
 if __name__ == "__main__":

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import mesa
 import numpy as np
 import pytest
-from catfish.agents.government import pay_within_budget
+from catfish.agents.government import Government, pay_within_budget
 from catfish.agents.lead_firm import central_factory_effect, visit_prob
 from catfish.agents.provider import GENERALIST, entry_due, fill_slots, preference_order, sector_fit
 from catfish.agents.sme import (
@@ -24,7 +25,7 @@ from catfish.agents.sme import (
     willingness_prob_bound,
 )
 from catfish.sim.market import competitiveness, lost_order_share, share_demand
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 RATES = {"promotion_per_month": 0.03 / 12, "peer_per_month": 0.38 / 12,
@@ -179,6 +180,37 @@ class TestGovernment:
         partly = np.flatnonzero(paid < np.array(requests) - 1e-9)
         if len(partly):  # after the first short-paid request, nothing more is paid
             assert np.all(paid[partly[0] + 1:] == 0), "paid a later request after running out"
+
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.floats(0, 1e8), st.lists(st.tuples(
+        st.sampled_from(["grant", "diagnosis", "voucher"]), st.integers(2023, 2025),
+        st.lists(st.floats(0, 2e7), max_size=6), st.one_of(st.just(np.inf), st.floats(-1e6, 3e7))),
+        max_size=12), st.dictionaries(st.integers(2023, 2025), st.floats(0, 4e7)))
+    def test_the_ledger_books_every_payment_as_the_plain_rule_does(self, budget, payments,
+                                                                    per_year):
+        """Government.pay (pay_from over the ledger) against the rule written out in Python."""
+        gov = Government(mesa.Model(rng=0), budget, 10, 12, per_year_rmb=per_year)
+        left, spent, spent_year, year, accounts = budget, 0.0, 0.0, None, {}
+        for account, when, requests, limit in payments:
+            gov.start_year(when)
+            if when != year:
+                year, spent_year = when, 0.0
+            cap = per_year.get(year)
+            available = left if cap is None else max(0.0, min(left, cap - spent_year))
+            assert gov.available_rmb == available, "what may be spent, as the plain rule says"
+            expected = pay_within_budget(np.array(requests, dtype=float),
+                                         min(available, max(0.0, limit)))
+            paid = gov.pay(account, np.array(requests, dtype=float), limit)
+            assert paid.tolist() == expected.tolist(), "each request paid as the plain rule says"
+            total = float(np.sum(expected))
+            spent += total
+            spent_year += total
+            left = max(0.0, budget - spent)
+            accounts[account] = accounts.get(account, 0.0) + total
+            assert (gov.spent_total_rmb, gov.spent_this_year_rmb, gov.budget_left_rmb) == \
+                (spent, spent_year, left), "the ledger's totals to the last bit"
+            assert gov.spent_rmb == accounts, "each account's spending to the last bit"
 
 
 class TestProvidersLeadsMarket:
