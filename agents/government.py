@@ -12,6 +12,11 @@ from catfish.agents.jit import compiled
 BUDGET, LEFT, SPENT, SPENT_THIS_YEAR, YEAR_CAP = range(5)
 
 
+def _ledger_entry(row: int, doc: str) -> property:
+    """A read-only attribute of :class:`Government` that reads one entry of its ledger."""
+    return property(lambda government: float(government.ledger[row]), doc=doc)
+
+
 class Government(mesa.Agent):
     """Holds the budget and the target; policy instruments spend through :meth:`pay`.
 
@@ -40,25 +45,11 @@ class Government(mesa.Agent):
         self.accounts: dict[str, int] = {}  # account name -> its row of account_spent
         self.account_spent = np.zeros(0)
 
-    @property
-    def budget_rmb(self) -> float:
-        """Total budget, RMB."""
-        return float(self.ledger[BUDGET])
-
-    @property
-    def budget_left_rmb(self) -> float:
-        """What is left of the total budget, RMB."""
-        return float(self.ledger[LEFT])
-
-    @property
-    def spent_total_rmb(self) -> float:
-        """Spent so far, RMB."""
-        return float(self.ledger[SPENT])
-
-    @property
-    def spent_this_year_rmb(self) -> float:
-        """Spent so far in the current calendar year, RMB."""
-        return float(self.ledger[SPENT_THIS_YEAR])
+    budget_rmb = _ledger_entry(BUDGET, "Total budget, RMB.")
+    budget_left_rmb = _ledger_entry(LEFT, "What is left of the total budget, RMB.")
+    spent_total_rmb = _ledger_entry(SPENT, "Spent so far, RMB.")
+    spent_this_year_rmb = _ledger_entry(SPENT_THIS_YEAR,
+                                        "Spent so far in the current calendar year, RMB.")
 
     @property
     def spent_rmb(self) -> dict[str, float]:
@@ -66,7 +57,7 @@ class Government(mesa.Agent):
         return {name: float(self.account_spent[row]) for name, row in self.accounts.items()}
 
     def register(self, instrument_name: str) -> int:
-        """Open an account for an instrument so its spending is reported even when zero.
+        """Open an account for an instrument (once) so its spending is reported even when zero.
 
         Returns:
             The account's row in :attr:`account_spent` (what compiled instruments book to).
@@ -100,9 +91,7 @@ class Government(mesa.Agent):
         """
         requests = requests_rmb if _float_vector(requests_rmb) \
             else np.atleast_1d(np.asarray(requests_rmb, dtype=float))
-        row = self.accounts.get(instrument_name)
-        if row is None:
-            row = self.register(instrument_name)
+        row = self.register(instrument_name)  # first: a new account enlarges account_spent
         return pay_from(self.ledger, self.account_spent, row, requests, float(limit_rmb))
 
     def step(self) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from catfish.agents.government import LEFT, SPENT, pairwise_sum
+from catfish.agents.government import pairwise_sum
 from catfish.agents.jit import compiled
 from catfish.agents.sme import DEEP, STATE_NAMES, TRANSFORMED
 from catfish.sim import codebook
@@ -90,7 +90,7 @@ def monthly(model: ClusterModel) -> dict[str, float]:
         "new_failed_late": int(t.failed_by_stage[2]),
         "new_lapsed": t.new_lapsed, "new_visits": t.visits,
         "cum_transformed": t.cum_transformed, "cum_failed": int(sum(t.cum_failed_by_stage)),
-        "spent_total_rmb": float(gov.ledger[SPENT]), "budget_left_rmb": float(gov.ledger[LEFT]),
+        "spent_total_rmb": gov.spent_total_rmb, "budget_left_rmb": gov.budget_left_rmb,
         "mean_unit_cost": unit_cost_sum / n,
         "mean_lost_order_share": lost_share_sum / n,
         "provider_queue": model.queue_history[-1] if model.queue_history else 0,

@@ -41,23 +41,15 @@ class RandomStreams:
         return gen
 
     def fill(self, name: str, out: np.ndarray) -> None:
-        """Fill ``out`` with the next uniforms of stream ``name`` (:func:`fill_uniform`'s numbers).
+        """Fill ``out`` with the next uniforms of stream ``name`` (:func:`fill_uniform`).
 
-        The compiled generator advances the stream's own state where numpy keeps it (a view of
-        it, made once per stream), instead of reading and writing numpy's state dictionary at
-        every call; that round trip cost more than drawing a month's numbers for a city.
+        The view of the stream's state that the compiled generator advances is made once per
+        stream, not at every call.
         """
         words = self._words.get(name)
         if words is None:
-            bit_generator = self[name].bit_generator
-            if type(bit_generator) is not np.random.SFC64:
-                fill_uniform(self[name], out)
-                return
-            words = self._words[name] = _state_words(bit_generator)
-        if out.dtype != np.float64 or not out.flags.c_contiguous:
-            fill_uniform(self[name], out)
-            return
-        _sfc64_uniforms(words, out.reshape(-1))
+            words = self._words[name] = _state_words(self[name].bit_generator)
+        fill_uniform(self[name], out, words)
 
     def __getstate__(self) -> dict[str, object]:
         """Pickled or copied without the state views (they point into these generators)."""
@@ -153,23 +145,21 @@ def _block_memory(shape: tuple[int, ...], previous: np.ndarray | None) -> np.nda
     return np.empty(shape)
 
 
-def fill_uniform(generator: np.random.Generator, out: np.ndarray) -> None:
+def fill_uniform(generator: np.random.Generator, out: np.ndarray,
+                 words: np.ndarray | None = None) -> None:
     """Fill ``out`` with exactly the numbers ``generator.random(out=out)`` would.
 
     For an SFC64 generator (every stream's) the numbers are made by a compiled copy of numpy's
-    SFC64 and its conversion to doubles, about twice as fast, and the generator is left where
-    numpy would have left it. Other generators draw as usual.
+    SFC64 and its conversion to doubles, about twice as fast, working on the generator's state
+    where numpy keeps it (:func:`_state_words`, or ``words``, a view made before), so the
+    generator is left where numpy would have left it. Other generators draw as usual.
     """
     bit_generator = generator.bit_generator
     if type(bit_generator) is not np.random.SFC64 or out.dtype != np.float64 \
             or not out.flags.c_contiguous:
         generator.random(out=out)
         return
-    state = bit_generator.state
-    words = state["state"]["state"]
-    _sfc64_uniforms(words, out.reshape(-1))
-    state["state"]["state"] = words
-    bit_generator.state = state
+    _sfc64_uniforms(_state_words(bit_generator) if words is None else words, out.reshape(-1))
 
 
 @compiled
