@@ -7,6 +7,7 @@ from functools import lru_cache
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
+@lru_cache(maxsize=1024)  # the model asks for the year every month (year_of)
 def _ordinal(month: str) -> int:
     year, m = (int(x) for x in month.split("-"))
     return year * 12 + m - 1
@@ -20,8 +21,13 @@ def month_index(start_month: str, month: str) -> int:
 
 def calendar(start_month: str, months: int) -> list[str]:
     """Calendar months ``YYYY-MM`` of steps 1..months, step 1 being ``start_month``."""
+    return list(_calendar(start_month, months))
+
+
+@lru_cache(maxsize=64)  # every run's table has a date column: a sweep asks for the same one
+def _calendar(start_month: str, months: int) -> tuple[str, ...]:
     first = _ordinal(start_month)
-    return [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(first, first + months)]
+    return tuple(f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(first, first + months))
 
 
 def last_month(start_month: str, months: int) -> str:

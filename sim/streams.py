@@ -46,10 +46,10 @@ class RandomStreams:
         The view of the stream's state that the compiled generator advances is made once per
         stream, not at every call.
         """
-        words = self._words.get(name)
+        generator, words = self[name], self._words.get(name)
         if words is None:
-            words = self._words[name] = _state_words(self[name].bit_generator)
-        fill_uniform(self[name], out, words)
+            words = self._words[name] = _state_words(generator.bit_generator)
+        fill_uniform(generator, out, words)
 
     def __getstate__(self) -> dict[str, object]:
         """Pickled or copied without the state views (they point into these generators)."""
