@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from catfish.agents.government import pairwise_sum
+from catfish.agents.government import LEFT, SPENT, pairwise_sum
 from catfish.agents.jit import compiled
 from catfish.agents.sme import DEEP, STATE_NAMES, TRANSFORMED
 from catfish.sim import codebook
@@ -61,45 +61,114 @@ def timeseries_columns(model: ClusterModel) -> list[str]:
     The codebook's time series (except month and date, which ``run_one`` adds) plus one
     spending column per instrument account.
     """
-    fixed = [c.name for c in codebook.TIMESERIES if c.name not in ("month", "date")]
-    accounts = [f"spent_{a}_rmb" for a in model.government.spent_rmb]
-    return fixed + accounts
+    return list(model.month_table.names)
 
 
 STATE_COUNT_NAMES = tuple(f"n_{name}" for name in STATE_NAMES)
 
+# what state_counts counts, in its order: firms in each state, then among the transformed
+COUNTED_NAMES = (*STATE_COUNT_NAMES, "n_counted", "n_upgrading", "n_deep",
+                 "n_transformed_above_size")
+# the month's whole numbers, in the order _month_row writes them
+WHOLE_NAMES = (*COUNTED_NAMES, "new_willing", "new_queued", "new_started", "new_transformed",
+               "new_upgraded", "new_rejected", "new_failed_early", "new_failed_middle",
+               "new_failed_late", "new_lapsed", "new_visits", "cum_transformed", "cum_failed",
+               "provider_queue", "n_providers")
+# and its amounts; one column per instrument account follows them
+AMOUNT_NAMES = ("share_transformed", "spent_total_rmb", "budget_left_rmb", "mean_unit_cost",
+                "mean_lost_order_share")
 
-def monthly(model: ClusterModel) -> dict[str, float]:
-    """This month's value of every reporter."""
-    s, t, gov = model.smes, model.tally, model.government
-    n = len(s.state)
-    counts, unit_cost_sum, lost_share_sum, n_providers = _month_counts(
-        s.state, s.level, s.project_kind, s.counted, s.revenue, model.levers.counted_min_level,
-        model.params.above_size_revenue_rmb, s.unit_cost, model.lost_share,
-        model.providers.active)
+
+class MonthTable:
+    """Every reporter's value, month by month: whole numbers in one array, amounts in another.
+
+    A month's values are written by one compiled call (:func:`monthly`) into a row of each
+    array, made for the run's months at the start (and enlarged if a model is stepped past
+    them). Columns keep their type: counts are whole numbers, money and shares decimals.
+
+    Args:
+        accounts: The instrument accounts reported (one ``spent_<account>_rmb`` column each).
+        months: The months the run is expected to last.
+    """
+
+    def __init__(self, accounts: list[str], months: int) -> None:
+        self.names, self._place = _layout(tuple(accounts))
+        rows = max(months, 1)
+        self.whole = np.zeros((rows, len(WHOLE_NAMES)), np.int64)
+        self.amounts = np.zeros((rows, len(AMOUNT_NAMES) + len(accounts)))
+        self.written = 0  # rows written so far
+
+    def next_row(self) -> tuple[np.ndarray, np.ndarray]:
+        """The next month's rows of both arrays, to be filled (the arrays grow if full)."""
+        if self.written == len(self.whole):  # stepped past the months it was made for
+            self.whole = np.concatenate([self.whole, np.zeros_like(self.whole)])
+            self.amounts = np.concatenate([self.amounts, np.zeros_like(self.amounts)])
+        self.written += 1
+        return self.whole[self.written - 1], self.amounts[self.written - 1]
+
+    def row(self, i: int) -> dict[str, float]:
+        """Month row ``i``'s values by name (Python ints and floats)."""
+        values = [*self.whole[i].tolist(), *self.amounts[i].tolist()]
+        return {name: values[k] for name, k in zip(self.names, self._place, strict=True)}
+
+    def columns(self, rows: list[int]) -> dict[str, np.ndarray]:
+        """Each column by name over month ``rows`` (in that order), as a new array."""
+        if rows == list(range(len(rows))):  # every month once, in order: a plain slice
+            whole, amounts = self.whole[:len(rows)], self.amounts[:len(rows)]
+        else:
+            whole, amounts = self.whole[rows], self.amounts[rows]
+        columns = [*whole.T.copy(), *amounts.T.copy()]  # each column contiguous
+        return {name: columns[k] for name, k in zip(self.names, self._place, strict=True)}
+
+
+def monthly(model: ClusterModel) -> int:
+    """Write this month's value of every reporter into ``model.month_table``; return its row."""
+    s, t, gov, table = model.smes, model.tally, model.government, model.month_table
     # cumulative flows are updated here once a month, from the month's flows
     t.cum_transformed += t.new_transformed
-    values: dict[str, float] = dict(zip(COUNTED_NAMES, counts.tolist(), strict=True))
-    values.update({
-        "share_transformed": values["n_transformed"] / n,
-        "new_willing": t.new_willing, "new_queued": t.new_queued, "new_started": t.new_started,
-        "new_transformed": t.new_transformed, "new_upgraded": t.new_upgraded,
-        "new_rejected": t.new_rejected,
-        "new_failed_early": int(t.failed_by_stage[0]),
-        "new_failed_middle": int(t.failed_by_stage[1]),
-        "new_failed_late": int(t.failed_by_stage[2]),
-        "new_lapsed": t.new_lapsed, "new_visits": t.visits,
-        "cum_transformed": t.cum_transformed, "cum_failed": int(sum(t.cum_failed_by_stage)),
-        "spent_total_rmb": gov.spent_total_rmb, "budget_left_rmb": gov.budget_left_rmb,
-        "mean_unit_cost": unit_cost_sum / n,
-        "mean_lost_order_share": lost_share_sum / n,
-        "provider_queue": model.queue_history[-1] if model.queue_history else 0,
-        "n_providers": n_providers,
-    })
-    # an account's row is its place among the accounts (rows are given in order)
-    for account, spent in zip(gov.accounts, gov.account_spent.tolist(), strict=True):
-        values[_spent_column(account)] = spent
-    return values
+    whole, amounts = table.next_row()
+    _month_row(whole, amounts, s.state, s.level, s.project_kind, s.counted, s.revenue,
+               model.levers.counted_min_level, model.params.above_size_revenue_rmb,
+               s.unit_cost, model.lost_share, model.providers.active, t.new_willing,
+               t.new_queued, t.new_started, t.new_transformed, t.new_upgraded, t.new_rejected,
+               t.failed_by_stage, t.new_lapsed, t.visits, t.cum_transformed,
+               t.cum_failed_by_stage, model.queue_history[-1] if model.queue_history else 0,
+               gov.ledger, gov.account_spent)
+    return table.written - 1
+
+
+@compiled
+def _month_row(whole: np.ndarray, amounts: np.ndarray, state: np.ndarray, level: np.ndarray,
+               project_kind: np.ndarray, counted: np.ndarray, revenue: np.ndarray,
+               counted_min_level: int, above_size_revenue: float, unit_cost: np.ndarray,
+               lost_share: np.ndarray, active: np.ndarray, new_willing: int, new_queued: int,
+               new_started: int, new_transformed: int, new_upgraded: int, new_rejected: int,
+               failed_by_stage: np.ndarray, new_lapsed: int, visits: int,
+               cum_transformed: int, cum_failed_by_stage: np.ndarray, provider_queue: int,
+               ledger: np.ndarray, account_spent: np.ndarray) -> None:
+    """The month's values in :data:`WHOLE_NAMES` and :data:`AMOUNT_NAMES` order, in one call.
+
+    The counts (:func:`_month_counts`), the month's flows, and the ledger's totals and the
+    accounts' spending (as many accounts as ``amounts`` has columns for).
+    """
+    counts, unit_cost_sum, lost_share_sum, n_providers = _month_counts(
+        state, level, project_kind, counted, revenue, counted_min_level, above_size_revenue,
+        unit_cost, lost_share, active)
+    n = len(counts)
+    whole[:n] = counts
+    whole[n], whole[n + 1], whole[n + 2] = new_willing, new_queued, new_started
+    whole[n + 3], whole[n + 4], whole[n + 5] = new_transformed, new_upgraded, new_rejected
+    whole[n + 6], whole[n + 7] = failed_by_stage[0], failed_by_stage[1]
+    whole[n + 8], whole[n + 9], whole[n + 10] = failed_by_stage[2], new_lapsed, visits
+    whole[n + 11] = cum_transformed
+    whole[n + 12] = cum_failed_by_stage[0] + cum_failed_by_stage[1] + cum_failed_by_stage[2]
+    whole[n + 13], whole[n + 14] = provider_queue, n_providers
+    firms = len(state)
+    amounts[0] = counts[TRANSFORMED] / firms
+    amounts[1], amounts[2] = ledger[SPENT], ledger[LEFT]
+    amounts[3], amounts[4] = unit_cost_sum / firms, lost_share_sum / firms
+    for a in range(len(amounts) - 5):
+        amounts[5 + a] = account_spent[a]
 
 
 @functools.cache
@@ -107,9 +176,21 @@ def _spent_column(account: str) -> str:
     return f"spent_{account}_rmb"
 
 
-# what state_counts counts, in its order: firms in each state, then among the transformed
-COUNTED_NAMES = (*STATE_COUNT_NAMES, "n_counted", "n_upgrading", "n_deep",
-                 "n_transformed_above_size")
+@functools.cache
+def _layout(accounts: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The columns in the order reported, and where each is among a month's row's values.
+
+    Reported: the codebook's time series, then one column per account. A row holds
+    :data:`WHOLE_NAMES`, :data:`AMOUNT_NAMES`, then the accounts.
+    """
+    fixed = [c.name for c in codebook.TIMESERIES if c.name not in ("month", "date")]
+    spent = [_spent_column(account) for account in accounts]
+    written = {name: k for k, name in enumerate([*WHOLE_NAMES, *AMOUNT_NAMES, *spent])}
+    if set(written) != {*fixed, *spent}:
+        raise AssertionError(f"metrics: the codebook's time series {sorted(fixed)} are not "
+                             f"the columns a month's row holds {sorted(written)}")
+    names = (*fixed, *spent)
+    return names, tuple(written[name] for name in names)
 
 
 @compiled

@@ -46,30 +46,39 @@ MONTHLY_STREAMS = ("willingness", "visit", "queue", "hardware", "failure", "gain
 
 
 class FastCollector(mesa.DataCollector):
-    """Mesa's DataCollector, reading this month's metrics from ``model.metrics`` directly.
+    """Mesa's DataCollector over the model's table of months (``sim.metrics.MonthTable``).
 
-    Every reporter is ``model.metrics[name]`` (plain floats), so the deep copies Mesa makes to
-    protect mutable reporter results are not needed, and a month's values are kept as the
-    month's metrics; ``model_vars`` (what tables and ``batch_run`` read) is made from them.
+    Every reporter is a column of ``model.month_table``, written once a month by one compiled
+    call, so collecting a month only notes its row; ``model_vars`` (what ``batch_run`` and
+    Mesa's tables read) and :meth:`columns` (what ``run_one`` reads) are made from the rows
+    collected when asked.
     """
 
     def __init__(self, model_reporters: dict[str, Any]) -> None:
-        self._months: list[dict[str, float]] = []  # model.metrics of every month collected
+        self._rows: list[int] = []  # the table's row of every month collected
+        self._table: metrics.MonthTable | None = None
         super().__init__(model_reporters=model_reporters)
 
     def collect(self, model: mesa.Model) -> None:
-        """Keep this month's metrics (one append, not one per reporter)."""
+        """Note the row of this month's values (one append, not one per reporter)."""
         if hasattr(self, "_collection_steps"):  # Mesa >= 3.4 records when it collected
             self._collection_steps.append(getattr(model, "time", model.steps))
-        self._months.append(model.metrics)
+        self._table = model.month_table
+        self._rows.append(model.metrics_row)
 
     def _new_model_reporter(self, name: str, reporter: Any) -> None:
-        self.model_reporters[name] = reporter  # its values: the months' metrics
+        self.model_reporters[name] = reporter  # its values: a column of the month table
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """Each reporter's values over the months collected, as arrays by name."""
+        if self._table is None:
+            return {name: np.zeros(0) for name in self.model_reporters}
+        return self._table.columns(self._rows)
 
     @property
     def model_vars(self) -> dict[str, list[float]]:
         """Each reporter's values month by month, as Mesa keeps them (made when asked)."""
-        return {name: [month[name] for month in self._months] for name in self.model_reporters}
+        return {name: values.tolist() for name, values in self.columns().items()}
 
     @model_vars.setter
     def model_vars(self, value: dict[str, list[float]]) -> None:
@@ -153,7 +162,8 @@ class ClusterModel(mesa.Model):
 
         self.tally = metrics.Tally()
         self.queue_history: list[int] = []
-        self.metrics: dict[str, float] = {}
+        self.month_table = metrics.MonthTable(list(self.government.accounts), p.months)
+        self.metrics_row = -1  # the table's row of the last month (none yet)
         self.datacollector = FastCollector(model_reporters={
             name: metrics.reporter(name) for name in metrics.timeseries_columns(self)})
         self.running = p.months > 0
@@ -292,6 +302,13 @@ class ClusterModel(mesa.Model):
         self._create_agents()
         return super().agent_types
 
+    @property
+    def metrics(self) -> dict[str, float]:
+        """The last month's value of every reporter, by name (empty before the first month)."""
+        if self.metrics_row < 0:
+            return {}
+        return self.month_table.row(self.metrics_row)
+
     # --- observation ----------------------------------------------------------------------
     def observe_peers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """What each firm sees at the start of the month.
@@ -339,7 +356,7 @@ class ClusterModel(mesa.Model):
             projects.assign_and_start(self, draws)    # 7. providers take queued firms
             projects.progress(self, draws)            # 8. stages, failure, acceptance
             projects.lapse_and_retry(self, draws)     # 9. lapse, retry after cooldown
-        self.metrics = metrics.monthly(self)          # 10. data collection
+        self.metrics_row = metrics.monthly(self)      # 10. data collection
         self.datacollector.collect(self)
         if self.month >= p.months:
             self.running = False

@@ -103,7 +103,7 @@ def run_one(params_or_scenario: ModelParams | ModelInputs | None = None, *, seed
         if progress is not None:
             progress(1)
     _release_from_mesa(model)
-    columns = {name: np.array(values) for name, values in model.datacollector.model_vars.items()}
+    columns = model.datacollector.columns()
     n = len(next(iter(columns.values())))
     series = {"month": np.arange(1, n + 1),
               "date": np.array(calendar(model.params.start_month, n), dtype=object), **columns}

@@ -11,6 +11,7 @@ import zlib
 
 import numpy as np
 from catfish.agents.jit import compiled
+from numpy.random.bit_generator import ISeedSequence
 
 
 def stream_key(name: str) -> int:
@@ -31,12 +32,17 @@ class RandomStreams:
         self.seed = int(seed)
         self._streams: dict[str, np.random.Generator] = {}
         self._words: dict[str, np.ndarray] = {}  # SFC64 streams' states, as arrays (fill)
+        self._seed_words = _uint32_words(self.seed)  # the seed as SeedSequence takes it
 
     def __getitem__(self, name: str) -> np.random.Generator:
-        """The generator of stream ``name``, created on first use."""
+        """The generator of stream ``name``, created on first use.
+
+        Seeded as by ``SeedSequence(seed, spawn_key=(stream_key(name),))``, whose mixing
+        :class:`StreamSeed` does in compiled code.
+        """
         gen = self._streams.get(name)
         if gen is None:
-            seq = np.random.SeedSequence(self.seed, spawn_key=(stream_key(name),))
+            seq = StreamSeed(_mixed_pool(self._seed_words, stream_key(name)))
             gen = self._streams[name] = np.random.Generator(np.random.SFC64(seq))
         return gen
 
@@ -54,6 +60,120 @@ class RandomStreams:
     def __getstate__(self) -> dict[str, object]:
         """Pickled or copied without the state views (they point into these generators)."""
         return {**self.__dict__, "_words": {}}
+
+
+class StreamSeed(ISeedSequence):
+    """The words ``numpy.random.SeedSequence(seed, spawn_key=(key,))`` gives a bit generator.
+
+    numpy mixes a seed sequence's entropy in Python-level loops, about 8 µs a stream, and a
+    run opens a dozen streams or more; here the same arithmetic (numpy's ``bit_generator.pyx``:
+    ``mix_entropy`` and ``generate_state``, 32-bit words) is compiled, so a stream costs about
+    a microsecond. ``tests/test_determinism.py`` checks it word for word against numpy.
+
+    Args:
+        pool: The mixed entropy pool, as ``SeedSequence.pool`` (:func:`_mixed_pool`).
+    """
+
+    def __init__(self, pool: np.ndarray) -> None:
+        self.pool = pool
+
+    def generate_state(self, n_words: int, dtype: type = np.uint32) -> np.ndarray:
+        """``n_words`` words of ``dtype`` (uint32 or uint64) for seeding, as numpy's."""
+        if dtype is np.uint64 or np.dtype(dtype) == np.dtype(np.uint64):  # what SFC64 asks
+            return _generate_state64(self.pool, int(n_words))
+        if np.dtype(dtype) == np.dtype(np.uint32):
+            return _generate_state(self.pool, int(n_words))
+        raise ValueError(f"StreamSeed.generate_state: dtype = {dtype!r}: only uint32 or uint64")
+
+
+def _uint32_words(value: int) -> np.ndarray:
+    """A non-negative integer as SeedSequence takes it: 32-bit words, least significant first."""
+    words = [value & 0xFFFFFFFF]
+    value >>= 32
+    while value:
+        words.append(value & 0xFFFFFFFF)
+        value >>= 32
+    return np.array(words, np.uint64)
+
+
+# SeedSequence's constants (numpy/random/bit_generator.pyx), 32-bit arithmetic
+_INIT_A, _MULT_A, _INIT_B, _MULT_B = 0x43B0D7E5, 0x931E8875, 0x8B51F9DD, 0x58F38DED
+_MIX_MULT_L, _MIX_MULT_R, _MASK32 = 0xCA01F9DD, 0x4973F715, 0xFFFFFFFF
+_POOL_SIZE = 4
+
+
+@compiled
+def _hashmix(value: np.uint64, hash_const: np.uint64) -> tuple[np.uint64, np.uint64]:
+    """SeedSequence's ``hashmix``: the mixed value and the next hash constant."""
+    mask = np.uint64(_MASK32)
+    value = value ^ hash_const
+    hash_const = (hash_const * np.uint64(_MULT_A)) & mask  # products of 32-bit words fit
+    value = (value * hash_const) & mask
+    return value ^ (value >> np.uint64(16)), hash_const
+
+
+@compiled
+def _mix(x: np.uint64, y: np.uint64) -> np.uint64:
+    """SeedSequence's ``mix``: ``L * x - R * y`` in 32 bits (kept non-negative on the way)."""
+    mask = np.uint64(_MASK32)
+    result = (((np.uint64(_MIX_MULT_L) * x) & mask) + np.uint64(1 << 32)
+              - ((np.uint64(_MIX_MULT_R) * y) & mask)) & mask
+    return result ^ (result >> np.uint64(16))
+
+
+@compiled
+def _mixed_pool(seed_words: np.ndarray, key: int) -> np.ndarray:
+    """SeedSequence's pool for entropy ``seed_words`` and spawn key ``(key,)`` (a 32-bit key).
+
+    The seed's words are padded with zeros to the pool's size before the key's word, as
+    numpy pads them when there is a spawn key.
+    """
+    n = max(len(seed_words), _POOL_SIZE) + 1
+    entropy = np.zeros(n, np.uint64)
+    entropy[:len(seed_words)] = seed_words
+    entropy[n - 1] = key
+    mixer = np.zeros(_POOL_SIZE, np.uint64)
+    hash_const = np.uint64(_INIT_A)
+    for i in range(_POOL_SIZE):  # n > _POOL_SIZE always
+        mixer[i], hash_const = _hashmix(entropy[i], hash_const)
+    for i_src in range(_POOL_SIZE):
+        for i_dst in range(_POOL_SIZE):
+            if i_src != i_dst:
+                hashed, hash_const = _hashmix(mixer[i_src], hash_const)
+                mixer[i_dst] = _mix(mixer[i_dst], hashed)
+    for i_src in range(_POOL_SIZE, n):
+        for i_dst in range(_POOL_SIZE):
+            hashed, hash_const = _hashmix(entropy[i_src], hash_const)
+            mixer[i_dst] = _mix(mixer[i_dst], hashed)
+    return mixer.astype(np.uint32)
+
+
+@compiled
+def _generate_state(pool: np.ndarray, n_words: int) -> np.ndarray:
+    """SeedSequence's ``generate_state`` in 32-bit words, cycling through the pool."""
+    mask = np.uint64(_MASK32)
+    state = np.empty(n_words, np.uint32)
+    hash_const = np.uint64(_INIT_B)
+    for i in range(n_words):
+        value = np.uint64(pool[i % len(pool)]) ^ hash_const
+        hash_const = (hash_const * np.uint64(_MULT_B)) & mask
+        value = (value * hash_const) & mask
+        state[i] = value ^ (value >> np.uint64(16))
+    return state
+
+
+@compiled
+def _generate_state64(pool: np.ndarray, n_words: int) -> np.ndarray:
+    """:func:`_generate_state` as 64-bit words.
+
+    Each is two 32-bit words, the first the low half, as numpy reads them (little-endian on
+    every platform).
+    """
+    halves = _generate_state(pool, 2 * n_words)
+    words = np.empty(n_words, np.uint64)
+    for i in range(n_words):
+        words[i] = np.uint64(halves[2 * i]) | (np.uint64(halves[2 * i + 1]) << np.uint64(32))
+    return words
 
 
 def _state_words(bit_generator: np.random.SFC64) -> np.ndarray:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pandas as pd
 from catfish.sim import ClusterModel, run_one
 from catfish.sim.policy import Grant
-from catfish.sim.streams import RandomStreams
+from catfish.sim.streams import RandomStreams, stream_key
 
 
 def test_same_seed_gives_identical_frames_and_different_seeds_differ():
@@ -24,6 +26,32 @@ def test_streams_are_independent_of_each_other_and_of_creation_order():
     second["failure"].random(1000)  # using another stream first changes nothing
     assert np.array_equal(x, second["willingness"].random(5)), "stream depends on another's use"
     assert not np.array_equal(x, RandomStreams(3)["failure"].random(5))
+
+
+def test_streams_are_seeded_word_for_word_as_numpys_seed_sequence():
+    # seeds of one to five 32-bit words, and stream keys of every size (crc32 of the name)
+    seeds = [0, 1, 7, 2**32 - 1, 2**32, 2**63 - 1, 2**64 + 5, 10**30, 123456789012345]
+    for seed in seeds:
+        streams = RandomStreams(seed)
+        for name in ("population", "willingness", "", "a stream name"):
+            numpy_seq = np.random.SeedSequence(seed, spawn_key=(stream_key(name),))
+            ours = streams[name].bit_generator.seed_seq
+            assert np.array_equal(ours.pool, numpy_seq.pool), \
+                f"seed {seed}, stream {name!r}: pool {ours.pool} != numpy's {numpy_seq.pool}"
+            for n_words, dtype in ((3, np.uint64), (5, np.uint64), (4, np.uint32), (1, np.uint32)):
+                assert np.array_equal(ours.generate_state(n_words, dtype),
+                                      numpy_seq.generate_state(n_words, dtype)), \
+                    f"seed {seed}, stream {name!r}: {n_words} {dtype.__name__} words differ"
+            expected = np.random.Generator(np.random.SFC64(numpy_seq)).random(4)
+            assert np.array_equal(streams[name].random(4), expected), \
+                f"seed {seed}, stream {name!r}: draws differ from numpy's seeding"
+
+
+def test_a_stream_pickles_and_goes_on_with_the_same_draws():
+    stream = RandomStreams(11)["gain"]
+    stream.random(3)
+    copy = pickle.loads(pickle.dumps(stream))
+    assert np.array_equal(copy.random(6), stream.random(6)), "a pickled stream drew otherwise"
 
 
 def test_policy_change_leaves_population_network_and_monthly_draws_unchanged():

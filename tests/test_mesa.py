@@ -46,3 +46,23 @@ def test_datacollector_gives_one_row_per_month():
     frame = model.datacollector.get_model_vars_dataframe()
     assert len(frame) == 5 and model.steps == 5 and not model.running
     assert np.all(frame["n_transformed"] >= 0)
+
+
+def test_month_table_keeps_counts_whole_and_grows_past_the_run():
+    model = ClusterModel(rng=4, n_smes=100, months=3, deadline_month=3)
+    assert model.metrics == {}, "before the first month there are no values"
+    model.run_model()
+    for _ in range(2):  # stepped on by hand after the run, as a notebook may
+        model.step()
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert len(frame) == 5, f"expected a row for each of the 5 months stepped, got {len(frame)}"
+    assert list(frame.columns) == list(model.datacollector.model_reporters), \
+        "the columns must come in the reporters' (codebook) order"
+    assert frame["n_transformed"].dtype == np.int64 and frame["new_visits"].dtype == np.int64, \
+        "counts must stay whole numbers"
+    assert frame["spent_total_rmb"].dtype == np.float64
+    last = model.metrics
+    assert last == frame.iloc[-1].to_dict(), "model.metrics must be the last month's row"
+    assert type(last["n_transformed"]) is int and type(last["share_transformed"]) is float, \
+        f"model.metrics must hold Python numbers, got {last}"
+    assert last["share_transformed"] == last["n_transformed"] / 100
