@@ -77,21 +77,70 @@ def decide(model: ClusterModel, seen_ok: np.ndarray, seen_bad: np.ndarray) -> No
     firms, upgrade = _deciding(s.state, s.level, s.project_kind, s.since, t, p.cooldown_months)
     if len(firms) == 0:
         return
-    valuation = value_projects(model, firms, upgrade, seen_ok[firms], seen_bad[firms])
-    model.tally.new_queued += _choose_and_queue(firms, valuation.value, valuation.go,
-                                                s.project_kind, s.queued_since, s.state, t)
+    levers = model.levers
+    grant_at_start, grant_on_acceptance = _expected_support(model, firms)
+    # value_projects and choose_and_queue in one call (no arrays handed back to Python)
+    model.tally.new_queued += _decide_and_queue(
+        firms, upgrade, seen_ok, seen_bad, grant_at_start, grant_on_acceptance, p.beliefs_on,
+        p.prior_failure_belief, p.prior_benefit_belief, p.prior_belief_weight,
+        p.light_failure_factor, s.cost, s.benefit, s.credit_access, s.revenue,
+        p.credit_limit_share, levers.instalment_share, model.lost_share, s.base_revenue,
+        p.contribution_margin, s.cash, s.hurdle, s.infrastructure,
+        levers.interest_subsidy_share, levers.failure_reimbursement_share, p.loan_rate,
+        p.loan_years, model.annuity, p.risk_aversion, p.deep_infrastructure_min,
+        s.project_kind, s.queued_since, s.state, t)
 
 
 @compiled
-def _choose_and_queue(firms: np.ndarray, value: np.ndarray, go: np.ndarray,
+def _decide_and_queue(firms: np.ndarray, is_upgrade: np.ndarray, seen_ok: np.ndarray,
+                      seen_bad: np.ndarray, grant_at_start: np.ndarray,
+                      grant_on_acceptance: np.ndarray, beliefs_on: bool, prior_failure: float,
+                      prior_benefit: float, prior_weight: float, light_failure_factor: float,
+                      all_cost: np.ndarray, all_benefit: np.ndarray, credit_access: np.ndarray,
+                      revenue: np.ndarray, credit_limit_share: float,
+                      instalment_share: np.ndarray, lost_share: np.ndarray,
+                      base_revenue: np.ndarray, contribution_margin: float, cash: np.ndarray,
+                      hurdle: np.ndarray, infrastructure: np.ndarray,
+                      interest_subsidy_share: np.ndarray, reimbursement_share: np.ndarray,
+                      loan_rate: float, loan_years: float, annuity: float,
+                      risk_aversion: float, deep_infrastructure_min: float,
                       project_kind: np.ndarray, queued_since: np.ndarray, state: np.ndarray,
                       month: int) -> int:
-    """Firms queue for the better kind they would undertake; how many queued.
+    """:func:`value_projects`' valuation of ``firms``, then each queues for the better kind.
 
-    ``agents.sme.choose_kind`` picks the kind, :func:`_queue` queues the firm for it.
+    The same compiled steps as :func:`value_projects` (:func:`_firm_economics`,
+    :func:`_values`), with the instruments' expected support already asked; then
+    ``agents.sme.choose_kind`` picks the kind and :func:`_queue` queues the firm for it.
+
+    Returns:
+        How many firms queued.
     """
+    cost, benefit, fail, benefit_belief, credit_limit, avoided_loss = _firm_economics(
+        firms, is_upgrade, seen_ok[firms], seen_bad[firms], beliefs_on, prior_failure,
+        prior_benefit, prior_weight, light_failure_factor, all_cost, all_benefit,
+        credit_access, revenue, credit_limit_share, instalment_share, lost_share,
+        base_revenue, contribution_margin)
+    value, _, go = _values(
+        firms, is_upgrade, cost, benefit, fail, benefit_belief, credit_limit, avoided_loss,
+        grant_at_start, grant_on_acceptance, cash, revenue, hurdle, infrastructure,
+        interest_subsidy_share, reimbursement_share, loan_rate, loan_years, annuity,
+        risk_aversion, deep_infrastructure_min)
     kinds = choose_kind(value[0], value[1], go[0], go[1])
     return _queue(firms, kinds, project_kind, queued_since, state, month)
+
+
+def _expected_support(model: ClusterModel, firms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The support the instruments offer ``firms``, at the start and on acceptance.
+
+    Each of shape (2, firms), light and deep: the ``support_at_start`` and
+    ``support_on_acceptance`` hooks added up, asked with the projects' costs.
+    """
+    shape = (2, len(firms))
+    if not model.hooks["support_at_start"] and not model.hooks["support_on_acceptance"]:
+        return np.zeros(shape), np.zeros(shape)
+    cost = model.smes.cost[1:].take(firms, axis=1)  # light and deep, as _firm_economics reads
+    return (_per_project(_support(model, "support_at_start", firms, cost), shape),
+            _per_project(_support(model, "support_on_acceptance", firms, cost), shape))
 
 
 @compiled
@@ -121,8 +170,8 @@ class Valuation:
     Attributes:
         cost: Project cost, RMB.
         benefit: True annual benefit, RMB a year (for an upgrade: what deep adds to light).
-        grant_at_start: Support the firms expect when the project starts, RMB (a float 0.0
-            when no instrument offers any).
+        grant_at_start: Support the firms expect when the project starts, RMB (zeros when no
+            instrument offers any).
         grant_on_acceptance: Support they expect on acceptance, RMB (likewise).
         failure_belief: Perceived probability that the project fails.
         value: Risk-adjusted NPV (certainty equivalent), RMB (``agents.sme.project_value``).
@@ -133,8 +182,8 @@ class Valuation:
 
     cost: np.ndarray
     benefit: np.ndarray
-    grant_at_start: np.ndarray | float
-    grant_on_acceptance: np.ndarray | float
+    grant_at_start: np.ndarray
+    grant_on_acceptance: np.ndarray
     failure_belief: np.ndarray
     value: np.ndarray
     affordable: np.ndarray
@@ -169,12 +218,10 @@ def value_projects(model: ClusterModel, firms: np.ndarray, is_upgrade: np.ndarra
         p.prior_benefit_belief, p.prior_belief_weight, p.light_failure_factor, s.cost,
         s.benefit, s.credit_access, s.revenue, p.credit_limit_share, levers.instalment_share,
         model.lost_share, s.base_revenue, p.contribution_margin)
-    grant_at_start = _support(model, "support_at_start", firms, cost)
-    grant_on_acceptance = _support(model, "support_on_acceptance", firms, cost)
+    grant_at_start, grant_on_acceptance = _expected_support(model, firms)
     value, affordable, go = _values(
         firms, is_upgrade, cost, benefit, fail, benefit_belief, credit_limit, avoided_loss,
-        _per_project(grant_at_start, cost.shape), _per_project(grant_on_acceptance, cost.shape),
-        s.cash,
+        grant_at_start, grant_on_acceptance, s.cash,
         s.revenue, s.hurdle, s.infrastructure, levers.interest_subsidy_share,
         levers.failure_reimbursement_share, p.loan_rate, p.loan_years, model.annuity,
         p.risk_aversion if risk_aversion is None else risk_aversion,

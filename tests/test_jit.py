@@ -31,7 +31,7 @@ from catfish.sim.policy.selection import (
     smallest_draws,
     state_table,
 )
-from catfish.sim.streams import RandomStreams, fill_uniform
+from catfish.sim.streams import RandomStreams, _state_words, fill_uniform
 from catfish.sim.warm import warm_up
 
 from catfish import scenarios
@@ -55,6 +55,16 @@ def test_compiled_sfc64_draws_numpys_numbers_and_leaves_the_stream_where_numpy_w
             assert np.array_equal(out, numpys.random(shape)), shape
         assert np.array_equal(mine.random(10), numpys.random(10))
         assert mine.integers(0, 10**9, 5).tolist() == numpys.integers(0, 10**9, 5).tolist()
+
+
+def test_the_state_view_lies_over_the_state_numpy_names():
+    for seed in range(3):
+        bit_generator = RandomStreams(seed)["x"].bit_generator
+        words = _state_words(bit_generator)
+        assert words.ctypes.data == bit_generator.ctypes.state_address, \
+            "the view must start at numpy's state address"
+        assert words[:3].tolist() == bit_generator.state["state"]["state"][:3].tolist(), \
+            "the view's first words must be numpy's a, b, c"
 
 
 def test_a_streams_fill_moves_numpys_own_generator_and_survives_a_copy():
