@@ -7,6 +7,7 @@ the policy mix holds their levers. ``Scenario.model_inputs()`` turns a scenario 
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -478,12 +479,20 @@ class Scenario(Section):
         """A copy (see pydantic), which makes its own ``ModelParams`` from its own fields."""
         copied = super().model_copy(update=update, deep=deep)
         copied.__dict__.pop("_model_params", None)
+        copied.__dict__.pop("_validated_instruments", None)
         return copied
 
     def instruments(self) -> list[Instrument]:
         """Fresh instrument objects of the policy mix (instruments keep run state)."""
-        # validated like the file was, so values are coerced the same way ("1e9" -> 1e9)
-        return [_adapter(p.instrument).validate_python(p.parameters()) for p in self.policies]
+        return [copy.copy(instrument) for instrument in self._validated_instruments]
+
+    @functools.cached_property
+    def _validated_instruments(self) -> tuple[Instrument, ...]:
+        # validated like the file was, so values are coerced the same way ("1e9" -> 1e9), once
+        # per scenario object: validating costs a run of a city about 1 %. These are never set
+        # up, so their copies start without run state (their fields are numbers and strings)
+        return tuple(_adapter(p.instrument).validate_python(p.parameters())
+                     for p in self.policies)
 
     def model_inputs(self) -> tuple[ModelParams, list[Instrument]]:
         """Parameters and policy mix, as ``sim.run_one`` expects."""

@@ -127,3 +127,17 @@ def test_fuzz_one_thousand_mutations_never_give_a_traceback(tmp_path):
             failed += 1
             assert "\n" not in str(exc) and str(exc), f"mutation {i}: bad message {exc!r}"
     assert loaded + failed == 1200 and failed > 500 and loaded > 20, (loaded, failed)
+
+
+def test_each_call_gives_fresh_instruments_without_another_runs_state():
+    scenario = scenarios.load("jieyang-city-2023")
+    first, second = scenario.instruments(), scenario.instruments()
+    assert first == second, "the same scenario must give the same policy mix every time"
+    assert all(a is not b for a, b in zip(first, second, strict=True)), \
+        "each call must give new instrument objects (they keep run state)"
+    run_one(scenario, seed=1, months=3)  # sets up instruments of its own
+    first[0].share = 0.99  # a comparison sets a world's assumptions on its instruments
+    again = scenario.instruments()
+    assert again == second, f"a run or a change to one mix leaked into the next: {again}"
+    assert not any(hasattr(i, "account_row") for i in again), \
+        "fresh instruments must not carry a run's set-up"
