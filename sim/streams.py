@@ -238,7 +238,7 @@ class MonthlyDraws:
                  months: int) -> None:
         self.streams, self.names, self.n, self.months = streams, names, n, months
         self.first = 1  # month of the block's first row
-        self.block: np.ndarray | None = None  # (stream, month, firm)
+        self.block: _Block | None = None
 
     def __call__(self, month: int) -> dict[str, np.ndarray]:
         """This month's draws, one array of ``n`` uniforms per stream name.
@@ -246,13 +246,13 @@ class MonthlyDraws:
         The arrays are valid until the next block is drawn (a later month's call).
         """
         row = month - self.first
-        if self.block is None or row >= self.block.shape[1]:
+        if self.block is None or row >= self.block.values.shape[1]:
             size = max(1, min(self.BLOCK_VALUES // max(self.n, 1), self.months - month + 1))
             self.block = _block_memory((len(self.names), size, self.n), self.block)
-            for name, values in zip(self.names, self.block, strict=True):
+            for name, values in zip(self.names, self.block.values, strict=True):
                 self.streams.fill(name, values)
             self.first, row = month, 0
-        return {name: values[row] for name, values in zip(self.names, self.block, strict=True)}
+        return self.block.month(row, self.names)
 
     def release(self) -> None:
         """The run is over: leave the block's memory to the next run in this process."""
@@ -261,18 +261,45 @@ class MonthlyDraws:
         self.block = None
 
 
-_SPARE_BLOCKS: list[np.ndarray] = []  # the blocks of runs that have ended, to be filled again
+class _Block:
+    """A block's memory, shape (stream, month, firm), and its months' rows by stream name.
+
+    A month's rows are views into the memory, made the first time a month of the block is
+    asked for and kept with it, so a block filled again (the next block, the next run) hands
+    out the same views: making eight views every month cost about 2 % of a default run.
+
+    Args:
+        shape: (streams, months, firms).
+    """
+
+    __slots__ = ("_months", "_names", "values")
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.values = np.empty(shape)
+        self._names: tuple[str, ...] | None = None
+        self._months: list[dict[str, np.ndarray]] = []
+
+    def month(self, row: int, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+        """Month ``row`` of the block: each stream's row by name (a new dict, the block's rows)."""
+        if names != self._names:
+            self._names = names
+            self._months = [dict(zip(names, self.values[:, r], strict=True))
+                            for r in range(self.values.shape[1])]
+        return self._months[row].copy()
+
+
+_SPARE_BLOCKS: list[_Block] = []  # the blocks of runs that have ended, to be filled again
 MAX_SPARE_BLOCKS = 4
 
 
-def _block_memory(shape: tuple[int, ...], previous: np.ndarray | None) -> np.ndarray:
-    """An array of ``shape`` to fill: the previous block's, a finished run's, or a new one."""
-    if previous is not None and previous.shape == shape:
+def _block_memory(shape: tuple[int, ...], previous: _Block | None) -> _Block:
+    """A block of ``shape`` to fill: the previous one, a finished run's, or a new one."""
+    if previous is not None and previous.values.shape == shape:
         return previous
     for i, spare in enumerate(_SPARE_BLOCKS):
-        if spare.shape == shape:
+        if spare.values.shape == shape:
             return _SPARE_BLOCKS.pop(i)
-    return np.empty(shape)
+    return _Block(shape)
 
 
 def fill_uniform(generator: np.random.Generator, out: np.ndarray,

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from catfish.sim import ClusterModel, run_one
 from catfish.sim.policy import Grant
-from catfish.sim.streams import RandomStreams, stream_key
+from catfish.sim.streams import MonthlyDraws, RandomStreams, stream_key
 
 
 def test_same_seed_gives_identical_frames_and_different_seeds_differ():
@@ -66,3 +66,19 @@ def test_policy_change_leaves_population_network_and_monthly_draws_unchanged():
     for name in ("willingness", "failure", "gain"):
         assert np.array_equal(low.streams[name].random(3), high.streams[name].random(3)), \
             f"stream {name} drifted after a policy change"
+
+
+def test_monthly_draws_are_the_streams_numbers_whatever_the_block_and_its_reuse():
+    names, n, months = ("willingness", "visit", "gain"), 7, 10
+    for block_values in (1 << 18, 20, 7):  # one block; three months a block; one a block
+        for seed in (3, 4, 3):  # the later runs fill the blocks the earlier ones left
+            draws = MonthlyDraws(RandomStreams(seed), names, n, months)
+            draws.BLOCK_VALUES = block_values
+            expected = {name: RandomStreams(seed)[name].random((months, n)) for name in names}
+            for month in range(1, months + 1):
+                got = draws(month)
+                assert list(got) == list(names), f"the month's draws are named {list(got)}"
+                for name in names:
+                    assert np.array_equal(got[name], expected[name][month - 1]), \
+                        f"seed {seed}, block of {block_values}: {name} in month {month} differs"
+            draws.release()
