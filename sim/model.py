@@ -489,8 +489,8 @@ class ClusterModel(mesa.Model):
         # (x * 1.0 is x: without demand growth the starting figures serve as they are)
         demand, base_revenue = (self.base_demand, s.base_revenue) if growth == 1.0 \
             else (self.base_demand * growth, s.base_revenue * growth)
-        s.revenue[:] = share_demand(s.weight, s.sector, demand, extra=self._lead_weights)
-        self.lost_share = lost_order_share(s.revenue, base_revenue)
+        _share_orders(s.weight, s.sector, demand, self._lead_weights, base_revenue, s.revenue,
+                      self.lost_share)
 
     def set_cost_quality(self, firms: np.ndarray, unit_cost: np.ndarray | float,
                          quality: np.ndarray | float) -> None:
@@ -563,6 +563,19 @@ def _observe_changes(state: np.ndarray, successes: np.ndarray, failures: np.ndar
     correct_sums(indptr, indices, counts, last, sums)
     _exposure(sums, chain_seen, inv_exposure_degree, share, successes_seen)
     return sums
+
+
+@compiled
+def _share_orders(weights: np.ndarray, sector: np.ndarray, demand: np.ndarray,
+                  lead_weights: np.ndarray, base_revenue: np.ndarray, revenue: np.ndarray,
+                  lost_share: np.ndarray) -> None:
+    """The market's month in one call: revenues shared, then the orders each firm lost.
+
+    ``share_demand`` into ``revenue`` (the lead firms take their share), then
+    ``lost_order_share`` into ``lost_share``.
+    """
+    revenue[:] = share_demand(weights, sector, demand, lead_weights)
+    lost_share[:] = lost_order_share(revenue, base_revenue)
 
 
 @compiled

@@ -8,6 +8,7 @@ while the upgrade runs. Every rule used here is a pure function in ``agents``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -234,9 +235,20 @@ def value_projects(model: ClusterModel, firms: np.ndarray, is_upgrade: np.ndarra
 def _support(model: ClusterModel, hook: str, firms: np.ndarray,
              cost: np.ndarray) -> np.ndarray | float:
     """The support the instruments offer (their ``hook``s added up; 0 if none does)."""
-    total = 0
-    for support in model.hooks[hook]:
-        total = total + support(model, firms, KINDS, cost)
+    return _added_up(model.hooks[hook], model, firms, KINDS, cost)
+
+
+def _added_up(hooks: list[Callable[..., np.ndarray | float]],
+              *args: object) -> np.ndarray | float:
+    """What the instruments' ``hooks`` answer, added up (0 if none answers).
+
+    One instrument's answer is taken as it is (adding it to 0 would only copy it).
+    """
+    if len(hooks) == 1:
+        return hooks[0](*args)
+    total: np.ndarray | float = 0
+    for hook in hooks:
+        total = total + hook(*args)
     return total
 
 
@@ -512,10 +524,8 @@ def _borrow_and_risk(firms: np.ndarray, outlay: np.ndarray, cash: np.ndarray, lo
 
 def _log_odds_of_instruments(model: ClusterModel, firms: np.ndarray) -> np.ndarray:
     """What the instruments' ``stage_log_odds`` hooks add, shape (projects, 3)."""
-    total = 0
-    for log_odds in model.hooks["stage_log_odds"]:
-        total = total + log_odds(model, firms)
-    return _per_project(total, (len(firms), 3))
+    return _per_project(_added_up(model.hooks["stage_log_odds"], model, firms),
+                        (len(firms), 3))
 
 
 def stage_failure_probs(model: ClusterModel, firms: np.ndarray, kind: np.ndarray,

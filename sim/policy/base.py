@@ -193,6 +193,8 @@ def kind_mask(kinds_spec: str) -> np.ndarray:
 
 def in_window(model: ClusterModel, start: str | None, end: str | None) -> bool:
     """Whether this month lies from calendar month ``start`` to ``end`` (either open)."""
+    if start is None and end is None:  # most instruments: the whole run (asked every month)
+        return 1 <= model.month <= model.params.months
     first, last = _window(model.params.start_month, model.params.months, start, end)
     return first <= model.month <= last
 
