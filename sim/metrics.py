@@ -44,12 +44,8 @@ class Tally:
         self.visits = 0
         self.failed_by_stage = np.zeros(3, np.int64)
 
-    def add_failures(self, by_stage: np.ndarray) -> None:
-        """Count failures of this month by stage (early, middle, late)."""
-        self.failed_by_stage += by_stage
-        self.cum_failed_by_stage += by_stage
 
-
+@functools.cache  # the same reader for every model (a model asks for some forty)
 def reporter(name: str) -> Callable[[ClusterModel], float]:
     """A Mesa model reporter reading this month's value of ``name``."""
     return lambda model: model.metrics[name]

@@ -574,10 +574,11 @@ def progress(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
     p, s = model.params, model.smes
     if not p.stages_on:
         return
-    failed, by_stage, completing = _advance(s.stage, s.started_month, s.project_kind, s.hazard,
-                                            draws["failure"], model.stage_ends, model.month)
+    t = model.tally
+    failed, completing = _advance(s.stage, s.started_month, s.project_kind, s.hazard,
+                                  draws["failure"], model.stage_ends, model.month,
+                                  t.failed_by_stage, t.cum_failed_by_stage)
     if len(failed):
-        model.tally.add_failures(by_stage)
         _end_unsuccessfully(model, failed)
     _complete(model, completing, draws)
 
@@ -585,25 +586,29 @@ def progress(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
 @compiled
 def _advance(stage: np.ndarray, started_month: np.ndarray, project_kind: np.ndarray,
              hazard: np.ndarray, failure_draw: np.ndarray, stage_ends: np.ndarray,
-             month: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+             month: int, failed_by_stage: np.ndarray,
+             cum_failed_by_stage: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Projects started before this month fail at their stage's hazard or move on.
 
     A project that goes on is in the stage its months since the start say (against the
     cumulative ends of its kind's three stages) and is complete after the last.
 
+    The failures are counted by stage (early, middle, late) in the month's and the run's
+    tallies (``failed_by_stage``, ``cum_failed_by_stage``).
+
     Returns:
-        ``(failed, failed_by_stage, completing)``: the firms whose projects failed, how many
-        failed in the early, middle and late stage, and the firms whose projects are complete.
+        ``(failed, completing)``: the firms whose projects failed, and the firms whose
+        projects are complete.
     """
     failed = np.empty(len(stage), np.int64)
     completing = np.empty(len(stage), np.int64)
-    by_stage = np.zeros(3, np.int64)
     n_failed = n_completing = 0
     for i in range(len(stage)):
         if stage[i] == 0 or started_month[i] >= month:
             continue
         if failure_draw[i] < hazard[i, stage[i]]:
-            by_stage[stage[i] - 1] += 1
+            failed_by_stage[stage[i] - 1] += 1
+            cum_failed_by_stage[stage[i] - 1] += 1
             failed[n_failed] = i
             n_failed += 1
             continue
@@ -613,7 +618,7 @@ def _advance(stage: np.ndarray, started_month: np.ndarray, project_kind: np.ndar
         if done >= ends[2]:
             completing[n_completing] = i
             n_completing += 1
-    return failed[:n_failed], by_stage, completing[:n_completing]
+    return failed[:n_failed], completing[:n_completing]
 
 
 def _release(model: ClusterModel, firms: np.ndarray) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
+from catfish.agents.government import pay_from
+from catfish.agents.jit import compiled
 from catfish.agents.sme import DEEP, LIGHT
 from catfish.sim.policy.base import Instrument, in_window
 from catfish.sim.policy.parameters import instrument, month, param
@@ -51,4 +53,16 @@ class AcceptanceRule(Instrument):
     def on_completion(self, model: ClusterModel, firms: np.ndarray) -> None:
         """Pay for the checks of projects that reached acceptance."""
         if len(firms) and self.check_cost_rmb > 0:
-            model.government.pay(self.account, each(self.check_cost_rmb, len(firms)))
+            gov = model.government
+            _pay_checks(len(firms), self.check_cost_rmb, gov.ledger, gov.account_spent,
+                        self.account_row)
+
+
+@compiled
+def _pay_checks(checks: int, price: float, ledger: np.ndarray, account_spent: np.ndarray,
+                account: int) -> None:
+    """``checks`` acceptance checks of ``price`` each, paid while the budget lasts.
+
+    In order, through ``agents.government.pay_from``, as every payment.
+    """
+    pay_from(ledger, account_spent, account, each(price, checks), np.inf)
