@@ -73,6 +73,7 @@ WHOLE_NAMES = (*COUNTED_NAMES, "new_willing", "new_queued", "new_started", "new_
 # and its amounts; one column per instrument account follows them
 AMOUNT_NAMES = ("share_transformed", "spent_total_rmb", "budget_left_rmb", "mean_unit_cost",
                 "mean_lost_order_share")
+N_AMOUNTS = len(AMOUNT_NAMES)  # the accounts' columns start here
 
 
 class MonthTable:
@@ -91,7 +92,7 @@ class MonthTable:
         self.names, self._place = _layout(tuple(accounts))
         rows = max(months, 1)
         self.whole = np.zeros((rows, len(WHOLE_NAMES)), np.int64)
-        self.amounts = np.zeros((rows, len(AMOUNT_NAMES) + len(accounts)))
+        self.amounts = np.zeros((rows, N_AMOUNTS + len(accounts)))
         self.written = 0  # rows written so far
 
     def next_row(self) -> tuple[np.ndarray, np.ndarray]:
@@ -163,8 +164,8 @@ def _month_row(whole: np.ndarray, amounts: np.ndarray, state: np.ndarray, level:
     amounts[0] = counts[TRANSFORMED] / firms
     amounts[1], amounts[2] = ledger[SPENT], ledger[LEFT]
     amounts[3], amounts[4] = unit_cost_sum / firms, lost_share_sum / firms
-    for a in range(len(amounts) - 5):
-        amounts[5 + a] = account_spent[a]
+    for a in range(len(amounts) - N_AMOUNTS):
+        amounts[N_AMOUNTS + a] = account_spent[a]
 
 
 @functools.cache

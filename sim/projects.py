@@ -140,8 +140,10 @@ def _expected_support(model: ClusterModel, firms: np.ndarray) -> tuple[np.ndarra
     if not model.hooks["support_at_start"] and not model.hooks["support_on_acceptance"]:
         return np.zeros(shape), np.zeros(shape)
     cost = model.smes.cost[1:].take(firms, axis=1)  # light and deep, as _firm_economics reads
-    return (_per_project(_support(model, "support_at_start", firms, cost), shape),
-            _per_project(_support(model, "support_on_acceptance", firms, cost), shape))
+    return (_per_project(_added_up(model.hooks["support_at_start"], model, firms, KINDS, cost),
+                         shape),
+            _per_project(_added_up(model.hooks["support_on_acceptance"], model, firms, KINDS,
+                                   cost), shape))
 
 
 @compiled
@@ -230,12 +232,6 @@ def value_projects(model: ClusterModel, firms: np.ndarray, is_upgrade: np.ndarra
     return Valuation(cost=cost, benefit=benefit, grant_at_start=grant_at_start,
                      grant_on_acceptance=grant_on_acceptance, failure_belief=fail, value=value,
                      affordable=affordable, go=go)
-
-
-def _support(model: ClusterModel, hook: str, firms: np.ndarray,
-             cost: np.ndarray) -> np.ndarray | float:
-    """The support the instruments offer (their ``hook``s added up; 0 if none does)."""
-    return _added_up(model.hooks[hook], model, firms, KINDS, cost)
 
 
 def _added_up(hooks: list[Callable[..., np.ndarray | float]],
