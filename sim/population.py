@@ -105,11 +105,11 @@ def project_economics(p: ModelParams, revenue: np.ndarray) -> tuple[np.ndarray, 
         deep, row 0 unused (zero).
     """
     n = len(revenue)
-    size = revenue / p.revenue_median_rmb
+    size_factor = (revenue / p.revenue_median_rmb) ** p.cost_size_elasticity
     cost = np.zeros((3, n))
     benefit = np.zeros((3, n))
     for kind, median_cost in ((1, p.light_cost_rmb), (2, p.deep_cost_rmb)):
-        cost[kind] = median_cost * size ** p.cost_size_elasticity
+        cost[kind] = median_cost * size_factor
         benefit[kind] = revenue * annual_benefit_share(p, kind)
     return cost, benefit
 
@@ -128,7 +128,10 @@ def quality_gain(p: ModelParams, kind: int | np.ndarray) -> np.ndarray:
 
 def annual_benefit_share(p: ModelParams, kind: int) -> float:
     """A project's expected annual benefit as a share of the firm's revenue (see above)."""
-    c, q, m = float(unit_cost_cut(p, kind)), float(quality_gain(p, kind)), p.contribution_margin
+    # unit_cost_cut and quality_gain of one kind, as Python numbers (the same products)
+    c = (0.0, p.light_cost_cut * p.light_process_share,
+         p.deep_cost_cut * p.deep_process_share)[kind]
+    q, m = (0.0, p.light_quality_gain, p.deep_quality_gain)[kind], p.contribution_margin
     orders = (1 - c) ** -p.cost_sensitivity * (1 + q) ** p.quality_sensitivity - 1
     return (1 - m) * c + m * orders
 

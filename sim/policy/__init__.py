@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Iterable
 
 from catfish.sim.params import ModelParams
@@ -85,10 +87,18 @@ def default_policy_mix() -> list[Instrument]:
     full-course accompaniment of 8 projects a month; 10 exchange sessions a quarter with 50
     visitors (people) each from November 2020, when the central factory opened.
     """
-    return [Grant(share=0.3, cap_rmb=300_000.0, paid_on="start", kinds="both"),
+    return [copy.copy(instrument) for instrument in _default_mix()]
+
+
+@functools.cache
+def _default_mix() -> tuple[Instrument, ...]:
+    # validated once: every run of the built-in cluster asks for the mix, and validating it
+    # cost such a run about 1 %. These are never set up, so their copies start without run
+    # state (their fields are numbers and strings)
+    return (Grant(share=0.3, cap_rmb=300_000.0, paid_on="start", kinds="both"),
             Accompaniment(projects_per_month=8, cost_per_project_rmb=50_000.0),
             ExchangeSessions(sessions_per_quarter=10, visitors_per_session=50,
-                             cost_per_session_rmb=30_000.0, start="2020-11")]
+                             cost_per_session_rmb=30_000.0, start="2020-11"))
 
 
 __all__ = ["REGISTRY", "Grant", "Instrument", "Levers", "bound_hooks", "check_calendar",

@@ -42,7 +42,9 @@ class Grant(Instrument):
     _months_in_order = months_in_order()
 
     def _amount(self, kinds: np.ndarray, cost: np.ndarray) -> np.ndarray:
-        amount = np.minimum(self.share * cost, self.cap_rmb)
+        cost = np.asarray(cost, dtype=float)
+        amount = _capped_share(cost if cost.flags.c_contiguous else cost.copy(), self.share,
+                               self.cap_rmb)
         return amount if self.kinds == "both" else np.where(covers(self.kinds, kinds),
                                                              amount, 0.0)
 
@@ -83,6 +85,17 @@ class Grant(Instrument):
             firms = firms[(started >= step_of(model, self.start, 1))
                           & (started <= step_of(model, self.end, model.params.months))]
             self._pay(model, firms)
+
+
+@compiled
+def _capped_share(cost: np.ndarray, share: float, cap: float) -> np.ndarray:
+    """``np.minimum(share * cost, cap)``, element by element, in one call."""
+    amount = np.empty_like(cost)
+    flat, costs = amount.reshape(-1), cost.reshape(-1)
+    for i in range(len(costs)):
+        asked = share * costs[i]
+        flat[i] = cap if asked > cap else asked  # (as np.minimum: a NaN asked stays NaN)
+    return amount
 
 
 @compiled
