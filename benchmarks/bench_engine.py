@@ -14,11 +14,16 @@ Measured, after warming up (``sim.warm``: compiled code loaded, first-run costs 
 The process is set up as a worker is (``sim.warm.settle_worker``: warmed up, its long-lived
 objects set aside from the garbage collector; a checkout from before it gets the same by
 hand). Each figure is the median (and minimum) over seeds, in CPU seconds of this process (the
-machine is shared; wall time counts other work too) and in wall seconds. ``--against DIR``
-times another checkout (laid out as the ``catfish`` package in a temporary folder put first on
-``sys.path``, so this environment's libraries run both) the same way in alternating
-subprocesses, for before-and-after ratios measured under the same load.
-Writes ``benchmarks/results/bench_engine.json``.
+machine is shared; wall time counts other work too) and in wall seconds.
+
+``--against DIR`` times this checkout and another (each laid out as the ``catfish`` package in
+a temporary folder put first on ``sys.path``, so this environment's libraries run both) in two
+worker processes that stay up, set up as above: they take turns, a batch of ``--batch`` runs
+of the same seeds each, ``--pairs`` times per case, the one to go first alternating. The
+speed-up is the median of the pairs' ratios (a pair is measured within a second, so a shared
+machine's slow minutes, which on a VM move single figures by 20-40 %, cancel out), with its
+interquartile range; the fastest batches of each side are given too (what a quiet machine
+would show). Writes ``benchmarks/results/bench_engine.json``.
 """
 
 from __future__ import annotations
@@ -55,8 +60,8 @@ def timed(run: Callable[[int], Any], seeds: range) -> dict[str, float]:
             "wall_ms_min": min(wall) * 1e3}
 
 
-def small_runs(repeats: int) -> dict[str, dict[str, float]]:
-    """The city, the default and the plastics runs, after a warm-up."""
+def small_cases() -> dict[str, Callable[[int], Any]]:
+    """The city, the default and the plastics runs, after a warm-up: case -> ``run(seed)``."""
     from catfish.sim import run_one
 
     from catfish import scenarios
@@ -76,7 +81,12 @@ def small_runs(repeats: int) -> dict[str, dict[str, float]]:
              "plastics": lambda s: run_one(plastics, seed=s).timeseries}
     for case in cases.values():  # each case's own first-run costs
         case(10_000)
-    return {name: timed(case, range(1, repeats + 1)) for name, case in cases.items()}
+    return cases
+
+
+def small_runs(repeats: int) -> dict[str, dict[str, float]]:
+    """Median and minimum times of the city, the default and the plastics runs (:func:`timed`)."""
+    return {name: timed(case, range(1, repeats + 1)) for name, case in small_cases().items()}
 
 
 def large_vs_toy(rounds: int, n: int = 100_000, months: int = 120) -> dict[str, Any]:
@@ -114,49 +124,95 @@ def machine() -> dict[str, Any]:
             "cpus": os.cpu_count(), "load_average": os.getloadavg()}
 
 
-def elsewhere(checkout: Path, repeats: int) -> dict[str, Any]:
-    """:func:`small_runs` of another checkout, in a fresh interpreter.
+def serve_batches() -> None:
+    """A worker of ``--against`` (``--serve``): time the batches asked on standard input.
+
+    Each line asks ``CASE FIRST_SEED RUNS``; the answer is the batch's CPU milliseconds per run.
+    """
+    cases = small_cases()
+    print("ready", flush=True)
+    for line in sys.stdin:
+        case, first, runs = line.split()
+        run, seeds = cases[case], range(int(first), int(first) + int(runs))
+        start = time.process_time()
+        for seed in seeds:
+            run(seed)
+        print((time.process_time() - start) / len(seeds) * 1e3, flush=True)
+
+
+class _Worker:
+    """A checkout's worker process: the checkout laid out as the ``catfish`` package.
 
     The checkout's folders are linked into a temporary ``catfish`` package (what setuptools'
     ``package-dir`` does when it is installed) that comes before this environment's install.
     """
-    with tempfile.TemporaryDirectory(prefix="catfish-against-") as tmp:
-        package = Path(tmp) / "catfish"
+
+    def __init__(self, checkout: Path, folder: Path) -> None:
+        package = folder / "catfish"
         package.mkdir()
         for part in (checkout / "catfish").iterdir():
             (package / part.name).symlink_to(part)
         for name in ("sim", "agents", "scenarios", "calibration", "experiments"):
             (package / name).symlink_to(checkout / name)
-        code = (f"import json, sys; sys.path.insert(0, {str(HERE)!r}); import bench_engine; "
-                f"print(json.dumps(bench_engine.small_runs({repeats})))")
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([tmp, str(HERE)])}
-        out = subprocess.run([sys.executable, "-c", code], cwd=tmp, env=env, check=True,
-                             capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(folder), str(HERE)])}
+        self.process = subprocess.Popen([sys.executable, str(Path(__file__).resolve()),
+                                         "--serve"], cwd=folder, env=env, text=True,
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        if self._answer() != "ready":
+            raise RuntimeError(f"bench_engine: the worker of {checkout} did not start")
+
+    def batch(self, case: str, first: int, runs: int) -> float:
+        """CPU milliseconds per run of ``runs`` runs of ``case`` from seed ``first``."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(f"{case} {first} {runs}\n")
+        self.process.stdin.flush()
+        return float(self._answer())
+
+    def _answer(self) -> str:
+        assert self.process.stdout is not None
+        return self.process.stdout.readline().strip()
+
+    def close(self) -> None:
+        """Let the worker end (its standard input closes)."""
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait()
 
 
-def compare(checkout: Path, repeats: int, rounds: int) -> dict[str, Any]:
-    """This checkout and ``checkout``, alternately in fresh interpreters: medians and ratios.
-
-    The speed-up is the median over rounds of each round's ratio (the two halves of a round
-    are measured a few seconds apart, so a shared machine's slow minutes cancel out), and the
-    fastest runs of each side are given too (what a quiet machine would show).
-    """
-    here, there = [], []
-    for _ in range(rounds):
-        here.append(elsewhere(HERE.parent, repeats))
-        there.append(elsewhere(checkout, repeats))
-    summary: dict[str, Any] = {"against": str(checkout), "rounds": rounds}
-    for case in here[0]:
-        mine = statistics.median(r[case]["cpu_ms_median"] for r in here)
-        theirs = statistics.median(r[case]["cpu_ms_median"] for r in there)
-        paired = statistics.median(b[case]["cpu_ms_median"] / a[case]["cpu_ms_median"]
-                                   for a, b in zip(here, there, strict=True))
-        summary[case] = {"cpu_ms_median": mine, "against_cpu_ms_median": theirs,
-                         "speedup": paired,
-                         "cpu_ms_min": min(r[case]["cpu_ms_min"] for r in here),
-                         "against_cpu_ms_min": min(r[case]["cpu_ms_min"] for r in there)}
+def compare(checkout: Path, pairs: int, batch: int) -> dict[str, Any]:
+    """This checkout and ``checkout`` in two workers taking turns: times and paired ratios."""
+    summary: dict[str, Any] = {"against": str(checkout), "pairs": pairs, "batch": batch}
+    with tempfile.TemporaryDirectory(prefix="catfish-against-") as tmp:
+        (Path(tmp) / "here").mkdir()
+        (Path(tmp) / "there").mkdir()
+        here, there = _Worker(HERE.parent, Path(tmp) / "here"), \
+            _Worker(checkout, Path(tmp) / "there")
+        try:
+            for case in ("city", "default", "plastics"):
+                mine, theirs = [], []
+                for k in range(pairs):
+                    first = 1 + (k % 10) * batch  # the same seeds on both sides
+                    if k % 2:
+                        mine.append(here.batch(case, first, batch))
+                        theirs.append(there.batch(case, first, batch))
+                    else:
+                        theirs.append(there.batch(case, first, batch))
+                        mine.append(here.batch(case, first, batch))
+                summary[case] = _paired(mine, theirs)
+        finally:
+            here.close()
+            there.close()
     return summary
+
+
+def _paired(mine: list[float], theirs: list[float]) -> dict[str, float]:
+    ratios = sorted(b / a for a, b in zip(mine, theirs, strict=True))
+    quartiles = statistics.quantiles(ratios, n=4)
+    return {"cpu_ms_median": statistics.median(mine),
+            "against_cpu_ms_median": statistics.median(theirs),
+            "speedup": statistics.median(ratios), "speedup_q1": quartiles[0],
+            "speedup_q3": quartiles[2], "cpu_ms_min": min(mine),
+            "against_cpu_ms_min": min(theirs)}
 
 
 def main() -> None:
@@ -165,17 +221,24 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=60, help="seeds per small run")
     parser.add_argument("--rounds", type=int, default=3,
-                        help="engine/toy rounds at 100,000 firms; rounds of --against")
+                        help="engine/toy rounds at 100,000 firms")
     parser.add_argument("--against", type=Path, help="another checkout to compare with")
+    parser.add_argument("--pairs", type=int, default=100,
+                        help="batches of each side per case with --against")
+    parser.add_argument("--batch", type=int, default=20, help="runs per batch with --against")
     parser.add_argument("--skip-large", action="store_true", help="no 100,000-firm runs")
     parser.add_argument("--json", type=Path, default=RESULTS / "bench_engine.json")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)  # a worker
     args = parser.parse_args()
+    if args.serve:
+        serve_batches()
+        return
     result: dict[str, Any] = {"machine": machine(), "targets": TARGETS,
                               "small": small_runs(args.repeats)}
     if not args.skip_large:
         result["large_vs_toy"] = large_vs_toy(args.rounds)
     if args.against is not None:
-        result["against"] = compare(args.against.resolve(), args.repeats, args.rounds)
+        result["against"] = compare(args.against.resolve(), args.pairs, args.batch)
     result["machine"]["load_average_after"] = os.getloadavg()
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2))
@@ -199,9 +262,11 @@ def report(result: dict[str, Any]) -> None:
         for case, row in result["against"].items():
             if isinstance(row, dict):
                 print(f"{case:>9}: {row['against_cpu_ms_median']:.2f} ms -> "
-                      f"{row['cpu_ms_median']:.2f} ms (fastest run {row['against_cpu_ms_min']:.2f}"
-                      f" -> {row['cpu_ms_min']:.2f} ms), {row['speedup']:.2f} times faster "
-                      "(median of the rounds' ratios)")
+                      f"{row['cpu_ms_median']:.2f} ms (fastest batch "
+                      f"{row['against_cpu_ms_min']:.2f} -> {row['cpu_ms_min']:.2f} ms), "
+                      f"{row['speedup']:.2f} times faster (median of {result['against']['pairs']}"
+                      f" pairs' ratios; quartiles {row['speedup_q1']:.2f}-"
+                      f"{row['speedup_q3']:.2f})")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ direction.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 
@@ -284,3 +285,36 @@ def test_model_calls_only_the_hooks_an_instrument_overrides():
     assert [h.__self__ for h in hooks["stage_log_odds"]] == [accompaniment], \
         "only accompaniment changes stage risk"
     assert hooks["on_failure"] == [], "neither reacts to failures: the base no-op is skipped"
+
+    class Quiet(Grant):  # a subclass overriding one more hook gets it bound as well
+        def on_failure(self, model, firms):
+            pass
+
+    quiet = Quiet()
+    again = bound_hooks([quiet, grant])
+    assert [h.__self__ for h in again["on_failure"]] == [quiet], \
+        "a subclass's own hook must be bound, and only for its instances"
+    assert [h.__self__ for h in again["on_start"]] == [quiet, grant], \
+        "inherited hooks stay bound, in the order listed"
+
+
+def test_the_default_mix_is_a_fresh_copy_of_the_same_instruments_every_time():
+    from catfish.sim.policy import default_policy_mix
+
+    first, second = default_policy_mix(), default_policy_mix()
+    assert first == second == [Grant(share=0.3, cap_rmb=300_000.0, paid_on="start"),
+                               Accompaniment(projects_per_month=8,
+                                             cost_per_project_rmb=50_000.0),
+                               ExchangeSessions(sessions_per_quarter=10, visitors_per_session=50,
+                                                cost_per_session_rmb=30_000.0,
+                                                start="2020-11")], \
+        "the default mix must be the documented one, every time"
+    assert all(a is not b for a, b in zip(first, second, strict=True)), \
+        "each call must give new instrument objects (they keep run state)"
+    sim.run_one(seed=1, months=3, policies=first)  # sets the instruments up
+    first[0].share = 0.9
+    assert default_policy_mix() == second and not hasattr(default_policy_mix()[0], "account_row"), \
+        "a run or a change to one copy must not reach the next copies"
+    copied = copy.copy(first[0])
+    assert type(copied) is Grant and copied is not first[0] and vars(copied) == vars(first[0]), \
+        "copy.copy of an instrument must give an equal one of the same class, with its state"

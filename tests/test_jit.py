@@ -156,6 +156,43 @@ def test_compiled_arithmetic_rules_match_their_numpy_formulas_exactly():
                           np.minimum(np.maximum(1.0 - revenue / base, 0.0), 1.0))
 
 
+def test_market_weights_and_capped_grants_are_numpys_to_the_last_bit():
+    from catfish.sim.market import competitiveness
+    from catfish.sim.model import ClusterModel
+    from catfish.sim.policy import Grant
+
+    model = ClusterModel(seed=5)
+    rng = np.random.default_rng(5)
+    s, p = model.smes, model.params
+    s.unit_cost[:] = rng.uniform(0.5, 1.2, len(s.unit_cost))
+    s.quality[:] = rng.uniform(0.9, 1.4, len(s.quality))
+    firms = rng.choice(len(s.unit_cost), 40, replace=False)
+    model.reweigh(firms)
+    expected = competitiveness(s.base_revenue[firms], s.unit_cost[firms], s.quality[firms],
+                               cost_sensitivity=p.cost_sensitivity,
+                               quality_sensitivity=p.quality_sensitivity)
+    assert np.array_equal(s.weight[firms], expected), "reweigh must give competitiveness()"
+    mask = np.zeros(len(s.unit_cost), bool)
+    mask[:7] = True
+    s.unit_cost[:7] = 0.8
+    model.reweigh(mask)
+    assert np.array_equal(s.weight[:7], competitiveness(
+        s.base_revenue[:7], s.unit_cost[:7], s.quality[:7], cost_sensitivity=p.cost_sensitivity,
+        quality_sensitivity=p.quality_sensitivity)), "a mask must reweigh the firms it marks"
+
+    cost = rng.lognormal(12, 1.5, (2, 61))
+    for grant in (Grant(share=0.3, cap_rmb=300_000.0),
+                  Grant(share=0.5, cap_rmb=1e5, kinds="deep")):
+        # light and deep rows, the same not contiguous, one row of deep projects
+        for kinds, given in ((np.array([[1], [2]]), cost), (np.array([[1], [2]]), cost[:, ::3]),
+                             (np.array(2), cost[1])):
+            amount = np.minimum(grant.share * given, grant.cap_rmb)
+            if grant.kinds == "deep":
+                amount = np.where(kinds == 2, amount, 0.0)
+            assert np.array_equal(grant._amount(kinds, given), amount), \
+                f"the {grant.kinds} grant's amounts for costs of shape {given.shape}"
+
+
 def test_compiled_probabilities_agree_with_numpy_to_rounding():
     rng = np.random.default_rng(3)
     e, lost, visited = rng.random(1000), rng.random(1000) * 0.2, rng.random(1000) < 0.1
