@@ -35,10 +35,33 @@ def eligible_firms(state: np.ndarray, allowed: np.ndarray, excluded: np.ndarray)
     return firms[:n]
 
 
+# first_by_draw's bound on the draws it looks at, in expected picks per eligible firm
+FIRST_BY_DRAW_SPREAD = 3.0  # 2 left too few below the bound late in a city's run; 4 no faster
+
+
 @compiled
 def first_by_draw(state: np.ndarray, allowed: np.ndarray, excluded: np.ndarray,
                   draw: np.ndarray, k: int) -> np.ndarray:
-    """``smallest_draws(eligible_firms(state, allowed, excluded), draw, k)``."""
+    """``smallest_draws(eligible_firms(state, allowed, excluded), draw, k)``, picked sooner.
+
+    The draws are uniforms, so the ``k`` smallest of many firms' are most likely below
+    ``FIRST_BY_DRAW_SPREAD * k / firms``: one pass without a branch keeps the eligible firms
+    below that bound, and if they are at least ``k`` (or all the eligible firms) the ``k``
+    smallest are among them, exactly. Otherwise, as when few firms are left, every eligible
+    firm is a candidate. A quarter less time than taking every eligible firm at a city's size.
+    """
+    n = len(state)
+    bound = FIRST_BY_DRAW_SPREAD * max(k, 1) / max(n, 1)
+    if bound < 1.0:
+        below = np.empty(n, np.int64)
+        kept = eligible = 0
+        for i in range(n):
+            ok = allowed[state[i]] & ~excluded[i]
+            below[kept] = i  # written always; kept only if eligible and below the bound
+            kept += ok & (draw[i] < bound)
+            eligible += ok
+        if kept >= k or kept == eligible:
+            return smallest_draws(below[:kept], draw, k)
     return smallest_draws(eligible_firms(state, allowed, excluded), draw, k)
 
 
