@@ -34,7 +34,7 @@ from catfish.agents.sme import (
 )
 from catfish.sim import metrics, projects
 from catfish.sim.calendar import year_of
-from catfish.sim.market import competitiveness, lost_order_share, share_demand
+from catfish.sim.market import competitiveness, lost_order_share, share_demand, weigh_firms
 from catfish.sim.networks import (
     Links,
     PeerSums,
@@ -526,19 +526,14 @@ class ClusterModel(mesa.Model):
         self.reweigh(firms)
 
     def reweigh(self, firms: np.ndarray) -> None:
-        """Firms' unit cost or quality changed: their market weight follows.
-
-        ``sim.market.competitiveness`` of the firms: the powers by numpy, as the market's
-        weights have always been computed; gathering and the products in one compiled call.
-        """
+        """Firms' unit cost or quality changed: their market weight follows."""
         p, s = self.params, self.smes
         self._market_changed = True
         firms = np.asarray(firms)
         if firms.dtype == bool:  # a mask, as numpy's indexing takes it
             firms = np.flatnonzero(firms)
-        unit_cost, quality = _gathered(firms, s.unit_cost, s.quality)
-        _weigh(firms, s.base_revenue, unit_cost ** -p.cost_sensitivity,
-               quality ** p.quality_sensitivity, s.weight)
+        weigh_firms(firms, s.base_revenue, s.unit_cost, s.quality, s.weight,
+                    cost_sensitivity=p.cost_sensitivity, quality_sensitivity=p.quality_sensitivity)
 
     def _become_willing(self, peer_share: np.ndarray, draws: dict[str, np.ndarray]) -> None:
         p, s, leads = self.params, self.smes, self.leads
@@ -621,24 +616,6 @@ def _share_orders(weights: np.ndarray, sector: np.ndarray, demand: np.ndarray,
     """
     revenue[:] = share_demand(weights, sector, demand, lead_weights)
     lost_share[:] = lost_order_share(revenue, base_revenue)
-
-
-@compiled
-def _gathered(firms: np.ndarray, first: np.ndarray,
-              second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``first[firms]`` and ``second[firms]`` in one call."""
-    a, b = np.empty(len(firms)), np.empty(len(firms))
-    for i in range(len(firms)):
-        a[i], b[i] = first[firms[i]], second[firms[i]]
-    return a, b
-
-
-@compiled
-def _weigh(firms: np.ndarray, base_revenue: np.ndarray, cost_factor: np.ndarray,
-           quality_factor: np.ndarray, weight: np.ndarray) -> None:
-    """``weight[firms] = base_revenue[firms] * cost_factor * quality_factor``, in that order."""
-    for i in range(len(firms)):
-        weight[firms[i]] = base_revenue[firms[i]] * cost_factor[i] * quality_factor[i]
 
 
 @compiled

@@ -19,8 +19,8 @@ class Links(NamedTuple):
     """A 0/1 sparse matrix as the arrays of its CSR form (row pointers, column indices).
 
     What the model keeps of a network: building the ``scipy.sparse`` matrix (:meth:`matrix`)
-    costs about as much as a month of a small cluster, and the month needs only the arrays. A
-    row's column indices need not be sorted.
+    costs about a quarter of a month of the default cluster, and the month needs only the
+    arrays. A row's column indices need not be sorted.
     """
 
     indptr: np.ndarray
@@ -110,7 +110,7 @@ def _symmetric_adjacency(rows: np.ndarray, cols: np.ndarray,
     A row's peers are in the order of the links (not sorted: the month's sums of counts over
     them are exact in any order); :meth:`Links.matrix` sorts them for scipy. Duplicates (a
     link drawn both ways, or twice) are dropped by marking each peer with the row it was last
-    seen in: one pass, where inserting in order cost mispredicted branches, 5 times as long.
+    seen in: one pass, where inserting in order cost mispredicted branches, twice as long.
     """
     start = np.zeros(n + 1, np.int64)
     for k in range(len(rows)):
