@@ -12,6 +12,10 @@ Run: ``python benchmarks/bench_calls.py [NAME] [--runs N]`` (NAME a shipped scen
   handed over, calls handing arrays back), counted by wrapping the compiled functions that
   Python calls, and what they cost at the prices above: the part of a run that compiling the
   month as one call would save before any of its work.
+- Where a run's time goes (:func:`time_split`): building the model, the months' work inside
+  compiled code, the crossings into it, the Python between the calls, and the tables. What a
+  month compiled as one call would still pay is roughly the first two and the last: an
+  estimate of that route's floor, not a measurement of it.
 
 For deciding what to fuse next; the speed targets are ``bench_engine.py``'s.
 """
@@ -19,18 +23,21 @@ For deciding what to fuse next; the speed targets are ``bench_engine.py``'s.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import pstats
 import sys
 import time
 import timeit
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 from catfish.agents.jit import COMPILED, compiled
 from catfish.sim import run_one
+from catfish.sim.model import ClusterModel
+from catfish.sim.run import finish_run
 from catfish.sim.warm import settle_worker
 
 from catfish import scenarios
@@ -92,15 +99,34 @@ def calls_per_month(name: str, runs: int) -> dict[str, float]:
     return {"compiled": compiled_calls / months, "other": other / months}
 
 
-def crossings_per_run(name: str, runs: int) -> dict[str, float]:
-    """Calls into compiled code per run, with the arrays and other arguments they take.
+@contextlib.contextmanager
+def compiled_wrapped(wrap: Callable[[Callable[..., Any]], Callable[..., Any]]) -> Iterator[None]:
+    """Every compiled function a loaded ``catfish`` module holds replaced by ``wrap(it)``.
 
-    Every compiled function a loaded ``catfish`` module holds is wrapped while the runs are
-    made (compiled code calls its callees directly: only Python's calls are counted), then put
-    back. Also the run's own CPU milliseconds, unwrapped.
+    Compiled code calls its callees directly, so only Python's calls go through the wrappers.
+    They are put back on leaving.
     """
     from numba.core.registry import CPUDispatcher
 
+    replaced = [(module, attr, value) for module_name, module in list(sys.modules.items())
+                if module_name.startswith("catfish") and module is not None
+                for attr, value in list(vars(module).items())
+                if isinstance(value, CPUDispatcher)]
+    for module, attr, value in replaced:
+        setattr(module, attr, wrap(value))
+    try:
+        yield
+    finally:
+        for module, attr, value in replaced:
+            setattr(module, attr, value)
+
+
+def crossings_per_run(name: str, runs: int) -> dict[str, float]:
+    """Calls into compiled code per run, with the arrays and other arguments they take.
+
+    Counted by wrapping the compiled functions (:func:`compiled_wrapped`) while the runs are
+    made. Also the run's own CPU milliseconds, unwrapped.
+    """
     scenario = None if name == "default" else scenarios.load(name)
     start = time.process_time()
     for seed in range(runs):
@@ -120,19 +146,70 @@ def crossings_per_run(name: str, runs: int) -> dict[str, float]:
             return result
         return call
 
-    replaced = [(module, attr, value) for module_name, module in list(sys.modules.items())
-                if module_name.startswith("catfish") and module is not None
-                for attr, value in list(vars(module).items())
-                if isinstance(value, CPUDispatcher)]
-    for module, attr, value in replaced:
-        setattr(module, attr, counted(value))
-    try:
+    with compiled_wrapped(counted):
         for seed in range(runs):
             run_one(scenario, seed=seed)
-    finally:
-        for module, attr, value in replaced:
-            setattr(module, attr, value)
     return {**{k: v / runs for k, v in counts.items()}, "run_ms": run_ms}
+
+
+def time_split(name: str, runs: int, crossing_ms: float) -> dict[str, float]:
+    """Where a run's time goes, in wall milliseconds per run.
+
+    Building the model, its months and its tables (:func:`sim.run.finish_run`) are timed
+    apart; within the months, the calls into compiled code are timed by wrapping the compiled
+    functions (:func:`compiled_wrapped`), and the wrapper's own cost (timed around a function
+    that does nothing) is taken off. ``crossing_ms`` (what the run's crossings cost, from
+    :func:`crossings_per_run` at the prices of :func:`call_costs`) splits the compiled calls'
+    time into crossings and work; the rest of the months is the Python between the calls.
+
+    Returns:
+        Milliseconds by ``build``, ``compiled work``, ``crossings``, ``python between`` and
+        ``tables``.
+    """
+    scenario = None if name == "default" else scenarios.load(name)
+    params, mix = scenario.model_inputs() if scenario is not None else (None, None)
+    clock = time.perf_counter  # a vDSO read: process_time, a system call, costs ten times more
+    spent = Counter[str]()
+    in_months = [True]
+
+    def timed(function: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any) -> Any:
+            if not in_months[0]:
+                return function(*args)
+            started = clock()
+            result = function(*args)
+            spent["compiled"] += clock() - started
+            spent["calls"] += 1
+            return result
+        return call
+
+    empty, number = timed(lambda *args: None), 200_000
+    started = clock()
+    for _ in range(number):
+        empty(1, 2, 3)
+    wrapper = (clock() - started) / number
+    spent.clear()
+    with compiled_wrapped(timed):
+        for seed in range(runs):
+            in_months[0] = False
+            started = clock()
+            model = ClusterModel(params, rng=seed, policies=mix)
+            built = clock()
+            in_months[0] = True
+            while model.running:
+                model.step()
+            in_months[0] = False
+            stepped = clock()
+            finish_run(model)
+            spent["build"] += built - started
+            spent["months"] += stepped - built
+            spent["tables"] += clock() - stepped
+    ms = {key: value / runs * 1e3 for key, value in spent.items()}
+    compiled_ms = ms["compiled"] - ms["calls"] * wrapper
+    return {"build": ms["build"], "compiled work": compiled_ms - crossing_ms,
+            "crossings": crossing_ms,
+            "python between": ms["months"] - ms["calls"] * wrapper - compiled_ms,
+            "tables": ms["tables"]}
 
 
 def main() -> None:
@@ -158,6 +235,15 @@ def main() -> None:
           f"{per_run['handing back']:.0f} handing arrays back: about {crossing_ms:.2f} ms at "
           f"the prices above, of a run of {per_run['run_ms']:.2f} ms CPU "
           f"({crossing_ms / per_run['run_ms']:.0%})")
+    split = time_split(args.name, args.runs, crossing_ms)
+    total = sum(split.values())
+    print(f"{args.name}, where a run's {total:.2f} ms go (wrapped compiled calls, their "
+          "wrapper's cost taken off):")
+    for key, ms in split.items():
+        print(f"  {key:<15} {ms:5.2f} ms ({ms / total:4.0%})")
+    floor = split["build"] + split["compiled work"] + split["tables"]
+    print(f"  a month compiled as one call would still pay about {floor:.2f} ms "
+          f"({floor / total:.0%} of this run): building, compiled work and tables")
 
 
 if __name__ == "__main__":

@@ -102,6 +102,14 @@ def run_one(params_or_scenario: ModelParams | ModelInputs | None = None, *, seed
         model.step()
         if progress is not None:
             progress(1)
+    return finish_run(model)
+
+
+def finish_run(model: ClusterModel) -> RunResult:
+    """A model that has run: its time series and outcomes, as :func:`run_one` returns them.
+
+    Releases the model from Mesa 3.3's registry first (:func:`_release_from_mesa`).
+    """
     _release_from_mesa(model)
     columns = model.datacollector.columns()
     n = len(next(iter(columns.values())))

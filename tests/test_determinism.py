@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from catfish.sim import ClusterModel, run_one
 from catfish.sim.policy import Grant
+from catfish.sim.run import finish_run
 from catfish.sim.streams import MonthlyDraws, RandomStreams, stream_key
 
 
@@ -18,6 +19,21 @@ def test_same_seed_gives_identical_frames_and_different_seeds_differ():
             for x, y in zip(a.outcomes.values(), b.outcomes.values(), strict=True)]
     assert all(same), f"outcomes differ: {a.outcomes} vs {b.outcomes}"
     assert not a.timeseries.equals(c.timeseries), "different seeds gave identical time series"
+
+
+def test_a_model_stepped_by_hand_and_finished_gives_what_run_one_gives():
+    model = ClusterModel(rng=7)
+    while model.running:
+        model.step()
+    by_hand, direct = finish_run(model), run_one(seed=7)
+    pd.testing.assert_frame_equal(by_hand.timeseries, direct.timeseries)
+    assert by_hand.outcomes.keys() == direct.outcomes.keys(), "finish_run named other outcomes"
+    differ = {name: (value, direct.outcomes[name]) for name, value in by_hand.outcomes.items()
+              if not (value == direct.outcomes[name]
+                      or (value != value and direct.outcomes[name] != direct.outcomes[name]))}
+    assert not differ, f"finish_run's outcomes differ from run_one's: {differ}"
+    assert by_hand.seed == 7 and by_hand.params == direct.params, \
+        "finish_run did not keep the model's seed and parameters"
 
 
 def test_streams_are_independent_of_each_other_and_of_creation_order():
