@@ -6,6 +6,10 @@ Run: ``python benchmarks/bench_calls.py [NAME] [--runs N]`` (NAME a shipped scen
 - The cost of calling a compiled function from Python: with no argument, one array, twenty
   arrays, and one array handed back (what ``docs/architecture.md``, "Few calls from Python",
   quotes).
+- The cost of a call back from compiled code into Python (numba's ``objmode``), to a Python
+  function handed one array and to numpy's ``exp`` of 20 numbers: what a month compiled as one
+  call would pay for each instrument hook it calls back, and for each step that must stay
+  numpy's to keep the numbers (``docs/architecture.md``, "Few calls from Python").
 - Per month of the run, after a warm-up: the calls into compiled functions (``agents.jit``)
   and the other Python calls (functions, methods and built-ins, as ``cProfile`` counts them).
 - Per run: the crossings from Python into compiled code (calls, arrays and other arguments
@@ -39,6 +43,7 @@ from catfish.sim import run_one
 from catfish.sim.model import ClusterModel
 from catfish.sim.run import finish_run
 from catfish.sim.warm import settle_worker
+from numba import objmode
 
 from catfish import scenarios
 
@@ -64,6 +69,44 @@ def _twenty(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray, e: np.nd
 @compiled
 def _handed_back(a: np.ndarray) -> np.ndarray:
     return a[:3]
+
+
+def _hook(firms: np.ndarray) -> float:
+    """What an instrument's hook stands for here: a Python function handed the firms."""
+    return float(len(firms))
+
+
+@compiled
+def _calling_back(firms: np.ndarray, times: int) -> float:
+    total = 0.0
+    for _ in range(times):
+        with objmode(answer="float64"):
+            answer = _hook(firms)
+        total += answer
+    return total
+
+
+@compiled
+def _exp_called_back(x: np.ndarray, times: int) -> float:
+    total = 0.0
+    for _ in range(times):
+        with objmode(y="float64[:]"):
+            y = np.exp(x)
+        total += y[0]
+    return total
+
+
+def callback_costs(times: int = 100_000) -> dict[str, float]:
+    """Nanoseconds per call back into Python from a compiled loop (the fastest of three)."""
+    firms, x = np.arange(20), np.linspace(0.0, 1.0, 20)
+    _calling_back(firms, 1)
+    _exp_called_back(x, 1)
+    return {"a call back into Python with one array":
+            min(timeit.repeat(lambda: _calling_back(firms, times), number=1, repeat=3))
+            / times * 1e9,
+            "numpy's exp of 20 numbers, called back":
+            min(timeit.repeat(lambda: _exp_called_back(x, times), number=1, repeat=3))
+            / times * 1e9}
 
 
 def call_costs(number: int = 200_000) -> dict[str, float]:
@@ -224,6 +267,8 @@ def main() -> None:
     costs = call_costs()
     for what, ns in costs.items():
         print(f"a call with {what}: {ns:.0f} ns")
+    for what, ns in callback_costs().items():
+        print(f"{what}: {ns:.0f} ns")
     print(f"{args.name}, per month: {per_month['compiled']:.0f} calls into compiled code, "
           f"{per_month['other']:.0f} other Python calls (cProfile)")
     per_array = (costs["twenty arrays"] - costs["no argument"]) / 20
