@@ -10,6 +10,9 @@ Run: ``python benchmarks/bench_calls.py [NAME] [--runs N]`` (NAME a shipped scen
   function handed one array and to numpy's ``exp`` of 20 numbers: what a month compiled as one
   call would pay for each instrument hook it calls back, and for each step that must stay
   numpy's to keep the numbers (``docs/architecture.md``, "Few calls from Python").
+- The cost of handing a compiled function sixty arrays: as sixty arguments read from an
+  object's attributes, as the month's calls do, or as one numba ``structref`` that holds them
+  (made once; numba caches the functions that take one, unlike a ``jitclass``).
 - Per month of the run, after a warm-up: the calls into compiled functions (``agents.jit``)
   and the other Python calls (functions, methods and built-ins, as ``cProfile`` counts them).
 - Per run: the crossings from Python into compiled code (calls, arrays and other arguments
@@ -43,7 +46,8 @@ from catfish.sim import run_one
 from catfish.sim.model import ClusterModel
 from catfish.sim.run import finish_run
 from catfish.sim.warm import settle_worker
-from numba import objmode
+from numba import njit, objmode, types
+from numba.experimental import structref
 
 from catfish import scenarios
 
@@ -107,6 +111,51 @@ def callback_costs(times: int = 100_000) -> dict[str, float]:
             "numpy's exp of 20 numbers, called back":
             min(timeit.repeat(lambda: _exp_called_back(x, times), number=1, repeat=3))
             / times * 1e9}
+
+
+STATE_ARRAYS = 60  # about as many as a month's work reads of the model's state
+
+
+@structref.register
+class _StateType(types.StructRef):
+    def preprocess_fields(self, fields: Any) -> tuple[tuple[str, Any], ...]:
+        return tuple((name, types.unliteral(kind)) for name, kind in fields)
+
+
+class _State(structref.StructRefProxy):
+    """Sixty arrays held by one object that compiled code reads as fields."""
+
+
+_STATE_FIELDS = [f"a{i}" for i in range(STATE_ARRAYS)]
+structref.define_proxy(_State, _StateType, _STATE_FIELDS)
+
+
+@njit
+def _from_state(state: Any) -> float:
+    return state.a0[0] + state.a59[0]
+
+
+def _sixty_arguments() -> Callable[..., float]:
+    """A compiled function of sixty arrays (written out: numba takes no ``*args`` of arrays)."""
+    names = ", ".join(_STATE_FIELDS)
+    namespace: dict[str, Any] = {"njit": njit}
+    exec(f"@njit\ndef sixty({names}):\n    return a0[0] + a59[0]\n", namespace)  # noqa: S102
+    return namespace["sixty"]
+
+
+def state_costs(number: int = 20_000) -> dict[str, float]:
+    """Microseconds per call handing sixty arrays over: as arguments, or as one structref."""
+    arrays = [np.zeros(1000) for _ in range(STATE_ARRAYS)]
+    holder = type("Holder", (), dict(zip(_STATE_FIELDS, arrays, strict=True)))()
+    sixty, state = _sixty_arguments(), _State(*arrays)
+    names = ", ".join(f"holder.{name}" for name in _STATE_FIELDS)
+    as_arguments = eval(f"lambda: sixty({names})", {"sixty": sixty, "holder": holder})  # noqa: S307
+    calls = {"sixty arrays as arguments": as_arguments,
+             "sixty arrays in one structref": lambda: _from_state(state)}
+    for call in calls.values():
+        call()
+    return {name: min(timeit.repeat(call, number=number, repeat=5)) / number * 1e6
+            for name, call in calls.items()}
 
 
 def call_costs(number: int = 200_000) -> dict[str, float]:
@@ -269,6 +318,8 @@ def main() -> None:
         print(f"a call with {what}: {ns:.0f} ns")
     for what, ns in callback_costs().items():
         print(f"{what}: {ns:.0f} ns")
+    for what, us in state_costs().items():
+        print(f"a call handing over {what}: {us:.2f} us")
     print(f"{args.name}, per month: {per_month['compiled']:.0f} calls into compiled code, "
           f"{per_month['other']:.0f} other Python calls (cProfile)")
     per_array = (costs["twenty arrays"] - costs["no argument"]) / 20
