@@ -23,6 +23,9 @@ Run: ``python benchmarks/bench_calls.py [NAME] [--runs N]`` (NAME a shipped scen
   compiled code, the crossings into it, the Python between the calls, and the tables. What a
   month compiled as one call would still pay is roughly the first two and the last: an
   estimate of that route's floor, not a measurement of it.
+- The same split of the months by phase of the month and by instrument hook
+  (:func:`phase_split`, with ``--phases``): where the Python between the calls is, and so what
+  compiling each phase could save at most.
 
 For deciding what to fuse next; the speed targets are ``bench_engine.py``'s.
 """
@@ -42,9 +45,12 @@ from typing import Any
 
 import numpy as np
 from catfish.agents.jit import COMPILED, compiled
-from catfish.sim import run_one
-from catfish.sim.model import ClusterModel
+from catfish.sim import metrics, projects, run_one
+from catfish.sim.model import ClusterModel, FastCollector
+from catfish.sim.policy import bound_hooks
+from catfish.sim.policy.base import HOOKS
 from catfish.sim.run import finish_run
+from catfish.sim.streams import MonthlyDraws
 from catfish.sim.warm import settle_worker
 from numba import njit, objmode, types
 from numba.experimental import structref
@@ -213,6 +219,26 @@ def compiled_wrapped(wrap: Callable[[Callable[..., Any]], Callable[..., Any]]) -
             setattr(module, attr, value)
 
 
+def _count_crossing(counts: Counter[str], args: tuple[Any, ...], result: Any) -> None:
+    """Add one call into compiled code to ``counts``: the arrays and other arguments it took,
+    and whether it handed arrays back."""
+    arrays = sum(isinstance(a, np.ndarray) for a in args)
+    counts["calls"] += 1
+    counts["arrays"] += arrays
+    counts["others"] += len(args) - arrays
+    counts["handing back"] += isinstance(result, np.ndarray) or (
+        isinstance(result, tuple) and any(isinstance(r, np.ndarray) for r in result))
+
+
+def crossing_ms(counts: Counter[str] | dict[str, float], costs: dict[str, float]) -> float:
+    """What ``counts`` of crossings (:func:`_count_crossing`) cost at the prices of
+    :func:`call_costs`, in milliseconds."""
+    per_array = (costs["twenty arrays"] - costs["no argument"]) / 20
+    per_return = costs["one array, one handed back"] - costs["one array"]
+    return (counts["calls"] * costs["no argument"] + counts["arrays"] * per_array
+            + counts["handing back"] * per_return) / 1e6
+
+
 def crossings_per_run(name: str, runs: int) -> dict[str, float]:
     """Calls into compiled code per run, with the arrays and other arguments they take.
 
@@ -229,12 +255,7 @@ def crossings_per_run(name: str, runs: int) -> dict[str, float]:
     def counted(dispatcher: Callable[..., Any]) -> Callable[..., Any]:
         def call(*args: Any) -> Any:
             result = dispatcher(*args)
-            arrays = sum(isinstance(a, np.ndarray) for a in args)
-            counts["calls"] += 1
-            counts["arrays"] += arrays
-            counts["others"] += len(args) - arrays
-            counts["handing back"] += isinstance(result, np.ndarray) or (
-                isinstance(result, tuple) and any(isinstance(r, np.ndarray) for r in result))
+            _count_crossing(counts, args, result)
             return result
         return call
 
@@ -242,6 +263,19 @@ def crossings_per_run(name: str, runs: int) -> dict[str, float]:
         for seed in range(runs):
             run_one(scenario, seed=seed)
     return {**{k: v / runs for k, v in counts.items()}, "run_ms": run_ms}
+
+
+def _own_cost(wrap: Callable[[Callable[..., Any]], Callable[..., Any]],
+              number: int = 200_000) -> float:
+    """Seconds ``wrap`` adds to a call: it is timed around a function that does nothing.
+
+    (What the wrapper adds to its counters is left there: callers clear them after.)
+    """
+    empty = wrap(lambda *args: None)
+    started = time.perf_counter()
+    for _ in range(number):
+        empty(1, 2, 3)
+    return (time.perf_counter() - started) / number
 
 
 def time_split(name: str, runs: int, crossing_ms: float) -> dict[str, float]:
@@ -275,11 +309,7 @@ def time_split(name: str, runs: int, crossing_ms: float) -> dict[str, float]:
             return result
         return call
 
-    empty, number = timed(lambda *args: None), 200_000
-    started = clock()
-    for _ in range(number):
-        empty(1, 2, 3)
-    wrapper = (clock() - started) / number
+    wrapper = _own_cost(timed)
     spent.clear()
     with compiled_wrapped(timed):
         for seed in range(runs):
@@ -304,12 +334,140 @@ def time_split(name: str, runs: int, crossing_ms: float) -> dict[str, float]:
             "tables": ms["tables"]}
 
 
+# the month's phases as ClusterModel.step calls them (owner, attribute, label)
+PHASES = ((ClusterModel, "open_month", "open_month (levers, budget, the apply hooks)"),
+          (MonthlyDraws, "__call__", "the month's draws"),
+          (ClusterModel, "_update_leads", "central factories"),
+          (ClusterModel, "_update_market", "market"),
+          (ClusterModel, "observe_peers", "observe peers"),
+          (ClusterModel, "_become_willing", "visits and willingness"),
+          (projects, "decide", "decide and queue"),
+          (projects, "assign_and_start", "assign and start"),
+          (projects, "progress", "progress and acceptance"),
+          (projects, "lapse_and_retry", "lapse and retry"),
+          (metrics, "monthly", "the month's row"),
+          (FastCollector, "collect", "collector"))
+
+
+@contextlib.contextmanager
+def _phases_wrapped(instruments: list[Any], enter: Callable[[str], None],
+                    leave: Callable[[], None]) -> Iterator[None]:
+    """The month's phases (:data:`PHASES`) and the hooks the mix's instruments override,
+    each replaced by a function that calls ``enter(label)`` before and ``leave()`` after it.
+
+    Instruments' hooks are replaced on their classes, where ``bound_hooks`` finds them when a
+    model is built. They are put back on leaving.
+    """
+    targets = [*PHASES, *{(type(i), hook, f"hook {type(i).__name__}.{hook}")
+                          for i in instruments for hook in HOOKS
+                          if hook != "finalize" and bound_hooks([i])[hook]}]
+    saved = [(owner, attr, owner.__dict__.get(attr)) for owner, attr, _ in targets]
+
+    def wrapped(function: Callable[..., Any], label: str) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            enter(label)
+            try:
+                return function(*args, **kwargs)
+            finally:
+                leave()
+        return call
+
+    for owner, attr, label in targets:
+        setattr(owner, attr, wrapped(getattr(owner, attr), label))
+    try:
+        yield
+    finally:
+        for owner, attr, value in saved:
+            if value is None:
+                delattr(owner, attr)  # it was inherited
+            else:
+                setattr(owner, attr, value)
+
+
+def phase_split(name: str, runs: int, costs: dict[str, float]) -> dict[str, dict[str, float]]:
+    """The months' time by phase of the month and by instrument hook, in ms a run.
+
+    Each phase and hook (:func:`_phases_wrapped`) is timed without the phases and hooks it
+    calls; its calls into compiled code are timed as in :func:`time_split` and counted as in
+    :func:`crossings_per_run` (in a second pass over the same seeds), whose price
+    (:func:`crossing_ms`) splits them into crossings and work. What is left is the phase's
+    Python, numpy's calls included (the month's draws are numpy's): the most that compiling
+    it could save. ``step`` is what ``ClusterModel.step``
+    does itself (and Mesa's wrapper around it).
+
+    Returns:
+        By label: ``wall``, ``compiled work``, ``crossings``, ``python`` and ``calls`` (into
+        compiled code, a run).
+    """
+    scenario = None if name == "default" else scenarios.load(name)
+    params, mix = scenario.model_inputs() if scenario is not None else (None, None)
+    clock = time.perf_counter
+    stack, started = ["step"], [0.0]
+    wall, compiled_s, calls = Counter[str](), Counter[str](), Counter[str]()
+    crossings: dict[str, Counter[str]] = {}
+
+    def enter(label: str) -> None:
+        now = clock()
+        wall[stack[-1]] += now - started[0]
+        stack.append(label)
+        started[0] = now
+
+    def leave() -> None:
+        now = clock()
+        wall[stack.pop()] += now - started[0]
+        started[0] = now
+
+    def timed(function: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any) -> Any:
+            begun = clock()
+            result = function(*args)
+            compiled_s[stack[-1]] += clock() - begun
+            calls[stack[-1]] += 1
+            return result
+        return call
+
+    def counted(function: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any) -> Any:
+            result = function(*args)
+            _count_crossing(crossings.setdefault(stack[-1], Counter()), args, result)
+            return result
+        return call
+
+    wrapper = _own_cost(timed)
+    compiled_s.clear()
+    calls.clear()
+    instruments = ClusterModel(params, rng=0, policies=mix).instruments
+    for wrap in (counted, timed):
+        with compiled_wrapped(wrap), _phases_wrapped(instruments, enter, leave):
+            for seed in range(runs):
+                model = ClusterModel(params, rng=seed, policies=mix)  # binds the hooks wrapped
+                started[0] = clock()
+                while model.running:
+                    model.step()
+                wall["step"] += clock() - started[0]
+                finish_run(model)
+        if wrap is counted:
+            wall.clear()  # the counting pass's times are not the run's
+    split = {}
+    for label in wall:
+        compiled_ms = (compiled_s[label] - calls[label] * wrapper) / runs * 1e3
+        crossing = crossing_ms(crossings.get(label, Counter()), costs) / runs
+        split[label] = {"wall": wall[label] / runs * 1e3 - calls[label] * wrapper / runs * 1e3,
+                        "compiled work": compiled_ms - crossing, "crossings": crossing,
+                        "python": wall[label] / runs * 1e3 - calls[label] * wrapper / runs * 1e3
+                        - compiled_ms,
+                        "calls": calls[label] / runs}
+    return split
+
+
 def main() -> None:
     """Measure and print."""
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("name", nargs="?", default="default")
     parser.add_argument("--runs", type=int, default=100)
+    parser.add_argument("--phases", action="store_true",
+                        help="also split the months by phase and instrument hook")
     args = parser.parse_args()
     per_month = calls_per_month(args.name, args.runs)  # warms up first
     per_run = crossings_per_run(args.name, args.runs)
@@ -322,16 +480,13 @@ def main() -> None:
         print(f"a call handing over {what}: {us:.2f} us")
     print(f"{args.name}, per month: {per_month['compiled']:.0f} calls into compiled code, "
           f"{per_month['other']:.0f} other Python calls (cProfile)")
-    per_array = (costs["twenty arrays"] - costs["no argument"]) / 20
-    per_return = costs["one array, one handed back"] - costs["one array"]
-    crossing_ms = (per_run["calls"] * costs["no argument"] + per_run["arrays"] * per_array
-                   + per_run["handing back"] * per_return) / 1e6
+    crossings = crossing_ms(per_run, costs)
     print(f"{args.name}, per run: {per_run['calls']:.0f} calls into compiled code, handing over "
           f"{per_run['arrays']:.0f} arrays and {per_run['others']:.0f} other arguments, "
-          f"{per_run['handing back']:.0f} handing arrays back: about {crossing_ms:.2f} ms at "
+          f"{per_run['handing back']:.0f} handing arrays back: about {crossings:.2f} ms at "
           f"the prices above, of a run of {per_run['run_ms']:.2f} ms CPU "
-          f"({crossing_ms / per_run['run_ms']:.0%})")
-    split = time_split(args.name, args.runs, crossing_ms)
+          f"({crossings / per_run['run_ms']:.0%})")
+    split = time_split(args.name, args.runs, crossings)
     total = sum(split.values())
     print(f"{args.name}, where a run's {total:.2f} ms go (wrapped compiled calls, their "
           "wrapper's cost taken off):")
@@ -340,6 +495,16 @@ def main() -> None:
     floor = split["build"] + split["compiled work"] + split["tables"]
     print(f"  a month compiled as one call would still pay about {floor:.2f} ms "
           f"({floor / total:.0%} of this run): building, compiled work and tables")
+    if args.phases:
+        phases = phase_split(args.name, args.runs, costs)
+        months = sum(row["wall"] for row in phases.values())
+        print(f"{args.name}, the months' {months:.2f} ms by phase and hook (ms a run; each "
+              "phase without the hooks it calls; python counts numpy's calls; the wrappers' "
+              "cost taken off the compiled calls, not the phases):")
+        print(f"  {'':<44}{'wall':>6}{'compiled':>9}{'crossing':>9}{'python':>8}{'calls':>7}")
+        for label, row in sorted(phases.items(), key=lambda item: -item[1]["python"]):
+            print(f"  {label:<44}{row['wall']:6.2f}{row['compiled work']:9.2f}"
+                  f"{row['crossings']:9.2f}{row['python']:8.2f}{row['calls']:7.0f}")
 
 
 if __name__ == "__main__":
