@@ -11,8 +11,9 @@ Run: ``python benchmarks/bench_calls.py [NAME] [--runs N]`` (NAME a shipped scen
   call would pay for each instrument hook it calls back, and for each step that must stay
   numpy's to keep the numbers (``docs/architecture.md``, "Few calls from Python").
 - The cost of handing a compiled function sixty arrays: as sixty arguments read from an
-  object's attributes, as the month's calls do, or as one numba ``structref`` that holds them
-  (made once; numba caches the functions that take one, unlike a ``jitclass``).
+  object's attributes, as the month's calls do, as one tuple made once, or as one numba
+  ``structref`` that holds them (made once; numba caches the functions that take one, unlike
+  a ``jitclass``; it cannot be made with ``NUMBA_DISABLE_JIT=1``).
 - Per month of the run, after a warm-up: the calls into compiled functions (``agents.jit``)
   and the other Python calls (functions, methods and built-ins, as ``cProfile`` counts them).
 - Per run: the crossings from Python into compiled code (calls, arrays and other arguments
@@ -149,14 +150,23 @@ def _sixty_arguments() -> Callable[..., float]:
     return namespace["sixty"]
 
 
+@njit
+def _from_tuple(arrays: tuple[np.ndarray, ...]) -> float:
+    return arrays[0][0] + arrays[-1][0]
+
+
 def state_costs(number: int = 20_000) -> dict[str, float]:
-    """Microseconds per call handing sixty arrays over: as arguments, or as one structref."""
+    """Microseconds per call handing sixty arrays over: as arguments, as one tuple made once
+    (numba unboxes each of its arrays at every call, as it does arguments), or as one
+    structref."""
     arrays = [np.zeros(1000) for _ in range(STATE_ARRAYS)]
+    held = tuple(arrays)
     holder = type("Holder", (), dict(zip(_STATE_FIELDS, arrays, strict=True)))()
     sixty, state = _sixty_arguments(), _State(*arrays)
     names = ", ".join(f"holder.{name}" for name in _STATE_FIELDS)
     as_arguments = eval(f"lambda: sixty({names})", {"sixty": sixty, "holder": holder})  # noqa: S307
     calls = {"sixty arrays as arguments": as_arguments,
+             "sixty arrays in one tuple made once": lambda: _from_tuple(held),
              "sixty arrays in one structref": lambda: _from_state(state)}
     for call in calls.values():
         call()

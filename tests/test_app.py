@@ -449,9 +449,18 @@ def test_the_app_in_headless_chromium(server, browser, tmp_path):
     wait.until(lambda d: month_shown(d) == 1, message="Step advances the model to month 1")
     button(browser, "▶").click()
     wait.until(lambda d: month_shown(d) >= 12, message="▶ runs the model to month 12")
-    button(browser, "❚❚").click()
-    wait.until(lambda d: any(b.text.strip() == "▶" for b in d.find_elements(By.TAG_NAME, "button")),
-               message="❚❚ pauses the model")
+    pause = button(browser, "❚❚")
+    if pause.is_enabled():
+        pause.click()
+        wait.until(lambda d: any(b.text.strip() == "▶"
+                                 for b in d.find_elements(By.TAG_NAME, "button")),
+                   message="❚❚ pauses the model")
+    else:  # on a loaded machine the page may first be read after the run has ended
+        last = scenarios.load(am.DEFAULT_SCENARIO).model_inputs()[0].months
+        assert month_shown(browser) == last, \
+            f"❚❚ is disabled only once the run has ended at month {last}: " \
+            f"the page shows month {month_shown(browser)}"
+        print(f"❚❚ not tried: the run had ended (month {last}) when the page was read")
     wait.until(lambda d: d.execute_script(CHARTS_DRAWN) >= 3
                and d.execute_script(GREEN_PIXELS) > 1_000,
                message="the firms-by-state chart shows the firms transformed so far")
