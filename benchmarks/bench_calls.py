@@ -49,7 +49,6 @@ from catfish.agents.jit import COMPILED, compiled
 from catfish.sim import metrics, projects, run_one
 from catfish.sim.model import ClusterModel, FastCollector
 from catfish.sim.policy import bound_hooks
-from catfish.sim.policy.base import HOOKS
 from catfish.sim.run import finish_run
 from catfish.sim.streams import MonthlyDraws
 from catfish.sim.warm import settle_worker
@@ -345,7 +344,7 @@ def time_split(name: str, runs: int, crossing_ms: float) -> dict[str, float]:
 
 
 # the month's phases as ClusterModel.step calls them (owner, attribute, label)
-PHASES = ((ClusterModel, "open_month", "open_month (levers, budget, the apply hooks)"),
+PHASES = ((ClusterModel, "open_month", "open_month (levers, budget)"),
           (MonthlyDraws, "__call__", "the month's draws"),
           (ClusterModel, "_update_leads", "central factories"),
           (ClusterModel, "_update_market", "market"),
@@ -369,8 +368,8 @@ def _phases_wrapped(instruments: list[Any], enter: Callable[[str], None],
     model is built. They are put back on leaving.
     """
     targets = [*PHASES, *{(type(i), hook, f"hook {type(i).__name__}.{hook}")
-                          for i in instruments for hook in HOOKS
-                          if hook != "finalize" and bound_hooks([i])[hook]}]
+                          for i in instruments for hook, bound in bound_hooks([i]).items()
+                          if bound and hook != "finalize"}]
     saved = [(owner, attr, owner.__dict__.get(attr)) for owner, attr, _ in targets]
 
     def wrapped(function: Callable[..., Any], label: str) -> Callable[..., Any]:
@@ -402,8 +401,8 @@ def phase_split(name: str, runs: int, costs: dict[str, float]) -> dict[str, dict
     :func:`crossings_per_run` (in a second pass over the same seeds), whose price
     (:func:`crossing_ms`) splits them into crossings and work. What is left is the phase's
     Python, numpy's calls included (the month's draws are numpy's): the most that compiling
-    it could save. ``step`` is what ``ClusterModel.step``
-    does itself (and Mesa's wrapper around it).
+    it could save. ``step`` is what ``ClusterModel.step`` does itself (and Mesa's wrapper
+    around it).
 
     Returns:
         By label: ``wall``, ``compiled work``, ``crossings``, ``python`` and ``calls`` (into
@@ -460,12 +459,11 @@ def phase_split(name: str, runs: int, costs: dict[str, float]) -> dict[str, dict
             wall.clear()  # the counting pass's times are not the run's
     split = {}
     for label in wall:
+        unwrapped_ms = (wall[label] - calls[label] * wrapper) / runs * 1e3
         compiled_ms = (compiled_s[label] - calls[label] * wrapper) / runs * 1e3
         crossing = crossing_ms(crossings.get(label, Counter()), costs) / runs
-        split[label] = {"wall": wall[label] / runs * 1e3 - calls[label] * wrapper / runs * 1e3,
-                        "compiled work": compiled_ms - crossing, "crossings": crossing,
-                        "python": wall[label] / runs * 1e3 - calls[label] * wrapper / runs * 1e3
-                        - compiled_ms,
+        split[label] = {"wall": unwrapped_ms, "compiled work": compiled_ms - crossing,
+                        "crossings": crossing, "python": unwrapped_ms - compiled_ms,
                         "calls": calls[label] / runs}
     return split
 

@@ -428,7 +428,7 @@ def button(driver, label: str):
 
 
 @pytest.mark.browser
-def test_the_app_in_headless_chromium(server, browser, tmp_path):
+def test_the_app_in_headless_chromium(server, browser, tmp_path, city):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -456,7 +456,7 @@ def test_the_app_in_headless_chromium(server, browser, tmp_path):
                                  for b in d.find_elements(By.TAG_NAME, "button")),
                    message="❚❚ pauses the model")
     else:  # on a loaded machine the page may first be read after the run has ended
-        last = scenarios.load(am.DEFAULT_SCENARIO).model_inputs()[0].months
+        last = city.model_inputs()[0].months
         assert month_shown(browser) == last, \
             f"❚❚ is disabled only once the run has ended at month {last}: " \
             f"the page shows month {month_shown(browser)}"
