@@ -12,13 +12,15 @@ Three rules keep compiled code honest:
   it compiled. :func:`compiled` therefore adds to each function's cache stamp the sources of
   the compiled functions it calls, and of those they call, so that an edited rule is
   compiled again wherever it is used.
-- ``exp``, ``log`` and powers compiled from numpy expressions use the C library's functions,
-  which may differ in the last bit from numpy's vectorised ones. Compiled rules use them only
-  for probabilities that are compared with random draws (a decision changes only if a draw
-  falls within a rounding error of its threshold); quantities the outputs carry (market
-  weights, realised gains) are computed by numpy as before. Everything else compiled is exact
-  in any order or done in numpy's order: comparisons, counting, selection, bookkeeping,
-  arithmetic written in the numpy expressions' order, sums in numpy's pairwise order.
+- ``exp``, ``log`` and powers in compiled code are the C library's, as Python's ``math``
+  module's are; numpy's vectorised ones may differ from them in the last bit, depending on
+  the processor's SIMD instructions. The month's numbers (realised gains, market weights)
+  are the C library's wherever they are computed, so a firm's number does not depend on
+  which path computed it. A special function compiled code needs (scipy's inverse normal,
+  ``ndtri``) is scipy's own, called by its C symbol (:func:`from_cython`): the same bits as
+  ``scipy.special``. Everything else compiled is exact in any order or done in numpy's
+  order: comparisons, counting, selection, bookkeeping, arithmetic written in the numpy
+  expressions' order, sums in numpy's pairwise order.
 - Compiled code runs as plain Python too: ``NUMBA_DISABLE_JIT=1`` runs the same loops
   uncompiled (slow, but a debugger steps through them).
 
@@ -65,8 +67,31 @@ def compiled(function: Callable[..., Any]) -> Any:
         return stand_in
 
 
+def from_cython(module: str, name: str, python: Callable[[float], float]) -> Any:
+    """A C function of one number exported by a Cython module, for compiled code to call.
+
+    scipy exports its special functions for Cython (``scipy.special.cython_special``); compiled
+    code calls the same C function by name, so it gives scipy's bits, and a function calling
+    it can still be cached (numba cannot cache a function calling a raw address). The symbol
+    is registered with LLVM when numba is first loaded (:func:`compile_all`); until then, and
+    under ``NUMBA_DISABLE_JIT=1``, ``python`` stands for it (the same function for Python).
+
+    Args:
+        module: The Cython module, e.g. ``"scipy.special.cython_special"``.
+        name: The function's name in it; it takes and returns one float64.
+        python: The same function callable from Python (e.g. ``scipy.special.ndtri``).
+    """
+    with _LOCK:
+        stand_in = UncompiledC(module, name, python)
+        if _DISPATCHERS is not None:
+            return stand_in.compiled()
+        _WAITING_C.append(stand_in)
+        return stand_in
+
+
 COMPILED: list[Any] = []  # every function compiled so far (a test checks the warm-up covers them)
 _WAITING: list[Uncompiled] = []
+_WAITING_C: list[UncompiledC] = []
 _DISPATCHERS: dict[int, Any] | None = None  # id(stand-in) -> dispatcher, once compiled
 _LOCK = threading.RLock()
 
@@ -105,6 +130,37 @@ class Uncompiled:
         return f"<uncompiled {self.__wrapped__.__module__}.{self.__wrapped__.__qualname__}>"
 
 
+class UncompiledC:
+    """Stands for a C function of :func:`from_cython` until numba is loaded: calls ``python``."""
+
+    def __init__(self, module: str, name: str, python: Callable[[float], float]) -> None:
+        self.module, self.name, self.python = module, name, python
+
+    def __call__(self, x: float) -> float:
+        """The function's value at ``x``, from Python."""
+        return float(self.python(x))
+
+    def compiled(self) -> Any:
+        """What compiled code calls: the C function, declared to numba.
+
+        Under ``NUMBA_DISABLE_JIT=1``, where compiled code is Python, this stand-in itself.
+        """
+        from numba.core import config
+
+        if config.DISABLE_JIT:
+            return self
+        from llvmlite import binding
+        from numba import types
+        from numba.extending import get_cython_function_address
+
+        symbol = f"catfish_{self.module.replace('.', '_')}_{self.name}"
+        binding.add_symbol(symbol, get_cython_function_address(self.module, self.name))
+        return types.ExternalFunction(symbol, types.float64(types.float64))
+
+    def __repr__(self) -> str:
+        return f"<C function {self.module}.{self.name}>"
+
+
 def loaded() -> bool:
     """Whether this process has called a compiled function (and so loaded numba and LLVM)."""
     return _DISPATCHERS is not None
@@ -126,8 +182,10 @@ def compile_all() -> dict[int, Any]:
     global _DISPATCHERS
     with _LOCK:
         if _DISPATCHERS is None:
-            dispatchers = {id(stand_in): _dispatcher(stand_in.__wrapped__)
-                           for stand_in in _WAITING}
+            # the C functions first: compiling a function that calls one needs it declared
+            dispatchers = {id(stand_in): stand_in.compiled() for stand_in in _WAITING_C}
+            dispatchers.update({id(stand_in): _dispatcher(stand_in.__wrapped__)
+                                for stand_in in _WAITING})
             _replace_in_modules(dispatchers)
             _DISPATCHERS = dispatchers
         return _DISPATCHERS
@@ -148,7 +206,7 @@ def _replace_in_modules(dispatchers: dict[int, Any]) -> None:
         if not isinstance(namespace, dict):
             continue
         for name, value in list(namespace.items()):
-            if type(value) is Uncompiled:
+            if type(value) is Uncompiled or type(value) is UncompiledC:
                 namespace[name] = dispatchers[id(value)]
 
 

@@ -8,9 +8,14 @@ functions of explicit arguments; the model calls them for all firms at once.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from catfish.agents.base import ArrayAgent, ArrayField
-from catfish.agents.jit import compiled
+from catfish.agents.jit import compiled, from_cython
+from scipy.special import ndtri
+
+_ndtri = from_cython("scipy.special.cython_special", "ndtri", ndtri)
 
 # States: every firm is in exactly one each month.
 UNAWARE, WILLING, QUEUED, IN_PROJECT, TRANSFORMED, FAILED, LAPSED = range(7)
@@ -271,6 +276,24 @@ def lapse_prob_bound(talent: np.ndarray | float, lapse_per_month: float) -> np.n
     (``1 - exp(-x) <= x``; no exponential, as :func:`willingness_prob_bound`.)
     """
     return lapse_per_month * (1.0 - talent) + BOUND_ROOM
+
+
+@compiled
+def normal_quantile(q: float) -> float:
+    """The standard normal's quantile function at ``q``: scipy's ``ndtri``, bit for bit."""
+    return _ndtri(q)
+
+
+@compiled
+def realised_gain(quantile: float, sigma: float) -> float:
+    """What a completed project really achieves, as a multiple of what it was expected to.
+
+    Lognormal with mean 1 and log standard deviation ``sigma``, at ``quantile`` (a uniform
+    draw, kept off 0 and 1 where the normal quantile is infinite). One number: the C library's
+    ``exp``, as in compiled code, so Python and compiled code give the same bits.
+    """
+    q = min(max(quantile, 1e-12), 1 - 1e-12)
+    return math.exp(sigma * normal_quantile(q) - sigma * sigma / 2)
 
 
 @compiled

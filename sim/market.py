@@ -12,42 +12,35 @@ import numpy as np
 from catfish.agents.jit import compiled
 
 
-def competitiveness(base_revenue: np.ndarray, unit_cost: np.ndarray, quality: np.ndarray, *,
-                    cost_sensitivity: float, quality_sensitivity: float) -> np.ndarray:
-    """Market weight of each firm (equal to its starting revenue at baseline cost and quality)."""
+@compiled
+def firm_weight(base_revenue: float, unit_cost: float, quality: float, cost_sensitivity: float,
+                quality_sensitivity: float) -> float:
+    """One firm's market weight (its starting revenue at baseline cost and quality).
+
+    The powers are the C library's (``agents.jit``), in Python as in compiled code.
+    """
     return base_revenue * unit_cost ** -cost_sensitivity * quality ** quality_sensitivity
 
 
+@compiled
+def competitiveness(base_revenue: np.ndarray, unit_cost: np.ndarray, quality: np.ndarray,
+                    cost_sensitivity: float, quality_sensitivity: float) -> np.ndarray:
+    """Market weight of each firm (:func:`firm_weight`)."""
+    weight = np.empty(len(base_revenue))
+    for i in range(len(base_revenue)):
+        weight[i] = firm_weight(base_revenue[i], unit_cost[i], quality[i], cost_sensitivity,
+                                quality_sensitivity)
+    return weight
+
+
+@compiled
 def weigh_firms(firms: np.ndarray, base_revenue: np.ndarray, unit_cost: np.ndarray,
-                quality: np.ndarray, weight: np.ndarray, *, cost_sensitivity: float,
+                quality: np.ndarray, weight: np.ndarray, cost_sensitivity: float,
                 quality_sensitivity: float) -> None:
-    """``weight[firms] = competitiveness(...)`` of the firms, to the last bit.
-
-    The powers are numpy's, as :func:`competitiveness` computes them (numpy's vectorised
-    ``pow`` may differ in the last bit from the C library's); gathering the firms' values and
-    the products are compiled, two calls where numpy made eight.
-    """
-    firm_cost, firm_quality = _gathered(firms, unit_cost, quality)
-    _weigh(firms, base_revenue, firm_cost ** -cost_sensitivity,
-           firm_quality ** quality_sensitivity, weight)
-
-
-@compiled
-def _gathered(firms: np.ndarray, first: np.ndarray,
-              second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``first[firms]`` and ``second[firms]`` in one call."""
-    a, b = np.empty(len(firms)), np.empty(len(firms))
-    for i in range(len(firms)):
-        a[i], b[i] = first[firms[i]], second[firms[i]]
-    return a, b
-
-
-@compiled
-def _weigh(firms: np.ndarray, base_revenue: np.ndarray, cost_factor: np.ndarray,
-           quality_factor: np.ndarray, weight: np.ndarray) -> None:
-    """``weight[firms] = base_revenue[firms] * cost_factor * quality_factor``, in that order."""
-    for i in range(len(firms)):
-        weight[firms[i]] = base_revenue[firms[i]] * cost_factor[i] * quality_factor[i]
+    """``weight[firms] = competitiveness(...)`` of the firms, in one call."""
+    for f in firms:
+        weight[f] = firm_weight(base_revenue[f], unit_cost[f], quality[f], cost_sensitivity,
+                                quality_sensitivity)
 
 
 @compiled

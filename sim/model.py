@@ -507,8 +507,7 @@ class ClusterModel(mesa.Model):
         self._market_changed = False
         if self._lead_weights is None:  # until a central factory opens or closes
             w_lead = competitiveness(leads.capacity, leads.unit_cost, leads.quality,
-                                     cost_sensitivity=p.cost_sensitivity,
-                                     quality_sensitivity=p.quality_sensitivity)
+                                     p.cost_sensitivity, p.quality_sensitivity)
             self._lead_weights = np.bincount(leads.sector, weights=w_lead,
                                              minlength=len(self.base_demand))
         # (x * 1.0 is x: without demand growth the starting figures serve as they are)
@@ -532,8 +531,8 @@ class ClusterModel(mesa.Model):
         firms = np.asarray(firms)
         if firms.dtype == bool:  # a mask, as numpy's indexing takes it
             firms = np.flatnonzero(firms)
-        weigh_firms(firms, s.base_revenue, s.unit_cost, s.quality, s.weight,
-                    cost_sensitivity=p.cost_sensitivity, quality_sensitivity=p.quality_sensitivity)
+        weigh_firms(firms, s.base_revenue, s.unit_cost, s.quality, s.weight, p.cost_sensitivity,
+                    p.quality_sensitivity)
 
     def _become_willing(self, peer_share: np.ndarray, draws: dict[str, np.ndarray]) -> None:
         p, s, leads = self.params, self.smes, self.leads

@@ -33,10 +33,11 @@ from catfish.agents.sme import (
     lapse_prob_bound,
     monthly_hazard,
     project_value,
+    realised_gain,
     stage_failure_prob,
 )
+from catfish.sim.market import firm_weight, weigh_firms
 from catfish.sim.policy.selection import smallest_draws
-from scipy.special import ndtri
 
 if TYPE_CHECKING:
     from catfish.sim.model import ClusterModel
@@ -566,17 +567,98 @@ def _stage_probs(kind: np.ndarray, talent: np.ndarray, provider_quality: np.ndar
 
 
 def progress(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
-    """Running projects (started before this month) may fail, advance a stage, or complete."""
+    """Running projects (started before this month) may fail, advance a stage, or complete.
+
+    With no instrument hook to call on failure, completion or acceptance, the whole step is
+    one compiled call (:func:`_progress_unhooked`); otherwise it is taken in parts, with the
+    hooks called between them, by the same compiled functions.
+    """
     p, s = model.params, model.smes
     if not p.stages_on:
         return
-    t = model.tally
+    t, hooks = model.tally, model.hooks
+    if not (hooks["on_failure"] or hooks["on_completion"] or hooks["on_acceptance"]):
+        rule = model.levers.verified_gain_min
+        rejected, good, upgraded, payback_sum, paybacks = _progress_unhooked(
+            s.stage, s.started_month, s.project_kind, s.hazard, draws["failure"],
+            model.stage_ends, model.month, t.failed_by_stage, t.cum_failed_by_stage,
+            s.failures, s.since, s.state, s.provider, model.providers.load, draws["gain"],
+            p.realised_gain_sd, s.hardware_only, p.acceptance_on,
+            p.verified_gain_min if rule is None else rule, model.levers.counting, s.level,
+            s.benefit, s.cost, s.successes, s.counted, s.process_cut, s.unit_cost, s.quality,
+            s.base_revenue, s.weight, p.light_cost_cut, p.deep_cost_cut,
+            p.light_process_share, p.deep_process_share, p.light_quality_gain,
+            p.deep_quality_gain, p.cost_sensitivity, p.quality_sensitivity)
+        t.new_rejected += rejected
+        if good:
+            _tally_accepted(model, good, upgraded, payback_sum, paybacks)
+            model._market_changed = True
+        return
     failed, completing = _advance(s.stage, s.started_month, s.project_kind, s.hazard,
                                   draws["failure"], model.stage_ends, model.month,
                                   t.failed_by_stage, t.cum_failed_by_stage)
     if len(failed):
         _end_unsuccessfully(model, failed)
     _complete(model, completing, draws)
+
+
+@compiled
+def _progress_unhooked(stage: np.ndarray, started_month: np.ndarray, project_kind: np.ndarray,
+                       hazard: np.ndarray, failure_draw: np.ndarray, stage_ends: np.ndarray,
+                       month: int, failed_by_stage: np.ndarray,
+                       cum_failed_by_stage: np.ndarray, failures: np.ndarray,
+                       since: np.ndarray, state: np.ndarray, provider: np.ndarray,
+                       load: np.ndarray, gain_draw: np.ndarray, sigma: float,
+                       hardware_only: np.ndarray, acceptance_on: bool, min_gain: float,
+                       counting: bool, level: np.ndarray, benefit: np.ndarray,
+                       cost: np.ndarray, successes: np.ndarray, counted: np.ndarray,
+                       process_cut: np.ndarray, unit_cost: np.ndarray, quality: np.ndarray,
+                       base_revenue: np.ndarray, weight: np.ndarray, light_cost_cut: float,
+                       deep_cost_cut: float, light_process_share: float,
+                       deep_process_share: float, light_quality_gain: float,
+                       deep_quality_gain: float, cost_sensitivity: float,
+                       quality_sensitivity: float) -> tuple[int, int, int, float, int]:
+    """:func:`progress` as one call, for a month with no hook to call in it.
+
+    The steps of the hooked path, in its order: :func:`_advance`; the failed projects end
+    (:func:`_record_failures`, :func:`_release_providers`); the completed ones are judged
+    (:func:`_judge`), the rejected end, the accepted are transformed (:func:`_accept`),
+    reweighed in the market (``market.weigh_firms``) and release their providers.
+
+    Returns:
+        ``(rejected, accepted, upgraded, payback_years, paybacks)``: how many projects were
+        rejected and accepted, and :func:`_accept`'s three numbers.
+    """
+    failed, completing = _advance(stage, started_month, project_kind, hazard, failure_draw,
+                                  stage_ends, month, failed_by_stage, cum_failed_by_stage)
+    _record_failures(failed, month, failures, since, state)
+    _release_providers(failed, provider, load, stage, project_kind)
+    if len(completing) == 0:
+        return 0, 0, 0, 0.0, 0
+    good, gain, rejected = _judge(completing, gain_draw, sigma, hardware_only, acceptance_on,
+                                  min_gain)
+    _record_failures(rejected, month, failures, since, state)
+    _release_providers(rejected, provider, load, stage, project_kind)
+    if len(good) == 0:
+        return len(rejected), 0, 0, 0.0, 0
+    payback_years, paybacks, upgraded = _accept(
+        good, gain, month, counting, project_kind, level, benefit, cost, state, successes,
+        since, counted, process_cut, unit_cost, quality, light_cost_cut, deep_cost_cut,
+        light_process_share, deep_process_share, light_quality_gain, deep_quality_gain)
+    weigh_firms(good, base_revenue, unit_cost, quality, weight, cost_sensitivity,
+                quality_sensitivity)
+    _release_providers(good, provider, load, stage, project_kind)
+    return len(rejected), len(good), upgraded, payback_years, paybacks
+
+
+def _tally_accepted(model: ClusterModel, accepted: int, upgraded: int, payback_years: float,
+                    paybacks: int) -> None:
+    """The month's tally of accepted projects (:func:`_accept`'s numbers)."""
+    t = model.tally
+    t.payback_sum += payback_years  # finite paybacks only
+    t.payback_n += paybacks
+    t.new_transformed += accepted - upgraded
+    t.new_upgraded += upgraded
 
 
 @compiled
@@ -659,12 +741,9 @@ def _complete(model: ClusterModel, firms: np.ndarray, draws: dict[str, np.ndarra
     p, s, t = model.params, model.smes, model.month
     for on_completion in model.hooks["on_completion"]:
         on_completion(model, firms)
-    sigma = p.realised_gain_sd
-    # the realised gain is computed by numpy, as it was: unit costs and paybacks carry it
-    gain = np.exp(sigma * ndtri(_quantiles(firms, draws["gain"])) - sigma**2 / 2)
     rule = model.levers.verified_gain_min
-    good, gain, rejected = _verdicts(firms, gain, s.hardware_only, p.acceptance_on,
-                                     p.verified_gain_min if rule is None else rule)
+    good, gain, rejected = _judge(firms, draws["gain"], p.realised_gain_sd, s.hardware_only,
+                                  p.acceptance_on, p.verified_gain_min if rule is None else rule)
     model.tally.new_rejected += len(rejected)
     _end_unsuccessfully(model, rejected)
     if len(good) == 0:
@@ -674,10 +753,7 @@ def _complete(model: ClusterModel, firms: np.ndarray, draws: dict[str, np.ndarra
         s.state, s.successes, s.since, s.counted, s.process_cut, s.unit_cost, s.quality,
         p.light_cost_cut, p.deep_cost_cut, p.light_process_share, p.deep_process_share,
         p.light_quality_gain, p.deep_quality_gain)
-    model.tally.payback_sum += payback_years  # finite paybacks only
-    model.tally.payback_n += paybacks
-    model.tally.new_transformed += len(good) - upgraded
-    model.tally.new_upgraded += upgraded
+    _tally_accepted(model, len(good), upgraded, payback_years, paybacks)
     model.reweigh(good)
     for on_acceptance in model.hooks["on_acceptance"]:
         on_acceptance(model, good)
@@ -685,22 +761,26 @@ def _complete(model: ClusterModel, firms: np.ndarray, draws: dict[str, np.ndarra
 
 
 @compiled
-def _verdicts(firms: np.ndarray, gain: np.ndarray, hardware_only: np.ndarray,
-              acceptance_on: bool, min_gain: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Completed projects judged on their realised gains (``agents.sme.accepted``).
+def _judge(firms: np.ndarray, gain_draw: np.ndarray, sigma: float, hardware_only: np.ndarray,
+           acceptance_on: bool, min_gain: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Completed projects' realised gains, and their verdicts (``agents.sme.accepted``).
 
     Returns:
         ``(accepted_firms, their_gains, rejected_firms)``.
     """
+    gain = realised_gains(gain_draw[firms], sigma)
     ok = accepted(gain, hardware_only[firms], min_gain) if acceptance_on \
         else np.ones(len(firms), np.bool_)
     return firms[ok], gain[ok], firms[~ok]
 
 
 @compiled
-def _quantiles(firms: np.ndarray, draw: np.ndarray) -> np.ndarray:
-    """The firms' draws kept off 0 and 1, where the normal quantile is infinite."""
-    return np.minimum(np.maximum(draw[firms], 1e-12), 1 - 1e-12)
+def realised_gains(quantile: np.ndarray, sigma: float) -> np.ndarray:
+    """``agents.sme.realised_gain`` at each quantile (acceptance, and a starting state)."""
+    gain = np.empty(len(quantile))
+    for i in range(len(quantile)):
+        gain[i] = realised_gain(quantile[i], sigma)
+    return gain
 
 
 @compiled
@@ -776,33 +856,38 @@ def _effects(kind: np.ndarray, gain: np.ndarray, light_cost_cut: float, deep_cos
 def lapse_and_retry(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
     """Transformed firms may lapse; failed and lapsed firms reconsider after a cooldown.
 
-    After the cooldown a firm is willing again (retry) or gives up (unwilling again).
+    After the cooldown a firm is willing again (retry) or gives up (unwilling again). A firm
+    that lapses is back at the unit cost and quality it started with, and so is its market
+    weight (``model.set_cost_quality``, in the same call).
     """
     p, s = model.params, model.smes
     lapsed = _lapse_and_reconsider(
-        s.state, s.level, s.project_kind, s.since, s.talent, s.process_cut, draws["lapse"],
-        draws["retry"], model.month, p.lapse_on, p.lapse_per_year / 12, p.retry_on,
-        p.cooldown_months, p.retry_prob)
-    if len(lapsed):
-        model.set_cost_quality(lapsed, 1.0, 1.0)
-        model.tally.new_lapsed += len(lapsed)
+        s.state, s.level, s.project_kind, s.since, s.talent, s.process_cut, s.unit_cost,
+        s.quality, s.base_revenue, s.weight, draws["lapse"], draws["retry"], model.month,
+        p.lapse_on, p.lapse_per_year / 12, p.retry_on, p.cooldown_months, p.retry_prob,
+        p.cost_sensitivity, p.quality_sensitivity)
+    if lapsed:
+        model._market_changed = True
+        model.tally.new_lapsed += lapsed
 
 
 @compiled
 def _lapse_and_reconsider(state: np.ndarray, level: np.ndarray, project_kind: np.ndarray,
                           since: np.ndarray, talent: np.ndarray, process_cut: np.ndarray,
-                          lapse_draw: np.ndarray, retry_draw: np.ndarray, month: int,
-                          lapse_on: bool, lapse_per_month: float, retry_on: bool,
-                          cooldown: int, retry_prob: float) -> np.ndarray:
+                          unit_cost: np.ndarray, quality: np.ndarray, base_revenue: np.ndarray,
+                          weight: np.ndarray, lapse_draw: np.ndarray, retry_draw: np.ndarray,
+                          month: int, lapse_on: bool, lapse_per_month: float, retry_on: bool,
+                          cooldown: int, retry_prob: float, cost_sensitivity: float,
+                          quality_sensitivity: float) -> int:
     """Lapse and retry, one firm at a time (neither depends on other firms).
 
-    An idle transformed firm may lapse (``agents.sme.lapse_prob``); a failed or lapsed firm
-    past its cooldown retries (willing again) or gives up (unaware again).
+    An idle transformed firm may lapse (``agents.sme.lapse_prob``): its system no longer cuts
+    its costs, and its unit cost, quality and market weight are back at the start's; a failed
+    or lapsed firm past its cooldown retries (willing again) or gives up (unaware again).
 
     Returns:
-        The firms that lapsed (their systems no longer cut their costs).
+        How many firms lapsed.
     """
-    lapsed = np.empty(len(state), np.int64)
     n = 0
     for i in range(len(state)):
         # transformed firms with no project running, accepted before this month (most draws
@@ -811,9 +896,11 @@ def _lapse_and_reconsider(state: np.ndarray, level: np.ndarray, project_kind: np
                 and lapse_draw[i] < lapse_prob_bound(talent[i], lapse_per_month) \
                 and lapse_draw[i] < lapse_prob(talent[i], lapse_per_month):
             state[i], level[i], process_cut[i], since[i] = LAPSED, 0, 0.0, month
-            lapsed[n] = i
+            unit_cost[i], quality[i] = 1.0, 1.0
+            weight[i] = firm_weight(base_revenue[i], 1.0, 1.0, cost_sensitivity,
+                                    quality_sensitivity)
             n += 1
         if retry_on and (state[i] == FAILED or state[i] == LAPSED) and since[i] < month \
                 and month - since[i] >= cooldown:
             state[i] = WILLING if retry_draw[i] < retry_prob else UNAWARE
-    return lapsed[:n]
+    return n

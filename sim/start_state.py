@@ -40,8 +40,8 @@ from catfish.agents.sme import (
     WILLING,
 )
 from catfish.sim.market import competitiveness
-from catfish.sim.projects import realised_effects
-from scipy.special import ndtr, ndtri
+from catfish.sim.projects import realised_effects, realised_gains
+from scipy.special import ndtr
 
 if TYPE_CHECKING:
     from catfish.sim.params import ModelParams
@@ -97,8 +97,7 @@ def accepted_gain(p: ModelParams, u: np.ndarray) -> np.ndarray:
         return np.ones(len(u))
     low = 0.0 if p.verified_gain_min <= 0 or not p.acceptance_on \
         else float(ndtr((np.log(p.verified_gain_min) + sigma**2 / 2) / sigma))
-    z = ndtri(np.minimum(np.maximum(low + u * (1 - low), 1e-12), 1 - 1e-12))
-    return np.exp(sigma * z - sigma**2 / 2)
+    return realised_gains(low + u * (1 - low), sigma)
 
 
 def apply_start_shares(p: ModelParams, smes: SMEArrays, rng: np.random.Generator) -> None:
@@ -140,9 +139,8 @@ def _transform(p: ModelParams, smes: SMEArrays, firms: np.ndarray, n_deep: int,
     smes.process_cut[firms] = process_cut
     smes.unit_cost[firms] = unit_cost
     smes.quality[firms] = quality
-    smes.weight[firms] = competitiveness(
-        smes.base_revenue[firms], unit_cost, quality,
-        cost_sensitivity=p.cost_sensitivity, quality_sensitivity=p.quality_sensitivity)
+    smes.weight[firms] = competitiveness(smes.base_revenue[firms], unit_cost, quality,
+                                         p.cost_sensitivity, p.quality_sensitivity)
 
 
 def end_shares(state: np.ndarray, level: np.ndarray, sector: np.ndarray,

@@ -50,6 +50,8 @@ def warm_up() -> float:
         mix = [make_instrument(name) for name in REGISTRY]
         mix.append(Grant(paid_on="acceptance", kinds="deep"))
         run_one(SMALL.replace(**changes), seed=0, policies=mix)
+    # and with no hook to call within the month (sim.projects.progress takes one call)
+    run_one(SMALL, seed=0, policies=[])
     model = ClusterModel.bass(p=0.03, q=0.38, n_smes=50, seed=0, months=3)
     while model.running:
         model.step()

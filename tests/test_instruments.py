@@ -297,6 +297,23 @@ def test_model_calls_only_the_hooks_an_instrument_overrides():
     assert [h.__self__ for h in again["on_start"]] == [quiet, grant], \
         "inherited hooks stay bound, in the order listed"
 
+    later = Grant(paid_on="acceptance")
+    idle = bound_hooks([grant, later])
+    assert [h.__self__ for h in idle["on_start"]] == [grant] \
+        and [h.__self__ for h in idle["support_at_start"]] == [grant], \
+        "a grant paid on acceptance does nothing at the start: its start hooks are not called"
+    assert [h.__self__ for h in idle["on_acceptance"]] == [later] \
+        and [h.__self__ for h in idle["support_on_acceptance"]] == [later], \
+        "a grant paid at the start does nothing on acceptance: its acceptance hooks are not called"
+
+    class Thanking(Grant):  # its own on_acceptance acts whatever the grant's timing
+        def on_acceptance(self, model, firms):
+            pass
+
+    thanking = Thanking()
+    assert [h.__self__ for h in bound_hooks([thanking])["on_acceptance"]] == [thanking], \
+        "a subclass's own hook is never taken for idle"
+
 
 def test_the_default_mix_is_a_fresh_copy_of_the_same_instruments_every_time():
     from catfish.sim.policy import default_policy_mix

@@ -156,7 +156,9 @@ def test_compiled_arithmetic_rules_match_their_numpy_formulas_exactly():
                           np.minimum(np.maximum(1.0 - revenue / base, 0.0), 1.0))
 
 
-def test_market_weights_and_capped_grants_are_numpys_to_the_last_bit():
+def test_market_weights_are_the_c_librarys_powers_and_grants_numpys_minimum():
+    import math
+
     from catfish.sim.market import competitiveness
     from catfish.sim.model import ClusterModel
     from catfish.sim.policy import Grant
@@ -166,19 +168,27 @@ def test_market_weights_and_capped_grants_are_numpys_to_the_last_bit():
     s, p = model.smes, model.params
     s.unit_cost[:] = rng.uniform(0.5, 1.2, len(s.unit_cost))
     s.quality[:] = rng.uniform(0.9, 1.4, len(s.quality))
+
+    def weights(firms):  # Python's float powers are the C library's, as compiled code's
+        return np.array([float(s.base_revenue[f]) * math.pow(float(s.unit_cost[f]),
+                                                             -p.cost_sensitivity)
+                         * math.pow(float(s.quality[f]), p.quality_sensitivity)
+                         for f in firms])
+
     firms = rng.choice(len(s.unit_cost), 40, replace=False)
     model.reweigh(firms)
-    expected = competitiveness(s.base_revenue[firms], s.unit_cost[firms], s.quality[firms],
-                               cost_sensitivity=p.cost_sensitivity,
-                               quality_sensitivity=p.quality_sensitivity)
-    assert np.array_equal(s.weight[firms], expected), "reweigh must give competitiveness()"
+    assert np.array_equal(s.weight[firms], weights(firms)), \
+        "reweigh must give base revenue * cost ** -sensitivity * quality ** sensitivity"
+    assert np.array_equal(competitiveness(s.base_revenue[firms], s.unit_cost[firms],
+                                          s.quality[firms], cost_sensitivity=p.cost_sensitivity,
+                                          quality_sensitivity=p.quality_sensitivity),
+                          weights(firms)), "competitiveness() must give reweigh's weights"
     mask = np.zeros(len(s.unit_cost), bool)
     mask[:7] = True
     s.unit_cost[:7] = 0.8
     model.reweigh(mask)
-    assert np.array_equal(s.weight[:7], competitiveness(
-        s.base_revenue[:7], s.unit_cost[:7], s.quality[:7], cost_sensitivity=p.cost_sensitivity,
-        quality_sensitivity=p.quality_sensitivity)), "a mask must reweigh the firms it marks"
+    assert np.array_equal(s.weight[:7], weights(range(7))), \
+        "a mask must reweigh the firms it marks"
 
     cost = rng.lognormal(12, 1.5, (2, 61))
     for grant in (Grant(share=0.3, cap_rmb=300_000.0),
@@ -191,6 +201,51 @@ def test_market_weights_and_capped_grants_are_numpys_to_the_last_bit():
                 amount = np.where(kinds == 2, amount, 0.0)
             assert np.array_equal(grant._amount(kinds, given), amount), \
                 f"the {grant.kinds} grant's amounts for costs of shape {given.shape}"
+
+
+def test_realised_gains_are_scipys_quantiles_through_the_c_librarys_exp():
+    import math
+
+    from catfish.agents.sme import normal_quantile, realised_gain
+    from catfish.sim.projects import realised_gains
+    from scipy.special import ndtri
+
+    rng = np.random.default_rng(11)
+    q = np.concatenate([rng.random(20_000), [0.0, 1.0, 1e-300, 0.5, 1 - 1e-17]])
+    for sigma in (0.35, 1.2, 0.0):
+        kept = np.minimum(np.maximum(q, 1e-12), 1 - 1e-12)
+        expected = np.array([math.exp(sigma * float(ndtri(x)) - sigma * sigma / 2)
+                             for x in kept])
+        assert np.array_equal(realised_gains(q, sigma), expected), \
+            f"compiled gains at sigma {sigma} must be exp(sigma * ndtri(q) - sigma**2 / 2) " \
+            "with scipy's ndtri and the C library's exp, bit for bit"
+        assert realised_gain(float(q[0]), sigma) == expected[0], \
+            "the rule called from Python must give the compiled bits"
+    assert normal_quantile(0.975) == float(ndtri(0.975)), \
+        "the quantile function called from Python is scipy's"
+
+
+def test_a_month_with_hooks_to_call_gives_the_numbers_of_one_without():
+    from catfish.sim.policy import Instrument, default_policy_mix
+
+    class Listening(Instrument):  # hooks that do nothing, but must be called
+        name = "listening"
+
+        def on_failure(self, model, firms):
+            pass
+
+        def on_completion(self, model, firms):
+            pass
+
+        def on_acceptance(self, model, firms):
+            pass
+
+    for seed in (1, 2, 3):
+        unhooked = run_one(seed=seed)
+        hooked = run_one(seed=seed, policies=[*default_policy_mix(), Listening()])
+        for name, column in unhooked.columns.items():
+            assert np.array_equal(column, hooked.columns[name]), \
+                f"seed {seed}: {name} differs between the one-call month and the hooked one"
 
 
 def test_compiled_probabilities_agree_with_numpy_to_rounding():

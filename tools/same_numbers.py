@@ -7,6 +7,10 @@ record, bit for bit (NaN equals NaN):
     python tools/same_numbers.py record /tmp/same_numbers.pkl   # before the change
     python tools/same_numbers.py check /tmp/same_numbers.pkl    # after: exit 1 if any differs
 
+A check also says how far what differs has moved: for each outcome and column, in how many
+runs it differs and by how much at most (relative), so a change meant to move only the last
+bits of some numbers can show that it did only that.
+
 The ClusterModel directly too (the default cluster, no scenario file), and the Bass docking
 configuration, so that the paths only they take are covered as well.
 """
@@ -71,6 +75,34 @@ def differences(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
     return found
 
 
+def distances(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """For each outcome and column that differs: in how many runs, and by how much at most."""
+    runs: dict[str, int] = {}
+    largest: dict[str, float] = {}
+
+    def compare(name: str, a: Any, b: Any) -> None:
+        a, b = pd.to_numeric(pd.Series(a), errors="coerce"), pd.to_numeric(pd.Series(b),
+                                                                             errors="coerce")
+        if len(a) != len(b):
+            runs[name], largest[name] = runs.get(name, 0) + 1, math.inf
+            return
+        differ = ~((a == b) | (a.isna() & b.isna()))
+        if differ.any():
+            scale = a.abs().where(a.abs() > 0, 1.0)
+            relative = float(((a - b).abs() / scale)[differ].max())
+            runs[name] = runs.get(name, 0) + 1
+            largest[name] = max(largest.get(name, 0.0), relative)
+
+    for key, (outcomes, series) in before.items():
+        new_outcomes, new_series = now[key]
+        for k, v in outcomes.items():
+            compare(f"outcome {k}", [v], [new_outcomes.get(k)])
+        for column in series.columns:
+            compare(f"column {column}", series[column], new_series[column])
+    return [f"{name}: differs in {runs[name]} of {len(before)} runs, by at most "
+            f"{largest[name]:.2g} (relative)" for name in sorted(runs)]
+
+
 def main(argv: list[str]) -> int:
     """Record, or check against a record (exit status 1 if anything differs)."""
     mode, path = argv[1], Path(argv[2] if len(argv) > 2 else "/tmp/same_numbers.pkl")
@@ -81,6 +113,8 @@ def main(argv: list[str]) -> int:
         return 0
     found = differences(pickle.loads(path.read_bytes()), now)
     print("\n".join(found[:40]))
+    if found:
+        print("\n".join(distances(pickle.loads(path.read_bytes()), now)))
     print(f"{len(now)} runs: {'all identical' if not found else f'{len(found)} differences'}")
     return 1 if found else 0
 

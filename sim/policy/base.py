@@ -119,6 +119,15 @@ class Instrument(Checked):
     def finalize(self, model: ClusterModel) -> None:
         """Called once after the last month."""
 
+    def idle_hooks(self) -> tuple[str, ...]:
+        """Hooks this instrument overrides that do nothing as it is set: not to be called.
+
+        A grant paid at the start, for instance, never acts on acceptance. Asked once, when a
+        model is built. A month with no hook to call at a point runs that part as one compiled
+        call (``sim.projects.progress``).
+        """
+        return ()
+
     # --- helpers for instruments ----------------------------------------------------------
     def stream(self, model: ClusterModel) -> np.random.Generator:
         """The instrument's own random stream (other streams' draws are left untouched)."""
@@ -151,13 +160,16 @@ HOOKS = ("apply", "support_at_start", "support_on_acceptance", "on_start", "stag
 def bound_hooks(instruments: Iterable[Instrument]) -> dict[str, list[Callable[..., Any]]]:
     """For each hook, the bound methods of the instruments that override it, in their order.
 
-    The base class's hooks do nothing; skipping them saves a run of a small cluster thousands
-    of calls (a hook is called every month, often for every instrument).
+    The base class's hooks do nothing, nor do an instrument's :meth:`Instrument.idle_hooks`;
+    skipping them saves a run of a small cluster thousands of calls (a hook is called every
+    month, often for every instrument).
     """
     bound: dict[str, list[Callable[..., Any]]] = {hook: [] for hook in HOOKS}
     for i in instruments:
+        idle = i.idle_hooks()
         for hook in _overridden_hooks(type(i)):
-            bound[hook].append(getattr(i, hook))
+            if hook not in idle:
+                bound[hook].append(getattr(i, hook))
     return bound
 
 

@@ -41,6 +41,15 @@ class Grant(Instrument):
 
     _months_in_order = months_in_order()
 
+    def idle_hooks(self) -> tuple[str, ...]:
+        """A grant paid at the start does nothing on acceptance, and the other way round.
+
+        (Only Grant's own hooks: a subclass's own ``on_acceptance`` is called as it is.)
+        """
+        idle = ("support_on_acceptance", "on_acceptance") if self.paid_on == "start" \
+            else ("support_at_start", "on_start")
+        return tuple(hook for hook in idle if getattr(type(self), hook) is getattr(Grant, hook))
+
     def _amount(self, kinds: np.ndarray, cost: np.ndarray) -> np.ndarray:
         cost = np.asarray(cost, dtype=float)
         amount = _capped_share(cost if cost.flags.c_contiguous else cost.copy(), self.share,
