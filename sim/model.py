@@ -44,6 +44,7 @@ from catfish.sim.networks import (
 )
 from catfish.sim.params import ModelParams, ParameterError, default_params
 from catfish.sim.policy import Instrument, Levers, bound_hooks, check_mix, default_policy_mix
+from catfish.sim.policy.month_hooks import MonthHooks
 from catfish.sim.population import build_leads, build_providers, build_smes, project_economics
 from catfish.sim.start_state import apply_start_shares
 from catfish.sim.streams import MonthlyDraws, RandomStreams, resolve_seed
@@ -163,9 +164,14 @@ class ClusterModel(mesa.Model):
         self.instruments = list(default_policy_mix() if policies is None else policies)
         for i, message in check_mix(self.instruments, p)[:1]:
             raise ParameterError(f"policies[{i}].{message}")
+        # the firms each instrument marks (accompanied, diagnosed, ...): one row each, which
+        # the compiled forms of their hooks read (sim.policy.month_hooks)
+        self.firm_flags_table = np.zeros((len(self.instruments), p.n_smes), bool)
+        self._flag_rows = {id(i): row for row, i in enumerate(self.instruments)}
         for instrument in self.instruments:
             instrument.setup(self)
         self.hooks = bound_hooks(self.instruments)  # hook name -> methods that do something
+        self.month_hooks = MonthHooks.of(self)
 
         self.tally = metrics.Tally()
         self.queue_history: list[int] = []
@@ -230,6 +236,16 @@ class ClusterModel(mesa.Model):
         self.annuity = annuity_factor(p.horizon_years, p.discount_rate)
         # how much a firm's next visit persuades it after k visits (numpy's power, as before)
         self.conviction = p.revisit_conviction ** np.arange(p.months + 1, dtype=float)
+
+    def firm_flags(self, instrument: Instrument) -> np.ndarray:
+        """A flag for every firm, all down, that ``instrument`` (one of the mix) keeps.
+
+        For an instrument that marks firms (accompanied, diagnosed, on a platform), asked in
+        its ``setup``: a row of ``firm_flags_table``, which compiled code reads too.
+        """
+        row = self.firm_flags_table[self._flag_rows[id(instrument)]]
+        row[:] = False
+        return row
 
     def _neutral_levers(self) -> Levers:
         return Levers(extra_visits=np.zeros(len(self.params.sector_names)))

@@ -37,6 +37,7 @@ from catfish.agents.sme import (
     stage_failure_prob,
 )
 from catfish.sim.market import firm_weight, weigh_firms
+from catfish.sim.policy.month_hooks import expected_support, stage_log_odds, start_projects
 from catfish.sim.policy.selection import smallest_draws
 
 if TYPE_CHECKING:
@@ -76,10 +77,23 @@ def decide(model: ClusterModel, seen_ok: np.ndarray, seen_bad: np.ndarray) -> No
         firms = np.flatnonzero(s.state == WILLING)
         _enqueue(model, firms, np.full(len(firms), LIGHT, np.int8))
         return
+    levers, hooks = model.levers, model.month_hooks
+    if hooks.compiled("support_at_start", "support_on_acceptance"):
+        # the same in one call: the instruments' support in compiled form (sim.policy.month_hooks)
+        model.tally.new_queued += _decide_unhooked(
+            s.state, s.level, s.since, p.cooldown_months, hooks.rows["support_at_start"],
+            hooks.rows["support_on_acceptance"], hooks.ints, hooks.floats, hooks.flags,
+            model.government.ledger, seen_ok, seen_bad, p.beliefs_on, p.prior_failure_belief,
+            p.prior_benefit_belief, p.prior_belief_weight, p.light_failure_factor, s.cost,
+            s.benefit, s.credit_access, s.revenue, p.credit_limit_share,
+            levers.instalment_share, model.lost_share, s.base_revenue, p.contribution_margin,
+            s.cash, s.hurdle, s.infrastructure, levers.interest_subsidy_share,
+            levers.failure_reimbursement_share, p.loan_rate, p.loan_years, model.annuity,
+            p.risk_aversion, p.deep_infrastructure_min, s.project_kind, s.queued_since, t)
+        return
     firms, upgrade = _deciding(s.state, s.level, s.project_kind, s.since, t, p.cooldown_months)
     if len(firms) == 0:
         return
-    levers = model.levers
     grant_at_start, grant_on_acceptance = _expected_support(model, firms)
     # value_projects and choose_and_queue in one call (no arrays handed back to Python)
     model.tally.new_queued += _decide_and_queue(
@@ -129,6 +143,45 @@ def _decide_and_queue(firms: np.ndarray, is_upgrade: np.ndarray, seen_ok: np.nda
         risk_aversion, deep_infrastructure_min)
     kinds = choose_kind(value[0], value[1], go[0], go[1])
     return _queue(firms, kinds, project_kind, queued_since, state, month)
+
+
+@compiled
+def _decide_unhooked(state: np.ndarray, level: np.ndarray, since: np.ndarray, cooldown: int,
+                     at_start_rows: np.ndarray, on_acceptance_rows: np.ndarray,
+                     hook_ints: np.ndarray, hook_floats: np.ndarray, firm_flags: np.ndarray,
+                     ledger: np.ndarray, seen_ok: np.ndarray, seen_bad: np.ndarray,
+                     beliefs_on: bool, prior_failure: float, prior_benefit: float,
+                     prior_weight: float, light_failure_factor: float, all_cost: np.ndarray,
+                     all_benefit: np.ndarray, credit_access: np.ndarray, revenue: np.ndarray,
+                     credit_limit_share: float, instalment_share: np.ndarray,
+                     lost_share: np.ndarray, base_revenue: np.ndarray,
+                     contribution_margin: float, cash: np.ndarray, hurdle: np.ndarray,
+                     infrastructure: np.ndarray, interest_subsidy_share: np.ndarray,
+                     reimbursement_share: np.ndarray, loan_rate: float, loan_years: float,
+                     annuity: float, risk_aversion: float, deep_infrastructure_min: float,
+                     project_kind: np.ndarray, queued_since: np.ndarray, month: int) -> int:
+    """:func:`decide` as one call, the instruments' support in compiled form.
+
+    :func:`_deciding`, the support on offer (``month_hooks.expected_support``, as
+    :func:`_expected_support` asks the hooks), then :func:`_decide_and_queue`.
+
+    Returns:
+        How many firms queued.
+    """
+    firms, upgrade = _deciding(state, level, project_kind, since, month, cooldown)
+    if len(firms) == 0:
+        return 0
+    grant_at_start = expected_support(at_start_rows, hook_ints, hook_floats, firm_flags, firms,
+                                      all_cost, month, ledger)
+    grant_on_acceptance = expected_support(on_acceptance_rows, hook_ints, hook_floats,
+                                           firm_flags, firms, all_cost, month, ledger)
+    return _decide_and_queue(
+        firms, upgrade, seen_ok, seen_bad, grant_at_start, grant_on_acceptance, beliefs_on,
+        prior_failure, prior_benefit, prior_weight, light_failure_factor, all_cost, all_benefit,
+        credit_access, revenue, credit_limit_share, instalment_share, lost_share, base_revenue,
+        contribution_margin, cash, hurdle, infrastructure, interest_subsidy_share,
+        reimbursement_share, loan_rate, loan_years, annuity, risk_aversion,
+        deep_infrastructure_min, project_kind, queued_since, state, month)
 
 
 def _expected_support(model: ClusterModel, firms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -370,7 +423,23 @@ def assign_and_start(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
     (fit, then quality if providers are rated); sectors choose in the order of their
     longest-waiting served firm.
     """
-    p, s, prov = model.params, model.smes, model.providers
+    p, s, prov, hooks = model.params, model.smes, model.providers, model.month_hooks
+    if p.provider_capacity_on and p.stages_on and hooks.compiled("on_start", "stage_log_odds"):
+        # the same in one call: the instruments' hooks in compiled form (sim.policy.month_hooks)
+        gov = model.government
+        started, n_waiting = _serve_and_start(
+            s.project_kind, s.stage, s.queued_since, draws["queue"], s.sector, prov.active,
+            prov.quality, model.levers.min_provider_quality, prov.capacity,
+            model.provider_orders(), model.month, draws["hardware"], p.hardware_only_share,
+            s.provider, prov.load, s.started_month, s.hardware_only, s.outlay, s.cost, s.state,
+            hooks.rows["on_start"], hooks.rows["stage_log_odds"], hooks.ints, hooks.floats,
+            hooks.flags, gov.ledger, gov.account_spent, s.cash, s.loan, prov.specialty,
+            s.talent, model.stage_base_prob, model.kind_log_odds, model.levers.stage_log_odds,
+            p.talent_mean, p.talent_effect, p.provider_quality_effect, p.fit_effect,
+            model.stage_months, s.hazard)
+        model.tally.new_started += started
+        _after_serving(model, n_waiting - started)
+        return
     if p.provider_capacity_on:
         firms, n_waiting = _serve_queue(
             s.project_kind, s.stage, s.queued_since, draws["queue"], s.sector, prov.active,
@@ -387,11 +456,57 @@ def assign_and_start(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
         n_waiting = len(firms)
     if len(firms):
         _start(model, firms, draws)
-    model.queue_history.append(n_waiting - len(firms))
+    _after_serving(model, n_waiting - len(firms))
+
+
+def _after_serving(model: ClusterModel, still_waiting: int) -> None:
+    """The queue left waiting is recorded; a long queue lets a new provider in, in time."""
+    p = model.params
+    model.queue_history.append(still_waiting)
     if p.provider_entry_on and p.provider_capacity_on and entry_due(
             model.queue_history, threshold=p.provider_capacity,
             lag_months=p.provider_entry_lag_months):
         model.add_provider()
+
+
+@compiled
+def _serve_and_start(project_kind: np.ndarray, stage: np.ndarray, queued_since: np.ndarray,
+                     queue_draw: np.ndarray, sector: np.ndarray, active: np.ndarray,
+                     quality: np.ndarray, min_quality: float, capacity: np.ndarray,
+                     orders: np.ndarray, month: int, hardware_draw: np.ndarray,
+                     hardware_only_share: float, provider: np.ndarray, load: np.ndarray,
+                     started_month: np.ndarray, hardware_only: np.ndarray, outlay: np.ndarray,
+                     cost: np.ndarray, state: np.ndarray, on_start_rows: np.ndarray,
+                     odds_rows: np.ndarray, hook_ints: np.ndarray, hook_floats: np.ndarray,
+                     firm_flags: np.ndarray, ledger: np.ndarray, account_spent: np.ndarray,
+                     cash: np.ndarray, loan: np.ndarray, specialty: np.ndarray,
+                     talent: np.ndarray, base_prob: np.ndarray, kind_log_odds: np.ndarray,
+                     lever_log_odds: np.ndarray, talent_mean: float, talent_effect: float,
+                     quality_effect: float, fit_effect: float, stage_months: np.ndarray,
+                     hazard: np.ndarray) -> tuple[int, int]:
+    """:func:`assign_and_start` as one call, the instruments' hooks in compiled form.
+
+    :func:`_serve_queue`, then for the projects that start what :func:`_start` does: the
+    instruments' ``on_start`` (``month_hooks.start_projects``), the loans and the stages'
+    hazards (:func:`_borrow_and_risk`, with ``month_hooks.stage_log_odds``).
+
+    Returns:
+        ``(started, waiting)``: how many projects started, and how many firms were waiting.
+    """
+    firms, n_waiting = _serve_queue(
+        project_kind, stage, queued_since, queue_draw, sector, active, quality, min_quality,
+        capacity, orders, month, hardware_draw, hardware_only_share, provider, load,
+        started_month, hardware_only, outlay, cost, state)
+    if len(firms) == 0:
+        return 0, n_waiting
+    start_projects(on_start_rows, hook_ints, hook_floats, firm_flags, firms, month,
+                   project_kind, cost, outlay, ledger, account_spent)
+    _borrow_and_risk(firms, outlay, cash, loan, project_kind, provider, sector, quality,
+                     specialty, talent, base_prob, kind_log_odds, lever_log_odds,
+                     stage_log_odds(odds_rows, hook_ints, hook_floats, firm_flags, firms),
+                     talent_mean, talent_effect, quality_effect, fit_effect, stage_months,
+                     hardware_only, hazard)
+    return len(firms), n_waiting
 
 
 @compiled

@@ -225,29 +225,6 @@ def test_realised_gains_are_scipys_quantiles_through_the_c_librarys_exp():
         "the quantile function called from Python is scipy's"
 
 
-def test_a_month_with_hooks_to_call_gives_the_numbers_of_one_without():
-    from catfish.sim.policy import Instrument, default_policy_mix
-
-    class Listening(Instrument):  # hooks that do nothing, but must be called
-        name = "listening"
-
-        def on_failure(self, model, firms):
-            pass
-
-        def on_completion(self, model, firms):
-            pass
-
-        def on_acceptance(self, model, firms):
-            pass
-
-    for seed in (1, 2, 3):
-        unhooked = run_one(seed=seed)
-        hooked = run_one(seed=seed, policies=[*default_policy_mix(), Listening()])
-        for name, column in unhooked.columns.items():
-            assert np.array_equal(column, hooked.columns[name]), \
-                f"seed {seed}: {name} differs between the one-call month and the hooked one"
-
-
 def test_compiled_probabilities_agree_with_numpy_to_rounding():
     rng = np.random.default_rng(3)
     e, lost, visited = rng.random(1000), rng.random(1000) * 0.2, rng.random(1000) < 0.1

@@ -54,7 +54,7 @@ class Accompaniment(Instrument):
     def setup(self, model: ClusterModel) -> None:
         """Open the account; no project is accompanied yet."""
         super().setup(model)
-        self.accompanied = np.zeros(model.params.n_smes, bool)
+        self.accompanied = model.firm_flags(self)
         self._effect = np.array([self.early_log_odds, self.middle_log_odds, self.late_log_odds])
 
     def on_start(self, model: ClusterModel, firms: np.ndarray) -> None:

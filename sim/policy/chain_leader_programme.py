@@ -65,7 +65,7 @@ class ChainLeaderProgramme(Instrument):
     def setup(self, model: ClusterModel) -> None:
         """Open the account; list each taking-part lead firm's suppliers."""
         super().setup(model)
-        self.on_platform = np.zeros(model.params.n_smes, bool)
+        self.on_platform = model.firm_flags(self)
         chain = model.chain.tocsc()
         taking_part = sector_mask(model.params, self.sectors)[model.leads.sector]
         self.suppliers = [chain.indices[chain.indptr[k]:chain.indptr[k + 1]]

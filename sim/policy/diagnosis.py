@@ -65,7 +65,7 @@ class Diagnosis(Instrument):
     def setup(self, model: ClusterModel) -> None:
         """Open the account; nobody is diagnosed yet."""
         super().setup(model)
-        self.diagnosed = np.zeros(model.params.n_smes, bool)
+        self.diagnosed = model.firm_flags(self)
         self._effect = np.array([self.early_log_odds, self.middle_log_odds, 0.0])
 
     def apply(self, model: ClusterModel) -> None:

@@ -1,0 +1,208 @@
+"""The shipped instruments' in-month hooks as compiled code, so a month's phase is one call.
+
+Each phase of a month that calls instruments' hooks (deciding asks the support on offer,
+starting projects runs ``on_start`` and asks ``stage_log_odds``) could be one compiled call
+but for the hooks, which are Python. For the shipped instruments whose hooks are simple (a
+grant's capped share, accompaniment, a chain leader's platform, diagnosis's safer stages), the
+same work is written here as compiled code that reads the instrument's terms from arrays made
+once per model (:class:`MonthHooks`). A phase runs as one call (``sim.projects``) when every
+instrument hooked into it has its hooks here; otherwise it calls the Python hooks as before.
+Each compiled form calls the instrument module's own compiled functions (``_pay_grants``,
+``_accompany``) or copies its expression in the same order, and ``tests/test_month_hooks.py``
+checks each against the Python hook, so there is still one rule per instrument.
+
+An instrument's terms (shares, caps, fees, months, effects) are read when the model is built:
+changing an instrument's parameters during a run, which nothing in Catfish does, would reach
+only its Python hooks. An instrument of a subclass, or whose class's hook was replaced, runs
+its Python hooks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from catfish.agents.government import available
+from catfish.agents.jit import compiled
+from catfish.agents.sme import LIGHT
+from catfish.sim.policy.accompaniment import Accompaniment, _accompany
+from catfish.sim.policy.base import Instrument, _window
+from catfish.sim.policy.chain_leader_programme import ChainLeaderProgramme
+from catfish.sim.policy.diagnosis import Diagnosis
+from catfish.sim.policy.grant import Grant, _pay_grants
+from catfish.sim.policy.selection import KIND_CODES
+
+if TYPE_CHECKING:
+    from catfish.sim.model import ClusterModel
+
+# kinds of compiled hooks
+GRANT, ACCOMPANIMENT, CHAIN_LEADER, DIAGNOSIS = 1, 2, 3, 4
+# columns of MonthHooks.ints: kind, kinds covered (KIND_CODES), account row, first and last
+# month open, places a month, row of MonthHooks.flags (-1: none)
+KIND, KINDS, ACCOUNT, FIRST, LAST, PLACES, FLAGS = range(7)
+# columns of MonthHooks.floats: share (grant) or fee (accompaniment) or cost cut (platform),
+# cap, and the stage log-odds of the early, middle and late stage
+SHARE, CAP, ODDS = 0, 1, 2
+
+# the in-month hooks each kind has in compiled form, with the shipped function of each (a hook
+# replaced on the class after import is the caller's own: its Python runs)
+COMPILED_HOOKS: dict[type[Instrument], tuple[int, dict[str, object]]] = {
+    cls: (kind, {hook: getattr(cls, hook) for hook in hooks}) for cls, kind, hooks in (
+        (Grant, GRANT, ("support_at_start", "support_on_acceptance", "on_start")),
+        (Accompaniment, ACCOMPANIMENT, ("on_start", "stage_log_odds")),
+        (ChainLeaderProgramme, CHAIN_LEADER, ("support_at_start", "on_start",
+                                              "stage_log_odds")),
+        (Diagnosis, DIAGNOSIS, ("stage_log_odds",)))}
+POINTS = ("support_at_start", "support_on_acceptance", "on_start", "stage_log_odds")
+
+
+@dataclass(frozen=True, eq=False)
+class MonthHooks:
+    """The instruments' in-month hooks, as terms the compiled forms read; made once per model.
+
+    Attributes:
+        rows: For each hook point (``POINTS``), the rows of the instruments hooked into it, in
+            the order of the mix; ``None`` if one of them has no compiled form (the phase
+            calls the Python hooks).
+        ints: Integer terms, one row per instrument of the mix (columns ``KIND`` ...).
+        floats: Float terms, likewise (columns ``SHARE``, ``CAP``, ``ODDS`` ...).
+        flags: The firms an instrument has marked (accompanied, on the platform, diagnosed):
+            ``ClusterModel.firm_flags``, one row per instrument of the mix.
+    """
+
+    rows: dict[str, np.ndarray | None]
+    ints: np.ndarray
+    floats: np.ndarray
+    flags: np.ndarray
+
+    @classmethod
+    def of(cls, model: ClusterModel) -> MonthHooks:
+        """The terms of the model's mix, after its instruments' ``setup``."""
+        instruments, p = model.instruments, model.params
+        ints = np.zeros((len(instruments), 7), np.int64)
+        floats = np.zeros((len(instruments), 5))
+        compiled_at: list[set[str]] = []
+        for row, instrument in enumerate(instruments):
+            kind, hooks = _compiled_form(instrument)
+            compiled_at.append(hooks)
+            if kind:
+                ints[row], floats[row] = _terms(instrument, kind, row, p.start_month, p.months)
+        positions = {id(i): row for row, i in enumerate(instruments)}
+        rows: dict[str, np.ndarray | None] = {}
+        for point in POINTS:
+            hooked = [positions[id(hook.__self__)] for hook in model.hooks[point]]
+            rows[point] = np.array(hooked, np.int64) \
+                if all(point in compiled_at[row] for row in hooked) else None
+        return cls(rows=rows, ints=ints, floats=floats, flags=model.firm_flags_table)
+
+    def compiled(self, *points: str) -> bool:
+        """Whether every hook of these points has a compiled form (or none is hooked)."""
+        return all(self.rows[point] is not None for point in points)
+
+
+def _compiled_form(instrument: Instrument) -> tuple[int, set[str]]:
+    """The instrument's kind and the hooks it runs in compiled form (0 and none if Python)."""
+    form = COMPILED_HOOKS.get(type(instrument))
+    if form is None:
+        return 0, set()
+    kind, shipped = form
+    return kind, {hook for hook, function in shipped.items()
+                  if getattr(type(instrument), hook) is function}
+
+
+def _terms(instrument: Instrument, kind: int, row: int, start_month: str,
+           months: int) -> tuple[list[int], list[float]]:
+    """One instrument's row of integer and float terms."""
+    first, last = _window(start_month, months, getattr(instrument, "start", None),
+                          getattr(instrument, "end", None))
+    ints = [kind, KIND_CODES[getattr(instrument, "kinds", "both")],
+            getattr(instrument, "account_row", -1), first, last, 0, row]
+    floats = [0.0, np.inf, 0.0, 0.0, 0.0]
+    if isinstance(instrument, Grant):
+        floats[SHARE], floats[CAP] = instrument.share, instrument.cap_rmb
+    elif isinstance(instrument, Accompaniment):
+        ints[PLACES] = instrument.projects_per_month
+        floats[SHARE] = instrument.cost_per_project_rmb
+        floats[ODDS:] = instrument._effect
+    elif isinstance(instrument, ChainLeaderProgramme):
+        floats[SHARE] = instrument.platform_cost_cut
+        floats[ODDS:] = [instrument.failure_log_odds] * 3
+    elif isinstance(instrument, Diagnosis):
+        floats[ODDS:] = instrument._effect
+    return ints, floats
+
+
+@compiled
+def expected_support(rows: np.ndarray, ints: np.ndarray, floats: np.ndarray,
+                     flags: np.ndarray, firms: np.ndarray, cost: np.ndarray, month: int,
+                     ledger: np.ndarray) -> np.ndarray:
+    """The support the instruments of ``rows`` offer ``firms``: shape (2, firms), light, deep.
+
+    What their ``support_at_start`` (or ``support_on_acceptance``) hooks answer, added up in
+    the order of the mix (``sim.projects._expected_support``): a grant's share of the cost up
+    to its cap while it is open and money is left; a chain leader's platform price cut on
+    light projects of the firms on its platform.
+    """
+    support = np.zeros((2, len(firms)))
+    money_left = available(ledger) > 0
+    for i in rows:
+        kind, covered = ints[i, KIND], ints[i, KINDS]
+        if kind == GRANT and not (money_left and ints[i, FIRST] <= month <= ints[i, LAST]):
+            continue  # firms expect nothing once the money has run out
+        for k in range(2):
+            if kind == GRANT and covered != 0 and covered != k + 1:
+                continue
+            for j in range(len(firms)):
+                f = firms[j]
+                if kind == GRANT:
+                    asked = floats[i, SHARE] * cost[k + 1, f]
+                    support[k, j] += floats[i, CAP] if asked > floats[i, CAP] else asked
+                elif kind == CHAIN_LEADER and k == 0 and flags[ints[i, FLAGS], f]:
+                    support[k, j] += floats[i, SHARE] * cost[k + 1, f]
+    return support
+
+
+@compiled
+def start_projects(rows: np.ndarray, ints: np.ndarray, floats: np.ndarray, flags: np.ndarray,
+                   firms: np.ndarray, month: int, project_kind: np.ndarray, cost: np.ndarray,
+                   outlay: np.ndarray, ledger: np.ndarray, account_spent: np.ndarray) -> None:
+    """The ``on_start`` hooks of the instruments of ``rows``, in the order of the mix.
+
+    A grant pays its share while open (``grant._pay_grants``); accompaniment takes on the first
+    projects while open (``accompaniment._accompany``); a chain leader's platform lowers its
+    suppliers' outlay on light projects.
+    """
+    for i in rows:
+        kind, row = ints[i, KIND], ints[i, FLAGS]
+        open_now = ints[i, FIRST] <= month <= ints[i, LAST]
+        if kind == GRANT and open_now:
+            _pay_grants(firms, project_kind, cost, outlay, floats[i, SHARE], floats[i, CAP],
+                        ints[i, KINDS], ledger, account_spent, ints[i, ACCOUNT])
+        elif kind == ACCOMPANIMENT:
+            _accompany(firms, flags[row], open_now, project_kind, ints[i, KINDS],
+                       ints[i, PLACES], floats[i, SHARE], ledger, account_spent,
+                       ints[i, ACCOUNT])
+        elif kind == CHAIN_LEADER:
+            for f in firms:
+                k = project_kind[f]
+                outlay[f] -= floats[i, SHARE] * cost[k, f] if k == LIGHT and flags[row, f] \
+                    else 0.0
+
+
+@compiled
+def stage_log_odds(rows: np.ndarray, ints: np.ndarray, floats: np.ndarray, flags: np.ndarray,
+                   firms: np.ndarray) -> np.ndarray:
+    """What the ``stage_log_odds`` hooks of the instruments of ``rows`` add: (firms, 3).
+
+    Each adds its effect on every stage for the firms it marked (``flagged_log_odds``). Added
+    to zeros where the Python hooks' single answer is taken as it is: the two differ only in
+    the sign of a zero, which adding the kind's and the levers' log-odds removes.
+    """
+    odds = np.zeros((len(firms), 3))
+    for i in rows:
+        row = ints[i, FLAGS]
+        for j in range(len(firms)):
+            for stage in range(3):
+                odds[j, stage] += flags[row, firms[j]] * floats[i, ODDS + stage]
+    return odds

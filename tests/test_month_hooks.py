@@ -1,0 +1,162 @@
+"""The shipped instruments' hooks in compiled form give what their Python hooks give.
+
+``sim.policy.month_hooks`` runs a month's phase as one compiled call when every instrument
+hooked into it has a compiled form. Each form is checked against the Python hook on the same
+state (a model some months into a run), and whole runs are checked both ways: a mix whose
+phases run as one call against the same mix with an instrument whose Python hooks do nothing,
+which makes every phase call the hooks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from catfish.agents.government import LEFT
+from catfish.sim import run_one
+from catfish.sim.model import ClusterModel
+from catfish.sim.policy import (
+    Accompaniment,
+    ChainLeaderProgramme,
+    Diagnosis,
+    ExchangeSessions,
+    Grant,
+    Instrument,
+    default_policy_mix,
+)
+from catfish.sim.policy.month_hooks import expected_support, stage_log_odds, start_projects
+from catfish.sim.projects import _expected_support, _log_odds_of_instruments
+
+
+class Listening(Instrument):
+    """Hooks into every in-month point and does nothing: the phases call the Python hooks."""
+
+    name = "listening"
+
+    def support_at_start(self, model, firms, kinds, cost):
+        return 0.0
+
+    def support_on_acceptance(self, model, firms, kinds, cost):
+        return 0.0
+
+    def on_start(self, model, firms):
+        pass
+
+    def stage_log_odds(self, model, firms):
+        return 0.0
+
+    def on_completion(self, model, firms):
+        pass
+
+    def on_acceptance(self, model, firms):
+        pass
+
+    def on_failure(self, model, firms):
+        pass
+
+
+def every_kind() -> list[Instrument]:
+    """Each compiled form at least once, with windows, kinds and a small budget share."""
+    return [ChainLeaderProgramme(per_month=3), Grant(share=0.4, cap_rmb=150_000.0),
+            Grant(share=0.2, cap_rmb=80_000.0, paid_on="acceptance", kinds="deep"),
+            Accompaniment(projects_per_month=3, kinds="light", start="2020-09",
+                          end="2021-12"),
+            Diagnosis(firms_per_month=20), Grant(share=0.1, cap_rmb=1e9, kinds="light",
+                                                 start="2021-03")]
+
+
+@pytest.mark.parametrize("mix", [default_policy_mix, every_kind], ids=["default", "every-kind"])
+def test_a_run_in_compiled_phases_gives_the_numbers_of_one_calling_the_hooks(mix):
+    for seed in (1, 7):
+        fused = run_one(seed=seed, policies=mix(), budget_rmb=8e6)
+        hooked = run_one(seed=seed, policies=[*mix(), Listening()], budget_rmb=8e6)
+        assert fused.outcomes["transformed_by_deadline"] > 0, "the run must transform firms"
+        for name, column in fused.columns.items():
+            assert np.array_equal(column, hooked.columns[name]), \
+                f"seed {seed}: {name} differs between the compiled phases and the hooked ones"
+
+
+def test_the_phases_are_compiled_only_when_every_hooked_instrument_has_a_compiled_form():
+    model = ClusterModel(rng=1, policies=every_kind())
+    assert model.month_hooks.compiled("support_at_start", "support_on_acceptance", "on_start",
+                                      "stage_log_odds"), "every kind here has a compiled form"
+
+    class Kinder(Grant):  # a subclass may change what its hooks use: they run as Python
+        def _amount(self, kinds, cost):
+            return 2 * super()._amount(kinds, cost)
+
+    model = ClusterModel(rng=1, policies=[Kinder(), Accompaniment()])
+    assert not model.month_hooks.compiled("support_at_start") \
+        and not model.month_hooks.compiled("on_start"), "a subclass's hooks must run as Python"
+    model = ClusterModel(rng=1, policies=[Grant(), Accompaniment()])
+    assert model.month_hooks.compiled("support_at_start", "on_start", "stage_log_odds"), \
+        "the shipped classes' hooks have compiled forms"
+    model = ClusterModel(rng=1, policies=[Grant(), ExchangeSessions(), Listening()])
+    assert not model.month_hooks.compiled("support_at_start"), \
+        "an instrument of the user's own makes the phase call the hooks"
+
+
+@pytest.fixture(scope="module")
+def model_in_flight() -> ClusterModel:
+    """A model of every kind, eight months into its run, with marked firms and spent money."""
+    model = ClusterModel(rng=3, policies=every_kind(), budget_rmb=3e7)
+    for _ in range(8):
+        model.step()
+    flags = model.firm_flags_table
+    assert flags.any(axis=1).sum() >= 2, "the platform and diagnosis must have marked firms"
+    return model
+
+
+def test_expected_support_is_the_hooks_answer(model_in_flight):
+    model, hooks = model_in_flight, model_in_flight.month_hooks
+    firms = np.sort(np.random.default_rng(0).choice(model.params.n_smes, 300, replace=False))
+    ledger = model.government.ledger
+    for money_left in (True, False):  # grants are not expected once the money has run out
+        kept = ledger.copy()
+        if not money_left:
+            ledger[LEFT] = 0.0
+        python = _expected_support(model, firms)
+        for i, point in enumerate(("support_at_start", "support_on_acceptance")):
+            got = expected_support(hooks.rows[point], hooks.ints, hooks.floats, hooks.flags,
+                                   firms, model.smes.cost, model.month, ledger)
+            assert np.array_equal(got, python[i]), \
+                f"{point}, money left {money_left}: compiled support differs"
+            assert got.any() == (money_left or point == "support_at_start"), \
+                f"{point}, money left {money_left}: grants are offered while money is left, " \
+                "the platform's price cut always"
+        ledger[:] = kept
+
+
+def test_stage_log_odds_are_the_hooks_answer(model_in_flight):
+    model, hooks = model_in_flight, model_in_flight.month_hooks
+    firms = np.arange(model.params.n_smes)
+    got = stage_log_odds(hooks.rows["stage_log_odds"], hooks.ints, hooks.floats, hooks.flags,
+                         firms)
+    assert np.array_equal(got, _log_odds_of_instruments(model, firms)), \
+        "compiled log-odds differ from the hooks' (a zero's sign aside)"
+    assert (got < 0).any(), "marked firms' stages must be safer"
+
+
+def test_start_projects_does_what_the_on_start_hooks_do(model_in_flight):
+    model, hooks = model_in_flight, model_in_flight.month_hooks
+    s, gov = model.smes, model.government
+    firms = np.flatnonzero(s.project_kind > 0)[:40]
+    rng = np.random.default_rng(1)
+    s.project_kind[firms] = rng.integers(1, 3, len(firms))  # both kinds
+    for month in (model.month, 20):  # accompaniment open, then closed (a grant opens later)
+        model.month = month
+        before = (s.outlay.copy(), gov.ledger.copy(), gov.account_spent.copy(),
+                  model.firm_flags_table.copy())
+        for on_start in model.hooks["on_start"]:
+            on_start(model, firms)
+        python = (s.outlay.copy(), gov.ledger.copy(), gov.account_spent.copy(),
+                  model.firm_flags_table.copy())
+        s.outlay[:], gov.ledger[:], gov.account_spent[:] = before[:3]
+        model.firm_flags_table[:] = before[3]
+        start_projects(hooks.rows["on_start"], hooks.ints, hooks.floats, hooks.flags, firms,
+                       model.month, s.project_kind, s.cost, s.outlay, gov.ledger,
+                       gov.account_spent)
+        compiled = (s.outlay, gov.ledger, gov.account_spent, model.firm_flags_table)
+        for name, a, b in zip(("outlay", "ledger", "account_spent", "flags"), python, compiled,
+                              strict=True):
+            assert np.array_equal(a, b), f"month {month}: {name} differs after on_start"
+        assert not np.array_equal(python[0], before[0]), f"month {month}: grants must be paid"
