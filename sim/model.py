@@ -167,6 +167,7 @@ class ClusterModel(mesa.Model):
         # the firms each instrument marks (accompanied, diagnosed, ...): one row each, which
         # the compiled forms of their hooks read (sim.policy.month_hooks)
         self.firm_flags_table = np.zeros((len(self.instruments), p.n_smes), bool)
+        self.counters = np.zeros(len(self.instruments), np.int64)  # what each has left
         self._flag_rows = {id(i): row for row, i in enumerate(self.instruments)}
         for instrument in self.instruments:
             instrument.setup(self)
@@ -246,6 +247,17 @@ class ClusterModel(mesa.Model):
         row = self.firm_flags_table[self._flag_rows[id(instrument)]]
         row[:] = False
         return row
+
+    def counter(self, instrument: Instrument, start: int) -> np.ndarray:
+        """A count ``instrument`` (one of the mix) keeps, such as what it has left to give.
+
+        Asked in its ``setup``: one cell of ``counters`` (an array of one number, set to
+        ``start``), which compiled code reads and counts down too.
+        """
+        row = self._flag_rows[id(instrument)]
+        cell = self.counters[row:row + 1]
+        cell[0] = start
+        return cell
 
     def _neutral_levers(self) -> Levers:
         return Levers(extra_visits=np.zeros(len(self.params.sector_names)))

@@ -37,7 +37,13 @@ from catfish.agents.sme import (
     stage_failure_prob,
 )
 from catfish.sim.market import firm_weight, weigh_firms
-from catfish.sim.policy.month_hooks import expected_support, stage_log_odds, start_projects
+from catfish.sim.policy.month_hooks import (
+    accept_projects,
+    complete_projects,
+    expected_support,
+    stage_log_odds,
+    start_projects,
+)
 from catfish.sim.policy.selection import smallest_draws
 
 if TYPE_CHECKING:
@@ -80,7 +86,7 @@ def decide(model: ClusterModel, seen_ok: np.ndarray, seen_bad: np.ndarray) -> No
     levers, hooks = model.levers, model.month_hooks
     if hooks.compiled("support_at_start", "support_on_acceptance"):
         # the same in one call: the instruments' support in compiled form (sim.policy.month_hooks)
-        model.tally.new_queued += _decide_unhooked(
+        model.tally.new_queued += _decide_in_one_call(
             s.state, s.level, s.since, p.cooldown_months, hooks.rows["support_at_start"],
             hooks.rows["support_on_acceptance"], hooks.ints, hooks.floats, hooks.flags,
             model.government.ledger, seen_ok, seen_bad, p.beliefs_on, p.prior_failure_belief,
@@ -146,7 +152,7 @@ def _decide_and_queue(firms: np.ndarray, is_upgrade: np.ndarray, seen_ok: np.nda
 
 
 @compiled
-def _decide_unhooked(state: np.ndarray, level: np.ndarray, since: np.ndarray, cooldown: int,
+def _decide_in_one_call(state: np.ndarray, level: np.ndarray, since: np.ndarray, cooldown: int,
                      at_start_rows: np.ndarray, on_acceptance_rows: np.ndarray,
                      hook_ints: np.ndarray, hook_floats: np.ndarray, firm_flags: np.ndarray,
                      ledger: np.ndarray, seen_ok: np.ndarray, seen_bad: np.ndarray,
@@ -433,7 +439,8 @@ def assign_and_start(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
             model.provider_orders(), model.month, draws["hardware"], p.hardware_only_share,
             s.provider, prov.load, s.started_month, s.hardware_only, s.outlay, s.cost, s.state,
             hooks.rows["on_start"], hooks.rows["stage_log_odds"], hooks.ints, hooks.floats,
-            hooks.flags, gov.ledger, gov.account_spent, s.cash, s.loan, prov.specialty,
+            hooks.flags, hooks.counters, gov.ledger, gov.account_spent, s.cash, s.loan,
+            prov.specialty,
             s.talent, model.stage_base_prob, model.kind_log_odds, model.levers.stage_log_odds,
             p.talent_mean, p.talent_effect, p.provider_quality_effect, p.fit_effect,
             model.stage_months, s.hazard)
@@ -478,7 +485,8 @@ def _serve_and_start(project_kind: np.ndarray, stage: np.ndarray, queued_since: 
                      started_month: np.ndarray, hardware_only: np.ndarray, outlay: np.ndarray,
                      cost: np.ndarray, state: np.ndarray, on_start_rows: np.ndarray,
                      odds_rows: np.ndarray, hook_ints: np.ndarray, hook_floats: np.ndarray,
-                     firm_flags: np.ndarray, ledger: np.ndarray, account_spent: np.ndarray,
+                     firm_flags: np.ndarray, counters: np.ndarray, ledger: np.ndarray,
+                     account_spent: np.ndarray,
                      cash: np.ndarray, loan: np.ndarray, specialty: np.ndarray,
                      talent: np.ndarray, base_prob: np.ndarray, kind_log_odds: np.ndarray,
                      lever_log_odds: np.ndarray, talent_mean: float, talent_effect: float,
@@ -499,8 +507,8 @@ def _serve_and_start(project_kind: np.ndarray, stage: np.ndarray, queued_since: 
         started_month, hardware_only, outlay, cost, state)
     if len(firms) == 0:
         return 0, n_waiting
-    start_projects(on_start_rows, hook_ints, hook_floats, firm_flags, firms, month,
-                   project_kind, cost, outlay, ledger, account_spent)
+    start_projects(on_start_rows, hook_ints, hook_floats, firm_flags, counters, firms, month,
+                   project_kind, cost, outlay, talent, ledger, account_spent)
     _borrow_and_risk(firms, outlay, cash, loan, project_kind, provider, sector, quality,
                      specialty, talent, base_prob, kind_log_odds, lever_log_odds,
                      stage_log_odds(odds_rows, hook_ints, hook_floats, firm_flags, firms),
@@ -684,17 +692,20 @@ def _stage_probs(kind: np.ndarray, talent: np.ndarray, provider_quality: np.ndar
 def progress(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
     """Running projects (started before this month) may fail, advance a stage, or complete.
 
-    With no instrument hook to call on failure, completion or acceptance, the whole step is
-    one compiled call (:func:`_progress_unhooked`); otherwise it is taken in parts, with the
-    hooks called between them, by the same compiled functions.
+    When every instrument hooked into failure, completion or acceptance has its hook in
+    compiled form (``sim.policy.month_hooks``), the whole step is one compiled call
+    (:func:`_progress_in_one_call`); otherwise it is taken in parts, with the hooks called
+    between them, by the same compiled functions.
     """
     p, s = model.params, model.smes
     if not p.stages_on:
         return
-    t, hooks = model.tally, model.hooks
-    if not (hooks["on_failure"] or hooks["on_completion"] or hooks["on_acceptance"]):
-        rule = model.levers.verified_gain_min
-        rejected, good, upgraded, payback_sum, paybacks = _progress_unhooked(
+    t, hooks = model.tally, model.month_hooks
+    if hooks.compiled("on_completion", "on_failure", "on_acceptance"):
+        rule, gov = model.levers.verified_gain_min, model.government
+        rejected, good, upgraded, payback_sum, paybacks = _progress_in_one_call(
+            hooks.rows["on_completion"], hooks.rows["on_acceptance"], hooks.ints,
+            hooks.floats, gov.ledger, gov.account_spent, s.outlay,
             s.stage, s.started_month, s.project_kind, s.hazard, draws["failure"],
             model.stage_ends, model.month, t.failed_by_stage, t.cum_failed_by_stage,
             s.failures, s.since, s.state, s.provider, model.providers.load, draws["gain"],
@@ -718,7 +729,10 @@ def progress(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
 
 
 @compiled
-def _progress_unhooked(stage: np.ndarray, started_month: np.ndarray, project_kind: np.ndarray,
+def _progress_in_one_call(completion_rows: np.ndarray, acceptance_rows: np.ndarray,
+                       hook_ints: np.ndarray, hook_floats: np.ndarray, ledger: np.ndarray,
+                       account_spent: np.ndarray, outlay: np.ndarray,
+                       stage: np.ndarray, started_month: np.ndarray, project_kind: np.ndarray,
                        hazard: np.ndarray, failure_draw: np.ndarray, stage_ends: np.ndarray,
                        month: int, failed_by_stage: np.ndarray,
                        cum_failed_by_stage: np.ndarray, failures: np.ndarray,
@@ -733,12 +747,15 @@ def _progress_unhooked(stage: np.ndarray, started_month: np.ndarray, project_kin
                        deep_process_share: float, light_quality_gain: float,
                        deep_quality_gain: float, cost_sensitivity: float,
                        quality_sensitivity: float) -> tuple[int, int, int, float, int]:
-    """:func:`progress` as one call, for a month with no hook to call in it.
+    """:func:`progress` as one call, the instruments' hooks in compiled form.
 
     The steps of the hooked path, in its order: :func:`_advance`; the failed projects end
-    (:func:`_record_failures`, :func:`_release_providers`); the completed ones are judged
-    (:func:`_judge`), the rejected end, the accepted are transformed (:func:`_accept`),
-    reweighed in the market (``market.weigh_firms``) and release their providers.
+    (:func:`_record_failures`, :func:`_release_providers`); the completed ones go to
+    acceptance (``month_hooks.complete_projects``), are judged (:func:`_judge`), the rejected
+    end, the accepted are transformed (:func:`_accept`), reweighed in the market
+    (``market.weigh_firms``), paid what is due on acceptance
+    (``month_hooks.accept_projects``) and release their providers. (No shipped instrument's
+    ``on_failure`` has a compiled form: with one in the mix, the hooked path runs.)
 
     Returns:
         ``(rejected, accepted, upgraded, payback_years, paybacks)``: how many projects were
@@ -750,6 +767,8 @@ def _progress_unhooked(stage: np.ndarray, started_month: np.ndarray, project_kin
     _release_providers(failed, provider, load, stage, project_kind)
     if len(completing) == 0:
         return 0, 0, 0, 0.0, 0
+    complete_projects(completion_rows, hook_ints, hook_floats, completing, ledger,
+                      account_spent)
     good, gain, rejected = _judge(completing, gain_draw, sigma, hardware_only, acceptance_on,
                                   min_gain)
     _record_failures(rejected, month, failures, since, state)
@@ -762,6 +781,8 @@ def _progress_unhooked(stage: np.ndarray, started_month: np.ndarray, project_kin
         light_process_share, deep_process_share, light_quality_gain, deep_quality_gain)
     weigh_firms(good, base_revenue, unit_cost, quality, weight, cost_sensitivity,
                 quality_sensitivity)
+    accept_projects(acceptance_rows, hook_ints, hook_floats, good, started_month,
+                    project_kind, cost, outlay, ledger, account_spent)
     _release_providers(good, provider, load, stage, project_kind)
     return len(rejected), len(good), upgraded, payback_years, paybacks
 

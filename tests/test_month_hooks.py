@@ -15,15 +15,24 @@ from catfish.agents.government import LEFT
 from catfish.sim import run_one
 from catfish.sim.model import ClusterModel
 from catfish.sim.policy import (
+    AcceptanceRule,
     Accompaniment,
     ChainLeaderProgramme,
     Diagnosis,
     ExchangeSessions,
     Grant,
     Instrument,
+    Showcase,
     default_policy_mix,
 )
-from catfish.sim.policy.month_hooks import expected_support, stage_log_odds, start_projects
+from catfish.sim.policy.month_hooks import (
+    POINTS,
+    accept_projects,
+    complete_projects,
+    expected_support,
+    stage_log_odds,
+    start_projects,
+)
 from catfish.sim.projects import _expected_support, _log_odds_of_instruments
 
 
@@ -61,7 +70,9 @@ def every_kind() -> list[Instrument]:
             Accompaniment(projects_per_month=3, kinds="light", start="2020-09",
                           end="2021-12"),
             Diagnosis(firms_per_month=20), Grant(share=0.1, cap_rmb=1e9, kinds="light",
-                                                 start="2021-03")]
+                                                 start="2021-03"),
+            Showcase(projects=6, grant_rmb=120_000.0, min_talent=0.3),
+            AcceptanceRule(check_cost_rmb=4_000.0, start="2021-01")]
 
 
 @pytest.mark.parametrize("mix", [default_policy_mix, every_kind], ids=["default", "every-kind"])
@@ -77,8 +88,7 @@ def test_a_run_in_compiled_phases_gives_the_numbers_of_one_calling_the_hooks(mix
 
 def test_the_phases_are_compiled_only_when_every_hooked_instrument_has_a_compiled_form():
     model = ClusterModel(rng=1, policies=every_kind())
-    assert model.month_hooks.compiled("support_at_start", "support_on_acceptance", "on_start",
-                                      "stage_log_odds"), "every kind here has a compiled form"
+    assert model.month_hooks.compiled(*POINTS), "every kind here has a compiled form"
 
     class Kinder(Grant):  # a subclass may change what its hooks use: they run as Python
         def _amount(self, kinds, cost):
@@ -136,27 +146,61 @@ def test_stage_log_odds_are_the_hooks_answer(model_in_flight):
     assert (got < 0).any(), "marked firms' stages must be safer"
 
 
+def the_hooks_both_ways(model, point, firms, compiled_form):
+    """The model's state after the Python hooks of ``point`` and after the compiled form."""
+    s, gov = model.smes, model.government
+    state = (s.outlay, gov.ledger, gov.account_spent, model.firm_flags_table, model.counters)
+    before = [a.copy() for a in state]
+    for hook in model.hooks[point]:
+        hook(model, firms)
+    python = [a.copy() for a in state]
+    for a, b in zip(state, before, strict=True):
+        a[...] = b
+    compiled_form()
+    return before, python, [a.copy() for a in state]
+
+
+NAMES = ("outlay", "ledger", "account_spent", "flags", "counters")
+
+
 def test_start_projects_does_what_the_on_start_hooks_do(model_in_flight):
     model, hooks = model_in_flight, model_in_flight.month_hooks
     s, gov = model.smes, model.government
     firms = np.flatnonzero(s.project_kind > 0)[:40]
-    rng = np.random.default_rng(1)
-    s.project_kind[firms] = rng.integers(1, 3, len(firms))  # both kinds
+    s.project_kind[firms] = np.random.default_rng(1).integers(1, 3, len(firms))  # both kinds
+    s.talent[firms[::2]] = 0.9  # showcases need talent
+    showcase = next(i for i in model.instruments if isinstance(i, Showcase))
+    showcase.left = 3  # (the run has used up its grants)
+    assert model.counters[model.instruments.index(showcase)] == 3, \
+        "a showcase's grants left are its cell of the model's counters"
     for month in (model.month, 20):  # accompaniment open, then closed (a grant opens later)
         model.month = month
-        before = (s.outlay.copy(), gov.ledger.copy(), gov.account_spent.copy(),
-                  model.firm_flags_table.copy())
-        for on_start in model.hooks["on_start"]:
-            on_start(model, firms)
-        python = (s.outlay.copy(), gov.ledger.copy(), gov.account_spent.copy(),
-                  model.firm_flags_table.copy())
-        s.outlay[:], gov.ledger[:], gov.account_spent[:] = before[:3]
-        model.firm_flags_table[:] = before[3]
-        start_projects(hooks.rows["on_start"], hooks.ints, hooks.floats, hooks.flags, firms,
-                       model.month, s.project_kind, s.cost, s.outlay, gov.ledger,
-                       gov.account_spent)
-        compiled = (s.outlay, gov.ledger, gov.account_spent, model.firm_flags_table)
-        for name, a, b in zip(("outlay", "ledger", "account_spent", "flags"), python, compiled,
-                              strict=True):
+        before, python, compiled = the_hooks_both_ways(
+            model, "on_start", firms, lambda: start_projects(
+                hooks.rows["on_start"], hooks.ints, hooks.floats, hooks.flags, hooks.counters,
+                firms, model.month, s.project_kind, s.cost, s.outlay, s.talent, gov.ledger,
+                gov.account_spent))
+        for name, a, b in zip(NAMES, python, compiled, strict=True):
             assert np.array_equal(a, b), f"month {month}: {name} differs after on_start"
         assert not np.array_equal(python[0], before[0]), f"month {month}: grants must be paid"
+        assert month == 20 or not np.array_equal(python[4], before[4]), \
+            "showcase grants must be used"
+
+
+def test_completion_and_acceptance_do_what_their_hooks_do(model_in_flight):
+    model, hooks = model_in_flight, model_in_flight.month_hooks
+    s, gov = model.smes, model.government
+    firms = np.arange(0, model.params.n_smes, 7)
+    s.project_kind[firms] = 2  # the grant on acceptance is for deep projects
+    s.started_month[firms] = np.random.default_rng(2).integers(0, 30, len(firms))
+    for point, compiled_form in (
+            ("on_completion", lambda: complete_projects(
+                hooks.rows["on_completion"], hooks.ints, hooks.floats, firms, gov.ledger,
+                gov.account_spent)),
+            ("on_acceptance", lambda: accept_projects(
+                hooks.rows["on_acceptance"], hooks.ints, hooks.floats, firms, s.started_month,
+                s.project_kind, s.cost, s.outlay, gov.ledger, gov.account_spent))):
+        before, python, compiled = the_hooks_both_ways(model, point, firms, compiled_form)
+        for name, a, b in zip(NAMES, python, compiled, strict=True):
+            assert np.array_equal(a, b), f"{point}: {name} differs"
+        assert not np.array_equal(python[2], before[2]), f"{point}: money must be spent"

@@ -1,15 +1,17 @@
 """The shipped instruments' in-month hooks as compiled code, so a month's phase is one call.
 
 Each phase of a month that calls instruments' hooks (deciding asks the support on offer,
-starting projects runs ``on_start`` and asks ``stage_log_odds``) could be one compiled call
-but for the hooks, which are Python. For the shipped instruments whose hooks are simple (a
-grant's capped share, accompaniment, a chain leader's platform, diagnosis's safer stages), the
-same work is written here as compiled code that reads the instrument's terms from arrays made
-once per model (:class:`MonthHooks`). A phase runs as one call (``sim.projects``) when every
-instrument hooked into it has its hooks here; otherwise it calls the Python hooks as before.
-Each compiled form calls the instrument module's own compiled functions (``_pay_grants``,
-``_accompany``) or copies its expression in the same order, and ``tests/test_month_hooks.py``
-checks each against the Python hook, so there is still one rule per instrument.
+starting projects runs ``on_start`` and asks ``stage_log_odds``, progress runs
+``on_completion``, ``on_failure`` and ``on_acceptance``) could be one compiled call but for the
+hooks, which are Python. For the shipped instruments whose hooks are simple (a grant's capped
+share, accompaniment, a chain leader's platform, diagnosis's safer stages, showcase grants,
+the acceptance checks), the same work is written here as compiled code that reads the
+instrument's terms from arrays made once per model (:class:`MonthHooks`). A phase runs as one
+call (``sim.projects``) when every instrument hooked into it has its hooks here; otherwise it
+calls the Python hooks as before. Each compiled form calls the instrument module's own compiled
+functions (``_pay_grants``, ``_accompany``, ``_fund_showcases``, ``_pay_checks``) or copies
+its expression in the same order, and ``tests/test_month_hooks.py`` checks each against the
+Python hook, so there is still one rule per instrument.
 
 An instrument's terms (shares, caps, fees, months, effects) are read when the model is built:
 changing an instrument's parameters during a run, which nothing in Catfish does, would reach
@@ -26,35 +28,42 @@ import numpy as np
 from catfish.agents.government import available
 from catfish.agents.jit import compiled
 from catfish.agents.sme import LIGHT
+from catfish.sim.policy.acceptance_rule import AcceptanceRule, _pay_checks
 from catfish.sim.policy.accompaniment import Accompaniment, _accompany
 from catfish.sim.policy.base import Instrument, _window
 from catfish.sim.policy.chain_leader_programme import ChainLeaderProgramme
 from catfish.sim.policy.diagnosis import Diagnosis
 from catfish.sim.policy.grant import Grant, _pay_grants
 from catfish.sim.policy.selection import KIND_CODES
+from catfish.sim.policy.showcase import Showcase, _fund_showcases
 
 if TYPE_CHECKING:
     from catfish.sim.model import ClusterModel
 
 # kinds of compiled hooks
-GRANT, ACCOMPANIMENT, CHAIN_LEADER, DIAGNOSIS = 1, 2, 3, 4
+GRANT, ACCOMPANIMENT, CHAIN_LEADER, DIAGNOSIS, SHOWCASE, ACCEPTANCE_RULE = 1, 2, 3, 4, 5, 6
 # columns of MonthHooks.ints: kind, kinds covered (KIND_CODES), account row, first and last
 # month open, places a month, row of MonthHooks.flags (-1: none)
 KIND, KINDS, ACCOUNT, FIRST, LAST, PLACES, FLAGS = range(7)
-# columns of MonthHooks.floats: share (grant) or fee (accompaniment) or cost cut (platform),
-# cap, and the stage log-odds of the early, middle and late stage
-SHARE, CAP, ODDS = 0, 1, 2
+# columns of MonthHooks.floats: an amount (a grant's share, accompaniment's fee, the platform's
+# cost cut, a showcase's grant, a check's cost), a limit (a grant's cap, a showcase's minimum
+# talent), and the stage log-odds of the early, middle and late stage
+AMOUNT, LIMIT, ODDS = 0, 1, 2
 
 # the in-month hooks each kind has in compiled form, with the shipped function of each (a hook
 # replaced on the class after import is the caller's own: its Python runs)
 COMPILED_HOOKS: dict[type[Instrument], tuple[int, dict[str, object]]] = {
     cls: (kind, {hook: getattr(cls, hook) for hook in hooks}) for cls, kind, hooks in (
-        (Grant, GRANT, ("support_at_start", "support_on_acceptance", "on_start")),
+        (Grant, GRANT, ("support_at_start", "support_on_acceptance", "on_start",
+                        "on_acceptance")),
         (Accompaniment, ACCOMPANIMENT, ("on_start", "stage_log_odds")),
         (ChainLeaderProgramme, CHAIN_LEADER, ("support_at_start", "on_start",
                                               "stage_log_odds")),
-        (Diagnosis, DIAGNOSIS, ("stage_log_odds",)))}
-POINTS = ("support_at_start", "support_on_acceptance", "on_start", "stage_log_odds")
+        (Diagnosis, DIAGNOSIS, ("stage_log_odds",)),
+        (Showcase, SHOWCASE, ("on_start",)),
+        (AcceptanceRule, ACCEPTANCE_RULE, ("on_completion",)))}
+POINTS = ("support_at_start", "support_on_acceptance", "on_start", "stage_log_odds",
+          "on_completion", "on_failure", "on_acceptance")
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,15 +75,18 @@ class MonthHooks:
             the order of the mix; ``None`` if one of them has no compiled form (the phase
             calls the Python hooks).
         ints: Integer terms, one row per instrument of the mix (columns ``KIND`` ...).
-        floats: Float terms, likewise (columns ``SHARE``, ``CAP``, ``ODDS`` ...).
-        flags: The firms an instrument has marked (accompanied, on the platform, diagnosed):
-            ``ClusterModel.firm_flags``, one row per instrument of the mix.
+        floats: Float terms, likewise (columns ``AMOUNT``, ``LIMIT``, ``ODDS`` ...).
+        flags: The firms an instrument has marked (accompanied, on the platform, diagnosed,
+            showcases): ``ClusterModel.firm_flags_table``, one row per instrument of the mix.
+        counters: What each instrument has left to give (showcase grants):
+            ``ClusterModel.counters``, one per instrument of the mix.
     """
 
     rows: dict[str, np.ndarray | None]
     ints: np.ndarray
     floats: np.ndarray
     flags: np.ndarray
+    counters: np.ndarray
 
     @classmethod
     def of(cls, model: ClusterModel) -> MonthHooks:
@@ -94,7 +106,8 @@ class MonthHooks:
             hooked = [positions[id(hook.__self__)] for hook in model.hooks[point]]
             rows[point] = np.array(hooked, np.int64) \
                 if all(point in compiled_at[row] for row in hooked) else None
-        return cls(rows=rows, ints=ints, floats=floats, flags=model.firm_flags_table)
+        return cls(rows=rows, ints=ints, floats=floats, flags=model.firm_flags_table,
+                   counters=model.counters)
 
     def compiled(self, *points: str) -> bool:
         """Whether every hook of these points has a compiled form (or none is hooked)."""
@@ -120,16 +133,20 @@ def _terms(instrument: Instrument, kind: int, row: int, start_month: str,
             getattr(instrument, "account_row", -1), first, last, 0, row]
     floats = [0.0, np.inf, 0.0, 0.0, 0.0]
     if isinstance(instrument, Grant):
-        floats[SHARE], floats[CAP] = instrument.share, instrument.cap_rmb
+        floats[AMOUNT], floats[LIMIT] = instrument.share, instrument.cap_rmb
     elif isinstance(instrument, Accompaniment):
         ints[PLACES] = instrument.projects_per_month
-        floats[SHARE] = instrument.cost_per_project_rmb
+        floats[AMOUNT] = instrument.cost_per_project_rmb
         floats[ODDS:] = instrument._effect
     elif isinstance(instrument, ChainLeaderProgramme):
-        floats[SHARE] = instrument.platform_cost_cut
+        floats[AMOUNT] = instrument.platform_cost_cut
         floats[ODDS:] = [instrument.failure_log_odds] * 3
     elif isinstance(instrument, Diagnosis):
         floats[ODDS:] = instrument._effect
+    elif isinstance(instrument, Showcase):
+        floats[AMOUNT], floats[LIMIT] = instrument.grant_rmb, instrument.min_talent
+    elif isinstance(instrument, AcceptanceRule):
+        floats[AMOUNT] = instrument.check_cost_rmb
     return ints, floats
 
 
@@ -156,38 +173,72 @@ def expected_support(rows: np.ndarray, ints: np.ndarray, floats: np.ndarray,
             for j in range(len(firms)):
                 f = firms[j]
                 if kind == GRANT:
-                    asked = floats[i, SHARE] * cost[k + 1, f]
-                    support[k, j] += floats[i, CAP] if asked > floats[i, CAP] else asked
+                    asked = floats[i, AMOUNT] * cost[k + 1, f]
+                    support[k, j] += floats[i, LIMIT] if asked > floats[i, LIMIT] else asked
                 elif kind == CHAIN_LEADER and k == 0 and flags[ints[i, FLAGS], f]:
-                    support[k, j] += floats[i, SHARE] * cost[k + 1, f]
+                    support[k, j] += floats[i, AMOUNT] * cost[k + 1, f]
     return support
 
 
 @compiled
 def start_projects(rows: np.ndarray, ints: np.ndarray, floats: np.ndarray, flags: np.ndarray,
-                   firms: np.ndarray, month: int, project_kind: np.ndarray, cost: np.ndarray,
-                   outlay: np.ndarray, ledger: np.ndarray, account_spent: np.ndarray) -> None:
+                   counters: np.ndarray, firms: np.ndarray, month: int,
+                   project_kind: np.ndarray, cost: np.ndarray, outlay: np.ndarray,
+                   talent: np.ndarray, ledger: np.ndarray, account_spent: np.ndarray) -> None:
     """The ``on_start`` hooks of the instruments of ``rows``, in the order of the mix.
 
     A grant pays its share while open (``grant._pay_grants``); accompaniment takes on the first
     projects while open (``accompaniment._accompany``); a chain leader's platform lowers its
-    suppliers' outlay on light projects.
+    suppliers' outlay on light projects; a showcase programme funds its first projects while it
+    has grants left (``showcase._fund_showcases``).
     """
     for i in rows:
         kind, row = ints[i, KIND], ints[i, FLAGS]
         open_now = ints[i, FIRST] <= month <= ints[i, LAST]
         if kind == GRANT and open_now:
-            _pay_grants(firms, project_kind, cost, outlay, floats[i, SHARE], floats[i, CAP],
+            _pay_grants(firms, project_kind, cost, outlay, floats[i, AMOUNT], floats[i, LIMIT],
                         ints[i, KINDS], ledger, account_spent, ints[i, ACCOUNT])
         elif kind == ACCOMPANIMENT:
             _accompany(firms, flags[row], open_now, project_kind, ints[i, KINDS],
-                       ints[i, PLACES], floats[i, SHARE], ledger, account_spent,
+                       ints[i, PLACES], floats[i, AMOUNT], ledger, account_spent,
                        ints[i, ACCOUNT])
         elif kind == CHAIN_LEADER:
             for f in firms:
                 k = project_kind[f]
-                outlay[f] -= floats[i, SHARE] * cost[k, f] if k == LIGHT and flags[row, f] \
+                outlay[f] -= floats[i, AMOUNT] * cost[k, f] if k == LIGHT and flags[row, f] \
                     else 0.0
+        elif kind == SHOWCASE and counters[i] > 0:
+            counters[i] -= _fund_showcases(
+                firms, flags[row], counters[i], project_kind, ints[i, KINDS], talent,
+                floats[i, LIMIT], cost, outlay, floats[i, AMOUNT], ledger, account_spent,
+                ints[i, ACCOUNT])
+
+
+@compiled
+def complete_projects(rows: np.ndarray, ints: np.ndarray, floats: np.ndarray,
+                      firms: np.ndarray, ledger: np.ndarray, account_spent: np.ndarray) -> None:
+    """The ``on_completion`` hooks: the acceptance checks of the projects completed, paid."""
+    for i in rows:
+        if ints[i, KIND] == ACCEPTANCE_RULE and len(firms) and floats[i, AMOUNT] > 0:
+            _pay_checks(len(firms), floats[i, AMOUNT], ledger, account_spent, ints[i, ACCOUNT])
+
+
+@compiled
+def accept_projects(rows: np.ndarray, ints: np.ndarray, floats: np.ndarray, firms: np.ndarray,
+                    started_month: np.ndarray, project_kind: np.ndarray, cost: np.ndarray,
+                    outlay: np.ndarray, ledger: np.ndarray, account_spent: np.ndarray) -> None:
+    """The ``on_acceptance`` hooks: grants paid on acceptance, to projects started while open."""
+    for i in rows:
+        if ints[i, KIND] == GRANT and len(firms):
+            promised = np.empty(len(firms), np.int64)
+            n = 0
+            for f in firms:
+                if ints[i, FIRST] <= started_month[f] <= ints[i, LAST]:
+                    promised[n] = f
+                    n += 1
+            _pay_grants(promised[:n], project_kind, cost, outlay, floats[i, AMOUNT],
+                        floats[i, LIMIT], ints[i, KINDS], ledger, account_spent,
+                        ints[i, ACCOUNT])
 
 
 @compiled

@@ -61,8 +61,17 @@ class Showcase(Instrument):
     def setup(self, model: ClusterModel) -> None:
         """Open the account; no showcase is chosen yet."""
         super().setup(model)
-        self.showcase = np.zeros(model.params.n_smes, bool)
-        self.left = int(self.projects)
+        self.showcase = model.firm_flags(self)
+        self._left = model.counter(self, int(self.projects))
+
+    @property
+    def left(self) -> int:
+        """Showcase grants still on offer (``projects`` at the start of a run)."""
+        return int(self._left[0])
+
+    @left.setter
+    def left(self, value: int) -> None:
+        self._left[0] = value
 
     def apply(self, model: ClusterModel) -> None:
         """Accepted showcases host visits in their sectors this month."""
