@@ -48,7 +48,6 @@ import numpy as np
 from catfish.agents.jit import COMPILED, compiled
 from catfish.sim import metrics, projects, run_one
 from catfish.sim.model import ClusterModel, FastCollector
-from catfish.sim.policy import bound_hooks
 from catfish.sim.run import finish_run
 from catfish.sim.streams import MonthlyDraws
 from catfish.sim.warm import settle_worker
@@ -358,31 +357,25 @@ PHASES = ((ClusterModel, "open_month", "open_month (levers, budget)"),
           (FastCollector, "collect", "collector"))
 
 
+def _wrapped(function: Callable[..., Any], label: str, enter: Callable[[str], None],
+             leave: Callable[[], None]) -> Callable[..., Any]:
+    """``function``, calling ``enter(label)`` before and ``leave()`` after it."""
+    def call(*args: Any, **kwargs: Any) -> Any:
+        enter(label)
+        try:
+            return function(*args, **kwargs)
+        finally:
+            leave()
+    return call
+
+
 @contextlib.contextmanager
-def _phases_wrapped(instruments: list[Any], enter: Callable[[str], None],
-                    leave: Callable[[], None]) -> Iterator[None]:
-    """The month's phases (:data:`PHASES`) and the hooks the mix's instruments override,
-    each replaced by a function that calls ``enter(label)`` before and ``leave()`` after it.
-
-    Instruments' hooks are replaced on their classes, where ``bound_hooks`` finds them when a
-    model is built. They are put back on leaving.
-    """
-    targets = [*PHASES, *{(type(i), hook, f"hook {type(i).__name__}.{hook}")
-                          for i in instruments for hook, bound in bound_hooks([i]).items()
-                          if bound and hook != "finalize"}]
-    saved = [(owner, attr, owner.__dict__.get(attr)) for owner, attr, _ in targets]
-
-    def wrapped(function: Callable[..., Any], label: str) -> Callable[..., Any]:
-        def call(*args: Any, **kwargs: Any) -> Any:
-            enter(label)
-            try:
-                return function(*args, **kwargs)
-            finally:
-                leave()
-        return call
-
-    for owner, attr, label in targets:
-        setattr(owner, attr, wrapped(getattr(owner, attr), label))
+def _phases_wrapped(enter: Callable[[str], None], leave: Callable[[], None]) -> Iterator[None]:
+    """The month's phases (:data:`PHASES`), each replaced by a function that calls
+    ``enter(label)`` before and ``leave()`` after it; put back on leaving."""
+    saved = [(owner, attr, owner.__dict__.get(attr)) for owner, attr, _ in PHASES]
+    for owner, attr, label in PHASES:
+        setattr(owner, attr, _wrapped(getattr(owner, attr), label, enter, leave))
     try:
         yield
     finally:
@@ -391,6 +384,20 @@ def _phases_wrapped(instruments: list[Any], enter: Callable[[str], None],
                 delattr(owner, attr)  # it was inherited
             else:
                 setattr(owner, attr, value)
+
+
+def _hooks_wrapped(model: ClusterModel, enter: Callable[[str], None],
+                   leave: Callable[[], None]) -> None:
+    """The model's instrument hooks, each wrapped as the phases are.
+
+    On the built model's own lists of hooks, so its phases whose hooks have compiled forms
+    (``sim.policy.month_hooks``, decided when it was built) still run in one call and call no
+    hook, as in a run that is not timed.
+    """
+    for hook, bound in model.hooks.items():
+        if hook != "finalize":
+            bound[:] = [_wrapped(function, f"hook {type(function.__self__).__name__}.{hook}",
+                                 enter, leave) for function in bound]
 
 
 def phase_split(name: str, runs: int, costs: dict[str, float]) -> dict[str, dict[str, float]]:
@@ -445,11 +452,11 @@ def phase_split(name: str, runs: int, costs: dict[str, float]) -> dict[str, dict
     wrapper = _own_cost(timed)
     compiled_s.clear()
     calls.clear()
-    instruments = ClusterModel(params, rng=0, policies=mix).instruments
     for wrap in (counted, timed):
-        with compiled_wrapped(wrap), _phases_wrapped(instruments, enter, leave):
+        with compiled_wrapped(wrap), _phases_wrapped(enter, leave):
             for seed in range(runs):
-                model = ClusterModel(params, rng=seed, policies=mix)  # binds the hooks wrapped
+                model = ClusterModel(params, rng=seed, policies=mix)
+                _hooks_wrapped(model, enter, leave)
                 started[0] = clock()
                 while model.running:
                     model.step()
