@@ -87,6 +87,7 @@ class MonthHooks:
     floats: np.ndarray
     flags: np.ndarray
     counters: np.ndarray
+    compiled_points: frozenset[str] = frozenset()  # the points whose hooks are all compiled
 
     @classmethod
     def of(cls, model: ClusterModel) -> MonthHooks:
@@ -107,11 +108,12 @@ class MonthHooks:
             rows[point] = np.array(hooked, np.int64) \
                 if all(point in compiled_at[row] for row in hooked) else None
         return cls(rows=rows, ints=ints, floats=floats, flags=model.firm_flags_table,
-                   counters=model.counters)
+                   counters=model.counters,
+                   compiled_points=frozenset(p for p, r in rows.items() if r is not None))
 
     def compiled(self, *points: str) -> bool:
         """Whether every hook of these points has a compiled form (or none is hooked)."""
-        return all(self.rows[point] is not None for point in points)
+        return self.compiled_points.issuperset(points)  # (asked three times a month)
 
 
 def _compiled_form(instrument: Instrument) -> tuple[int, set[str]]:
