@@ -7,7 +7,10 @@ Measured, after warming up (``sim.warm``: compiled code loaded, first-run costs 
 - ``run_one(scenarios.load("jieyang-city-2023"), seed=s)``, 1,200 firms x 31 months,
   including construction and the time-series table (target: at most 7 ms);
 - the default 1,000 x 36 run, ``run_one(seed=s)`` (``ModelParams()`` and the default mix),
-  and the same cluster as shipped, ``jieyang-plastics-2020`` (target: at most 4 ms);
+  and the same cluster as shipped, ``jieyang-plastics-2020`` (target: at most 4 ms); each
+  small run makes its time-series table (``.timeseries``, a pandas DataFrame), as 0.2.0's
+  ``run_one`` always did; what the default run costs without it, as a share of the run with
+  it, is measured too (:func:`table_share`: ``run_one`` makes it only when asked);
 - 100,000 firms x 120 months against ``benchmarks/toy_bass.py``'s vectorised toy model of
   the same size, in the same process, alternately (target: at most 1.5 times the toy).
 
@@ -215,6 +218,32 @@ def _paired(mine: list[float], theirs: list[float]) -> dict[str, float]:
             "against_cpu_ms_min": min(theirs)}
 
 
+def table_share(pairs: int = 60, batch: int = 20) -> dict[str, float]:
+    """What a default run costs without its DataFrame, as a share of the run with it.
+
+    The small cases ask every run for ``.timeseries``, the pandas DataFrame that 0.2.0's
+    ``run_one`` always made, so that both versions do the same work; today's makes it only
+    when asked (sweeps and comparisons never do). In this process, batches of ``batch`` runs
+    with and without it take turns, ``pairs`` times; the median of the pairs' ratios, with
+    its quartiles.
+    """
+    from catfish.sim import run_one
+
+    ratios = []
+    for k in range(pairs):
+        spent = {}
+        for with_table in ((True, False) if k % 2 else (False, True)):
+            started = time.process_time()
+            for seed in range(1, batch + 1):
+                result = run_one(seed=seed)
+                if with_table:
+                    result.timeseries  # noqa: B018 (made when asked)
+            spent[with_table] = time.process_time() - started
+        ratios.append(spent[False] / spent[True])
+    q1, _, q3 = statistics.quantiles(ratios, n=4)
+    return {"pairs": pairs, "share": statistics.median(ratios), "q1": q1, "q3": q3}
+
+
 def main() -> None:
     """Measure, print and save the figures."""
     parser = argparse.ArgumentParser(description=__doc__,
@@ -234,7 +263,8 @@ def main() -> None:
         serve_batches()
         return
     result: dict[str, Any] = {"machine": machine(), "targets": TARGETS,
-                              "small": small_runs(args.repeats)}
+                              "small": small_runs(args.repeats),
+                              "default_without_table": table_share()}
     if not args.skip_large:
         result["large_vs_toy"] = large_vs_toy(args.rounds)
     if args.against is not None:
@@ -253,6 +283,9 @@ def report(result: dict[str, Any]) -> None:
     for name, row in result["small"].items():
         print(f"{name:>9}: CPU {row['cpu_ms_median']:6.2f} ms median ({row['cpu_ms_min']:.2f} "
               f"min), wall {row['wall_ms_median']:6.2f} ms median over {row['runs']} seeds")
+    share = result["default_without_table"]
+    print(f"  default: run_one without its DataFrame takes {share['share']:.2f} of the run with "
+          f"it (median of {share['pairs']} pairs; quartiles {share['q1']:.2f}-{share['q3']:.2f})")
     if "large_vs_toy" in result:
         r = result["large_vs_toy"]
         print(f"{r['n_smes']:,} x {r['months']}: engine {r['engine_cpu_ms_median'] / 1e3:.2f} s, "
