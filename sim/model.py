@@ -168,6 +168,7 @@ class ClusterModel(mesa.Model):
         # the compiled forms of their hooks read (sim.policy.month_hooks)
         self.firm_flags_table = np.zeros((len(self.instruments), p.n_smes), bool)
         self.counters = np.zeros(len(self.instruments), np.int64)  # what each has left
+        self.running_sums = np.zeros(len(self.instruments))  # what each has paid out
         self._flag_rows = {id(i): row for row, i in enumerate(self.instruments)}
         for instrument in self.instruments:
             instrument.setup(self)
@@ -257,6 +258,17 @@ class ClusterModel(mesa.Model):
         row = self._flag_rows[id(instrument)]
         cell = self.counters[row:row + 1]
         cell[0] = start
+        return cell
+
+    def running_sum(self, instrument: Instrument) -> np.ndarray:
+        """An amount ``instrument`` (one of the mix) adds up, such as what a fund has paid.
+
+        Asked in its ``setup``: one cell of ``running_sums`` (an array of one number, 0),
+        which compiled code adds to too.
+        """
+        row = self._flag_rows[id(instrument)]
+        cell = self.running_sums[row:row + 1]
+        cell[0] = 0.0
         return cell
 
     def _neutral_levers(self) -> Levers:

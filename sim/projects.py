@@ -41,6 +41,7 @@ from catfish.sim.policy.month_hooks import (
     accept_projects,
     complete_projects,
     expected_support,
+    fail_projects,
     stage_log_odds,
     start_projects,
 )
@@ -89,8 +90,9 @@ def decide(model: ClusterModel, seen_ok: np.ndarray, seen_bad: np.ndarray) -> No
         model.tally.new_queued += _decide_in_one_call(
             s.state, s.level, s.since, p.cooldown_months, hooks.rows["support_at_start"],
             hooks.rows["support_on_acceptance"], hooks.ints, hooks.floats, hooks.flags,
-            model.government.ledger, seen_ok, seen_bad, p.beliefs_on, p.prior_failure_belief,
-            p.prior_benefit_belief, p.prior_belief_weight, p.light_failure_factor, s.cost,
+            hooks.counters, model.government.ledger, seen_ok, seen_bad, p.beliefs_on,
+            p.prior_failure_belief, p.prior_benefit_belief, p.prior_belief_weight,
+            p.light_failure_factor, s.cost,
             s.benefit, s.credit_access, s.revenue, p.credit_limit_share,
             levers.instalment_share, model.lost_share, s.base_revenue, p.contribution_margin,
             s.cash, s.hurdle, s.infrastructure, levers.interest_subsidy_share,
@@ -153,19 +155,20 @@ def _decide_and_queue(firms: np.ndarray, is_upgrade: np.ndarray, seen_ok: np.nda
 
 @compiled
 def _decide_in_one_call(state: np.ndarray, level: np.ndarray, since: np.ndarray, cooldown: int,
-                     at_start_rows: np.ndarray, on_acceptance_rows: np.ndarray,
-                     hook_ints: np.ndarray, hook_floats: np.ndarray, firm_flags: np.ndarray,
-                     ledger: np.ndarray, seen_ok: np.ndarray, seen_bad: np.ndarray,
-                     beliefs_on: bool, prior_failure: float, prior_benefit: float,
-                     prior_weight: float, light_failure_factor: float, all_cost: np.ndarray,
-                     all_benefit: np.ndarray, credit_access: np.ndarray, revenue: np.ndarray,
-                     credit_limit_share: float, instalment_share: np.ndarray,
-                     lost_share: np.ndarray, base_revenue: np.ndarray,
-                     contribution_margin: float, cash: np.ndarray, hurdle: np.ndarray,
-                     infrastructure: np.ndarray, interest_subsidy_share: np.ndarray,
-                     reimbursement_share: np.ndarray, loan_rate: float, loan_years: float,
-                     annuity: float, risk_aversion: float, deep_infrastructure_min: float,
-                     project_kind: np.ndarray, queued_since: np.ndarray, month: int) -> int:
+                        at_start_rows: np.ndarray, on_acceptance_rows: np.ndarray,
+                        hook_ints: np.ndarray, hook_floats: np.ndarray, firm_flags: np.ndarray,
+                        counters: np.ndarray, ledger: np.ndarray, seen_ok: np.ndarray,
+                        seen_bad: np.ndarray,
+                        beliefs_on: bool, prior_failure: float, prior_benefit: float,
+                        prior_weight: float, light_failure_factor: float, all_cost: np.ndarray,
+                        all_benefit: np.ndarray, credit_access: np.ndarray, revenue: np.ndarray,
+                        credit_limit_share: float, instalment_share: np.ndarray,
+                        lost_share: np.ndarray, base_revenue: np.ndarray,
+                        contribution_margin: float, cash: np.ndarray, hurdle: np.ndarray,
+                        infrastructure: np.ndarray, interest_subsidy_share: np.ndarray,
+                        reimbursement_share: np.ndarray, loan_rate: float, loan_years: float,
+                        annuity: float, risk_aversion: float, deep_infrastructure_min: float,
+                        project_kind: np.ndarray, queued_since: np.ndarray, month: int) -> int:
     """:func:`decide` as one call, the instruments' support in compiled form.
 
     :func:`_deciding`, the support on offer (``month_hooks.expected_support``, as
@@ -177,10 +180,10 @@ def _decide_in_one_call(state: np.ndarray, level: np.ndarray, since: np.ndarray,
     firms, upgrade = _deciding(state, level, project_kind, since, month, cooldown)
     if len(firms) == 0:
         return 0
-    grant_at_start = expected_support(at_start_rows, hook_ints, hook_floats, firm_flags, firms,
-                                      all_cost, month, ledger)
+    grant_at_start = expected_support(at_start_rows, hook_ints, hook_floats, firm_flags,
+                                      counters, firms, all_cost, month, ledger)
     grant_on_acceptance = expected_support(on_acceptance_rows, hook_ints, hook_floats,
-                                           firm_flags, firms, all_cost, month, ledger)
+                                           firm_flags, counters, firms, all_cost, month, ledger)
     return _decide_and_queue(
         firms, upgrade, seen_ok, seen_bad, grant_at_start, grant_on_acceptance, beliefs_on,
         prior_failure, prior_benefit, prior_weight, light_failure_factor, all_cost, all_benefit,
@@ -440,8 +443,8 @@ def assign_and_start(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
             s.provider, prov.load, s.started_month, s.hardware_only, s.outlay, s.cost, s.state,
             hooks.rows["on_start"], hooks.rows["stage_log_odds"], hooks.ints, hooks.floats,
             hooks.flags, hooks.counters, gov.ledger, gov.account_spent, s.cash, s.loan,
-            prov.specialty,
-            s.talent, model.stage_base_prob, model.kind_log_odds, model.levers.stage_log_odds,
+            prov.specialty, s.talent, model.stage_base_prob, model.kind_log_odds,
+            model.levers.stage_log_odds,
             p.talent_mean, p.talent_effect, p.provider_quality_effect, p.fit_effect,
             model.stage_months, s.hazard)
         model.tally.new_started += started
@@ -486,9 +489,9 @@ def _serve_and_start(project_kind: np.ndarray, stage: np.ndarray, queued_since: 
                      cost: np.ndarray, state: np.ndarray, on_start_rows: np.ndarray,
                      odds_rows: np.ndarray, hook_ints: np.ndarray, hook_floats: np.ndarray,
                      firm_flags: np.ndarray, counters: np.ndarray, ledger: np.ndarray,
-                     account_spent: np.ndarray,
-                     cash: np.ndarray, loan: np.ndarray, specialty: np.ndarray,
-                     talent: np.ndarray, base_prob: np.ndarray, kind_log_odds: np.ndarray,
+                     account_spent: np.ndarray, cash: np.ndarray, loan: np.ndarray,
+                     specialty: np.ndarray, talent: np.ndarray, base_prob: np.ndarray,
+                     kind_log_odds: np.ndarray,
                      lever_log_odds: np.ndarray, talent_mean: float, talent_effect: float,
                      quality_effect: float, fit_effect: float, stage_months: np.ndarray,
                      hazard: np.ndarray) -> tuple[int, int]:
@@ -703,9 +706,9 @@ def progress(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
     t, hooks = model.tally, model.month_hooks
     if hooks.compiled("on_completion", "on_failure", "on_acceptance"):
         rule, gov = model.levers.verified_gain_min, model.government
-        rejected, good, upgraded, payback_sum, paybacks = _progress_in_one_call(
-            hooks.rows["on_completion"], hooks.rows["on_acceptance"], hooks.ints,
-            hooks.floats, gov.ledger, gov.account_spent, s.outlay,
+        rejected, accepted_n, upgraded, payback_sum, paybacks = _progress_in_one_call(
+            hooks.rows["on_failure"], hooks.rows["on_completion"], hooks.rows["on_acceptance"],
+            hooks.ints, hooks.floats, hooks.sums, gov.ledger, gov.account_spent, s.outlay,
             s.stage, s.started_month, s.project_kind, s.hazard, draws["failure"],
             model.stage_ends, model.month, t.failed_by_stage, t.cum_failed_by_stage,
             s.failures, s.since, s.state, s.provider, model.providers.load, draws["gain"],
@@ -716,8 +719,8 @@ def progress(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
             p.light_process_share, p.deep_process_share, p.light_quality_gain,
             p.deep_quality_gain, p.cost_sensitivity, p.quality_sensitivity)
         t.new_rejected += rejected
-        if good:
-            _tally_accepted(model, good, upgraded, payback_sum, paybacks)
+        if accepted_n:
+            _tally_accepted(model, accepted_n, upgraded, payback_sum, paybacks)
             model._market_changed = True
         return
     failed, completing = _advance(s.stage, s.started_month, s.project_kind, s.hazard,
@@ -729,33 +732,33 @@ def progress(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
 
 
 @compiled
-def _progress_in_one_call(completion_rows: np.ndarray, acceptance_rows: np.ndarray,
-                       hook_ints: np.ndarray, hook_floats: np.ndarray, ledger: np.ndarray,
-                       account_spent: np.ndarray, outlay: np.ndarray,
-                       stage: np.ndarray, started_month: np.ndarray, project_kind: np.ndarray,
-                       hazard: np.ndarray, failure_draw: np.ndarray, stage_ends: np.ndarray,
-                       month: int, failed_by_stage: np.ndarray,
-                       cum_failed_by_stage: np.ndarray, failures: np.ndarray,
-                       since: np.ndarray, state: np.ndarray, provider: np.ndarray,
-                       load: np.ndarray, gain_draw: np.ndarray, sigma: float,
-                       hardware_only: np.ndarray, acceptance_on: bool, min_gain: float,
-                       counting: bool, level: np.ndarray, benefit: np.ndarray,
-                       cost: np.ndarray, successes: np.ndarray, counted: np.ndarray,
-                       process_cut: np.ndarray, unit_cost: np.ndarray, quality: np.ndarray,
-                       base_revenue: np.ndarray, weight: np.ndarray, light_cost_cut: float,
-                       deep_cost_cut: float, light_process_share: float,
-                       deep_process_share: float, light_quality_gain: float,
-                       deep_quality_gain: float, cost_sensitivity: float,
-                       quality_sensitivity: float) -> tuple[int, int, int, float, int]:
+def _progress_in_one_call(failure_rows: np.ndarray, completion_rows: np.ndarray,
+                          acceptance_rows: np.ndarray, hook_ints: np.ndarray,
+                          hook_floats: np.ndarray, sums: np.ndarray, ledger: np.ndarray,
+                          account_spent: np.ndarray, outlay: np.ndarray,
+                          stage: np.ndarray, started_month: np.ndarray, project_kind: np.ndarray,
+                          hazard: np.ndarray, failure_draw: np.ndarray, stage_ends: np.ndarray,
+                          month: int, failed_by_stage: np.ndarray,
+                          cum_failed_by_stage: np.ndarray, failures: np.ndarray,
+                          since: np.ndarray, state: np.ndarray, provider: np.ndarray,
+                          load: np.ndarray, gain_draw: np.ndarray, sigma: float,
+                          hardware_only: np.ndarray, acceptance_on: bool, min_gain: float,
+                          counting: bool, level: np.ndarray, benefit: np.ndarray,
+                          cost: np.ndarray, successes: np.ndarray, counted: np.ndarray,
+                          process_cut: np.ndarray, unit_cost: np.ndarray, quality: np.ndarray,
+                          base_revenue: np.ndarray, weight: np.ndarray, light_cost_cut: float,
+                          deep_cost_cut: float, light_process_share: float,
+                          deep_process_share: float, light_quality_gain: float,
+                          deep_quality_gain: float, cost_sensitivity: float,
+                          quality_sensitivity: float) -> tuple[int, int, int, float, int]:
     """:func:`progress` as one call, the instruments' hooks in compiled form.
 
     The steps of the hooked path, in its order: :func:`_advance`; the failed projects end
-    (:func:`_record_failures`, :func:`_release_providers`); the completed ones go to
-    acceptance (``month_hooks.complete_projects``), are judged (:func:`_judge`), the rejected
-    end, the accepted are transformed (:func:`_accept`), reweighed in the market
-    (``market.weigh_firms``), paid what is due on acceptance
-    (``month_hooks.accept_projects``) and release their providers. (No shipped instrument's
-    ``on_failure`` has a compiled form: with one in the mix, the hooked path runs.)
+    (:func:`_record_failures`, ``month_hooks.fail_projects``, :func:`_release_providers`);
+    the completed ones go to acceptance (``month_hooks.complete_projects``), are judged
+    (:func:`_judge`), the rejected end as the failed ones, the accepted are transformed
+    (:func:`_accept`), reweighed in the market (``market.weigh_firms``), paid what is due on
+    acceptance (``month_hooks.accept_projects``) and release their providers.
 
     Returns:
         ``(rejected, accepted, upgraded, payback_years, paybacks)``: how many projects were
@@ -763,16 +766,18 @@ def _progress_in_one_call(completion_rows: np.ndarray, acceptance_rows: np.ndarr
     """
     failed, completing = _advance(stage, started_month, project_kind, hazard, failure_draw,
                                   stage_ends, month, failed_by_stage, cum_failed_by_stage)
-    _record_failures(failed, month, failures, since, state)
-    _release_providers(failed, provider, load, stage, project_kind)
+    _end_in_one_call(failed, month, failures, since, state, failure_rows, hook_ints,
+                     hook_floats, sums, project_kind, hardware_only, outlay, ledger,
+                     account_spent, provider, load, stage)
     if len(completing) == 0:
         return 0, 0, 0, 0.0, 0
     complete_projects(completion_rows, hook_ints, hook_floats, completing, ledger,
                       account_spent)
     good, gain, rejected = _judge(completing, gain_draw, sigma, hardware_only, acceptance_on,
                                   min_gain)
-    _record_failures(rejected, month, failures, since, state)
-    _release_providers(rejected, provider, load, stage, project_kind)
+    _end_in_one_call(rejected, month, failures, since, state, failure_rows, hook_ints,
+                     hook_floats, sums, project_kind, hardware_only, outlay, ledger,
+                     account_spent, provider, load, stage)
     if len(good) == 0:
         return len(rejected), 0, 0, 0.0, 0
     payback_years, paybacks, upgraded = _accept(
@@ -785,6 +790,22 @@ def _progress_in_one_call(completion_rows: np.ndarray, acceptance_rows: np.ndarr
                     project_kind, cost, outlay, ledger, account_spent)
     _release_providers(good, provider, load, stage, project_kind)
     return len(rejected), len(good), upgraded, payback_years, paybacks
+
+
+@compiled
+def _end_in_one_call(firms: np.ndarray, month: int, failures: np.ndarray, since: np.ndarray,
+                     state: np.ndarray, failure_rows: np.ndarray, hook_ints: np.ndarray,
+                     hook_floats: np.ndarray, sums: np.ndarray, project_kind: np.ndarray,
+                     hardware_only: np.ndarray, outlay: np.ndarray, ledger: np.ndarray,
+                     account_spent: np.ndarray, provider: np.ndarray, load: np.ndarray,
+                     stage: np.ndarray) -> None:
+    """:func:`_end_unsuccessfully` in compiled code: the ``on_failure`` hooks compiled."""
+    if len(firms) == 0:
+        return
+    _record_failures(firms, month, failures, since, state)
+    fail_projects(failure_rows, hook_ints, hook_floats, sums, firms, project_kind,
+                  hardware_only, outlay, ledger, account_spent)
+    _release_providers(firms, provider, load, stage, project_kind)
 
 
 def _tally_accepted(model: ClusterModel, accepted: int, upgraded: int, payback_years: float,

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import gc
 import time
+from typing import Any
 
 from catfish.sim.model import ClusterModel
 from catfish.sim.params import ModelParams
-from catfish.sim.policy import REGISTRY, Grant, make_instrument
+from catfish.sim.policy import REGISTRY, Grant, Instrument, make_instrument
 from catfish.sim.run import run_one
 
 # a small cluster that takes every path of a month: two sectors (one starting from a stated
@@ -39,6 +40,34 @@ VARIANTS = (
 )
 
 
+class _PythonHooks(Instrument):
+    """An instrument of one's own: hooks written in Python, into every point of the month."""
+
+    name = "python_hooks"
+
+    def support_at_start(self, model: ClusterModel, firms: Any, kinds: Any, cost: Any) -> float:
+        return 0.0
+
+    def support_on_acceptance(self, model: ClusterModel, firms: Any, kinds: Any,
+                              cost: Any) -> float:
+        return 0.0
+
+    def on_start(self, model: ClusterModel, firms: Any) -> None:
+        pass
+
+    def stage_log_odds(self, model: ClusterModel, firms: Any) -> float:
+        return 0.0
+
+    def on_completion(self, model: ClusterModel, firms: Any) -> None:
+        pass
+
+    def on_acceptance(self, model: ClusterModel, firms: Any) -> None:
+        pass
+
+    def on_failure(self, model: ClusterModel, firms: Any) -> None:
+        pass
+
+
 def warm_up() -> float:
     """Compile, or load from the cache, every compiled function a run calls; the seconds taken.
 
@@ -50,8 +79,10 @@ def warm_up() -> float:
         mix = [make_instrument(name) for name in REGISTRY]
         mix.append(Grant(paid_on="acceptance", kinds="deep"))
         run_one(SMALL.replace(**changes), seed=0, policies=mix)
-    # and with no hook to call within the month (sim.projects.progress takes one call)
-    run_one(SMALL, seed=0, policies=[])
+    # with an instrument whose hooks are Python: each phase calls the hooks between its parts
+    for changes in (VARIANTS[0], VARIANTS[-1]):  # (the last: failures and rejections)
+        run_one(SMALL.replace(**changes), seed=0, policies=[*mix, _PythonHooks()])
+    run_one(SMALL, seed=0, policies=[])  # and with no instrument at all
     model = ClusterModel.bass(p=0.03, q=0.38, n_smes=50, seed=0, months=3)
     while model.running:
         model.step()

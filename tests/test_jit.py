@@ -32,7 +32,7 @@ from catfish.sim.policy.selection import (
     state_table,
 )
 from catfish.sim.streams import RandomStreams, _state_words, fill_uniform
-from catfish.sim.warm import warm_up
+from catfish.sim.warm import _PythonHooks, warm_up
 
 from catfish import scenarios
 
@@ -251,6 +251,10 @@ def test_after_warming_up_no_run_of_a_shipped_scenario_compiles_anything():
     before = [len(d.signatures) for d in COMPILED]
     for name in scenarios.shipped_names():
         run_one(scenarios.load(name), seed=3, months=6)
+        # with an instrument of one's own, whose Python hooks the phases call between parts
+        scenario = scenarios.load(name)
+        run_one(scenario.model_params(), seed=3, months=6,
+                policies=[*scenario.instruments(), _PythonHooks()])
     run_one(seed=3)
     grown = [d.py_func.__qualname__ for d, n in zip(COMPILED, before, strict=True)
              if len(d.signatures) != n]

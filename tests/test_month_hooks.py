@@ -21,7 +21,11 @@ from catfish.sim.policy import (
     Diagnosis,
     ExchangeSessions,
     Grant,
+    InstalmentFinancing,
     Instrument,
+    InterestSubsidy,
+    RiskSharingFund,
+    ServiceVoucher,
     Showcase,
     default_policy_mix,
 )
@@ -30,6 +34,7 @@ from catfish.sim.policy.month_hooks import (
     accept_projects,
     complete_projects,
     expected_support,
+    fail_projects,
     stage_log_odds,
     start_projects,
 )
@@ -72,7 +77,10 @@ def every_kind() -> list[Instrument]:
             Diagnosis(firms_per_month=20), Grant(share=0.1, cap_rmb=1e9, kinds="light",
                                                  start="2021-03"),
             Showcase(projects=6, grant_rmb=120_000.0, min_talent=0.3),
-            AcceptanceRule(check_cost_rmb=4_000.0, start="2021-01")]
+            AcceptanceRule(check_cost_rmb=4_000.0, start="2021-01"),
+            ServiceVoucher(vouchers=40, value_rmb=30_000.0, kinds="deep"),
+            InterestSubsidy(share=0.4), InstalmentFinancing(share=0.5, kinds="deep"),
+            RiskSharingFund(share=0.6, fund_rmb=400_000.0)]
 
 
 @pytest.mark.parametrize("mix", [default_policy_mix, every_kind], ids=["default", "every-kind"])
@@ -127,7 +135,7 @@ def test_expected_support_is_the_hooks_answer(model_in_flight):
         python = _expected_support(model, firms)
         for i, point in enumerate(("support_at_start", "support_on_acceptance")):
             got = expected_support(hooks.rows[point], hooks.ints, hooks.floats, hooks.flags,
-                                   firms, model.smes.cost, model.month, ledger)
+                                   hooks.counters, firms, model.smes.cost, model.month, ledger)
             assert np.array_equal(got, python[i]), \
                 f"{point}, money left {money_left}: compiled support differs"
             assert got.any() == (money_left or point == "support_at_start"), \
@@ -149,7 +157,8 @@ def test_stage_log_odds_are_the_hooks_answer(model_in_flight):
 def the_hooks_both_ways(model, point, firms, compiled_form):
     """The model's state after the Python hooks of ``point`` and after the compiled form."""
     s, gov = model.smes, model.government
-    state = (s.outlay, gov.ledger, gov.account_spent, model.firm_flags_table, model.counters)
+    state = (s.outlay, gov.ledger, gov.account_spent, model.firm_flags_table, model.counters,
+             model.running_sums)
     before = [a.copy() for a in state]
     for hook in model.hooks[point]:
         hook(model, firms)
@@ -160,7 +169,7 @@ def the_hooks_both_ways(model, point, firms, compiled_form):
     return before, python, [a.copy() for a in state]
 
 
-NAMES = ("outlay", "ledger", "account_spent", "flags", "counters")
+NAMES = ("outlay", "ledger", "account_spent", "flags", "counters", "running sums")
 
 
 def test_start_projects_does_what_the_on_start_hooks_do(model_in_flight):
@@ -170,9 +179,11 @@ def test_start_projects_does_what_the_on_start_hooks_do(model_in_flight):
     s.project_kind[firms] = np.random.default_rng(1).integers(1, 3, len(firms))  # both kinds
     s.talent[firms[::2]] = 0.9  # showcases need talent
     showcase = next(i for i in model.instruments if isinstance(i, Showcase))
-    showcase.left = 3  # (the run has used up its grants)
-    assert model.counters[model.instruments.index(showcase)] == 3, \
-        "a showcase's grants left are its cell of the model's counters"
+    voucher = next(i for i in model.instruments if isinstance(i, ServiceVoucher))
+    showcase.left, voucher.left = 3, 5  # (the run may have used them up)
+    assert model.counters[model.instruments.index(showcase)] == 3 \
+        and model.counters[model.instruments.index(voucher)] == 5, \
+        "a showcase's grants and a voucher programme's vouchers left are cells of the counters"
     for month in (model.month, 20):  # accompaniment open, then closed (a grant opens later)
         model.month = month
         before, python, compiled = the_hooks_both_ways(
@@ -187,13 +198,21 @@ def test_start_projects_does_what_the_on_start_hooks_do(model_in_flight):
             "showcase grants must be used"
 
 
-def test_completion_and_acceptance_do_what_their_hooks_do(model_in_flight):
+def test_failure_completion_and_acceptance_do_what_their_hooks_do(model_in_flight):
     model, hooks = model_in_flight, model_in_flight.month_hooks
     s, gov = model.smes, model.government
     firms = np.arange(0, model.params.n_smes, 7)
     s.project_kind[firms] = 2  # the grant on acceptance is for deep projects
     s.started_month[firms] = np.random.default_rng(2).integers(0, 30, len(firms))
+    s.outlay[firms] = np.random.default_rng(3).normal(50_000.0, 80_000.0, len(firms))
+    s.outlay[firms[:3]] = (-0.0, 0.0, np.nan)
+    s.hardware_only[firms[3::5]] = True
+    fund = next(i for i in model.instruments if isinstance(i, RiskSharingFund))
+    fund.paid_rmb = 150_000.0  # the fund runs out among these claims
     for point, compiled_form in (
+            ("on_failure", lambda: fail_projects(
+                hooks.rows["on_failure"], hooks.ints, hooks.floats, hooks.sums, firms,
+                s.project_kind, s.hardware_only, s.outlay, gov.ledger, gov.account_spent)),
             ("on_completion", lambda: complete_projects(
                 hooks.rows["on_completion"], hooks.ints, hooks.floats, firms, gov.ledger,
                 gov.account_spent)),
@@ -202,5 +221,5 @@ def test_completion_and_acceptance_do_what_their_hooks_do(model_in_flight):
                 s.project_kind, s.cost, s.outlay, gov.ledger, gov.account_spent))):
         before, python, compiled = the_hooks_both_ways(model, point, firms, compiled_form)
         for name, a, b in zip(NAMES, python, compiled, strict=True):
-            assert np.array_equal(a, b), f"{point}: {name} differs"
+            assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), f"{point}: {name} differs"
         assert not np.array_equal(python[2], before[2]), f"{point}: money must be spent"

@@ -152,6 +152,29 @@ class Instrument(Checked):
         return out
 
 
+class Cell:
+    """An instrument's number kept in a cell the model hands it, for its compiled hooks too.
+
+    The cell is ``model.counter`` or ``model.running_sum``'s. Declared on the class
+    (``left = Cell(int, "...")``); the cell itself is the instance's ``_left``, set in
+    ``setup``.
+    """
+
+    def __init__(self, kind: type, doc: str) -> None:
+        self.kind, self.__doc__ = kind, doc
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.cell = f"_{name}"
+
+    def __get__(self, instrument: Any, owner: type | None = None) -> Any:
+        if instrument is None:
+            return self
+        return self.kind(getattr(instrument, self.cell)[0])
+
+    def __set__(self, instrument: Any, value: Any) -> None:
+        getattr(instrument, self.cell)[0] = value
+
+
 # the hooks the model calls during a run, in the order of the month (see the class above)
 HOOKS = ("apply", "support_at_start", "support_on_acceptance", "on_start", "stage_log_odds",
          "on_completion", "on_acceptance", "on_failure", "finalize")

@@ -36,15 +36,16 @@ class InterestSubsidy(Instrument):
         n = model.params.n_smes
         self.monthly_rmb = np.zeros(n)
         self.months_left = np.zeros(n, np.int32)
-        self.new_loans = np.zeros(0, np.int64)
+        self.pending = model.firm_flags(self)  # projects started last month that qualify
 
     def apply(self, model: ClusterModel) -> None:
         """Take on last month's new loans, pay this month's interest, announce the share."""
         s, p = model.smes, model.params
-        new = self.new_loans[s.loan[self.new_loans] > 0]
+        # each firm once (a firm starts one project a month): the order does not matter
+        new = np.flatnonzero(self.pending & (s.loan > 0))
         self.monthly_rmb[new] += s.loan[new] * p.loan_rate * self.share / 12
         self.months_left[new] = round(p.loan_years * 12)
-        self.new_loans = np.zeros(0, np.int64)
+        self.pending[:] = False
         running = np.nonzero(self.months_left > 0)[0]
         if len(running):
             model.government.pay(self.account, self.monthly_rmb[running])
@@ -55,5 +56,4 @@ class InterestSubsidy(Instrument):
 
     def on_start(self, model: ClusterModel, firms: np.ndarray) -> None:
         """Remember qualifying projects; their loans are known once all support is paid."""
-        qualifying = firms[covers(self.kinds, model.smes.project_kind[firms])]
-        self.new_loans = np.concatenate([self.new_loans, qualifying])
+        self.pending[firms[covers(self.kinds, model.smes.project_kind[firms])]] = True

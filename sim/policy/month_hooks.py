@@ -3,9 +3,10 @@
 Each phase of a month that calls instruments' hooks (deciding asks the support on offer,
 starting projects runs ``on_start`` and asks ``stage_log_odds``, progress runs
 ``on_completion``, ``on_failure`` and ``on_acceptance``) could be one compiled call but for the
-hooks, which are Python. For the shipped instruments whose hooks are simple (a grant's capped
-share, accompaniment, a chain leader's platform, diagnosis's safer stages, showcase grants,
-the acceptance checks), the same work is written here as compiled code that reads the
+hooks, which are Python. The shipped instruments' in-month hooks are simple (a grant's capped
+share, vouchers, accompaniment, a chain leader's platform, diagnosis's safer stages, showcase
+grants, the acceptance checks, loans to subsidise, instalment fees, a risk-sharing fund's
+reimbursements), so the same work is written here as compiled code that reads the
 instrument's terms from arrays made once per model (:class:`MonthHooks`). A phase runs as one
 call (``sim.projects``) when every instrument hooked into it has its hooks here; otherwise it
 calls the Python hooks as before. Each compiled form calls the instrument module's own compiled
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from catfish.agents.government import available
+from catfish.agents.government import _larger, available, pairwise_sum, pay_from
 from catfish.agents.jit import compiled
 from catfish.agents.sme import LIGHT
 from catfish.sim.policy.acceptance_rule import AcceptanceRule, _pay_checks
@@ -34,20 +35,26 @@ from catfish.sim.policy.base import Instrument, _window
 from catfish.sim.policy.chain_leader_programme import ChainLeaderProgramme
 from catfish.sim.policy.diagnosis import Diagnosis
 from catfish.sim.policy.grant import Grant, _pay_grants
-from catfish.sim.policy.selection import KIND_CODES
+from catfish.sim.policy.instalment_financing import InstalmentFinancing
+from catfish.sim.policy.interest_subsidy import InterestSubsidy
+from catfish.sim.policy.risk_sharing_fund import RiskSharingFund
+from catfish.sim.policy.selection import KIND_CODES, lower_outlay, of_kind
+from catfish.sim.policy.service_voucher import ServiceVoucher
 from catfish.sim.policy.showcase import Showcase, _fund_showcases
 
 if TYPE_CHECKING:
     from catfish.sim.model import ClusterModel
 
 # kinds of compiled hooks
-GRANT, ACCOMPANIMENT, CHAIN_LEADER, DIAGNOSIS, SHOWCASE, ACCEPTANCE_RULE = 1, 2, 3, 4, 5, 6
+(GRANT, ACCOMPANIMENT, CHAIN_LEADER, DIAGNOSIS, SHOWCASE, ACCEPTANCE_RULE, SERVICE_VOUCHER,
+ INTEREST_SUBSIDY, INSTALMENT_FINANCING, RISK_SHARING_FUND) = range(1, 11)
 # columns of MonthHooks.ints: kind, kinds covered (KIND_CODES), account row, first and last
 # month open, places a month, row of MonthHooks.flags (-1: none)
 KIND, KINDS, ACCOUNT, FIRST, LAST, PLACES, FLAGS = range(7)
-# columns of MonthHooks.floats: an amount (a grant's share, accompaniment's fee, the platform's
-# cost cut, a showcase's grant, a check's cost), a limit (a grant's cap, a showcase's minimum
-# talent), and the stage log-odds of the early, middle and late stage
+# columns of MonthHooks.floats: an amount (a grant's, a voucher's, instalments' or a fund's
+# share, accompaniment's fee, the platform's cost cut, a showcase's grant, a check's cost), a
+# limit (a grant's cap, a voucher's value, a showcase's minimum talent, instalments' fee share,
+# a fund's size), and the stage log-odds of the early, middle and late stage
 AMOUNT, LIMIT, ODDS = 0, 1, 2
 
 # the in-month hooks each kind has in compiled form, with the shipped function of each (a hook
@@ -61,7 +68,11 @@ COMPILED_HOOKS: dict[type[Instrument], tuple[int, dict[str, object]]] = {
                                               "stage_log_odds")),
         (Diagnosis, DIAGNOSIS, ("stage_log_odds",)),
         (Showcase, SHOWCASE, ("on_start",)),
-        (AcceptanceRule, ACCEPTANCE_RULE, ("on_completion",)))}
+        (AcceptanceRule, ACCEPTANCE_RULE, ("on_completion",)),
+        (ServiceVoucher, SERVICE_VOUCHER, ("support_at_start", "on_start")),
+        (InterestSubsidy, INTEREST_SUBSIDY, ("on_start",)),
+        (InstalmentFinancing, INSTALMENT_FINANCING, ("on_start",)),
+        (RiskSharingFund, RISK_SHARING_FUND, ("on_failure",)))}
 POINTS = ("support_at_start", "support_on_acceptance", "on_start", "stage_log_odds",
           "on_completion", "on_failure", "on_acceptance")
 
@@ -78,8 +89,9 @@ class MonthHooks:
         floats: Float terms, likewise (columns ``AMOUNT``, ``LIMIT``, ``ODDS`` ...).
         flags: The firms an instrument has marked (accompanied, on the platform, diagnosed,
             showcases): ``ClusterModel.firm_flags_table``, one row per instrument of the mix.
-        counters: What each instrument has left to give (showcase grants):
+        counters: What each instrument has left to give (showcase grants, vouchers):
             ``ClusterModel.counters``, one per instrument of the mix.
+        sums: What each has paid out (a risk-sharing fund): ``ClusterModel.running_sums``.
     """
 
     rows: dict[str, np.ndarray | None]
@@ -87,6 +99,7 @@ class MonthHooks:
     floats: np.ndarray
     flags: np.ndarray
     counters: np.ndarray
+    sums: np.ndarray
     compiled_points: frozenset[str] = frozenset()  # the points whose hooks are all compiled
 
     @classmethod
@@ -108,7 +121,7 @@ class MonthHooks:
             rows[point] = np.array(hooked, np.int64) \
                 if all(point in compiled_at[row] for row in hooked) else None
         return cls(rows=rows, ints=ints, floats=floats, flags=model.firm_flags_table,
-                   counters=model.counters,
+                   counters=model.counters, sums=model.running_sums,
                    compiled_points=frozenset(p for p, r in rows.items() if r is not None))
 
     def compiled(self, *points: str) -> bool:
@@ -149,32 +162,42 @@ def _terms(instrument: Instrument, kind: int, row: int, start_month: str,
         floats[AMOUNT], floats[LIMIT] = instrument.grant_rmb, instrument.min_talent
     elif isinstance(instrument, AcceptanceRule):
         floats[AMOUNT] = instrument.check_cost_rmb
+    elif isinstance(instrument, ServiceVoucher):
+        floats[AMOUNT], floats[LIMIT] = instrument.service_share, instrument.value_rmb
+    elif isinstance(instrument, InstalmentFinancing):
+        floats[AMOUNT], floats[LIMIT] = instrument.share, instrument.fee_share
+    elif isinstance(instrument, RiskSharingFund):
+        floats[AMOUNT], floats[LIMIT] = instrument.share, instrument.fund_rmb
     return ints, floats
 
 
 @compiled
 def expected_support(rows: np.ndarray, ints: np.ndarray, floats: np.ndarray,
-                     flags: np.ndarray, firms: np.ndarray, cost: np.ndarray, month: int,
-                     ledger: np.ndarray) -> np.ndarray:
+                     flags: np.ndarray, counters: np.ndarray, firms: np.ndarray,
+                     cost: np.ndarray, month: int, ledger: np.ndarray) -> np.ndarray:
     """The support the instruments of ``rows`` offer ``firms``: shape (2, firms), light, deep.
 
     What their ``support_at_start`` (or ``support_on_acceptance``) hooks answer, added up in
     the order of the mix (``sim.projects._expected_support``): a grant's share of the cost up
-    to its cap while it is open and money is left; a chain leader's platform price cut on
-    light projects of the firms on its platform.
+    to its cap while it is open and money is left; a voucher's value (the cost's service share
+    up to its face value) while vouchers and money are left; a chain leader's platform price
+    cut on light projects of the firms on its platform.
     """
     support = np.zeros((2, len(firms)))
     money_left = available(ledger) > 0
     for i in rows:
         kind, covered = ints[i, KIND], ints[i, KINDS]
+        capped = kind == GRANT or kind == SERVICE_VOUCHER  # a share of the cost, up to a limit
         if kind == GRANT and not (money_left and ints[i, FIRST] <= month <= ints[i, LAST]):
             continue  # firms expect nothing once the money has run out
+        if kind == SERVICE_VOUCHER and not (money_left and counters[i] > 0):
+            continue  # nor once the vouchers have
         for k in range(2):
-            if kind == GRANT and covered != 0 and covered != k + 1:
+            if capped and covered != 0 and covered != k + 1:
                 continue
             for j in range(len(firms)):
                 f = firms[j]
-                if kind == GRANT:
+                if capped:
                     asked = floats[i, AMOUNT] * cost[k + 1, f]
                     support[k, j] += floats[i, LIMIT] if asked > floats[i, LIMIT] else asked
                 elif kind == CHAIN_LEADER and k == 0 and flags[ints[i, FLAGS], f]:
@@ -214,6 +237,74 @@ def start_projects(rows: np.ndarray, ints: np.ndarray, floats: np.ndarray, flags
                 firms, flags[row], counters[i], project_kind, ints[i, KINDS], talent,
                 floats[i, LIMIT], cost, outlay, floats[i, AMOUNT], ledger, account_spent,
                 ints[i, ACCOUNT])
+        elif kind == SERVICE_VOUCHER:
+            counters[i] -= _redeem_vouchers(
+                of_kind(firms, project_kind, ints[i, KINDS])[:_larger(counters[i], 0)],
+                project_kind, cost, outlay, floats[i, AMOUNT], floats[i, LIMIT], ledger,
+                account_spent, ints[i, ACCOUNT])
+        elif kind == INTEREST_SUBSIDY:
+            for f in of_kind(firms, project_kind, ints[i, KINDS]):
+                flags[row, f] = True  # its loan is taken on next month
+        elif kind == INSTALMENT_FINANCING:
+            covered = of_kind(firms, project_kind, ints[i, KINDS])
+            if len(covered) and available(ledger) > 0:  # (as it is after earlier payments)
+                fees = np.empty(len(covered))
+                for j in range(len(covered)):
+                    f = covered[j]
+                    fees[j] = floats[i, LIMIT] * (floats[i, AMOUNT] * cost[project_kind[f], f])
+                pay_from(ledger, account_spent, ints[i, ACCOUNT], fees, np.inf)
+
+
+@compiled
+def _redeem_vouchers(holders: np.ndarray, project_kind: np.ndarray, cost: np.ndarray,
+                     outlay: np.ndarray, service_share: float, value: float, ledger: np.ndarray,
+                     account_spent: np.ndarray, account: int) -> int:
+    """Vouchers for ``holders``, paid in order while the budget lasts; how many were used.
+
+    Each is worth the project's service share of the cost, up to its face value; it lowers the
+    firm's outlay, and only a voucher the budget paid something for is used up.
+    """
+    if len(holders) == 0:
+        return 0
+    request = np.empty(len(holders))
+    for j in range(len(holders)):
+        asked = service_share * cost[project_kind[holders[j]], holders[j]]
+        request[j] = value if asked > value else asked
+    paid = pay_from(ledger, account_spent, account, request, np.inf)
+    lower_outlay(holders, paid, outlay)
+    used = 0
+    for amount in paid:
+        used += amount > 0
+    return used
+
+
+@compiled
+def fail_projects(rows: np.ndarray, ints: np.ndarray, floats: np.ndarray, sums: np.ndarray,
+                  firms: np.ndarray, project_kind: np.ndarray, hardware_only: np.ndarray,
+                  outlay: np.ndarray, ledger: np.ndarray, account_spent: np.ndarray) -> None:
+    """The ``on_failure`` hooks: a risk-sharing fund reimburses failed and rejected projects.
+
+    Covered projects that were not hardware only, in order, get the fund's share of the
+    firm's own outlay while the fund and the budget last.
+    """
+    for i in rows:
+        if ints[i, KIND] != RISK_SHARING_FUND:
+            continue
+        claims = of_kind(firms, project_kind, ints[i, KINDS])
+        n = 0
+        for f in claims:
+            if not hardware_only[f]:
+                claims[n] = f
+                n += 1
+        fund_left = _larger(0.0, floats[i, LIMIT] - sums[i])
+        if n == 0 or fund_left <= 0:
+            continue
+        requests = np.empty(n)
+        for j in range(n):
+            own = outlay[claims[j]]
+            requests[j] = floats[i, AMOUNT] * (own if own > 0.0 or own != own else 0.0)
+        paid = pay_from(ledger, account_spent, ints[i, ACCOUNT], requests, fund_left)
+        sums[i] += pairwise_sum(paid, 0, len(paid))
 
 
 @compiled

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
-from catfish.sim.policy.base import Instrument, covers, kind_mask
+from catfish.sim.policy.base import Cell, Instrument, covers, kind_mask
 from catfish.sim.policy.parameters import instrument, param
 
 if TYPE_CHECKING:
@@ -32,11 +32,12 @@ class RiskSharingFund(Instrument):
     pays_for: ClassVar[str] = ("share × the firm's own outlay per failed or rejected project, at "
                                "most fund_rmb in all")
     sources: ClassVar[str] = "004 (risk-sharing fund: firm, provider and bank share the risk)."
+    paid_rmb = Cell(float, "What the fund has paid out so far in this run.")
 
     def setup(self, model: ClusterModel) -> None:
         """Open the account; the whole fund is available."""
         super().setup(model)
-        self.paid_rmb = 0.0
+        self._paid_rmb = model.running_sum(self)
 
     @property
     def fund_left_rmb(self) -> float:

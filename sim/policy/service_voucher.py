@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
-from catfish.sim.policy.base import Instrument, covers
+from catfish.sim.policy.base import Cell, Instrument, covers
 from catfish.sim.policy.parameters import instrument, param
 
 if TYPE_CHECKING:
@@ -34,11 +34,12 @@ class ServiceVoucher(Instrument):
                                "project starts; at most `vouchers` vouchers")
     sources: ClassVar[str] = ("003 (service vouchers, 5G retrofit through vouchers), 004 "
                               "(vouchers).")
+    left = Cell(int, "Vouchers still on offer (``vouchers`` at the start of a run).")
 
     def setup(self, model: ClusterModel) -> None:
         """Open the account; all vouchers are still on offer."""
         super().setup(model)
-        self.left = int(self.vouchers)
+        self._left = model.counter(self, int(self.vouchers))
 
     def _amount(self, kinds: np.ndarray, cost: np.ndarray) -> np.ndarray:
         return np.where(covers(self.kinds, kinds),

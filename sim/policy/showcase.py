@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 import numpy as np
 from catfish.agents.government import pay_from
 from catfish.agents.jit import compiled
-from catfish.sim.policy.base import Instrument
+from catfish.sim.policy.base import Cell, Instrument
 from catfish.sim.policy.parameters import instrument, param
 from catfish.sim.policy.selection import (
     KIND_CODES,
@@ -57,21 +57,13 @@ class Showcase(Instrument):
                               "(\"small-fast-light-precise\" showcases funded first; one "
                               "showcase should pull a batch of firms; 7 benchmark projects with "
                               "almost 20 M RMB).")
+    left = Cell(int, "Showcase grants still on offer (``projects`` at the start of a run).")
 
     def setup(self, model: ClusterModel) -> None:
         """Open the account; no showcase is chosen yet."""
         super().setup(model)
         self.showcase = model.firm_flags(self)
         self._left = model.counter(self, int(self.projects))
-
-    @property
-    def left(self) -> int:
-        """Showcase grants still on offer (``projects`` at the start of a run)."""
-        return int(self._left[0])
-
-    @left.setter
-    def left(self, value: int) -> None:
-        self._left[0] = value
 
     def apply(self, model: ClusterModel) -> None:
         """Accepted showcases host visits in their sectors this month."""
