@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 (GRANT, ACCOMPANIMENT, CHAIN_LEADER, DIAGNOSIS, SHOWCASE, ACCEPTANCE_RULE, SERVICE_VOUCHER,
  INTEREST_SUBSIDY, INSTALMENT_FINANCING, RISK_SHARING_FUND) = range(1, 11)
 # columns of MonthHooks.ints: kind, kinds covered (KIND_CODES), account row, first and last
-# month open, places a month, row of MonthHooks.flags (-1: none)
+# month open, places a month, and the instrument's row (of MonthHooks.flags, counters, sums)
 KIND, KINDS, ACCOUNT, FIRST, LAST, PLACES, FLAGS = range(7)
 # columns of MonthHooks.floats: an amount (a grant's, a voucher's, instalments' or a fund's
 # share, accompaniment's fee, the platform's cost cut, a showcase's grant, a check's cost), a
