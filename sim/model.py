@@ -169,7 +169,8 @@ class ClusterModel(mesa.Model):
         self.firm_flags_table = np.zeros((len(self.instruments), p.n_smes), bool)
         self.counters = np.zeros(len(self.instruments), np.int64)  # what each has left
         self.running_sums = np.zeros(len(self.instruments))  # what each has paid out
-        self._flag_rows = {id(i): row for row, i in enumerate(self.instruments)}
+        # each instrument's row of these (and of sim.policy.month_hooks' terms)
+        self._instrument_rows = {id(i): row for row, i in enumerate(self.instruments)}
         for instrument in self.instruments:
             instrument.setup(self)
         self.hooks = bound_hooks(self.instruments)  # hook name -> methods that do something
@@ -245,7 +246,7 @@ class ClusterModel(mesa.Model):
         For an instrument that marks firms (accompanied, diagnosed, on a platform), asked in
         its ``setup``: a row of ``firm_flags_table``, which compiled code reads too.
         """
-        row = self.firm_flags_table[self._flag_rows[id(instrument)]]
+        row = self.firm_flags_table[self._instrument_rows[id(instrument)]]
         row[:] = False
         return row
 
@@ -255,10 +256,7 @@ class ClusterModel(mesa.Model):
         Asked in its ``setup``: one cell of ``counters`` (an array of one number, set to
         ``start``), which compiled code reads and counts down too.
         """
-        row = self._flag_rows[id(instrument)]
-        cell = self.counters[row:row + 1]
-        cell[0] = start
-        return cell
+        return self._cell(self.counters, instrument, start)
 
     def running_sum(self, instrument: Instrument) -> np.ndarray:
         """An amount ``instrument`` (one of the mix) adds up, such as what a fund has paid.
@@ -266,9 +264,13 @@ class ClusterModel(mesa.Model):
         Asked in its ``setup``: one cell of ``running_sums`` (an array of one number, 0),
         which compiled code adds to too.
         """
-        row = self._flag_rows[id(instrument)]
-        cell = self.running_sums[row:row + 1]
-        cell[0] = 0.0
+        return self._cell(self.running_sums, instrument, 0.0)
+
+    def _cell(self, table: np.ndarray, instrument: Instrument, start: float) -> np.ndarray:
+        """``instrument``'s cell of ``table`` (a view of one number), set to ``start``."""
+        row = self._instrument_rows[id(instrument)]
+        cell = table[row:row + 1]
+        cell[0] = start
         return cell
 
     def _neutral_levers(self) -> Levers:

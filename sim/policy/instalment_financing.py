@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
-from catfish.sim.policy.base import Instrument, covers, kind_mask
+from catfish.agents.government import available, pay_from
+from catfish.agents.jit import compiled
+from catfish.sim.policy.base import Instrument, kind_mask
 from catfish.sim.policy.parameters import instrument, param
+from catfish.sim.policy.selection import KIND_CODES, of_kind
 
 if TYPE_CHECKING:
     from catfish.sim.model import ClusterModel
@@ -42,8 +45,25 @@ class InstalmentFinancing(Instrument):
 
     def on_start(self, model: ClusterModel, firms: np.ndarray) -> None:
         """Pay the guarantee fee on the amount financed by instalments."""
-        s = model.smes
-        covered = firms[covers(self.kinds, s.project_kind[firms])]
-        if len(covered) and model.government.available_rmb > 0:
-            financed = self.share * s.cost[s.project_kind[covered], covered]
-            model.government.pay(self.account, self.fee_share * financed)
+        s, gov = model.smes, model.government
+        _pay_fees(firms, s.project_kind, KIND_CODES[self.kinds], s.cost, self.share,
+                  self.fee_share, gov.ledger, gov.account_spent, self.account_row)
+
+
+@compiled
+def _pay_fees(firms: np.ndarray, project_kind: np.ndarray, kinds: int, cost: np.ndarray,
+              share: float, fee_share: float, ledger: np.ndarray, account_spent: np.ndarray,
+              account: int) -> None:
+    """The guarantee fees of the starting projects of the kinds covered, in queue order.
+
+    ``fee_share`` of the amount financed (``share`` of the cost), while any money is left as
+    the earlier instruments' payments this month leave it (``agents.government.pay_from``).
+    (Also the compiled form of ``on_start``, ``sim.policy.month_hooks``.)
+    """
+    covered = of_kind(firms, project_kind, kinds)
+    if len(covered) == 0 or available(ledger) <= 0:
+        return
+    fees = np.empty(len(covered))
+    for j in range(len(covered)):
+        fees[j] = fee_share * (share * cost[project_kind[covered[j]], covered[j]])
+    pay_from(ledger, account_spent, account, fees, np.inf)

@@ -10,9 +10,10 @@ reimbursements), so the same work is written here as compiled code that reads th
 instrument's terms from arrays made once per model (:class:`MonthHooks`). A phase runs as one
 call (``sim.projects``) when every instrument hooked into it has its hooks here; otherwise it
 calls the Python hooks as before. Each compiled form calls the instrument module's own compiled
-functions (``_pay_grants``, ``_accompany``, ``_fund_showcases``, ``_pay_checks``) or copies
-its expression in the same order, and ``tests/test_month_hooks.py`` checks each against the
-Python hook, so there is still one rule per instrument.
+functions (``_pay_grants``, ``_accompany``, ``_fund_showcases``, ``_pay_checks``, ``_redeem``,
+``_pay_fees``, ``_reimburse``), which its Python hooks call too, or copies its expression in
+the same order; ``tests/test_month_hooks.py`` checks each against the Python hook, so there
+is still one rule per instrument.
 
 An instrument's terms (shares, caps, fees, months, effects) are read when the model is built:
 changing an instrument's parameters during a run, which nothing in Catfish does, would reach
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from catfish.agents.government import _larger, available, pairwise_sum, pay_from
+from catfish.agents.government import _larger, available
 from catfish.agents.jit import compiled
 from catfish.agents.sme import LIGHT
 from catfish.sim.policy.acceptance_rule import AcceptanceRule, _pay_checks
@@ -35,11 +36,11 @@ from catfish.sim.policy.base import Instrument, _window
 from catfish.sim.policy.chain_leader_programme import ChainLeaderProgramme
 from catfish.sim.policy.diagnosis import Diagnosis
 from catfish.sim.policy.grant import Grant, _pay_grants
-from catfish.sim.policy.instalment_financing import InstalmentFinancing
+from catfish.sim.policy.instalment_financing import InstalmentFinancing, _pay_fees
 from catfish.sim.policy.interest_subsidy import InterestSubsidy
-from catfish.sim.policy.risk_sharing_fund import RiskSharingFund
-from catfish.sim.policy.selection import KIND_CODES, lower_outlay, of_kind
-from catfish.sim.policy.service_voucher import ServiceVoucher
+from catfish.sim.policy.risk_sharing_fund import RiskSharingFund, _reimburse
+from catfish.sim.policy.selection import KIND_CODES, of_kind
+from catfish.sim.policy.service_voucher import ServiceVoucher, _redeem
 from catfish.sim.policy.showcase import Showcase, _fund_showcases
 
 if TYPE_CHECKING:
@@ -114,10 +115,9 @@ class MonthHooks:
             compiled_at.append(hooks)
             if kind:
                 ints[row], floats[row] = _terms(instrument, kind, row, p.start_month, p.months)
-        positions = {id(i): row for row, i in enumerate(instruments)}
         rows: dict[str, np.ndarray | None] = {}
         for point in POINTS:
-            hooked = [positions[id(hook.__self__)] for hook in model.hooks[point]]
+            hooked = [model._instrument_rows[id(hook.__self__)] for hook in model.hooks[point]]
             rows[point] = np.array(hooked, np.int64) \
                 if all(point in compiled_at[row] for row in hooked) else None
         return cls(rows=rows, ints=ints, floats=floats, flags=model.firm_flags_table,
@@ -238,44 +238,15 @@ def start_projects(rows: np.ndarray, ints: np.ndarray, floats: np.ndarray, flags
                 floats[i, LIMIT], cost, outlay, floats[i, AMOUNT], ledger, account_spent,
                 ints[i, ACCOUNT])
         elif kind == SERVICE_VOUCHER:
-            counters[i] -= _redeem_vouchers(
-                of_kind(firms, project_kind, ints[i, KINDS])[:_larger(counters[i], 0)],
-                project_kind, cost, outlay, floats[i, AMOUNT], floats[i, LIMIT], ledger,
-                account_spent, ints[i, ACCOUNT])
+            counters[i] -= _redeem(firms, project_kind, ints[i, KINDS], counters[i], cost,
+                                   outlay, floats[i, AMOUNT], floats[i, LIMIT], ledger,
+                                   account_spent, ints[i, ACCOUNT])
         elif kind == INTEREST_SUBSIDY:
             for f in of_kind(firms, project_kind, ints[i, KINDS]):
                 flags[row, f] = True  # its loan is taken on next month
         elif kind == INSTALMENT_FINANCING:
-            covered = of_kind(firms, project_kind, ints[i, KINDS])
-            if len(covered) and available(ledger) > 0:  # (as it is after earlier payments)
-                fees = np.empty(len(covered))
-                for j in range(len(covered)):
-                    f = covered[j]
-                    fees[j] = floats[i, LIMIT] * (floats[i, AMOUNT] * cost[project_kind[f], f])
-                pay_from(ledger, account_spent, ints[i, ACCOUNT], fees, np.inf)
-
-
-@compiled
-def _redeem_vouchers(holders: np.ndarray, project_kind: np.ndarray, cost: np.ndarray,
-                     outlay: np.ndarray, service_share: float, value: float, ledger: np.ndarray,
-                     account_spent: np.ndarray, account: int) -> int:
-    """Vouchers for ``holders``, paid in order while the budget lasts; how many were used.
-
-    Each is worth the project's service share of the cost, up to its face value; it lowers the
-    firm's outlay, and only a voucher the budget paid something for is used up.
-    """
-    if len(holders) == 0:
-        return 0
-    request = np.empty(len(holders))
-    for j in range(len(holders)):
-        asked = service_share * cost[project_kind[holders[j]], holders[j]]
-        request[j] = value if asked > value else asked
-    paid = pay_from(ledger, account_spent, account, request, np.inf)
-    lower_outlay(holders, paid, outlay)
-    used = 0
-    for amount in paid:
-        used += amount > 0
-    return used
+            _pay_fees(firms, project_kind, ints[i, KINDS], cost, floats[i, AMOUNT],
+                      floats[i, LIMIT], ledger, account_spent, ints[i, ACCOUNT])
 
 
 @compiled
@@ -288,23 +259,10 @@ def fail_projects(rows: np.ndarray, ints: np.ndarray, floats: np.ndarray, sums: 
     firm's own outlay while the fund and the budget last.
     """
     for i in rows:
-        if ints[i, KIND] != RISK_SHARING_FUND:
-            continue
-        claims = of_kind(firms, project_kind, ints[i, KINDS])
-        n = 0
-        for f in claims:
-            if not hardware_only[f]:
-                claims[n] = f
-                n += 1
-        fund_left = _larger(0.0, floats[i, LIMIT] - sums[i])
-        if n == 0 or fund_left <= 0:
-            continue
-        requests = np.empty(n)
-        for j in range(n):
-            own = outlay[claims[j]]
-            requests[j] = floats[i, AMOUNT] * (own if own > 0.0 or own != own else 0.0)
-        paid = pay_from(ledger, account_spent, ints[i, ACCOUNT], requests, fund_left)
-        sums[i] += pairwise_sum(paid, 0, len(paid))
+        if ints[i, KIND] == RISK_SHARING_FUND:
+            sums[i] += _reimburse(firms, project_kind, ints[i, KINDS], hardware_only, outlay,
+                                  floats[i, AMOUNT], _larger(0.0, floats[i, LIMIT] - sums[i]),
+                                  ledger, account_spent, ints[i, ACCOUNT])
 
 
 @compiled

@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
-from catfish.sim.policy.base import Cell, Instrument, covers, kind_mask
+from catfish.agents.government import pairwise_sum, pay_from
+from catfish.agents.jit import compiled
+from catfish.sim.policy.base import Cell, Instrument, kind_mask
 from catfish.sim.policy.parameters import instrument, param
+from catfish.sim.policy.selection import KIND_CODES, of_kind
 
 if TYPE_CHECKING:
     from catfish.sim.model import ClusterModel
@@ -51,10 +54,34 @@ class RiskSharingFund(Instrument):
 
     def on_failure(self, model: ClusterModel, firms: np.ndarray) -> None:
         """Reimburse covered failed projects, in order, while the fund lasts."""
-        s = model.smes
-        claims = firms[covers(self.kinds, s.project_kind[firms]) & ~s.hardware_only[firms]]
-        if len(claims) == 0 or self.fund_left_rmb <= 0:
-            return
-        paid = model.government.pay(self.account, self.share * np.maximum(s.outlay[claims], 0),
-                                    limit_rmb=self.fund_left_rmb)
-        self.paid_rmb += float(paid.sum())
+        s, gov = model.smes, model.government
+        self.paid_rmb += _reimburse(firms, s.project_kind, KIND_CODES[self.kinds],
+                                    s.hardware_only, s.outlay, self.share, self.fund_left_rmb,
+                                    gov.ledger, gov.account_spent, self.account_row)
+
+
+@compiled
+def _reimburse(firms: np.ndarray, project_kind: np.ndarray, kinds: int,
+               hardware_only: np.ndarray, outlay: np.ndarray, share: float, fund_left: float,
+               ledger: np.ndarray, account_spent: np.ndarray, account: int) -> float:
+    """Reimbursements of failed or rejected projects; what they came to, RMB.
+
+    The covered projects that were not hardware only get ``share`` of the firm's own outlay
+    (none if it is negative), in order, while ``fund_left`` and the budget last
+    (``agents.government.pay_from``). (Also the compiled form of ``on_failure``,
+    ``sim.policy.month_hooks``.)
+    """
+    claims = of_kind(firms, project_kind, kinds)
+    n = 0
+    for f in claims:
+        if not hardware_only[f]:
+            claims[n] = f
+            n += 1
+    if n == 0 or fund_left <= 0:
+        return 0.0
+    requests = np.empty(n)
+    for j in range(n):
+        own = outlay[claims[j]]
+        requests[j] = share * (own if own > 0.0 or own != own else 0.0)  # np.maximum's
+    paid = pay_from(ledger, account_spent, account, requests, fund_left)
+    return pairwise_sum(paid, 0, len(paid))  # (as numpy sums)

@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
+from catfish.agents.government import _larger, pay_from
+from catfish.agents.jit import compiled
 from catfish.sim.policy.base import Cell, Instrument, covers
 from catfish.sim.policy.parameters import instrument, param
+from catfish.sim.policy.selection import KIND_CODES, lower_outlay, of_kind
 
 if TYPE_CHECKING:
     from catfish.sim.model import ClusterModel
@@ -54,12 +57,33 @@ class ServiceVoucher(Instrument):
 
     def on_start(self, model: ClusterModel, firms: np.ndarray) -> None:
         """Redeem vouchers for qualifying projects, in queue order, while they last."""
-        s = model.smes
-        kinds = s.project_kind[firms]
-        holders = firms[covers(self.kinds, kinds)][: max(self.left, 0)]
-        if len(holders) == 0:
-            return
-        request = self._amount(s.project_kind[holders], s.cost[s.project_kind[holders], holders])
-        paid = model.government.pay(self.account, request)
-        s.outlay[holders] -= paid
-        self.left -= int((paid > 0).sum())
+        s, gov = model.smes, model.government
+        self.left -= _redeem(firms, s.project_kind, KIND_CODES[self.kinds], self.left, s.cost,
+                             s.outlay, self.service_share, self.value_rmb, gov.ledger,
+                             gov.account_spent, self.account_row)
+
+
+@compiled
+def _redeem(firms: np.ndarray, project_kind: np.ndarray, kinds: int, left: int,
+            cost: np.ndarray, outlay: np.ndarray, service_share: float, value: float,
+            ledger: np.ndarray, account_spent: np.ndarray, account: int) -> int:
+    """Vouchers for the first ``left`` starting projects of the kinds covered; how many used.
+
+    Each is worth the project's service share of the cost, up to its face value, paid in queue
+    order while the budget lasts (``agents.government.pay_from``); it lowers the firm's
+    outlay, and only a voucher the budget paid something for is used up. (Also the compiled
+    form of ``on_start``, ``sim.policy.month_hooks``.)
+    """
+    holders = of_kind(firms, project_kind, kinds)[:_larger(left, 0)]
+    if len(holders) == 0:
+        return 0
+    request = np.empty(len(holders))
+    for j in range(len(holders)):
+        asked = service_share * cost[project_kind[holders[j]], holders[j]]
+        request[j] = value if asked > value else asked  # (np.minimum's, NaN kept)
+    paid = pay_from(ledger, account_spent, account, request, np.inf)
+    lower_outlay(holders, paid, outlay)
+    used = 0
+    for amount in paid:
+        used += amount > 0
+    return used
