@@ -42,7 +42,7 @@ class Tally:
         self.new_willing = self.new_queued = self.new_started = self.new_transformed = 0
         self.new_upgraded = self.new_rejected = self.new_lapsed = self.new_providers = 0
         self.visits = 0
-        self.failed_by_stage = np.zeros(3, np.int64)
+        self.failed_by_stage[:] = 0  # in place: compiled phases hold it (sim.month_state)
 
 
 @functools.cache  # the same reader for every model (a model asks for some forty)
@@ -120,37 +120,34 @@ class MonthTable:
 
 def monthly(model: ClusterModel) -> int:
     """Write this month's value of every reporter into ``model.month_table``; return its row."""
-    s, t, gov, table = model.smes, model.tally, model.government, model.month_table
+    t, table = model.tally, model.month_table
     # cumulative flows are updated here once a month, from the month's flows
     t.cum_transformed += t.new_transformed
     whole, amounts = table.next_row()
-    _month_row(whole, amounts, s.state, s.level, s.project_kind, s.counted, s.revenue,
-               model.levers.counted_min_level, model.params.above_size_revenue_rmb,
-               s.unit_cost, model.lost_share, model.providers.active, t.new_willing,
-               t.new_queued, t.new_started, t.new_transformed, t.new_upgraded, t.new_rejected,
-               t.failed_by_stage, t.new_lapsed, t.visits, t.cum_transformed,
-               t.cum_failed_by_stage, model.queue_history[-1] if model.queue_history else 0,
-               gov.ledger, gov.account_spent)
+    _month_row(model.month_state, whole, amounts, model.levers.counted_min_level,
+               t.new_willing, t.new_queued, t.new_started, t.new_transformed, t.new_upgraded,
+               t.new_rejected, t.new_lapsed, t.visits, t.cum_transformed,
+               model.queue_history[-1] if model.queue_history else 0,
+               model.government.account_spent)
     return table.written - 1
 
 
 @compiled
-def _month_row(whole: np.ndarray, amounts: np.ndarray, state: np.ndarray, level: np.ndarray,
-               project_kind: np.ndarray, counted: np.ndarray, revenue: np.ndarray,
-               counted_min_level: int, above_size_revenue: float, unit_cost: np.ndarray,
-               lost_share: np.ndarray, active: np.ndarray, new_willing: int, new_queued: int,
-               new_started: int, new_transformed: int, new_upgraded: int, new_rejected: int,
-               failed_by_stage: np.ndarray, new_lapsed: int, visits: int,
-               cum_transformed: int, cum_failed_by_stage: np.ndarray, provider_queue: int,
-               ledger: np.ndarray, account_spent: np.ndarray) -> None:
+def _month_row(m: Any, whole: np.ndarray, amounts: np.ndarray, counted_min_level: int,
+               new_willing: int, new_queued: int, new_started: int, new_transformed: int,
+               new_upgraded: int, new_rejected: int, new_lapsed: int, visits: int,
+               cum_transformed: int, provider_queue: int, account_spent: np.ndarray) -> None:
     """The month's values in :data:`WHOLE_NAMES` and :data:`AMOUNT_NAMES` order, in one call.
 
     The counts (:func:`_month_counts`), the month's flows, and the ledger's totals and the
-    accounts' spending (as many accounts as ``amounts`` has columns for).
+    accounts' spending (as many accounts as ``amounts`` has columns for). ``m`` is the model's
+    ``month_state`` (``sim.month_state``).
     """
+    state, failed_by_stage, cum_failed_by_stage, ledger = (m.state, m.failed_by_stage,
+                                                           m.cum_failed_by_stage, m.ledger)
     counts, unit_cost_sum, lost_share_sum, n_providers = _month_counts(
-        state, level, project_kind, counted, revenue, counted_min_level, above_size_revenue,
-        unit_cost, lost_share, active)
+        state, m.level, m.project_kind, m.counted, m.revenue, counted_min_level,
+        m.above_size_revenue, m.unit_cost, m.lost_share, m.provider_active)
     n = len(counts)
     whole[:n] = counts
     whole[n], whole[n + 1], whole[n + 2] = new_willing, new_queued, new_started

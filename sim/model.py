@@ -35,6 +35,7 @@ from catfish.agents.sme import (
 from catfish.sim import metrics, projects
 from catfish.sim.calendar import year_of
 from catfish.sim.market import competitiveness, lost_order_share, share_demand, weigh_firms
+from catfish.sim.month_state import month_state
 from catfish.sim.networks import (
     Links,
     PeerSums,
@@ -175,6 +176,7 @@ class ClusterModel(mesa.Model):
             instrument.setup(self)
         self.hooks = bound_hooks(self.instruments)  # hook name -> methods that do something
         self.month_hooks = MonthHooks.of(self)
+        self._month_state: Any = None  # see month_state: made when a compiled phase first asks
 
         self.tally = metrics.Tally()
         self.queue_history: list[int] = []
@@ -217,6 +219,7 @@ class ClusterModel(mesa.Model):
         self.rate_promotion = p.promotion_per_year / 12 if p.promotion_on else 0.0
         self.rate_peer = p.peer_effect_per_year / 12 if p.peer_effect_on else 0.0
         self.rate_competition = p.competition_per_year / 12 if p.competition_on else 0.0
+        self.lapse_per_month = p.lapse_per_year / 12
         n_sectors = len(p.sector_names)
         self.base_demand = np.bincount(self.smes.sector, weights=self.smes.base_revenue,
                                        minlength=n_sectors) \
@@ -239,6 +242,17 @@ class ClusterModel(mesa.Model):
         self.annuity = annuity_factor(p.horizon_years, p.discount_rate)
         # how much a firm's next visit persuades it after k visits (numpy's power, as before)
         self.conviction = p.revisit_conviction ** np.arange(p.months + 1, dtype=float)
+
+    @property
+    def month_state(self) -> Any:
+        """The arrays and fixed terms the month's compiled phases read, as one object.
+
+        ``sim.month_state``: the model's own arrays, not copies, made when first asked for
+        (a model that never runs a month does not load numba for it).
+        """
+        if self._month_state is None:
+            self._month_state = month_state(self)
+        return self._month_state
 
     def firm_flags(self, instrument: Instrument) -> np.ndarray:
         """A flag for every firm, all down, that ``instrument`` (one of the mix) keeps.
@@ -577,13 +591,9 @@ class ClusterModel(mesa.Model):
                     p.quality_sensitivity)
 
     def _become_willing(self, peer_share: np.ndarray, draws: dict[str, np.ndarray]) -> None:
-        p, s, leads = self.params, self.smes, self.leads
         self.tally.visits, willing = _visit_and_persuade(
-            s.state, s.sector, s.visits_made, peer_share, self.lost_share, draws["visit"],
-            draws["willingness"], leads.sector, leads.visits, leads.operating,
-            self.levers.extra_visits, p.demonstration_on, p.people_per_visiting_firm,
-            self.conviction, p.visit_conversion_prob, self.rate_promotion, self.rate_peer,
-            self.rate_competition)
+            self.month_state, peer_share, draws["visit"], draws["willingness"],
+            self.levers.extra_visits)
         self.tally.new_willing += willing  # instruments may have made some willing already
 
     # --- docking --------------------------------------------------------------------------
@@ -724,25 +734,22 @@ def _visit_chance(lead_sector: np.ndarray, lead_visits: np.ndarray, operating: n
 
 
 @compiled
-def _visit_and_persuade(state: np.ndarray, sector: np.ndarray, visits_made: np.ndarray,
-                        peer_share: np.ndarray, lost_share: np.ndarray, visit_draw: np.ndarray,
-                        willingness_draw: np.ndarray, lead_sector: np.ndarray,
-                        lead_visits: np.ndarray, operating: np.ndarray,
-                        extra_visits: np.ndarray, demonstration_on: bool,
-                        people_per_visiting_firm: float, conviction: np.ndarray,
-                        visit_conversion: float, promotion: float, peer: float,
-                        competition: float) -> tuple[int, int]:
+def _visit_and_persuade(m: Any, peer_share: np.ndarray, visit_draw: np.ndarray,
+                        willingness_draw: np.ndarray, extra_visits: np.ndarray) -> tuple[int, int]:
     """This month's visits and the firms they and their peers persuade.
 
     Firms not yet transformed visit with their sector's chance (:func:`_visit_chance`);
     unaware firms become willing with ``agents.sme.willingness_prob``, a visit persuading less
-    each time.
+    each time. ``m`` is the model's ``month_state`` (``sim.month_state``).
 
     Returns:
         ``(visits, willing)``: visits made and firms that became willing this month.
     """
-    chance = _visit_chance(lead_sector, lead_visits, operating, extra_visits, demonstration_on,
-                           people_per_visiting_firm, sector, state)
+    state, sector, visits_made, lost_share = m.state, m.sector, m.visits_made, m.lost_share
+    conviction, visit_conversion = m.conviction, m.visit_conversion
+    promotion, peer, competition = m.promotion, m.peer, m.competition
+    chance = _visit_chance(m.lead_sector, m.lead_visits, m.lead_operating, extra_visits,
+                           m.demonstration_on, m.people_per_visiting_firm, sector, state)
     visits = willing = 0
     for i in range(len(state)):
         visited = state[i] != TRANSFORMED and visit_draw[i] < chance[sector[i]]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from catfish.agents.government import pairwise_sum
@@ -88,16 +88,8 @@ def decide(model: ClusterModel, seen_ok: np.ndarray, seen_bad: np.ndarray) -> No
     if hooks.compiled("support_at_start", "support_on_acceptance"):
         # the same in one call: the instruments' support in compiled form (sim.policy.month_hooks)
         model.tally.new_queued += _decide_in_one_call(
-            s.state, s.level, s.since, p.cooldown_months, hooks.rows["support_at_start"],
-            hooks.rows["support_on_acceptance"], hooks.ints, hooks.floats, hooks.flags,
-            hooks.counters, model.government.ledger, seen_ok, seen_bad, p.beliefs_on,
-            p.prior_failure_belief, p.prior_benefit_belief, p.prior_belief_weight,
-            p.light_failure_factor, s.cost,
-            s.benefit, s.credit_access, s.revenue, p.credit_limit_share,
-            levers.instalment_share, model.lost_share, s.base_revenue, p.contribution_margin,
-            s.cash, s.hurdle, s.infrastructure, levers.interest_subsidy_share,
-            levers.failure_reimbursement_share, p.loan_rate, p.loan_years, model.annuity,
-            p.risk_aversion, p.deep_infrastructure_min, s.project_kind, s.queued_since, t)
+            model.month_state, seen_ok, seen_bad, levers.instalment_share,
+            levers.interest_subsidy_share, levers.failure_reimbursement_share, t)
         return
     firms, upgrade = _deciding(s.state, s.level, s.project_kind, s.since, t, p.cooldown_months)
     if len(firms) == 0:
@@ -154,43 +146,34 @@ def _decide_and_queue(firms: np.ndarray, is_upgrade: np.ndarray, seen_ok: np.nda
 
 
 @compiled
-def _decide_in_one_call(state: np.ndarray, level: np.ndarray, since: np.ndarray, cooldown: int,
-                        at_start_rows: np.ndarray, on_acceptance_rows: np.ndarray,
-                        hook_ints: np.ndarray, hook_floats: np.ndarray, firm_flags: np.ndarray,
-                        counters: np.ndarray, ledger: np.ndarray, seen_ok: np.ndarray,
-                        seen_bad: np.ndarray,
-                        beliefs_on: bool, prior_failure: float, prior_benefit: float,
-                        prior_weight: float, light_failure_factor: float, all_cost: np.ndarray,
-                        all_benefit: np.ndarray, credit_access: np.ndarray, revenue: np.ndarray,
-                        credit_limit_share: float, instalment_share: np.ndarray,
-                        lost_share: np.ndarray, base_revenue: np.ndarray,
-                        contribution_margin: float, cash: np.ndarray, hurdle: np.ndarray,
-                        infrastructure: np.ndarray, interest_subsidy_share: np.ndarray,
-                        reimbursement_share: np.ndarray, loan_rate: float, loan_years: float,
-                        annuity: float, risk_aversion: float, deep_infrastructure_min: float,
-                        project_kind: np.ndarray, queued_since: np.ndarray, month: int) -> int:
+def _decide_in_one_call(m: Any, seen_ok: np.ndarray, seen_bad: np.ndarray,
+                        instalment_share: np.ndarray, interest_subsidy_share: np.ndarray,
+                        reimbursement_share: np.ndarray, month: int) -> int:
     """:func:`decide` as one call, the instruments' support in compiled form.
 
     :func:`_deciding`, the support on offer (``month_hooks.expected_support``, as
-    :func:`_expected_support` asks the hooks), then :func:`_decide_and_queue`.
+    :func:`_expected_support` asks the hooks), then :func:`_decide_and_queue`. ``m`` is the
+    model's ``month_state`` (``sim.month_state``); the levers' shares are this month's.
 
     Returns:
         How many firms queued.
     """
-    firms, upgrade = _deciding(state, level, project_kind, since, month, cooldown)
+    firms, upgrade = _deciding(m.state, m.level, m.project_kind, m.since, month, m.cooldown)
     if len(firms) == 0:
         return 0
-    grant_at_start = expected_support(at_start_rows, hook_ints, hook_floats, firm_flags,
-                                      counters, firms, all_cost, month, ledger)
-    grant_on_acceptance = expected_support(on_acceptance_rows, hook_ints, hook_floats,
-                                           firm_flags, counters, firms, all_cost, month, ledger)
+    grant_at_start = expected_support(m.support_at_start_rows, m.hook_ints, m.hook_floats,
+                                      m.firm_flags, m.counters, firms, m.cost, month, m.ledger)
+    grant_on_acceptance = expected_support(m.support_on_acceptance_rows, m.hook_ints,
+                                           m.hook_floats, m.firm_flags, m.counters, firms,
+                                           m.cost, month, m.ledger)
     return _decide_and_queue(
-        firms, upgrade, seen_ok, seen_bad, grant_at_start, grant_on_acceptance, beliefs_on,
-        prior_failure, prior_benefit, prior_weight, light_failure_factor, all_cost, all_benefit,
-        credit_access, revenue, credit_limit_share, instalment_share, lost_share, base_revenue,
-        contribution_margin, cash, hurdle, infrastructure, interest_subsidy_share,
-        reimbursement_share, loan_rate, loan_years, annuity, risk_aversion,
-        deep_infrastructure_min, project_kind, queued_since, state, month)
+        firms, upgrade, seen_ok, seen_bad, grant_at_start, grant_on_acceptance, m.beliefs_on,
+        m.prior_failure, m.prior_benefit, m.prior_weight, m.light_failure_factor, m.cost,
+        m.benefit, m.credit_access, m.revenue, m.credit_limit_share, instalment_share,
+        m.lost_share, m.base_revenue, m.contribution_margin, m.cash, m.hurdle,
+        m.infrastructure, interest_subsidy_share, reimbursement_share, m.loan_rate,
+        m.loan_years, m.annuity, m.risk_aversion, m.deep_infrastructure_min, m.project_kind,
+        m.queued_since, m.state, month)
 
 
 def _expected_support(model: ClusterModel, firms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -435,18 +418,10 @@ def assign_and_start(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
     p, s, prov, hooks = model.params, model.smes, model.providers, model.month_hooks
     if p.provider_capacity_on and p.stages_on and hooks.compiled("on_start", "stage_log_odds"):
         # the same in one call: the instruments' hooks in compiled form (sim.policy.month_hooks)
-        gov = model.government
         started, n_waiting = _serve_and_start(
-            s.project_kind, s.stage, s.queued_since, draws["queue"], s.sector, prov.active,
-            prov.quality, model.levers.min_provider_quality, prov.capacity,
-            model.provider_orders(), model.month, draws["hardware"], p.hardware_only_share,
-            s.provider, prov.load, s.started_month, s.hardware_only, s.outlay, s.cost, s.state,
-            hooks.rows["on_start"], hooks.rows["stage_log_odds"], hooks.ints, hooks.floats,
-            hooks.flags, hooks.counters, gov.ledger, gov.account_spent, s.cash, s.loan,
-            prov.specialty, s.talent, model.stage_base_prob, model.kind_log_odds,
-            model.levers.stage_log_odds,
-            p.talent_mean, p.talent_effect, p.provider_quality_effect, p.fit_effect,
-            model.stage_months, s.hazard)
+            model.month_state, draws["queue"], draws["hardware"], model.provider_orders(),
+            model.levers.min_provider_quality, model.levers.stage_log_odds,
+            model.government.account_spent, model.month)
         model.tally.new_started += started
         _after_serving(model, n_waiting - started)
         return
@@ -480,43 +455,36 @@ def _after_serving(model: ClusterModel, still_waiting: int) -> None:
 
 
 @compiled
-def _serve_and_start(project_kind: np.ndarray, stage: np.ndarray, queued_since: np.ndarray,
-                     queue_draw: np.ndarray, sector: np.ndarray, active: np.ndarray,
-                     quality: np.ndarray, min_quality: float, capacity: np.ndarray,
-                     orders: np.ndarray, month: int, hardware_draw: np.ndarray,
-                     hardware_only_share: float, provider: np.ndarray, load: np.ndarray,
-                     started_month: np.ndarray, hardware_only: np.ndarray, outlay: np.ndarray,
-                     cost: np.ndarray, state: np.ndarray, on_start_rows: np.ndarray,
-                     odds_rows: np.ndarray, hook_ints: np.ndarray, hook_floats: np.ndarray,
-                     firm_flags: np.ndarray, counters: np.ndarray, ledger: np.ndarray,
-                     account_spent: np.ndarray, cash: np.ndarray, loan: np.ndarray,
-                     specialty: np.ndarray, talent: np.ndarray, base_prob: np.ndarray,
-                     kind_log_odds: np.ndarray,
-                     lever_log_odds: np.ndarray, talent_mean: float, talent_effect: float,
-                     quality_effect: float, fit_effect: float, stage_months: np.ndarray,
-                     hazard: np.ndarray) -> tuple[int, int]:
+def _serve_and_start(m: Any, queue_draw: np.ndarray, hardware_draw: np.ndarray,
+                     orders: np.ndarray, min_quality: float, lever_log_odds: np.ndarray,
+                     account_spent: np.ndarray, month: int) -> tuple[int, int]:
     """:func:`assign_and_start` as one call, the instruments' hooks in compiled form.
 
     :func:`_serve_queue`, then for the projects that start what :func:`_start` does: the
     instruments' ``on_start`` (``month_hooks.start_projects``), the loans and the stages'
-    hazards (:func:`_borrow_and_risk`, with ``month_hooks.stage_log_odds``).
+    hazards (:func:`_borrow_and_risk`, with ``month_hooks.stage_log_odds``). ``m`` is the
+    model's ``month_state`` (``sim.month_state``); the rest is this month's.
 
     Returns:
         ``(started, waiting)``: how many projects started, and how many firms were waiting.
     """
     firms, n_waiting = _serve_queue(
-        project_kind, stage, queued_since, queue_draw, sector, active, quality, min_quality,
-        capacity, orders, month, hardware_draw, hardware_only_share, provider, load,
-        started_month, hardware_only, outlay, cost, state)
+        m.project_kind, m.stage, m.queued_since, queue_draw, m.sector, m.provider_active,
+        m.provider_quality, min_quality, m.provider_capacity, orders, month, hardware_draw,
+        m.hardware_only_share, m.provider, m.provider_load, m.started_month, m.hardware_only,
+        m.outlay, m.cost, m.state)
     if len(firms) == 0:
         return 0, n_waiting
-    start_projects(on_start_rows, hook_ints, hook_floats, firm_flags, counters, firms, month,
-                   project_kind, cost, outlay, talent, ledger, account_spent)
-    _borrow_and_risk(firms, outlay, cash, loan, project_kind, provider, sector, quality,
-                     specialty, talent, base_prob, kind_log_odds, lever_log_odds,
-                     stage_log_odds(odds_rows, hook_ints, hook_floats, firm_flags, firms),
-                     talent_mean, talent_effect, quality_effect, fit_effect, stage_months,
-                     hardware_only, hazard)
+    start_projects(m.on_start_rows, m.hook_ints, m.hook_floats, m.firm_flags, m.counters,
+                   firms, month, m.project_kind, m.cost, m.outlay, m.talent, m.ledger,
+                   account_spent)
+    _borrow_and_risk(firms, m.outlay, m.cash, m.loan, m.project_kind, m.provider, m.sector,
+                     m.provider_quality, m.provider_specialty, m.talent, m.base_prob,
+                     m.kind_log_odds, lever_log_odds,
+                     stage_log_odds(m.stage_log_odds_rows, m.hook_ints, m.hook_floats,
+                                    m.firm_flags, firms),
+                     m.talent_mean, m.talent_effect, m.quality_effect, m.fit_effect,
+                     m.stage_months, m.hardware_only, m.hazard)
     return len(firms), n_waiting
 
 
@@ -705,19 +673,11 @@ def progress(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
         return
     t, hooks = model.tally, model.month_hooks
     if hooks.compiled("on_completion", "on_failure", "on_acceptance"):
-        rule, gov = model.levers.verified_gain_min, model.government
+        rule = model.levers.verified_gain_min
         rejected, accepted_n, upgraded, payback_sum, paybacks = _progress_in_one_call(
-            hooks.rows["on_failure"], hooks.rows["on_completion"], hooks.rows["on_acceptance"],
-            hooks.ints, hooks.floats, hooks.sums, gov.ledger, gov.account_spent, s.outlay,
-            s.stage, s.started_month, s.project_kind, s.hazard, draws["failure"],
-            model.stage_ends, model.month, t.failed_by_stage, t.cum_failed_by_stage,
-            s.failures, s.since, s.state, s.provider, model.providers.load, draws["gain"],
-            p.realised_gain_sd, s.hardware_only, p.acceptance_on,
-            p.verified_gain_min if rule is None else rule, model.levers.counting, s.level,
-            s.benefit, s.cost, s.successes, s.counted, s.process_cut, s.unit_cost, s.quality,
-            s.base_revenue, s.weight, p.light_cost_cut, p.deep_cost_cut,
-            p.light_process_share, p.deep_process_share, p.light_quality_gain,
-            p.deep_quality_gain, p.cost_sensitivity, p.quality_sensitivity)
+            model.month_state, draws["failure"], draws["gain"],
+            p.verified_gain_min if rule is None else rule, model.levers.counting,
+            model.government.account_spent, model.month)
         t.new_rejected += rejected
         if accepted_n:
             _tally_accepted(model, accepted_n, upgraded, payback_sum, paybacks)
@@ -732,25 +692,9 @@ def progress(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
 
 
 @compiled
-def _progress_in_one_call(failure_rows: np.ndarray, completion_rows: np.ndarray,
-                          acceptance_rows: np.ndarray, hook_ints: np.ndarray,
-                          hook_floats: np.ndarray, sums: np.ndarray, ledger: np.ndarray,
-                          account_spent: np.ndarray, outlay: np.ndarray,
-                          stage: np.ndarray, started_month: np.ndarray, project_kind: np.ndarray,
-                          hazard: np.ndarray, failure_draw: np.ndarray, stage_ends: np.ndarray,
-                          month: int, failed_by_stage: np.ndarray,
-                          cum_failed_by_stage: np.ndarray, failures: np.ndarray,
-                          since: np.ndarray, state: np.ndarray, provider: np.ndarray,
-                          load: np.ndarray, gain_draw: np.ndarray, sigma: float,
-                          hardware_only: np.ndarray, acceptance_on: bool, min_gain: float,
-                          counting: bool, level: np.ndarray, benefit: np.ndarray,
-                          cost: np.ndarray, successes: np.ndarray, counted: np.ndarray,
-                          process_cut: np.ndarray, unit_cost: np.ndarray, quality: np.ndarray,
-                          base_revenue: np.ndarray, weight: np.ndarray, light_cost_cut: float,
-                          deep_cost_cut: float, light_process_share: float,
-                          deep_process_share: float, light_quality_gain: float,
-                          deep_quality_gain: float, cost_sensitivity: float,
-                          quality_sensitivity: float) -> tuple[int, int, int, float, int]:
+def _progress_in_one_call(m: Any, failure_draw: np.ndarray, gain_draw: np.ndarray,
+                          min_gain: float, counting: bool, account_spent: np.ndarray,
+                          month: int) -> tuple[int, int, int, float, int]:
     """:func:`progress` as one call, the instruments' hooks in compiled form.
 
     The steps of the hooked path, in its order: :func:`_advance`; the failed projects end
@@ -758,37 +702,40 @@ def _progress_in_one_call(failure_rows: np.ndarray, completion_rows: np.ndarray,
     the completed ones go to acceptance (``month_hooks.complete_projects``), are judged
     (:func:`_judge`), the rejected end as the failed ones, the accepted are transformed
     (:func:`_accept`), reweighed in the market (``market.weigh_firms``), paid what is due on
-    acceptance (``month_hooks.accept_projects``) and release their providers.
+    acceptance (``month_hooks.accept_projects``) and release their providers. ``m`` is the
+    model's ``month_state`` (``sim.month_state``); the rest is this month's.
 
     Returns:
         ``(rejected, accepted, upgraded, payback_years, paybacks)``: how many projects were
         rejected and accepted, and :func:`_accept`'s three numbers.
     """
-    failed, completing = _advance(stage, started_month, project_kind, hazard, failure_draw,
-                                  stage_ends, month, failed_by_stage, cum_failed_by_stage)
-    _end_in_one_call(failed, month, failures, since, state, failure_rows, hook_ints,
-                     hook_floats, sums, project_kind, hardware_only, outlay, ledger,
-                     account_spent, provider, load, stage)
+    failed, completing = _advance(m.stage, m.started_month, m.project_kind, m.hazard,
+                                  failure_draw, m.stage_ends, month, m.failed_by_stage,
+                                  m.cum_failed_by_stage)
+    _end_in_one_call(failed, month, m.failures, m.since, m.state, m.on_failure_rows,
+                     m.hook_ints, m.hook_floats, m.sums, m.project_kind, m.hardware_only,
+                     m.outlay, m.ledger, account_spent, m.provider, m.provider_load, m.stage)
     if len(completing) == 0:
         return 0, 0, 0, 0.0, 0
-    complete_projects(completion_rows, hook_ints, hook_floats, completing, ledger,
+    complete_projects(m.on_completion_rows, m.hook_ints, m.hook_floats, completing, m.ledger,
                       account_spent)
-    good, gain, rejected = _judge(completing, gain_draw, sigma, hardware_only, acceptance_on,
-                                  min_gain)
-    _end_in_one_call(rejected, month, failures, since, state, failure_rows, hook_ints,
-                     hook_floats, sums, project_kind, hardware_only, outlay, ledger,
-                     account_spent, provider, load, stage)
+    good, gain, rejected = _judge(completing, gain_draw, m.gain_sd, m.hardware_only,
+                                  m.acceptance_on, min_gain)
+    _end_in_one_call(rejected, month, m.failures, m.since, m.state, m.on_failure_rows,
+                     m.hook_ints, m.hook_floats, m.sums, m.project_kind, m.hardware_only,
+                     m.outlay, m.ledger, account_spent, m.provider, m.provider_load, m.stage)
     if len(good) == 0:
         return len(rejected), 0, 0, 0.0, 0
     payback_years, paybacks, upgraded = _accept(
-        good, gain, month, counting, project_kind, level, benefit, cost, state, successes,
-        since, counted, process_cut, unit_cost, quality, light_cost_cut, deep_cost_cut,
-        light_process_share, deep_process_share, light_quality_gain, deep_quality_gain)
-    weigh_firms(good, base_revenue, unit_cost, quality, weight, cost_sensitivity,
-                quality_sensitivity)
-    accept_projects(acceptance_rows, hook_ints, hook_floats, good, started_month,
-                    project_kind, cost, outlay, ledger, account_spent)
-    _release_providers(good, provider, load, stage, project_kind)
+        good, gain, month, counting, m.project_kind, m.level, m.benefit, m.cost, m.state,
+        m.successes, m.since, m.counted, m.process_cut, m.unit_cost, m.quality,
+        m.light_cost_cut, m.deep_cost_cut, m.light_process_share, m.deep_process_share,
+        m.light_quality_gain, m.deep_quality_gain)
+    weigh_firms(good, m.base_revenue, m.unit_cost, m.quality, m.weight, m.cost_sensitivity,
+                m.quality_sensitivity)
+    accept_projects(m.on_acceptance_rows, m.hook_ints, m.hook_floats, good, m.started_month,
+                    m.project_kind, m.cost, m.outlay, m.ledger, account_spent)
+    _release_providers(good, m.provider, m.provider_load, m.stage, m.project_kind)
     return len(rejected), len(good), upgraded, payback_years, paybacks
 
 
@@ -1017,34 +964,30 @@ def lapse_and_retry(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
     that lapses is back at the unit cost and quality it started with, and so is its market
     weight (``model.set_cost_quality``, in the same call).
     """
-    p, s = model.params, model.smes
-    lapsed = _lapse_and_reconsider(
-        s.state, s.level, s.project_kind, s.since, s.talent, s.process_cut, s.unit_cost,
-        s.quality, s.base_revenue, s.weight, draws["lapse"], draws["retry"], model.month,
-        p.lapse_on, p.lapse_per_year / 12, p.retry_on, p.cooldown_months, p.retry_prob,
-        p.cost_sensitivity, p.quality_sensitivity)
+    lapsed = _lapse_and_reconsider(model.month_state, draws["lapse"], draws["retry"],
+                                   model.month)
     if lapsed:
         model._market_changed = True
         model.tally.new_lapsed += lapsed
 
 
 @compiled
-def _lapse_and_reconsider(state: np.ndarray, level: np.ndarray, project_kind: np.ndarray,
-                          since: np.ndarray, talent: np.ndarray, process_cut: np.ndarray,
-                          unit_cost: np.ndarray, quality: np.ndarray, base_revenue: np.ndarray,
-                          weight: np.ndarray, lapse_draw: np.ndarray, retry_draw: np.ndarray,
-                          month: int, lapse_on: bool, lapse_per_month: float, retry_on: bool,
-                          cooldown: int, retry_prob: float, cost_sensitivity: float,
-                          quality_sensitivity: float) -> int:
+def _lapse_and_reconsider(m: Any, lapse_draw: np.ndarray, retry_draw: np.ndarray,
+                          month: int) -> int:
     """Lapse and retry, one firm at a time (neither depends on other firms).
 
     An idle transformed firm may lapse (``agents.sme.lapse_prob``): its system no longer cuts
     its costs, and its unit cost, quality and market weight are back at the start's; a failed
     or lapsed firm past its cooldown retries (willing again) or gives up (unaware again).
+    ``m`` is the model's ``month_state`` (``sim.month_state``).
 
     Returns:
         How many firms lapsed.
     """
+    state, level, project_kind, since = m.state, m.level, m.project_kind, m.since
+    talent, process_cut, unit_cost, quality = m.talent, m.process_cut, m.unit_cost, m.quality
+    lapse_on, lapse_per_month, retry_on, retry_prob = (m.lapse_on, m.lapse_per_month,
+                                                       m.retry_on, m.retry_prob)
     n = 0
     for i in range(len(state)):
         # transformed firms with no project running, accepted before this month (most draws
@@ -1054,10 +997,10 @@ def _lapse_and_reconsider(state: np.ndarray, level: np.ndarray, project_kind: np
                 and lapse_draw[i] < lapse_prob(talent[i], lapse_per_month):
             state[i], level[i], process_cut[i], since[i] = LAPSED, 0, 0.0, month
             unit_cost[i], quality[i] = 1.0, 1.0
-            weight[i] = firm_weight(base_revenue[i], 1.0, 1.0, cost_sensitivity,
-                                    quality_sensitivity)
+            m.weight[i] = firm_weight(m.base_revenue[i], 1.0, 1.0, m.cost_sensitivity,
+                                      m.quality_sensitivity)
             n += 1
         if retry_on and (state[i] == FAILED or state[i] == LAPSED) and since[i] < month \
-                and month - since[i] >= cooldown:
+                and month - since[i] >= m.cooldown:
             state[i] = WILLING if retry_draw[i] < retry_prob else UNAWARE
     return n
