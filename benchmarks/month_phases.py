@@ -24,7 +24,7 @@ from catfish.sim.warm import settle_worker
 from catfish import scenarios
 
 MODEL_PHASES = ("open_month", "_update_leads", "_update_market", "observe_peers",
-                "_become_willing")
+                "_willingness_to_retry", "_become_willing")
 PROJECT_PHASES = ("decide", "assign_and_start", "progress", "lapse_and_retry")
 
 

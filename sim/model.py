@@ -45,8 +45,14 @@ from catfish.sim.networks import (
 )
 from catfish.sim.params import ModelParams, ParameterError, default_params
 from catfish.sim.policy import Instrument, Levers, bound_hooks, check_mix, default_policy_mix
-from catfish.sim.policy.month_hooks import MonthHooks
+from catfish.sim.policy.month_hooks import POINTS, MonthHooks
 from catfish.sim.population import build_leads, build_providers, build_smes, project_economics
+from catfish.sim.projects import (
+    _decide_in_one_call,
+    _lapse_and_reconsider,
+    _progress_in_one_call,
+    _serve_and_start,
+)
 from catfish.sim.start_state import apply_start_shares
 from catfish.sim.streams import MonthlyDraws, RandomStreams, resolve_seed
 
@@ -177,6 +183,7 @@ class ClusterModel(mesa.Model):
         self.hooks = bound_hooks(self.instruments)  # hook name -> methods that do something
         self.month_hooks = MonthHooks.of(self)
         self._month_state: Any = None  # see month_state: made when a compiled phase first asks
+        self._month_in_one_call = _one_call_applies(p, self.month_hooks)
 
         self.tally = metrics.Tally()
         self.queue_history: list[int] = []
@@ -429,14 +436,11 @@ class ClusterModel(mesa.Model):
         self._update_leads()                          # 2. central factories
         self._update_market()                         # 3. orders shared by competitiveness
         peer_share, seen_ok, seen_bad = self.observe_peers()   # 4. start-of-month observations
-        self._become_willing(peer_share, draws)       # 5. willingness hazard
-        if p.adopt_when_willing:                      # Bass docking: willing = adopted
-            projects.adopt_willing(self)
+        if self._month_in_one_call:                   # 5-9 as one compiled call (below)
+            self._willingness_to_retry(peer_share, seen_ok, seen_bad, draws)
         else:
-            projects.decide(self, seen_ok, seen_bad)  # 6. economic decision -> queue
-            projects.assign_and_start(self, draws)    # 7. providers take queued firms
-            projects.progress(self, draws)            # 8. stages, failure, acceptance
-            projects.lapse_and_retry(self, draws)     # 9. lapse, retry after cooldown
+            self._become_willing(peer_share, draws)   # 5. willingness hazard
+            self._decide_to_retry(seen_ok, seen_bad, draws)   # 6-9
         self.metrics_row = metrics.monthly(self)      # 10. data collection
         self.datacollector.collect(self)
         if self.month >= p.months:
@@ -444,6 +448,49 @@ class ClusterModel(mesa.Model):
             self._draws.release()
             for finalize in self.hooks["finalize"]:
                 finalize(self)
+
+    def _decide_to_retry(self, seen_ok: np.ndarray, seen_bad: np.ndarray,
+                         draws: dict[str, np.ndarray]) -> None:
+        """Steps 6-9 of :meth:`step`, phase by phase (the instruments' hooks between them)."""
+        if self.params.adopt_when_willing:            # Bass docking: willing = adopted
+            projects.adopt_willing(self)
+            return
+        projects.decide(self, seen_ok, seen_bad)      # 6. economic decision -> queue
+        projects.assign_and_start(self, draws)        # 7. providers take queued firms
+        projects.progress(self, draws)                # 8. stages, failure, acceptance
+        projects.lapse_and_retry(self, draws)         # 9. lapse, retry after cooldown
+
+    def _willingness_to_retry(self, peer_share: np.ndarray, seen_ok: np.ndarray,
+                              seen_bad: np.ndarray, draws: dict[str, np.ndarray]) -> None:
+        """Steps 5-9 of :meth:`step` in one compiled call (:func:`_month_in_one_call`).
+
+        The same compiled phases, in the same order, that :meth:`_become_willing` and
+        :meth:`_decide_to_retry` call when each phase is one call (``_one_call_applies``
+        says when); what Python did between them (the month's tallies, and a new provider's
+        entry, which nothing reads until next month) is done after.
+        """
+        levers, t, p = self.levers, self.tally, self.params
+        rule = levers.verified_gain_min
+        (t.visits, willing, queued, started, waiting, rejected, accepted, upgraded, payback_sum,
+         paybacks, lapsed) = _month_in_one_call(
+            self.month_state, peer_share, seen_ok, seen_bad, draws["visit"],
+            draws["willingness"], draws["queue"], draws["hardware"], draws["failure"],
+            draws["gain"], draws["lapse"], draws["retry"], levers.extra_visits,
+            levers.instalment_share, levers.interest_subsidy_share,
+            levers.failure_reimbursement_share, self.provider_orders(),
+            levers.min_provider_quality, levers.stage_log_odds,
+            p.verified_gain_min if rule is None else rule, levers.counting,
+            self.government.account_spent, self.month)
+        t.new_willing += willing  # instruments may have made some willing already
+        t.new_queued += queued
+        t.new_started += started
+        projects._after_serving(self, waiting - started)
+        t.new_rejected += rejected
+        if accepted:
+            projects._tally_accepted(self, accepted, upgraded, payback_sum, paybacks)
+        t.new_lapsed += lapsed
+        if accepted or lapsed:  # weights changed: the market is shared out again
+            self._market_changed = True
 
     def open_month(self) -> None:
         """Start the next month: neutral levers, a new year's budget, the instruments' ``apply``.
@@ -767,3 +814,52 @@ def _visit_and_persuade(m: Any, peer_share: np.ndarray, visit_draw: np.ndarray,
             state[i] = WILLING
             willing += 1
     return visits, willing
+
+
+def _one_call_applies(p: ModelParams, hooks: MonthHooks) -> bool:
+    """Whether steps 5-9 of a month can be one compiled call (:func:`_month_in_one_call`).
+
+    When each of them is one call phase by phase: firms decide on the economics, providers'
+    capacity and the projects' stages are modelled, and every instrument hooked into the
+    month has its hooks in compiled form (``sim.policy.month_hooks``), as in every shipped
+    scenario. Bass docking, a switched-off mechanism or an instrument with Python hooks takes
+    the phases one by one.
+    """
+    return (not p.adopt_when_willing and p.economic_gate_on and p.provider_capacity_on
+            and p.stages_on and hooks.compiled(*POINTS))
+
+
+@compiled
+def _month_in_one_call(m: Any, peer_share: np.ndarray, seen_ok: np.ndarray,
+                       seen_bad: np.ndarray, visit_draw: np.ndarray,
+                       willingness_draw: np.ndarray, queue_draw: np.ndarray,
+                       hardware_draw: np.ndarray, failure_draw: np.ndarray,
+                       gain_draw: np.ndarray, lapse_draw: np.ndarray, retry_draw: np.ndarray,
+                       extra_visits: np.ndarray, instalment_share: np.ndarray,
+                       interest_subsidy_share: np.ndarray, reimbursement_share: np.ndarray,
+                       orders: np.ndarray, min_quality: float, lever_log_odds: np.ndarray,
+                       min_gain: float, counting: bool, account_spent: np.ndarray,
+                       month: int) -> tuple[int, int, int, int, int, int, int, int, float, int,
+                                            int]:
+    """Visits and willingness, deciding, serving and starting, progress, lapse and retry.
+
+    Steps 5-9 of a month: :func:`_visit_and_persuade`, then ``sim.projects``'
+    ``_decide_in_one_call``, ``_serve_and_start``, ``_progress_in_one_call`` and
+    ``_lapse_and_reconsider``, in that order, each handed what it is handed phase by phase.
+    ``m`` is the model's ``month_state`` (``sim.month_state``); the rest is this month's.
+
+    Returns:
+        ``(visits, willing, queued, started, waiting, rejected, accepted, upgraded,
+        payback_years, paybacks, lapsed)``: what the phases return, in their order.
+    """
+    visits, willing = _visit_and_persuade(m, peer_share, visit_draw, willingness_draw,
+                                          extra_visits)
+    queued = _decide_in_one_call(m, seen_ok, seen_bad, instalment_share,
+                                 interest_subsidy_share, reimbursement_share, month)
+    started, waiting = _serve_and_start(m, queue_draw, hardware_draw, orders, min_quality,
+                                        lever_log_odds, account_spent, month)
+    rejected, accepted, upgraded, payback_years, paybacks = _progress_in_one_call(
+        m, failure_draw, gain_draw, min_gain, counting, account_spent, month)
+    lapsed = _lapse_and_reconsider(m, lapse_draw, retry_draw, month)
+    return (visits, willing, queued, started, waiting, rejected, accepted, upgraded,
+            payback_years, paybacks, lapsed)

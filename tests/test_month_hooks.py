@@ -94,6 +94,33 @@ def test_a_run_in_compiled_phases_gives_the_numbers_of_one_calling_the_hooks(mix
                 f"seed {seed}: {name} differs between the compiled phases and the hooked ones"
 
 
+@pytest.mark.parametrize("mix", [default_policy_mix, every_kind], ids=["default", "every-kind"])
+def test_a_month_in_one_call_gives_the_numbers_of_its_phases_one_by_one(mix):
+    for seed in (2, 9):
+        models = [ClusterModel(rng=seed, policies=mix(), budget_rmb=8e6) for _ in range(2)]
+        assert models[0]._month_in_one_call, "every phase is compiled: expected one call"
+        models[1]._month_in_one_call = False  # the same compiled phases, one call each
+        for model in models:
+            while model.running:
+                model.step()
+        one_call, by_phase = (model.datacollector.columns() for model in models)
+        assert one_call["n_transformed"][-1] > 0, "the run must transform firms"
+        for name, column in one_call.items():
+            assert np.array_equal(column, by_phase[name]), \
+                f"seed {seed}: {name} differs between one call and the phases one by one"
+
+
+def test_a_month_is_one_call_only_when_each_of_its_phases_would_be():
+    assert ClusterModel(rng=1, policies=every_kind())._month_in_one_call
+    assert not ClusterModel(rng=1, policies=[Grant(), Listening()])._month_in_one_call, \
+        "an instrument with Python hooks: expected the phases one by one"
+    for switched_off in ("economic_gate_on", "provider_capacity_on", "stages_on"):
+        assert not ClusterModel(rng=1, **{switched_off: False})._month_in_one_call, \
+            f"{switched_off} = False: expected the phases one by one"
+    assert not ClusterModel.bass(0.03, 0.4, 50, seed=1)._month_in_one_call, \
+        "Bass docking adopts the willing: expected the phases one by one"
+
+
 def test_the_phases_are_compiled_only_when_every_hooked_instrument_has_a_compiled_form():
     model = ClusterModel(rng=1, policies=every_kind())
     assert model.month_hooks.compiled(*POINTS), "every kind here has a compiled form"
