@@ -46,7 +46,13 @@ from catfish.sim.networks import (
 from catfish.sim.params import ModelParams, ParameterError, default_params
 from catfish.sim.policy import Instrument, Levers, bound_hooks, check_mix, default_policy_mix
 from catfish.sim.policy.month_hooks import POINTS, MonthHooks
-from catfish.sim.population import build_leads, build_providers, build_smes, project_economics
+from catfish.sim.population import (
+    build_leads,
+    build_providers,
+    build_smes,
+    hold,
+    project_economics,
+)
 from catfish.sim.projects import (
     _decide_in_one_call,
     _lapse_and_reconsider,
@@ -259,7 +265,15 @@ class ClusterModel(mesa.Model):
         """
         if self._month_state is None:
             self._month_state = month_state(self)
+            hold(self.smes, self.providers, self.leads)  # replacing an array would be missed
         return self._month_state
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Copied or pickled without the month's state object: the copy makes its own.
+
+        The original's object holds the original's arrays, and numba's object does not pickle.
+        """
+        return {**self.__dict__, "_month_state": None}
 
     def firm_flags(self, instrument: Instrument) -> np.ndarray:
         """A flag for every firm, all down, that ``instrument`` (one of the mix) keeps.

@@ -195,3 +195,47 @@ def build_leads(p: ModelParams, smes: SMEArrays) -> LeadArrays:
                       cost_cut=np.full(m, p.central_factory_cost_cut),
                       quality_gain=np.full(m, p.central_factory_quality_gain),
                       visits=np.full(m, p.visits_per_month))
+
+
+def _refuse_replacing(self: object, name: str, value: object) -> None:
+    """Arrays held by the model's compiled month (``sim.month_state``): filled, not replaced.
+
+    The month's compiled phases read the model's own arrays from one object made at its first
+    month, so an array replaced afterwards (``smes.cash = new``) would no longer reach them,
+    and the run would go on with the old one. Once held (:func:`hold`), replacing one is an
+    error that says so; filling it in place (``smes.cash[:] = new``) is what to do.
+    """
+    raise AttributeError(
+        f"{type(self).__mro__[1].__name__}.{name}: the model's compiled month holds this array "
+        f"(sim.month_state); change it in place (e.g. {name}[:] = ...) instead of replacing it")
+
+
+class HeldSMEArrays(SMEArrays):
+    """:class:`SMEArrays` once the compiled month holds them (:func:`hold`)."""
+
+    __slots__ = ()
+    __setattr__ = _refuse_replacing
+
+
+class HeldProviderArrays(ProviderArrays):
+    """:class:`ProviderArrays` once the compiled month holds them (:func:`hold`)."""
+
+    __slots__ = ()
+    __setattr__ = _refuse_replacing
+
+
+class HeldLeadArrays(LeadArrays):
+    """:class:`LeadArrays` once the compiled month holds them (:func:`hold`)."""
+
+    __slots__ = ()
+    __setattr__ = _refuse_replacing
+
+
+_HELD: dict[type, type] = {SMEArrays: HeldSMEArrays, ProviderArrays: HeldProviderArrays,
+                           LeadArrays: HeldLeadArrays}
+
+
+def hold(*arrays: SMEArrays | ProviderArrays | LeadArrays) -> None:
+    """From now on replacing one of these arrays is an error (:func:`_refuse_replacing`)."""
+    for held in arrays:  # (a copy of a held model's are held already)
+        object.__setattr__(held, "__class__", _HELD.get(type(held), type(held)))

@@ -103,3 +103,32 @@ def test_the_uncompiled_phases_read_a_namespace_and_give_the_same_numbers():
     compiled_run, python_run = runs
     differing = [k for k in compiled_run if compiled_run[k] != python_run[k]]
     assert not differing, f"columns differ between compiled and plain Python: {differing}"
+
+
+def test_replacing_a_held_array_is_an_error_that_says_what_to_do():
+    model = ClusterModel(rng=1)
+    model.smes.cash = model.smes.cash.copy()  # before the first month: nothing holds it yet
+    model.step()
+    for arrays, name in ((model.smes, "cash"), (model.providers, "load"),
+                         (model.leads, "visits")):
+        with pytest.raises(AttributeError, match=rf"\.{name}: .*in place"):
+            setattr(arrays, name, getattr(arrays, name).copy())
+    model.smes.cash[:] = 5.0  # filling it in place is what compiled code sees
+    assert model.smes.cash[0] == 5.0, "expected the array filled in place"
+
+
+def test_a_copy_made_mid_run_goes_on_with_its_own_arrays_and_the_same_numbers():
+    import copy
+
+    model = ClusterModel(rng=6)
+    for _ in range(8):
+        model.step()
+    twin = copy.deepcopy(model)
+    assert twin._month_state is None, "expected the copy to make its own state object"
+    while model.running:
+        model.step()
+        twin.step()
+    assert twin.smes.cash is not model.smes.cash, "expected the copy's own arrays"
+    for name, column in model.datacollector.columns().items():
+        assert np.array_equal(column, twin.datacollector.columns()[name]), \
+            f"{name}: a copy made in month 8 went on otherwise than the original"
