@@ -1,18 +1,21 @@
 """The model's arrays and fixed terms that a month's compiled phases read, as one object.
 
-Deciding, serving the queue and starting projects, and progress are each one compiled call a
-month (``sim.projects``). Each reads some forty of the model's arrays and numbers. Handed over
-as arguments, every call paid for Python gathering them and for numba unboxing each one: about
-half of what such a call cost in a small cluster (``docs/architecture.md``, "Few calls from
-Python"). They are now held by one object made once per model, a numba ``structref``, and a
-call hands over that object and only what changes from month to month: the levers, the draws,
-the providers' order, the month.
+Visits and willingness, deciding, serving the queue and starting projects, progress, lapse
+and retry (one compiled call together in every shipped scenario, ``sim.model``) and the
+month's row (``sim.metrics``) read some eighty of the model's arrays and numbers. Handed over
+as arguments, every call paid for Python gathering them and for numba unboxing each one:
+about half of what such a call cost in a small cluster (``docs/architecture.md``, "Few calls
+from Python"). They are now held by one object made at the model's first month, a numba
+``structref``, and a call hands over that object and only what changes from month to month:
+the levers, the draws, the providers' order, the month.
 
-The object holds the model's own arrays, not copies: compiled code writing ``state.cash[i]``
+The object holds the model's own arrays, not copies: compiled code writing ``m.cash[i]``
 writes ``model.smes.cash[i]``. So an array held here must be filled in place, never replaced
-by another one (``tests/test_month_state.py`` runs every shipped scenario and checks that each
-is still the model's array at the end). What may be replaced during a run (the levers, the
-government's ``account_spent``, which a new account enlarges) is not held here.
+by another one: ``sim.population.hold`` makes replacing a firm's, provider's or lead firm's
+array an error once the object is made, and ``tests/test_month_state.py`` runs every shipped
+scenario and checks that each field is still the model's array at the end. What may be
+replaced during a run (the levers, the government's ``account_spent``, which a new account
+enlarges) is not held here.
 
 Under ``NUMBA_DISABLE_JIT=1`` the object is a plain namespace with the same attributes, which
 the uncompiled phases read the same way.
