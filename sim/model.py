@@ -483,8 +483,7 @@ class ClusterModel(mesa.Model):
         says when); what Python did between them (the month's tallies, and a new provider's
         entry, which nothing reads until next month) is done after.
         """
-        levers, t, p = self.levers, self.tally, self.params
-        rule = levers.verified_gain_min
+        levers, t = self.levers, self.tally
         (t.visits, willing, queued, started, waiting, rejected, accepted, upgraded, payback_sum,
          paybacks, lapsed) = _month_in_one_call(
             self.month_state, peer_share, seen_ok, seen_bad, draws["visit"],
@@ -493,18 +492,14 @@ class ClusterModel(mesa.Model):
             levers.instalment_share, levers.interest_subsidy_share,
             levers.failure_reimbursement_share, self.provider_orders(),
             levers.min_provider_quality, levers.stage_log_odds,
-            p.verified_gain_min if rule is None else rule, levers.counting,
-            self.government.account_spent, self.month)
+            projects.min_verified_gain(self), levers.counting, self.government.account_spent,
+            self.month)
         t.new_willing += willing  # instruments may have made some willing already
         t.new_queued += queued
         t.new_started += started
         projects._after_serving(self, waiting - started)
-        t.new_rejected += rejected
-        if accepted:
-            projects._tally_accepted(self, accepted, upgraded, payback_sum, paybacks)
-        t.new_lapsed += lapsed
-        if accepted or lapsed:  # weights changed: the market is shared out again
-            self._market_changed = True
+        projects._after_progress(self, rejected, accepted, upgraded, payback_sum, paybacks)
+        projects._after_lapse(self, lapsed)
 
     def open_month(self) -> None:
         """Start the next month: neutral levers, a new year's budget, the instruments' ``apply``.

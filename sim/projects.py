@@ -673,15 +673,9 @@ def progress(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
         return
     t, hooks = model.tally, model.month_hooks
     if hooks.compiled("on_completion", "on_failure", "on_acceptance"):
-        rule = model.levers.verified_gain_min
-        rejected, accepted_n, upgraded, payback_sum, paybacks = _progress_in_one_call(
-            model.month_state, draws["failure"], draws["gain"],
-            p.verified_gain_min if rule is None else rule, model.levers.counting,
-            model.government.account_spent, model.month)
-        t.new_rejected += rejected
-        if accepted_n:
-            _tally_accepted(model, accepted_n, upgraded, payback_sum, paybacks)
-            model._market_changed = True
+        _after_progress(model, *_progress_in_one_call(
+            model.month_state, draws["failure"], draws["gain"], min_verified_gain(model),
+            model.levers.counting, model.government.account_spent, model.month))
         return
     failed, completing = _advance(s.stage, s.started_month, s.project_kind, s.hazard,
                                   draws["failure"], model.stage_ends, model.month,
@@ -753,6 +747,28 @@ def _end_in_one_call(firms: np.ndarray, month: int, failures: np.ndarray, since:
     fail_projects(failure_rows, hook_ints, hook_floats, sums, firms, project_kind,
                   hardware_only, outlay, ledger, account_spent)
     _release_providers(firms, provider, load, stage, project_kind)
+
+
+def min_verified_gain(model: ClusterModel) -> float:
+    """This month's acceptance threshold: an instrument's lever if set, else the parameter."""
+    rule = model.levers.verified_gain_min
+    return model.params.verified_gain_min if rule is None else rule
+
+
+def _after_progress(model: ClusterModel, rejected: int, accepted: int, upgraded: int,
+                    payback_years: float, paybacks: int) -> None:
+    """Tally :func:`_progress_in_one_call`'s numbers; accepted firms' weights reshare the market."""
+    model.tally.new_rejected += rejected
+    if accepted:
+        _tally_accepted(model, accepted, upgraded, payback_years, paybacks)
+        model._market_changed = True
+
+
+def _after_lapse(model: ClusterModel, lapsed: int) -> None:
+    """Tally the lapsed firms; their weights (back at the start's) reshare the market."""
+    if lapsed:
+        model._market_changed = True
+        model.tally.new_lapsed += lapsed
 
 
 def _tally_accepted(model: ClusterModel, accepted: int, upgraded: int, payback_years: float,
@@ -845,9 +861,8 @@ def _complete(model: ClusterModel, firms: np.ndarray, draws: dict[str, np.ndarra
     p, s, t = model.params, model.smes, model.month
     for on_completion in model.hooks["on_completion"]:
         on_completion(model, firms)
-    rule = model.levers.verified_gain_min
     good, gain, rejected = _judge(firms, draws["gain"], p.realised_gain_sd, s.hardware_only,
-                                  p.acceptance_on, p.verified_gain_min if rule is None else rule)
+                                  p.acceptance_on, min_verified_gain(model))
     model.tally.new_rejected += len(rejected)
     _end_unsuccessfully(model, rejected)
     if len(good) == 0:
@@ -962,13 +977,10 @@ def lapse_and_retry(model: ClusterModel, draws: dict[str, np.ndarray]) -> None:
 
     After the cooldown a firm is willing again (retry) or gives up (unwilling again). A firm
     that lapses is back at the unit cost and quality it started with, and so is its market
-    weight (``model.set_cost_quality``, in the same call).
+    weight (``sim.market.firm_weight``, in the same compiled call).
     """
-    lapsed = _lapse_and_reconsider(model.month_state, draws["lapse"], draws["retry"],
-                                   model.month)
-    if lapsed:
-        model._market_changed = True
-        model.tally.new_lapsed += lapsed
+    _after_lapse(model, _lapse_and_reconsider(model.month_state, draws["lapse"],
+                                              draws["retry"], model.month))
 
 
 @compiled

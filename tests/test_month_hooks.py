@@ -39,33 +39,10 @@ from catfish.sim.policy.month_hooks import (
     start_projects,
 )
 from catfish.sim.projects import _expected_support, _log_odds_of_instruments
+from catfish.sim.warm import _PythonHooks
 
-
-class Listening(Instrument):
-    """Hooks into every in-month point and does nothing: the phases call the Python hooks."""
-
-    name = "listening"
-
-    def support_at_start(self, model, firms, kinds, cost):
-        return 0.0
-
-    def support_on_acceptance(self, model, firms, kinds, cost):
-        return 0.0
-
-    def on_start(self, model, firms):
-        pass
-
-    def stage_log_odds(self, model, firms):
-        return 0.0
-
-    def on_completion(self, model, firms):
-        pass
-
-    def on_acceptance(self, model, firms):
-        pass
-
-    def on_failure(self, model, firms):
-        pass
+# hooks into every in-month point and does nothing: the phases call the Python hooks
+Listening = _PythonHooks
 
 
 def every_kind() -> list[Instrument]:
